@@ -1,0 +1,2 @@
+//! Placeholder until the conversion benchmarks land.
+fn main() {}

@@ -1,0 +1,38 @@
+//! Sync Amazon Vendor Central purchase orders into NetSuite sales orders, and post the
+//! order acknowledgements back to Amazon.
+//!
+//! The crate is a domain library: it models purchase orders from both Vendor Central
+//! programs (Retail Procurement and Direct Fulfillment), NetSuite sales orders and
+//! acknowledgements, with serde models of Amazon's SP-API and NetSuite's REST API
+//! bodies. It performs no network I/O of its own.
+//!
+//! # Example
+//! ```
+//! use avc_order_sync::{Decimal, Money};
+//! let cost = Money::new("346.27".parse()?, "USD".parse()?);
+//! assert_eq!(cost.checked_mul_quantity(2)?.to_string(), "692.54 USD");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod amazon;
+pub mod decimal;
+pub mod ids;
+pub mod money;
+pub mod netsuite;
+pub mod order;
+pub mod sales_order;
+
+pub use decimal::{Decimal, DecimalError};
+pub use ids::{
+    Asin, ExternalId, IdError, InternalId, ItemSequenceNumber, PartyId, PurchaseOrderNumber,
+    TransactionId, VendorSku,
+};
+pub use money::{CurrencyCode, Money, MoneyError};
+pub use order::{
+    Address, AmazonOrderState, DateWindow, DirectFulfillmentDetails, OrderLine, Party, Price,
+    PriceBasis, Problem, ProblemKind, Program, ProgramDetails, PurchaseOrder, Quantity,
+    QuantityUnit, RetailDetails, ValidationError, WeightUnit,
+};
+pub use sales_order::{CustomFields, SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus};

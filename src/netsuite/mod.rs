@@ -1,0 +1,1 @@
+//! NetSuite REST wire types: the `salesOrder` record, its error body and SuiteQL.
