@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod acknowledgement;
 pub mod amazon;
 pub mod decimal;
 pub mod ids;
@@ -24,6 +25,11 @@ pub mod netsuite;
 pub mod order;
 pub mod sales_order;
 
+pub use acknowledgement::{
+    Acknowledgement, AcknowledgementCode, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
+    DirectFulfillmentAcknowledgementLine, LineDecision, RejectionReason, RetailAcknowledgement,
+    RetailAcknowledgementLine,
+};
 pub use decimal::{Decimal, DecimalError};
 pub use ids::{
     Asin, ExternalId, IdError, InternalId, ItemSequenceNumber, PartyId, PurchaseOrderNumber,
