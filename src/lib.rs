@@ -20,10 +20,13 @@ pub mod acknowledgement;
 pub mod amazon;
 pub mod decimal;
 pub mod ids;
+pub mod lifecycle;
+pub mod mapping;
 pub mod money;
 pub mod netsuite;
 pub mod order;
 pub mod sales_order;
+pub mod settings;
 
 pub use acknowledgement::{
     Acknowledgement, AcknowledgementCode, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
