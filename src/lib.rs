@@ -44,4 +44,7 @@ pub use order::{
     PriceBasis, Problem, ProblemKind, Program, ProgramDetails, PurchaseOrder, Quantity,
     QuantityUnit, RetailDetails, ValidationError, WeightUnit,
 };
-pub use sales_order::{CustomFields, SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus};
+pub use sales_order::{
+    CustomFields, NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderLineSnapshot,
+    SalesOrderSnapshot, SalesOrderStatus,
+};

@@ -94,3 +94,102 @@ pub struct SalesOrderDraft {
     /// Custom body fields.
     pub custom_fields: CustomFields,
 }
+
+/// A sales order's status as NetSuite reports it (the read-only `status` letter).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum NetSuiteStatus {
+    /// `A`: waits for approval.
+    PendingApproval,
+    /// `B`: approved, nothing shipped yet.
+    PendingFulfillment,
+    /// `C`: cancelled.
+    Cancelled,
+    /// `D`: partly shipped.
+    PartiallyFulfilled,
+    /// `E`: partly shipped, partly billed.
+    PendingBillingPartiallyFulfilled,
+    /// `F`: shipped, to be billed.
+    PendingBilling,
+    /// `G`: billed.
+    Billed,
+    /// `H`: every line closed.
+    Closed,
+    /// A letter this version does not know, kept as read.
+    Other(String),
+}
+
+impl NetSuiteStatus {
+    /// The status for NetSuite's letter (`"B"`), or for the compound form
+    /// (`"SalesOrd:B"`) saved searches use.
+    pub fn from_letter(letter: &str) -> Self {
+        let bare = letter.strip_prefix("SalesOrd:").unwrap_or(letter);
+        match bare {
+            "A" => NetSuiteStatus::PendingApproval,
+            "B" => NetSuiteStatus::PendingFulfillment,
+            "C" => NetSuiteStatus::Cancelled,
+            "D" => NetSuiteStatus::PartiallyFulfilled,
+            "E" => NetSuiteStatus::PendingBillingPartiallyFulfilled,
+            "F" => NetSuiteStatus::PendingBilling,
+            "G" => NetSuiteStatus::Billed,
+            "H" => NetSuiteStatus::Closed,
+            other => NetSuiteStatus::Other(crate::decimal::excerpt(other)),
+        }
+    }
+
+    /// NetSuite's letter.
+    pub fn letter(&self) -> &str {
+        match self {
+            NetSuiteStatus::PendingApproval => "A",
+            NetSuiteStatus::PendingFulfillment => "B",
+            NetSuiteStatus::Cancelled => "C",
+            NetSuiteStatus::PartiallyFulfilled => "D",
+            NetSuiteStatus::PendingBillingPartiallyFulfilled => "E",
+            NetSuiteStatus::PendingBilling => "F",
+            NetSuiteStatus::Billed => "G",
+            NetSuiteStatus::Closed => "H",
+            NetSuiteStatus::Other(s) => s,
+        }
+    }
+}
+
+/// The custom line field that carries the Amazon PO line's `itemSequenceNumber`, so an
+/// approved sales order can be acknowledged line by line.
+pub const LINE_SEQUENCE_FIELD: &str = "custcol_avc_item_seq";
+
+/// A sales-order line as read back from NetSuite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesOrderLineSnapshot {
+    /// NetSuite's line key (`line`).
+    pub line: u64,
+    /// The Amazon PO line, from [`LINE_SEQUENCE_FIELD`]; `None` for a line a person
+    /// added in NetSuite.
+    pub sequence: Option<ItemSequenceNumber>,
+    /// The item.
+    pub item: InternalId,
+    /// The quantity in eaches, as the reviewer left it.
+    pub quantity: u64,
+    /// The unit rate, as the reviewer left it.
+    pub rate: Decimal,
+    /// Whether the line is closed.
+    pub is_closed: bool,
+    /// The expected ship date, when set.
+    pub expected_ship_date: Option<NaiveDate>,
+}
+
+/// A sales order as read back from NetSuite: what approval decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesOrderSnapshot {
+    /// The internal id.
+    pub internal_id: InternalId,
+    /// The external id the sync gave it.
+    pub external_id: ExternalId,
+    /// NetSuite's document number (`tranId`), when read.
+    pub tran_id: Option<String>,
+    /// The status.
+    pub status: NetSuiteStatus,
+    /// When the record last changed.
+    pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
+    /// The lines.
+    pub lines: Vec<SalesOrderLineSnapshot>,
+}
