@@ -8,7 +8,7 @@
 //!
 //! Received types are lenient: every field is `Option` and omitted when `None`, so
 //! reading a body and writing it back gives the same JSON; dates and decimals stay the
-//! text Amazon sent until the conversion to the domain order parses them; enums keep values
+//! text Amazon sent until [`Order::to_purchase_order`] parses them; enums keep values
 //! this version does not know; unknown fields are ignored.
 //!
 //! The acknowledgement body ([`SubmitAcknowledgementRequest`]) is sent, so it is
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::amazon::lenient_enum;
 
 mod acknowledgement;
+mod convert;
 #[cfg(test)]
 mod fixtures;
 pub mod v1;
@@ -740,6 +741,7 @@ mod tests {
             format!("{order:?}"),
             format!("{order:#?}"),
             format!("{list:?}"),
+            format!("{:?}", order.to_purchase_order()),
         ];
         for text in &shown {
             for secret in planted {
@@ -827,16 +829,24 @@ mod tests {
 
     fn feed_every_reader(bytes: &[u8]) {
         if let Ok(order) = serde_json::from_slice::<Order>(bytes) {
+            let _ = order.to_purchase_order();
             let _ = format!("{order:?}");
         }
         if let Ok(list) = serde_json::from_slice::<OrderList>(bytes) {
             let _ = list.next_token();
+            for order in list.orders.iter().flatten() {
+                let _ = order.to_purchase_order();
+            }
         }
         if let Ok(page) = serde_json::from_slice::<v1::GetOrdersResponse>(bytes) {
             let _ = page.next_token();
+            let orders = page.payload.iter().flat_map(|l| l.orders.iter().flatten());
+            for order in orders {
+                let _ = order.to_purchase_order();
+            }
         }
         if let Ok(one) = serde_json::from_slice::<v1::GetOrderResponse>(bytes) {
-            let _ = format!("{one:?}");
+            let _ = one.payload.map(|o| o.to_purchase_order());
         }
         let _ = serde_json::from_slice::<v1::SubmitAcknowledgementResponse>(bytes);
         let _ = serde_json::from_slice::<v2021_12_28::SubmitAcknowledgementResponse>(bytes);

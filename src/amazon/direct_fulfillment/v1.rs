@@ -83,6 +83,7 @@ mod tests {
         let read: GetOrderResponse = assert_round_trip(&body);
         let order = read.payload.unwrap();
         assert_eq!(order.purchase_order_number.as_deref(), Some("2JK3S9VC"));
+        assert!(order.to_purchase_order().is_ok());
     }
 
     #[test]

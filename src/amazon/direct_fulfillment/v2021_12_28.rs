@@ -29,7 +29,7 @@ mod tests {
         let list: OrderList = assert_round_trip(&fixtures::v2021_order_list());
         assert_eq!(list.next_token(), Some("MDAwMDAwMDAwMQ=="));
         let order: Order = assert_round_trip(fixtures::V2021_ORDER_2JK3S9VC);
-        assert!(order.order_details.is_some());
+        assert!(order.to_purchase_order().is_ok());
         let ack: SubmitAcknowledgementResponse = assert_round_trip(
             r#"{"transactionId":"20190827182357-8725bde9-c61c-49f9-86ac-46efd82d4da5"}"#,
         );
