@@ -1,1 +1,2 @@
 //! One module per feature.
+mod netsuite_wire;
