@@ -67,7 +67,8 @@ pub struct SalesOrderBody {
     /// The `item` sublist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<ItemSublist>,
-    /// Custom body fields (`custbody_*`), written as top-level properties.
+    /// Custom body fields (`custbody_*`), written as top-level properties; a name
+    /// without the prefix would collide with a standard field.
     #[serde(flatten)]
     pub custom_fields: CustomFields,
 }
@@ -163,7 +164,8 @@ pub struct SalesOrderLine {
     /// Whether the line is closed (nothing more will ship on it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_closed: Option<bool>,
-    /// Custom line fields (`custcol_*`), written as properties of the line.
+    /// Custom line fields (`custcol_*`), written as properties of the line; a name
+    /// without the prefix would collide with a standard field.
     #[serde(flatten)]
     pub custom_fields: CustomFields,
 }
