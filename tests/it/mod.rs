@@ -1,2 +1,3 @@
 //! One module per feature.
+mod netsuite_wire;
 mod sandbox_replay;
