@@ -1,3 +1,4 @@
 //! One module per feature.
+mod hostile_input;
 mod netsuite_wire;
 mod sandbox_replay;
