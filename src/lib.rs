@@ -18,6 +18,7 @@
 
 pub mod acknowledgement;
 pub mod amazon;
+pub mod client;
 pub mod decimal;
 pub mod ids;
 pub mod lifecycle;
@@ -27,11 +28,18 @@ pub mod netsuite;
 pub mod order;
 pub mod sales_order;
 pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use acknowledgement::{
     Acknowledgement, AcknowledgementCode, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
     DirectFulfillmentAcknowledgementLine, LineDecision, RejectionReason, RetailAcknowledgement,
     RetailAcknowledgementLine,
+};
+pub use client::{
+    ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, LineUpdate, MalformedOrder,
+    NetSuiteApi, OrderQuery, Page, RetailOrdersApi, SalesOrderChange, SalesOrderUpdate,
+    ServiceMessage, TransactionOutcome, WindowKind,
 };
 pub use decimal::{Decimal, DecimalError};
 pub use ids::{

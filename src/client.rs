@@ -1,0 +1,410 @@
+//! The traits integrators implement: Amazon's two order APIs, NetSuite, and a clock.
+//!
+//! The library never opens a socket. Each trait is the smallest surface the sync
+//! engine needs, in the crate's own types; [`crate::http`] (where enabled) implements
+//! them over any HTTP client, and [`crate::testing`] ships in-memory simulators.
+//!
+//! Every method documents its contract as MUST / MUST NOT. All failures are one
+//! [`ClientError`] whose [`ErrorKind`] is what the engine decides retries on; it never
+//! parses messages.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::acknowledgement::{DirectFulfillmentAcknowledgement, RetailAcknowledgement};
+use crate::amazon::{direct_fulfillment as df, retail};
+use crate::decimal::Decimal;
+use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber, TransactionId};
+use crate::sales_order::{
+    NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot, SalesOrderStatus,
+};
+
+/// How a failed call should be treated: the classification the engine retries on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A failure that may pass: a timeout, a dropped connection, HTTP 5xx. Retried with
+    /// backoff.
+    Transient,
+    /// The service refused for load: Amazon's HTTP 429, NetSuite's
+    /// `CONCURRENCY_LIMIT_EXCEEDED`. Retried after `retry_after` when given.
+    RateLimited {
+        /// How long the service asked to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+    /// The thing asked for does not exist (HTTP 404, NetSuite `NONEXISTENT_ID`).
+    NotFound,
+    /// The service understood the request and refused it (HTTP 400 with its messages).
+    /// Not retried: the order needs attention.
+    Rejected,
+    /// The credentials were refused (HTTP 401/403). Not retried by the order; the
+    /// integrator must fix the credentials.
+    Unauthorized,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Transient => f.write_str("transient failure"),
+            ErrorKind::RateLimited {
+                retry_after: Some(d),
+            } => write!(f, "rate limited, retry after {} ms", d.as_millis()),
+            ErrorKind::RateLimited { retry_after: None } => f.write_str("rate limited"),
+            ErrorKind::NotFound => f.write_str("not found"),
+            ErrorKind::Rejected => f.write_str("rejected by the service"),
+            ErrorKind::Unauthorized => f.write_str("unauthorized"),
+        }
+    }
+}
+
+/// One message from the service, as it sent it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServiceMessage {
+    /// The service's code (`InvalidInput`, `INVALID_CONTENT`).
+    pub code: String,
+    /// Its message.
+    pub message: String,
+    /// The field it is about, where the service says (NetSuite's `o:errorPath`).
+    pub field: Option<String>,
+}
+
+impl fmt::Display for ServiceMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(field) = &self.field {
+            write!(f, " (at `{field}`)")?;
+        }
+        Ok(())
+    }
+}
+
+/// A failed call to Amazon or NetSuite.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} failed: {kind}{}", DisplayMessages(messages))]
+pub struct ClientError {
+    /// How to treat it.
+    pub kind: ErrorKind,
+    /// The operation that failed (`getPurchaseOrders`, `upsert salesOrder`).
+    pub operation: String,
+    /// The service's messages, when it sent any.
+    pub messages: Vec<ServiceMessage>,
+    /// The underlying error (transport, decoding), when there is one.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+struct DisplayMessages<'a>(&'a [ServiceMessage]);
+
+impl fmt::Display for DisplayMessages<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, m) in self.0.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            write!(f, "{m}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ClientError {
+    /// A failure of `operation`, with no messages.
+    pub fn new(kind: ErrorKind, operation: impl Into<String>) -> Self {
+        ClientError {
+            kind,
+            operation: operation.into(),
+            messages: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// Adds the service's messages.
+    pub fn with_messages(mut self, messages: Vec<ServiceMessage>) -> Self {
+        self.messages = messages;
+        self
+    }
+
+    /// Adds the underlying error.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// `true` when waiting and trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Transient | ErrorKind::RateLimited { .. }
+        )
+    }
+}
+
+/// Which dates a window of orders is selected by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum WindowKind {
+    /// Orders created in the window (`createdAfter`/`createdBefore`).
+    Created,
+    /// Retail orders changed in the window (`changedAfter`/`changedBefore`).
+    Changed,
+}
+
+/// One page request for orders in a window.
+///
+/// Amazon refuses windows over 7 days and misbehaves with only one bound, so both
+/// bounds are always set; a follow-up page repeats them with the `next_token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    /// Created or changed.
+    pub kind: WindowKind,
+    /// The window's start (`createdAfter`).
+    pub after: DateTime<Utc>,
+    /// The window's end (`createdBefore`).
+    pub before: DateTime<Utc>,
+    /// Orders per page, 1 to 100.
+    pub limit: u32,
+    /// The token of the page to read; `None` for the first.
+    pub next_token: Option<String>,
+}
+
+/// An order in a page that could not be read at all, set aside with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedOrder {
+    /// The PO number, when it could be read.
+    pub purchase_order_number: Option<String>,
+    /// Why the order could not be read (lower case, names the field).
+    pub reason: String,
+}
+
+/// One page of orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The orders read.
+    pub orders: Vec<T>,
+    /// Orders in the page that could not be read; the rest of the page goes on.
+    pub malformed: Vec<MalformedOrder>,
+    /// The token of the next page; `None` on the last page.
+    pub next_token: Option<String>,
+}
+
+/// Where Amazon is with a submitted transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransactionOutcome {
+    /// Not decided yet. Retail acknowledgements stay here for good when accepted:
+    /// confirm them through the purchase order instead.
+    Processing,
+    /// Accepted.
+    Success,
+    /// Refused, with Amazon's errors.
+    Failure(Vec<ServiceMessage>),
+}
+
+/// Amazon's Retail Procurement order API (SP-API Vendor Orders v1 and Vendor
+/// Transaction Status v1).
+#[async_trait]
+pub trait RetailOrdersApi: Send + Sync {
+    /// One page of purchase orders created or changed in the query's window, with
+    /// details.
+    ///
+    /// Implementations MUST send both window bounds and, for a follow-up page, the same
+    /// filters again with the token. They MUST NOT drop an order they cannot read:
+    /// report it in [`Page::malformed`].
+    ///
+    /// # Errors
+    /// A [`ClientError`] classified as described on [`ErrorKind`].
+    async fn purchase_orders(&self, query: &OrderQuery)
+    -> Result<Page<retail::Order>, ClientError>;
+
+    /// One purchase order, with details.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for a PO Amazon does not know; otherwise as above.
+    async fn purchase_order(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<retail::Order, ClientError>;
+
+    /// Submits acknowledgements in one request and returns Amazon's transaction id.
+    ///
+    /// Implementations MUST send exactly the acknowledgements given, spelt as Amazon's
+    /// model spells them, and MUST NOT retry on their own: a lost answer is reported as
+    /// an error, and the engine checks the orders before sending again.
+    ///
+    /// # Errors
+    /// As above; [`ErrorKind::Rejected`] when Amazon refuses the body.
+    async fn submit_acknowledgements(
+        &self,
+        acknowledgements: &[RetailAcknowledgement],
+    ) -> Result<TransactionId, ClientError>;
+
+    /// Where Amazon is with a transaction.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for an unknown transaction; otherwise as above.
+    async fn transaction_status(
+        &self,
+        id: &TransactionId,
+    ) -> Result<TransactionOutcome, ClientError>;
+
+    /// How Amazon recorded the acknowledgement of one PO (`getPurchaseOrdersStatus`
+    /// filtered by the PO number); `None` when Amazon returns no status for it.
+    ///
+    /// # Errors
+    /// As above.
+    async fn purchase_order_status(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<Option<retail::OrderStatus>, ClientError>;
+}
+
+/// Amazon's Direct Fulfillment order API (SP-API Vendor Direct Fulfillment Orders and
+/// Transactions, either version).
+#[async_trait]
+pub trait DirectFulfillmentOrdersApi: Send + Sync {
+    /// One page of orders created in the query's window, with details. The query's
+    /// kind is always [`WindowKind::Created`].
+    ///
+    /// Implementations MUST send both window bounds, resend the filters with a token,
+    /// and report unreadable orders in [`Page::malformed`].
+    ///
+    /// # Errors
+    /// A [`ClientError`] classified as described on [`ErrorKind`].
+    async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError>;
+
+    /// One order, with details.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for an order Amazon does not know; otherwise as above.
+    async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError>;
+
+    /// Submits acknowledgements in one request and returns Amazon's transaction id.
+    ///
+    /// Implementations MUST send exactly what is given and MUST NOT retry on their own.
+    ///
+    /// # Errors
+    /// As above.
+    async fn submit_acknowledgements(
+        &self,
+        acknowledgements: &[DirectFulfillmentAcknowledgement],
+    ) -> Result<TransactionId, ClientError>;
+
+    /// Where Amazon is with a transaction.
+    ///
+    /// # Errors
+    /// As above.
+    async fn transaction_status(
+        &self,
+        id: &TransactionId,
+    ) -> Result<TransactionOutcome, ClientError>;
+}
+
+/// A NetSuite sales order whose status or content changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesOrderChange {
+    /// The external id the sync gave it.
+    pub external_id: ExternalId,
+    /// Its internal id.
+    pub internal_id: InternalId,
+    /// Its status now.
+    pub status: NetSuiteStatus,
+    /// When it last changed.
+    pub last_modified: DateTime<Utc>,
+}
+
+/// A change to one sales-order line, named by the Amazon PO line it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineUpdate {
+    /// The PO line.
+    pub sequence: ItemSequenceNumber,
+    /// A new quantity in eaches.
+    pub quantity: Option<u64>,
+    /// A new rate.
+    pub rate: Option<Decimal>,
+    /// Close (or reopen) the line.
+    pub is_closed: Option<bool>,
+}
+
+/// Changes to an existing sales order. Lines are changed in place or added, never
+/// replaced wholesale.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SalesOrderUpdate {
+    /// A new approval status.
+    pub status: Option<SalesOrderStatus>,
+    /// Lines to change.
+    pub lines: Vec<LineUpdate>,
+    /// Lines to add (lines Amazon added to the PO).
+    pub new_lines: Vec<SalesOrderLineDraft>,
+}
+
+impl SalesOrderUpdate {
+    /// `true` when the update changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && self.lines.is_empty() && self.new_lines.is_empty()
+    }
+}
+
+/// NetSuite's sales orders, through SuiteTalk REST or anything equivalent.
+#[async_trait]
+pub trait NetSuiteApi: Send + Sync {
+    /// Creates the sales order, or updates the one with the draft's external id, and
+    /// returns its internal id.
+    ///
+    /// Implementations MUST NOT create a second sales order for an external id that
+    /// already has one, even when an earlier call's answer was lost.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Rejected`] with NetSuite's messages for a body it refuses;
+    /// [`ErrorKind::RateLimited`] for the account's concurrency limit.
+    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError>;
+
+    /// The sales order with this external id, with its lines; `None` when there is
+    /// none.
+    ///
+    /// # Errors
+    /// As above.
+    async fn sales_order(
+        &self,
+        external_id: &ExternalId,
+    ) -> Result<Option<SalesOrderSnapshot>, ClientError>;
+
+    /// The sales orders the sync created that changed at or after `since` (status,
+    /// lines or anything else), oldest first. Implementations MUST return every such
+    /// order, following every page.
+    ///
+    /// # Errors
+    /// As above.
+    async fn changed_sales_orders(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SalesOrderChange>, ClientError>;
+
+    /// Applies changes to lines and status. Implementations MUST change only what the
+    /// update names: never a blind replace of the line list.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] when there is no such order; otherwise as above.
+    async fn update_sales_order(
+        &self,
+        external_id: &ExternalId,
+        update: &SalesOrderUpdate,
+    ) -> Result<(), ClientError>;
+
+    /// Closes every open line of the sales order (NetSuite then shows it Closed).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] when there is no such order; otherwise as above.
+    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError>;
+}
+
+/// The time, and waiting. The library never reads the system clock or sleeps on its
+/// own: it asks this.
+#[async_trait]
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Waits for `duration` (pacing calls under Amazon's rate limit). A simulated clock
+    /// may simply advance.
+    async fn sleep(&self, duration: Duration);
+}
