@@ -1,4 +1,5 @@
 //! One module per feature.
 mod hostile_input;
 mod netsuite_wire;
+mod sandbox_clients;
 mod sandbox_replay;
