@@ -383,9 +383,10 @@ impl TransportError {
 ///   access token (refreshed before it expires, about an hour), except for Direct
 ///   Fulfillment `getOrders` and `getOrder` (v1 and 2021-12-28), which return a
 ///   consumer's address and need a **Restricted Data Token** from the Tokens API
-///   instead: [`sp_api::requires_restricted_data_token`] tells which requests, and
-///   [`sp_api::restricted_resource_path`] the path to ask the token for. A plain
-///   access token there gets 403.
+///   instead, asked of the Tokens API for the request's method and path:
+///   [`sp_api::requires_restricted_data_token`] tells which requests. A plain access
+///   token there gets 403. (Since October 2023 the SP-API needs no AWS Signature
+///   Version 4.)
 /// * **NetSuite credentials**, in `Authorization`, either:
 ///   - OAuth 1.0a token-based authentication: `OAuth realm="1234567_SB1",
 ///     oauth_consumer_key=…, oauth_token=…, oauth_signature_method="HMAC-SHA256",
@@ -486,7 +487,7 @@ impl StatusError {
 #[non_exhaustive]
 pub enum RequestError {
     /// A request body could not be written as JSON.
-    #[error("request body cannot be written: {0}")]
+    #[error("request body cannot be written")]
     Body(#[source] serde_json::Error),
     /// The body of a successful answer is not what the operation returns (an HTML page
     /// from a proxy, a cut-off body).
@@ -542,14 +543,17 @@ pub(crate) fn percent_encode(text: &str) -> String {
             out.push(char::from(byte));
         } else {
             out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            out.push(hex_digit(byte >> 4));
+            out.push(hex_digit(byte & 0x0f));
         }
     }
     out
 }
 
-const HEX: [u8; 16] = *b"0123456789ABCDEF";
+/// The upper-case hex digit of a nibble (RFC 3986 §2.1 prefers upper case).
+fn hex_digit(nibble: u8) -> char {
+    char::from_digit(u32::from(nibble), 16).map_or('0', |c| c.to_ascii_uppercase())
+}
 
 /// A `ClientError` for an answer whose body could not be read.
 pub(crate) fn unreadable(
@@ -571,9 +575,70 @@ pub(crate) fn retry_after_header(response: &HttpResponse) -> Option<std::time::D
     Some(std::time::Duration::from_secs(seconds.min(3600)))
 }
 
+/// A transport for unit tests: answers from a script and records what it was sent.
+#[cfg(test)]
+pub(crate) mod script {
+    use std::sync::Mutex;
+
+    use super::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+
+    pub(crate) struct Script {
+        answers: Mutex<Vec<HttpResponse>>,
+        pub(crate) sent: Mutex<Vec<HttpRequest>>,
+    }
+
+    impl Script {
+        pub(crate) fn new(mut answers: Vec<HttpResponse>) -> Self {
+            answers.reverse();
+            Script {
+                answers: Mutex::new(answers),
+                sent: Mutex::new(Vec::new()),
+            }
+        }
+
+        pub(crate) fn sent(&self) -> Vec<HttpRequest> {
+            self.sent.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl HttpTransport for Script {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.sent.lock().unwrap().push(request);
+            self.answers
+                .lock()
+                .unwrap()
+                .pop()
+                .ok_or_else(|| TransportError::other("no answer scripted"))
+        }
+    }
+
+    pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transports_and_clients_are_object_safe_and_shareable() {
+        let transport: Arc<dyn HttpTransport> = Arc::new(script::Script::new(Vec::new()));
+        let retail: Arc<dyn crate::RetailOrdersApi> =
+            Arc::new(SpApiRetailClient::new(transport.clone()));
+        let df: Arc<dyn crate::DirectFulfillmentOrdersApi> = Arc::new(
+            SpApiDirectFulfillmentClient::new(transport.clone(), DirectFulfillmentVersion::V1),
+        );
+        let netsuite: Arc<dyn crate::NetSuiteApi> = Arc::new(NetSuiteRestClient::new(transport));
+        fn shareable<T: Send + Sync + ?Sized>(_: &T) {}
+        shareable(&*retail);
+        shareable(&*df);
+        shareable(&*netsuite);
+    }
 
     #[test]
     fn query_values_are_percent_encoded_in_order() {

@@ -678,6 +678,7 @@ impl<T: HttpTransport> NetSuiteApi for NetSuiteRestClient<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::script::{Script, block_on};
     use crate::sales_order::{NetSuiteStatus, SalesOrderStatus};
     use serde_json::json;
 
@@ -856,6 +857,159 @@ mod tests {
             NetSuiteStatus::from_letter("B"),
             NetSuiteStatus::PendingFulfillment
         );
+    }
+
+    fn draft() -> SalesOrderDraft {
+        SalesOrderDraft {
+            external_id: ext(),
+            customer: "1234".parse().unwrap(),
+            subsidiary: None,
+            location: None,
+            custom_form: None,
+            currency: None,
+            tran_date: "2025-03-01".parse().unwrap(),
+            ship_date: None,
+            other_ref_num: "4Z32PABC".parse().unwrap(),
+            memo: None,
+            status: SalesOrderStatus::PendingApproval,
+            shipping_address: None,
+            lines: vec![SalesOrderLineDraft {
+                item: "98".parse().unwrap(),
+                quantity: 2,
+                rate: "9.50".parse().unwrap(),
+                sequence: "1".parse().unwrap(),
+                description: None,
+                is_closed: false,
+                custom_fields: Default::default(),
+            }],
+            custom_fields: Default::default(),
+        }
+    }
+
+    #[test]
+    fn creates_never_make_a_second_order() {
+        let not_found = || {
+            HttpResponse::new(
+                404,
+                br#"{"o:errorDetails":[{"o:errorCode":"NONEXISTENT_ID","detail":"no record"}]}"#
+                    .to_vec(),
+            )
+        };
+        let duplicate = || {
+            HttpResponse::new(
+                400,
+                br#"{"o:errorDetails":[{"o:errorCode":"USER_ERROR","detail":"duplicate external id"}]}"#
+                    .to_vec(),
+            )
+        };
+        let found = || {
+            HttpResponse::new(
+                200,
+                br#"{"id":"77","externalId":"AVC-RP-4Z32PABC"}"#.to_vec(),
+            )
+        };
+        let methods = |client: &NetSuiteRestClient<Script>| {
+            client
+                .transport()
+                .sent()
+                .iter()
+                .map(|r| r.method)
+                .collect::<Vec<_>>()
+        };
+        use HttpMethod::{Get, Post};
+
+        // An order that exists is the answer; nothing is written.
+        let client = NetSuiteRestClient::new(Script::new(vec![found()]));
+        assert_eq!(
+            block_on(client.upsert_sales_order(&draft()))
+                .unwrap()
+                .as_str(),
+            "77"
+        );
+        assert_eq!(methods(&client), [Get]);
+
+        // The first create's answer was lost: NetSuite refuses the second, and the order
+        // is found by its external id.
+        let client = NetSuiteRestClient::new(Script::new(vec![not_found(), duplicate(), found()]));
+        assert_eq!(
+            block_on(client.upsert_sales_order(&draft()))
+                .unwrap()
+                .as_str(),
+            "77"
+        );
+        assert_eq!(methods(&client), [Get, Post, Get]);
+        let post = &client.transport().sent()[1];
+        assert_eq!(post.path, "/services/rest/record/v1/salesOrder");
+        let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+        assert_eq!(body["externalId"], "AVC-RP-4Z32PABC");
+
+        // Refused, and not there: the rejection stands, with NetSuite's message.
+        let client =
+            NetSuiteRestClient::new(Script::new(vec![not_found(), duplicate(), not_found()]));
+        let err = block_on(client.upsert_sales_order(&draft())).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Rejected);
+        assert_eq!(err.messages[0].message, "duplicate external id");
+
+        // Created without a usable `Location`: read back by external id.
+        let client = NetSuiteRestClient::new(Script::new(vec![
+            not_found(),
+            HttpResponse::new(204, Vec::new()),
+            found(),
+        ]));
+        assert_eq!(
+            block_on(client.upsert_sales_order(&draft()))
+                .unwrap()
+                .as_str(),
+            "77"
+        );
+
+        // A server fault on create is returned as it is; the next call reads first.
+        let client = NetSuiteRestClient::new(Script::new(vec![
+            not_found(),
+            HttpResponse::new(503, Vec::new()),
+        ]));
+        let err = block_on(client.upsert_sales_order(&draft())).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Transient);
+        assert_eq!(methods(&client), [Get, Post]);
+    }
+
+    #[test]
+    fn suiteql_pages_until_has_more_is_false() {
+        let page = |offset: u64, more: bool, id: &str| {
+            HttpResponse::new(
+                200,
+                serde_json::to_vec(&json!({"count": 1, "offset": offset, "hasMore": more,
+                    "items": [{"links": [], "id": id, "externalid": format!("AVC-RP-{id}"),
+                               "status": "B", "lastmodifieddate": "2025-03-01 06:00:00"}]}))
+                .unwrap(),
+            )
+        };
+        let client = NetSuiteRestClient::new(Script::new(vec![
+            page(0, true, "1"),
+            page(1, true, "2"),
+            page(2, false, "3"),
+        ]))
+        .with_suiteql_page_size(1)
+        .with_user_utc_offset(FixedOffset::west_opt(8 * 3600).unwrap());
+        let since = "2025-03-01T14:00:00Z".parse().unwrap();
+        let changes = block_on(client.changed_sales_orders(since)).unwrap();
+        assert_eq!(changes.len(), 3);
+        assert_eq!(changes[0].last_modified, since);
+        let sent = client.transport().sent();
+        let offsets: Vec<_> = sent
+            .iter()
+            .map(|r| r.query_value("offset").unwrap().to_owned())
+            .collect();
+        assert_eq!(offsets, ["0", "1", "2"]);
+        assert!(sent.iter().all(|r| r.header("Prefer") == Some("transient")));
+        let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+        assert_eq!(body["params"], json!(["AVC-%", "2025-03-01 06:00:00"]));
+
+        // A page that says more follow but holds none stops the paging.
+        let empty = HttpResponse::new(200, br#"{"hasMore": true, "items": []}"#.to_vec());
+        let client = NetSuiteRestClient::new(Script::new(vec![empty]));
+        let err = block_on(client.changed_sales_orders(since)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Transient);
     }
 
     #[async_trait]

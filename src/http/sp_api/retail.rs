@@ -603,45 +603,8 @@ impl<T: HttpTransport> RetailOrdersApi for SpApiRetailClient<T> {
 mod tests {
     use super::*;
     use crate::http::HttpResponse;
-    use std::sync::Mutex;
 
-    /// Answers with scripted responses and records what it was sent.
-    struct Script {
-        answers: Mutex<Vec<HttpResponse>>,
-        sent: Mutex<Vec<HttpRequest>>,
-    }
-
-    impl Script {
-        fn new(mut answers: Vec<HttpResponse>) -> Self {
-            answers.reverse();
-            Script {
-                answers: Mutex::new(answers),
-                sent: Mutex::new(Vec::new()),
-            }
-        }
-    }
-
-    #[async_trait]
-    impl HttpTransport for Script {
-        async fn send(
-            &self,
-            request: HttpRequest,
-        ) -> Result<HttpResponse, crate::http::TransportError> {
-            self.sent.lock().unwrap().push(request);
-            self.answers
-                .lock()
-                .unwrap()
-                .pop()
-                .ok_or_else(|| crate::http::TransportError::other("no answer scripted"))
-        }
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
+    use crate::http::script::{Script, block_on};
 
     fn query(token: Option<&str>) -> OrderQuery {
         OrderQuery {
