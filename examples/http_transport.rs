@@ -66,7 +66,7 @@ enum Credentials {
 /// one service.
 #[derive(Clone)]
 struct IntegratorTransport {
-    agent: ureq::Agent,
+    http: ureq::Agent,
     /// `https://sellingpartnerapi-na.amazon.com` (or `-eu`, `-fe`, with `sandbox.` in
     /// front for the sandbox), or `https://1234567-sb1.suitetalk.api.netsuite.com`.
     endpoint: String,
@@ -75,7 +75,7 @@ struct IntegratorTransport {
 
 impl IntegratorTransport {
     fn new(endpoint: &str, credentials: Credentials) -> Self {
-        let agent = ureq::Agent::config_builder()
+        let http: ureq::Agent = ureq::Agent::config_builder()
             // Every answer goes back to the library to classify, 4xx and 5xx included.
             .http_status_as_error(false)
             // NetSuite's 204 carries the new record's `Location`: never follow it.
@@ -84,7 +84,7 @@ impl IntegratorTransport {
             .build()
             .into();
         IntegratorTransport {
-            agent,
+            http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             credentials,
         }
@@ -120,10 +120,10 @@ impl IntegratorTransport {
             }
         };
         let result = if request.body.is_empty() {
-            self.agent
+            self.http
                 .run(builder.body(()).map_err(TransportError::other)?)
         } else {
-            self.agent
+            self.http
                 .run(builder.body(request.body).map_err(TransportError::other)?)
         };
         let mut response = result.map_err(|e| match e {

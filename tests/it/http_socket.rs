@@ -66,7 +66,7 @@ pub enum Credentials {
 /// An [`HttpTransport`] on `ureq`, a blocking client, run off the async thread.
 #[derive(Clone)]
 pub struct UreqTransport {
-    agent: ureq::Agent,
+    http: ureq::Agent,
     base_url: String,
     credentials: Credentials,
 }
@@ -74,7 +74,7 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// A transport to `base_url` (scheme, host and port) adding `credentials`.
     pub fn new(base_url: &str, credentials: Credentials) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let http: ureq::Agent = ureq::Agent::config_builder()
             // Every status is an answer for the client to classify.
             .http_status_as_error(false)
             // A 2xx `Location` names a record; nothing is followed.
@@ -83,7 +83,7 @@ impl UreqTransport {
             .build()
             .into();
         UreqTransport {
-            agent,
+            http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             credentials,
         }
@@ -126,10 +126,10 @@ impl UreqTransport {
             }
         };
         let result = if request.body.is_empty() {
-            self.agent
+            self.http
                 .run(builder.body(()).map_err(TransportError::other)?)
         } else {
-            self.agent
+            self.http
                 .run(builder.body(request.body).map_err(TransportError::other)?)
         };
         let mut response = result.map_err(|e| match e {
