@@ -20,6 +20,7 @@ pub mod acknowledgement;
 pub mod amazon;
 pub mod client;
 pub mod decimal;
+pub mod http;
 pub mod ids;
 pub mod lifecycle;
 pub mod mapping;
