@@ -203,21 +203,20 @@ fn checked_div_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
 /// Amazon's net cost per each for a line: the price itself, or for a price per weight
 /// unit, the price times the configured weight of one each.
 ///
-/// # Errors
-/// A [`Problem`] when the line is priced per weight and its item has no weight per
-/// each in that unit, or the product does not fit.
-pub fn net_cost_per_each(
+/// Fails with the [`Problem`] when the line is priced per weight and its item has no
+/// weight per each in that unit, or the product does not fit.
+fn net_cost_per_each(
     po: &PurchaseOrder,
     index: usize,
     line: &OrderLine,
     settings: &Settings,
-) -> Result<Decimal, Problem> {
+) -> Result<Decimal, Box<Problem>> {
     match line.net_cost.basis {
         PriceBasis::Each => Ok(line.net_cost.money.amount()),
         PriceBasis::Weight(unit) => {
             let field = format!("{}.{}.unitOfMeasure", item_path(index), cost_field(po));
             let Some(found) = settings.items.lookup(line) else {
-                return Err(problem(
+                return Err(Box::new(problem(
                     po,
                     Some(&line.sequence),
                     field,
@@ -225,10 +224,10 @@ pub fn net_cost_per_each(
                         vendor_sku: line.vendor_sku.as_ref().map(|s| s.to_string()),
                         asin: line.asin.as_ref().map(|s| s.to_string()),
                     },
-                ));
+                )));
             };
             let Some(weight) = found.target.weight_per_each.get(unit) else {
-                return Err(problem(
+                return Err(Box::new(problem(
                     po,
                     Some(&line.sequence),
                     field,
@@ -236,17 +235,17 @@ pub fn net_cost_per_each(
                         unit,
                         key: found.key.to_owned(),
                     },
-                ));
+                )));
             };
             checked_mul(line.net_cost.money.amount(), weight).ok_or_else(|| {
-                problem(
+                Box::new(problem(
                     po,
                     Some(&line.sequence),
                     field,
                     ProblemKind::OutOfRange {
                         what: format!("{} × {weight}", line.net_cost.money.amount()),
                     },
-                )
+                ))
             })
         }
     }
@@ -363,7 +362,7 @@ pub fn sales_order_draft(
         let rate = match net_cost_per_each(po, index, line, settings) {
             Ok(rate) => rate,
             Err(p) => {
-                problems.push(p);
+                problems.push(*p);
                 continue;
             }
         };
@@ -813,7 +812,7 @@ fn check_approved_rate(
     let net = match net_cost_per_each(po, index, line, settings) {
         Ok(n) => n,
         Err(p) => {
-            problems.push(p);
+            problems.push(*p);
             return None;
         }
     };

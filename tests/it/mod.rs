@@ -1,1 +1,4 @@
 //! One module per feature.
+
+mod lifecycle_flows;
+mod lifecycle_support;
