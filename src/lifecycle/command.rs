@@ -38,6 +38,9 @@ pub enum Command {
         external_id: ExternalId,
         /// The internal id, when known.
         internal_id: Option<InternalId>,
+        /// The update's number for this order (1 for the first), to echo in
+        /// [`super::Event::SalesOrderUpdated`].
+        revision: u32,
         /// What to change.
         changes: SalesOrderChanges,
     },
@@ -189,15 +192,18 @@ impl Notice {
 
 impl Command {
     /// A stable string naming the command: its kind and its idempotency key
-    /// (`netsuite:create:AVC-RP-4Z32PABC`, `amazon:acknowledge:4Z32PABC:v2`).
+    /// (`netsuite:create:AVC-RP-4Z32PABC`, `netsuite:update:AVC-RP-4Z32PABC:r1`,
+    /// `amazon:acknowledge:4Z32PABC:v2`).
     pub fn key(&self) -> String {
         match self {
             Command::CreateSalesOrder { external_id, .. } => {
                 format!("netsuite:create:{external_id}")
             }
-            Command::UpdateSalesOrder { external_id, .. } => {
-                format!("netsuite:update:{external_id}")
-            }
+            Command::UpdateSalesOrder {
+                external_id,
+                revision,
+                ..
+            } => format!("netsuite:update:{external_id}:r{revision}"),
             Command::CloseSalesOrder { external_id, .. } => {
                 format!("netsuite:close:{external_id}")
             }

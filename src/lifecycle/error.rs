@@ -71,6 +71,18 @@ pub enum TransitionError {
         /// The latest version built, if any.
         latest: Option<u32>,
     },
+    /// A `SalesOrderUpdated` names an update the order never asked for.
+    #[error(
+        "order {purchase_order_number}: `SalesOrderUpdated` is for update {found}, but the latest asked for is {latest}"
+    )]
+    UnknownSalesOrderRevision {
+        /// The PO number.
+        purchase_order_number: String,
+        /// The revision the event names.
+        found: u32,
+        /// The latest revision asked for (0 for none).
+        latest: u32,
+    },
     /// A `CommandFailed` names a command the order is not waiting for.
     #[error(
         "order {purchase_order_number}: `CommandFailed` names `{command_key}`, but in state `{state}` the order waits for {}",

@@ -44,7 +44,10 @@ pub enum Event {
         internal_id: InternalId,
     },
     /// NetSuite applied an update to the sales order.
-    SalesOrderUpdated,
+    SalesOrderUpdated {
+        /// The update's number, from [`super::Command::UpdateSalesOrder`].
+        revision: u32,
+    },
     /// NetSuite closed every line of the sales order, or it was not there to close.
     SalesOrderClosed,
     /// The sales order was read back from NetSuite (after review, or to repost).
@@ -250,7 +253,7 @@ impl Event {
             Event::PurchaseOrderChanged { .. } => EventKind::PurchaseOrderChanged,
             Event::PurchaseOrderCancelled => EventKind::PurchaseOrderCancelled,
             Event::SalesOrderCreated { .. } => EventKind::SalesOrderCreated,
-            Event::SalesOrderUpdated => EventKind::SalesOrderUpdated,
+            Event::SalesOrderUpdated { .. } => EventKind::SalesOrderUpdated,
             Event::SalesOrderClosed => EventKind::SalesOrderClosed,
             Event::SalesOrderRead { .. } => EventKind::SalesOrderRead,
             Event::AcknowledgementSubmitted { .. } => EventKind::AcknowledgementSubmitted,

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
 use crate::ids::ItemSequenceNumber;
 use crate::mapping::{
-    acknowledgement_from_sales_order, auto_acknowledgement, rejects_everything, sales_order_draft,
+    acknowledgement_from_sales_order, auto_acknowledgement, check_acknowledgement,
+    rejects_everything, sales_order_draft,
 };
 use crate::order::{AmazonOrderState, Problem, PurchaseOrder};
 use crate::sales_order::{NetSuiteStatus, SalesOrderDraft, SalesOrderSnapshot, SalesOrderStatus};
@@ -51,8 +52,7 @@ fn terminal(reason: CloseReason) -> OrderState {
 fn defers_changes(state: &OrderState) -> bool {
     matches!(
         state,
-        OrderState::ExpectAcknowledgementSubmitted { .. }
-            | OrderState::ExpectAcknowledgementConfirmation { .. }
+        OrderState::ExpectAcknowledgementConfirmation { .. }
             | OrderState::ExpectSalesOrderUpdated { .. }
             | OrderState::ExpectSalesOrderClosed { .. }
             | OrderState::ExpectFix {
@@ -205,6 +205,15 @@ impl<'a> Machine<'a> {
             Event::SalesOrderCreated { internal_id } => {
                 self.check_internal_id(kind, internal_id)?
             }
+            Event::SalesOrderUpdated { revision } => {
+                if *revision == 0 || *revision > self.rec.sales_order_revision {
+                    return Err(TransitionError::UnknownSalesOrderRevision {
+                        purchase_order_number: self.po_number(),
+                        found: *revision,
+                        latest: self.rec.sales_order_revision,
+                    });
+                }
+            }
             Event::AcknowledgementSubmitted { version, .. }
             | Event::AcknowledgementStillProcessing { version }
             | Event::AcknowledgementConfirmed { version }
@@ -261,14 +270,10 @@ impl<'a> Machine<'a> {
                 self.rec.internal_id.as_ref() == Some(internal_id)
                     && !matches!(state, OrderState::ExpectSalesOrderCreated { .. })
             }
-            Event::SalesOrderUpdated => {
-                !matches!(state, OrderState::ExpectSalesOrderUpdated { .. })
-                    && self
-                        .rec
-                        .history
-                        .last()
-                        .is_some_and(|h| h.event == EventKind::SalesOrderUpdated)
-            }
+            Event::SalesOrderUpdated { revision } => !matches!(
+                state,
+                OrderState::ExpectSalesOrderUpdated { revision: r, .. } if r == revision
+            ),
             Event::SalesOrderClosed => self.rec.state.is_terminal(),
             Event::AcknowledgementSubmitted { version, .. } => match state {
                 OrderState::ExpectAcknowledgementSubmitted { .. } => {
@@ -349,10 +354,10 @@ impl<'a> Machine<'a> {
                 self.rec.internal_id = Some(internal_id.clone());
                 self.on_created();
             }
-            Event::SalesOrderUpdated => {
+            Event::SalesOrderUpdated { .. } => {
                 if let OrderState::ExpectSalesOrderUpdated { resume, .. } = &self.rec.state {
                     let resume = (**resume).clone();
-                    self.enter(resume);
+                    self.reenter(resume, false);
                 }
             }
             Event::SalesOrderClosed => self.on_closed(),
@@ -389,7 +394,7 @@ impl<'a> Machine<'a> {
             Event::ReleaseRequested => {
                 if let OrderState::Held { resume, .. } = &self.rec.state {
                     let resume = (**resume).clone();
-                    self.enter(resume);
+                    self.reenter(resume, false);
                 }
             }
             Event::CancelRequested { reason } => self.close(CloseReason::CancelledByOperator {
@@ -504,9 +509,12 @@ impl<'a> Machine<'a> {
                     transaction_id: transaction_id.clone(),
                 }
             }
-            OrderState::ExpectSalesOrderUpdated { changes, .. } => Command::UpdateSalesOrder {
+            OrderState::ExpectSalesOrderUpdated {
+                changes, revision, ..
+            } => Command::UpdateSalesOrder {
                 external_id,
                 internal_id,
+                revision: *revision,
                 changes: changes.clone(),
             },
             OrderState::ExpectSalesOrderClosed { .. } => Command::CloseSalesOrder {
@@ -889,7 +897,7 @@ impl<'a> Machine<'a> {
             } => self.run_mapping_step(step),
             OrderState::ExpectFix {
                 attention: Attention::Command { resume, .. },
-            } => self.enter(*resume),
+            } => self.reenter(*resume, false),
             OrderState::ExpectApproval { .. } => {
                 let read = self.read_command();
                 self.commands.push(read);
@@ -905,10 +913,7 @@ impl<'a> Machine<'a> {
                 SalesOrderStatus::PendingFulfillment,
                 MappingStep::CreateAfterAcknowledgement,
             ),
-            MappingStep::ApplyChange { resume } => {
-                self.enter(*resume);
-                self.apply_change();
-            }
+            MappingStep::ApplyChange { resume } => self.reenter(*resume, true),
         }
     }
 
@@ -965,6 +970,27 @@ impl<'a> Machine<'a> {
                         other => other.clone(),
                     };
                     self.update_netsuite(resume);
+                }
+            }
+            OrderState::ExpectAcknowledgementSubmitted { acknowledgement } => {
+                // Built but perhaps not yet sent: if it no longer answers Amazon's order,
+                // build it again (a new version, so nothing stale goes out).
+                let previous = self.rec.confirmed.as_ref().map(|c| &c.acknowledgement);
+                let po = &self.rec.purchase_order;
+                if differs_from(po, &acknowledgement)
+                    || check_acknowledgement(po, &acknowledgement, previous).is_err()
+                {
+                    match self.rec.approval {
+                        Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
+                            self.apply_policy(OrderState::ExpectShipment)
+                        }
+                        Some(Approval::Reviewed) => {
+                            self.update_netsuite(OrderState::ExpectApproval {
+                                problems: Vec::new(),
+                            })
+                        }
+                        _ => self.route_new(),
+                    }
                 }
             }
             OrderState::ExpectShipment if self.changed_since_acknowledged() => {
@@ -1030,8 +1056,10 @@ impl<'a> Machine<'a> {
                 if changes.is_empty() {
                     self.resume(resume);
                 } else {
+                    self.rec.sales_order_revision = self.rec.sales_order_revision.saturating_add(1);
                     self.enter(OrderState::ExpectSalesOrderUpdated {
                         changes,
+                        revision: self.rec.sales_order_revision,
                         resume: Box::new(resume),
                     });
                 }
@@ -1044,6 +1072,22 @@ impl<'a> Machine<'a> {
         if self.rec.state.kind() == state.kind() {
             self.rec.state = state;
         } else {
+            self.enter(state);
+        }
+    }
+
+    /// Returns to `state` (after a hold, a fix or an update): a change from Amazon that
+    /// waited (or `change`, when one is known to be due) is applied first, so nothing
+    /// stale is sent; if it leaves the order in `state`, what `state` waits for is sent.
+    fn reenter(&mut self, state: OrderState, change: bool) {
+        let sent = self.commands.len();
+        self.rec.state = state.clone();
+        self.rec.attempt = None;
+        if (change || self.rec.change_pending) && !defers_changes(&self.rec.state) {
+            self.rec.change_pending = false;
+            self.apply_change();
+        }
+        if self.commands.len() == sent && self.rec.state == state {
             self.enter(state);
         }
     }

@@ -49,6 +49,9 @@ mod retry;
 mod state;
 mod table;
 
+#[cfg(test)]
+mod proptests;
+
 pub use command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
 pub use error::TransitionError;
 pub use event::{AmazonMessage, CommandFailure, Event, EventKind, FailureKind};

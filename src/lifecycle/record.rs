@@ -61,6 +61,7 @@ pub struct OrderRecord {
     pub(super) deadline_notices: DeadlineNotices,
     pub(super) attempt: Option<Attempt>,
     pub(super) sales_order: Option<SalesOrderDraft>,
+    pub(super) sales_order_revision: u32,
     pub(super) change_pending: bool,
     pub(super) history: Vec<HistoryEntry>,
 }
@@ -171,6 +172,7 @@ impl OrderRecord {
             deadline_notices: DeadlineNotices::default(),
             attempt: None,
             sales_order: None,
+            sales_order_revision: 0,
             change_pending: false,
             history: Vec::new(),
         };

@@ -84,6 +84,8 @@ pub enum OrderState {
     ExpectSalesOrderUpdated {
         /// What is being changed.
         changes: SalesOrderChanges,
+        /// The update's number, echoed by [`super::Event::SalesOrderUpdated`].
+        revision: u32,
         /// Where the order goes once NetSuite confirms.
         resume: Box<OrderState>,
     },

@@ -376,15 +376,15 @@ fn flow_6_amazon_changes_or_cancels_a_po() {
     assert!(
         matches!(&changes.lines[1], LineChange::Close { sequence } if sequence.as_str() == "1")
     );
-    story.then(Event::SalesOrderUpdated);
+    story.then(Event::SalesOrderUpdated { revision: 1 });
     assert_eq!(story.label(), "Waiting for approval");
 
     // After acknowledgement, "update the NetSuite order".
     let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::UpdateSalesOrder);
     story.then(changed(amazon_change()));
     assert_eq!(story.label(), "Updated order posted to NetSuite");
-    assert_eq!(story.keys(), ["netsuite:update:AVC-RP-4Z32PABC"]);
-    story.then(Event::SalesOrderUpdated);
+    assert_eq!(story.keys(), ["netsuite:update:AVC-RP-4Z32PABC:r1"]);
+    story.then(Event::SalesOrderUpdated { revision: 1 });
     assert_eq!(story.label(), "Order posted, awaiting shipment");
 
     // After acknowledgement, "review each order".
@@ -393,7 +393,7 @@ fn flow_6_amazon_changes_or_cancels_a_po() {
     assert_eq!(story.state(), StateKind::ExpectChangeReview);
     assert_eq!(story.label(), "Failed to get Amazon confirmation");
     story.then(Event::RepostRequested);
-    assert_eq!(story.keys(), ["netsuite:update:AVC-RP-4Z32PABC"]);
+    assert_eq!(story.keys(), ["netsuite:update:AVC-RP-4Z32PABC:r1"]);
 
     // After acknowledgement, "cancel the NetSuite order".
     let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::CancelSalesOrder);
