@@ -205,14 +205,14 @@ impl<'a> Machine<'a> {
             Event::SalesOrderCreated { internal_id } => {
                 self.check_internal_id(kind, internal_id)?
             }
-            Event::SalesOrderUpdated { revision } => {
-                if *revision == 0 || *revision > self.rec.sales_order_revision {
-                    return Err(TransitionError::UnknownSalesOrderRevision {
-                        purchase_order_number: self.po_number(),
-                        found: *revision,
-                        latest: self.rec.sales_order_revision,
-                    });
-                }
+            Event::SalesOrderUpdated { revision }
+                if *revision == 0 || *revision > self.rec.sales_order_revision =>
+            {
+                return Err(TransitionError::UnknownSalesOrderRevision {
+                    purchase_order_number: self.po_number(),
+                    found: *revision,
+                    latest: self.rec.sales_order_revision,
+                });
             }
             Event::AcknowledgementSubmitted { version, .. }
             | Event::AcknowledgementStillProcessing { version }

@@ -188,6 +188,39 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::Closed, E::SalesOrderCreated, &[S::Closed]),
 ];
 
+/// The edges of the seven flows, for the overview diagram; each is checked against
+/// [`TRANSITIONS`] (`None` is a new record).
+#[rustfmt::skip]
+const MAIN_PATH: &[(Option<StateKind>, EventKind, StateKind)] = &[
+    (None, E::PurchaseOrderReceived, S::ExpectSalesOrderCreated),
+    (None, E::PurchaseOrderReceived, S::ExpectAcknowledgementSubmitted),
+    (None, E::PurchaseOrderReceived, S::ExpectFix),
+    (Some(S::ExpectFix), E::RetryRequested, S::ExpectSalesOrderCreated),
+    (Some(S::ExpectSalesOrderCreated), E::SalesOrderCreated, S::ExpectApproval),
+    (Some(S::ExpectSalesOrderCreated), E::SalesOrderCreated, S::ExpectShipment),
+    (Some(S::ExpectApproval), E::SalesOrderRead, S::ExpectAcknowledgementSubmitted),
+    (Some(S::ExpectAcknowledgementSubmitted), E::AcknowledgementSubmitted, S::ExpectAcknowledgementConfirmation),
+    (Some(S::ExpectAcknowledgementConfirmation), E::AcknowledgementConfirmed, S::ExpectShipment),
+    (Some(S::ExpectAcknowledgementConfirmation), E::AcknowledgementConfirmed, S::ExpectSalesOrderCreated),
+    (Some(S::ExpectAcknowledgementConfirmation), E::AcknowledgementConfirmed, S::Closed),
+    (Some(S::ExpectAcknowledgementConfirmation), E::AcknowledgementFailed, S::ExpectRepost),
+    (Some(S::ExpectRepost), E::RepostRequested, S::ExpectSalesOrderRead),
+    (Some(S::ExpectSalesOrderRead), E::SalesOrderRead, S::ExpectAcknowledgementSubmitted),
+    (Some(S::ExpectApproval), E::PurchaseOrderChanged, S::ExpectSalesOrderUpdated),
+    (Some(S::ExpectSalesOrderUpdated), E::SalesOrderUpdated, S::ExpectApproval),
+    (Some(S::ExpectShipment), E::PurchaseOrderChanged, S::ExpectSalesOrderUpdated),
+    (Some(S::ExpectSalesOrderUpdated), E::SalesOrderUpdated, S::ExpectShipment),
+    (Some(S::ExpectShipment), E::PurchaseOrderChanged, S::ExpectChangeReview),
+    (Some(S::ExpectChangeReview), E::RepostRequested, S::ExpectSalesOrderUpdated),
+    (Some(S::ExpectShipment), E::PurchaseOrderChanged, S::ExpectSalesOrderClosed),
+    (Some(S::ExpectShipment), E::PurchaseOrderCancelled, S::ExpectSalesOrderClosed),
+    (Some(S::ExpectApproval), E::CancelRequested, S::ExpectSalesOrderClosed),
+    (Some(S::ExpectSalesOrderClosed), E::SalesOrderClosed, S::Cancelled),
+    (Some(S::ExpectSalesOrderClosed), E::SalesOrderClosed, S::Closed),
+    (Some(S::ExpectApproval), E::HoldRequested, S::Held),
+    (Some(S::Held), E::ReleaseRequested, S::ExpectApproval),
+];
+
 /// The row for `event` in `state`, treating a repeated receipt as a change.
 pub fn rule(state: StateKind, event: EventKind) -> Option<&'static Transition> {
     let event = match event {
@@ -230,9 +263,35 @@ pub fn state_machine_markdown() -> String {
          `TransitionError::InappropriateEvent` and changes nothing. `TimerElapsed` fits \
          every state and never changes it: it sends a retry or a status check that is due, \
          or a deadline notice. A repeated `PurchaseOrderReceived` counts as a \
-         `PurchaseOrderChanged`. Self-loops are left out of the diagram; the table below \
+         `PurchaseOrderChanged`. Self-loops are left out of the diagrams; the table below \
          lists them.\n\n",
     );
+    out.push_str("## Overview\n\n");
+    out.push_str(
+        "The main edges of the seven flows. Beyond them, almost every waiting state can \
+         also be held, cancelled by an operator or by Amazon, closed by Amazon, or parked in \
+         `ExpectFix` when a command fails for good; the full diagram shows every edge.\n\n",
+    );
+    out.push_str("```mermaid\nstateDiagram-v2\n");
+    let mut main: Vec<(String, String, Vec<EventKind>)> = Vec::new();
+    for (from, event, to) in MAIN_PATH {
+        let from = from.map_or_else(|| "[*]".to_owned(), |f| f.to_string());
+        let to = to.to_string();
+        match main.iter_mut().find(|(f, t, _)| *f == from && *t == to) {
+            Some((_, _, events)) => events.push(*event),
+            None => main.push((from, to, vec![*event])),
+        }
+    }
+    for (from, to, events) in &main {
+        let label: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
+        let _ = writeln!(out, "    {from} --> {to} : {}", label.join(", "));
+    }
+    for s in StateKind::ALL.iter().filter(|s| s.is_terminal()) {
+        let _ = writeln!(out, "    {s} --> [*]");
+    }
+    out.push_str("```\n\n");
+
+    out.push_str("## Full diagram\n\n");
     out.push_str("```mermaid\nstateDiagram-v2\n");
     for s in START {
         let _ = writeln!(out, "    [*] --> {s} : PurchaseOrderReceived");
@@ -299,9 +358,14 @@ fn kinds(states: &[StateKind]) -> String {
 
 fn connector_cell(state: StateKind) -> String {
     match state {
-        S::ExpectFix => {
-            "Error posting to NetSuite (Error posting to Amazon when an Amazon command failed)"
-                .to_owned()
+        S::ExpectFix => "Error posting to NetSuite (\"Error posting to Amazon\" when an Amazon \
+                         command failed; that one is this library's wording)"
+            .to_owned(),
+        S::ExpectSalesOrderRead | S::ExpectAcknowledgementSubmitted | S::ExpectSalesOrderClosed => {
+            format!(
+                "{} (this library's wording: NetSuite Connector has no such status)",
+                state.connector_status()
+            )
         }
         other => other.connector_status().to_owned(),
     }
@@ -353,6 +417,17 @@ mod tests {
             for row in TRANSITIONS.iter().filter(|t| t.from == *s) {
                 assert!(row.to.iter().all(|t| t.is_terminal()));
             }
+        }
+    }
+
+    #[test]
+    fn the_overview_shows_only_transitions_in_the_table() {
+        for (from, event, to) in MAIN_PATH {
+            let listed = match from {
+                None => START.contains(to),
+                Some(from) => rule(*from, *event).is_some_and(|r| r.to.contains(to)),
+            };
+            assert!(listed, "{from:?} --{event}--> {to} is not in the table");
         }
     }
 
