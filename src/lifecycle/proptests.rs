@@ -239,157 +239,188 @@ fn acknowledgements(commands: &[Command]) -> Vec<&Acknowledgement> {
         .collect()
 }
 
-/// The laws every step must keep. Returns whether the step was an approving read.
-fn check_step(
-    settings: &Settings,
-    before: &OrderRecord,
-    event: &Event,
+/// One applied step of a story.
+struct Step<'a> {
+    settings: &'a Settings,
+    before: &'a OrderRecord,
+    event: &'a Event,
     now: chrono::DateTime<chrono::Utc>,
-    approved_seen: bool,
-) -> Result<Option<OrderRecord>, TestCaseError> {
-    let Ok((after, commands)) = before.handle(event, now, settings) else {
-        return Ok(None);
+    after: &'a OrderRecord,
+    commands: &'a [Command],
+    /// A read of an approved sales order was applied before this step.
+    approved_before: bool,
+}
+
+/// Receives the order and applies every event in turn (events that do not fit are
+/// refused and skipped), calling `check` on each applied step. The reception counts
+/// as a step from a record that does not exist yet, so `before` is the record itself.
+fn run_story(
+    (settings, po, events): (Settings, PurchaseOrder, Vec<(i64, Event)>),
+    mut check: impl FnMut(&Step<'_>) -> Result<(), TestCaseError>,
+) -> Result<OrderRecord, TestCaseError> {
+    let now = t(1);
+    let event = Event::PurchaseOrderReceived {
+        purchase_order: Box::new(po.clone()),
     };
-
-    // Serialized state comes back the same.
-    let json = serde_json::to_string(&after).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let back: OrderRecord =
-        serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    prop_assert_eq!(&back, &after);
-
-    // Terminal states stay terminal.
-    if before.is_terminal() {
-        prop_assert!(after.is_terminal(), "left {:?}", before.state().kind());
-    }
-
-    // Every transition is in the table, and recorded once.
-    if after != *before {
-        prop_assert_eq!(after.history().len(), before.history().len() + 1);
-        let entry = after.history().last().cloned();
-        let entry = entry.ok_or_else(|| TestCaseError::fail("no history"))?;
-        prop_assert_eq!(entry.from, Some(before.state().kind()));
-        prop_assert_eq!(entry.to, after.state().kind());
-        if entry.event == EventKind::TimerElapsed {
-            prop_assert_eq!(entry.to, before.state().kind());
-        } else {
-            let listed =
-                rule(before.state().kind(), entry.event).is_some_and(|r| r.to.contains(&entry.to));
-            prop_assert!(
-                listed,
-                "{} --{}--> {} is not in the table",
-                before.state().kind(),
-                entry.event,
-                entry.to
-            );
+    let (mut record, commands) = OrderRecord::receive(po, now, &settings);
+    check(&Step {
+        settings: &settings,
+        before: &record,
+        event: &event,
+        now,
+        after: &record,
+        commands: &commands,
+        approved_before: false,
+    })?;
+    let mut now = now;
+    let mut approved = false;
+    for (minutes, event) in events {
+        now += TimeDelta::minutes(minutes);
+        let Ok((after, commands)) = record.handle(&event, now, &settings) else {
+            continue;
+        };
+        check(&Step {
+            settings: &settings,
+            before: &record,
+            event: &event,
+            now,
+            after: &after,
+            commands: &commands,
+            approved_before: approved,
+        })?;
+        if let Event::SalesOrderRead { snapshot } = &event {
+            approved |= snapshot.status != NetSuiteStatus::PendingApproval;
         }
-    } else {
-        prop_assert!(commands.is_empty());
+        record = after;
     }
+    Ok(record)
+}
 
-    // No acknowledgement before approval or auto acknowledgement, and none that breaks
-    // Amazon's rules (so none acknowledges more than was ordered).
-    for ack in acknowledgements(&commands) {
-        let po = after.purchase_order();
-        match after.approval() {
-            Some(Approval::AutoAcknowledgement) => {
-                prop_assert!(settings.is_auto_acknowledged(po.program))
-            }
-            Some(Approval::Reviewed) => prop_assert!(
-                approved_seen
-                    || matches!(event, Event::SalesOrderRead { snapshot } if snapshot.status != NetSuiteStatus::PendingApproval),
-                "acknowledged before any approved read"
-            ),
-            Some(Approval::RejectedByPolicy) => prop_assert!(
-                settings.policies.unmapped_item == UnmappedItemPolicy::RejectLine
-                    || po.lines.iter().all(|l| l.ordered.amount == 0)
-            ),
-            None => prop_assert!(false, "an acknowledgement without approval"),
-        }
-        prop_assert!(
-            check_acknowledgement(po, ack, None).is_ok(),
-            "{:?}",
-            check_acknowledgement(po, ack, None)
-        );
-        match ack {
-            Acknowledgement::Retail(a) => {
-                for line in &a.lines {
-                    let ordered = line.ordered.eaches().unwrap_or(0);
-                    let total: u64 = line
-                        .decisions
-                        .iter()
-                        .map(|d| d.quantity.eaches().unwrap_or(u64::MAX))
-                        .fold(0, u64::saturating_add);
-                    prop_assert!(total <= ordered);
-                }
-            }
-            Acknowledgement::DirectFulfillment(a) => {
-                for (line, po_line) in a.lines.iter().zip(&po.lines) {
-                    prop_assert!(line.quantity <= po_line.ordered.eaches().unwrap_or(0));
-                }
-            }
-        }
-    }
-
-    // A fact applied again changes nothing.
-    if !event.kind().is_operator_action() {
-        if let Ok((again, more)) = after.handle(event, now, settings) {
-            prop_assert_eq!(
-                &again,
-                &after,
-                "replaying {} changed the record",
-                event.kind()
-            );
-            prop_assert!(
-                more.is_empty(),
-                "replaying {} sent {:?}",
-                event.kind(),
-                more
-            );
-        }
-    }
-    Ok(Some(after))
+fn json(record: &OrderRecord) -> Result<OrderRecord, TestCaseError> {
+    let text = serde_json::to_string(record).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| TestCaseError::fail(e.to_string()))
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_event_sequences_keep_the_machines_laws((settings, po, events) in arb_story()) {
-        let (mut record, commands) = OrderRecord::receive(po, t(1), &settings);
-        prop_assert_eq!(record.history().len(), 1);
-        for ack in acknowledgements(&commands) {
-            prop_assert!(record.approval().is_some());
-            prop_assert!(check_acknowledgement(record.purchase_order(), ack, None).is_ok());
-        }
-        let mut now = t(1);
-        let mut approved_seen = false;
-        for (minutes, event) in events {
-            now += TimeDelta::minutes(minutes);
-            if let Some(next) = check_step(&settings, &record, &event, now, approved_seen)? {
-                if let Event::SalesOrderRead { snapshot } = &event {
-                    approved_seen |= snapshot.status != NetSuiteStatus::PendingApproval;
-                }
-                record = next;
+    fn random_event_sequences_never_panic_and_follow_the_table(story in arb_story()) {
+        run_story(story, |step| {
+            if step.event.kind() == EventKind::PurchaseOrderReceived && step.after.history().len() == 1 {
+                // The reception: a new record, from no state.
+                let first = step.after.history().first().map(|h| (h.from, h.to));
+                prop_assert_eq!(first, Some((None, step.after.state().kind())));
+                prop_assert!(START.contains(&step.after.state().kind()));
+                return Ok(());
             }
-        }
-        prop_assert!(record.next_wakeup(&settings).is_none_or(|_| !record.is_terminal()));
+            if step.after == step.before {
+                prop_assert!(step.commands.is_empty());
+                return Ok(());
+            }
+            prop_assert_eq!(step.after.history().len(), step.before.history().len() + 1);
+            let entry = step.after.history().last().cloned().ok_or_else(|| TestCaseError::fail("no history"))?;
+            prop_assert_eq!(entry.at, step.now);
+            prop_assert_eq!(entry.from, Some(step.before.state().kind()));
+            prop_assert_eq!(entry.to, step.after.state().kind());
+            if entry.event == EventKind::TimerElapsed {
+                prop_assert_eq!(entry.to, entry.from.unwrap_or(entry.to));
+            } else {
+                let listed = rule(step.before.state().kind(), entry.event)
+                    .is_some_and(|r| r.to.contains(&entry.to));
+                prop_assert!(listed, "{} --{}--> {} is not in the table", step.before.state().kind(), entry.event, entry.to);
+            }
+            Ok(())
+        })?;
     }
 
     #[test]
-    fn records_serialize_and_come_back_identical(
-        (settings, po, events) in arb_story()
-    ) {
-        let (mut record, _) = OrderRecord::receive(po, t(1), &settings);
-        let mut now = t(1);
-        for (minutes, event) in events {
-            now += TimeDelta::minutes(minutes);
-            if let Ok((next, _)) = record.handle(&event, now, &settings) {
-                record = next;
+    fn no_acknowledged_quantity_exceeds_the_ordered_quantity(story in arb_story()) {
+        run_story(story, |step| {
+            let po = step.after.purchase_order();
+            for ack in acknowledgements(step.commands) {
+                prop_assert!(check_acknowledgement(po, ack, None).is_ok(), "{:?}", check_acknowledgement(po, ack, None));
+                match ack {
+                    Acknowledgement::Retail(a) => {
+                        for line in &a.lines {
+                            let total = line.decisions.iter()
+                                .map(|d| d.quantity.eaches().unwrap_or(u64::MAX))
+                                .fold(0, u64::saturating_add);
+                            prop_assert!(total <= line.ordered.eaches().unwrap_or(0));
+                            let ordered = po.lines.iter().find(|l| l.sequence == line.sequence).map(|l| l.ordered);
+                            prop_assert_eq!(ordered, Some(line.ordered));
+                        }
+                    }
+                    Acknowledgement::DirectFulfillment(a) => {
+                        for line in &a.lines {
+                            let ordered = po.lines.iter().find(|l| l.sequence == line.sequence)
+                                .and_then(|l| l.ordered.eaches());
+                            prop_assert!(ordered.is_some_and(|o| line.quantity <= o));
+                        }
+                    }
+                }
             }
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn no_acknowledgement_before_approval_or_auto_acknowledgement(story in arb_story()) {
+        run_story(story, |step| {
+            for _ in acknowledgements(step.commands) {
+                let po = step.after.purchase_order();
+                match step.after.approval() {
+                    Some(Approval::AutoAcknowledgement) => prop_assert!(step.settings.is_auto_acknowledged(po.program)),
+                    Some(Approval::Reviewed) => prop_assert!(
+                        step.approved_before || matches!(step.event, Event::SalesOrderRead { snapshot } if snapshot.status != NetSuiteStatus::PendingApproval),
+                        "acknowledged before any approved read"
+                    ),
+                    Some(Approval::RejectedByPolicy) => prop_assert!(
+                        step.settings.policies.unmapped_item == UnmappedItemPolicy::RejectLine
+                            || po.lines.iter().all(|l| l.ordered.amount == 0)
+                    ),
+                    None => prop_assert!(false, "an acknowledgement without approval"),
+                }
+            }
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn terminal_states_stay_terminal(story in arb_story()) {
+        let last = run_story(story, |step| {
+            if step.before.is_terminal() {
+                prop_assert!(step.after.is_terminal(), "left {}", step.before.state().kind());
+            }
+            Ok(())
+        })?;
+        if last.is_terminal() {
+            prop_assert_eq!(last.next_wakeup(&settings()), None);
         }
-        let value = serde_json::to_value(&record).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(value.get("schema_version"), Some(&serde_json::json!(SCHEMA_VERSION)));
-        let back: OrderRecord = serde_json::from_value(value).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(back, record);
+    }
+
+    #[test]
+    fn a_replayed_event_changes_nothing(story in arb_story()) {
+        run_story(story, |step| {
+            // Operator actions are requests, not facts: asking twice may do twice.
+            if step.event.kind().is_operator_action() {
+                return Ok(());
+            }
+            if let Ok((again, more)) = step.after.handle(step.event, step.now, step.settings) {
+                prop_assert_eq!(&again, step.after, "replaying {} changed the record", step.event.kind());
+                prop_assert!(more.is_empty(), "replaying {} sent {:?}", step.event.kind(), more);
+            }
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn a_record_serializes_and_deserializes_to_itself(story in arb_story()) {
+        run_story(story, |step| {
+            prop_assert_eq!(&json(step.after)?, step.after);
+            let value = serde_json::to_value(step.after).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(value.get("schema_version"), Some(&serde_json::json!(SCHEMA_VERSION)));
+            Ok(())
+        })?;
     }
 }
