@@ -643,17 +643,16 @@ impl<'a> Machine<'a> {
         } else if self.rec.state.is_terminal() {
             // A create that was in flight when the order ended: close what it made.
             // (In other states the internal id is recorded and nothing else changes.)
-            if let Some(command) = self.close_command() {
-                self.commands.push(command);
-            }
+            let close = self.close_command();
+            self.commands.push(close);
         }
     }
 
-    fn close_command(&self) -> Option<Command> {
-        Some(Command::CloseSalesOrder {
+    fn close_command(&self) -> Command {
+        Command::CloseSalesOrder {
             external_id: self.rec.external_id.clone(),
             internal_id: self.rec.internal_id.clone(),
-        })
+        }
     }
 
     fn on_closed(&mut self) {
@@ -742,9 +741,8 @@ impl<'a> Machine<'a> {
             self.rec.change_pending && differs_from(&self.rec.purchase_order, &acknowledgement);
         self.rec.change_pending = false;
         if rejects_everything(&acknowledgement) {
-            return self.enter(OrderState::Closed {
-                reason: CloseReason::NothingToShip,
-            });
+            // Nothing to ship; a sales order the reviewer left open is closed.
+            return self.close(CloseReason::NothingToShip);
         }
         if changed {
             return self.apply_policy(OrderState::ExpectShipment);

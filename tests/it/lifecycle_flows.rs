@@ -217,10 +217,26 @@ fn flow_4_direct_fulfillment_manual_acknowledgement() {
     assert_eq!(df(&ack).vendor_order_number, "SO1001");
 
     // Every line closed: the whole order is rejected, out of stock (03) by default.
-    let story = reviewed(&|s| s.lines.iter_mut().for_each(|l| l.is_closed = true));
+    let mut story = reviewed(&|s| s.lines.iter_mut().for_each(|l| l.is_closed = true));
     let (_, ack) = story.submitted();
     assert_eq!(df(&ack).status_code, "03");
     assert_eq!(df(&ack).status_description, "Canceled out of stock");
+    // Once Amazon takes the rejection there is nothing to ship: the order is complete.
+    story
+        .then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("df-1"),
+        })
+        .then(Event::AcknowledgementConfirmed { version: v(1) });
+    assert_eq!(story.keys(), ["netsuite:close:AVC-DF-DF0001"]);
+    story.then(Event::SalesOrderClosed);
+    assert_eq!(
+        story.record.state(),
+        &OrderState::Closed {
+            reason: CloseReason::NothingToShip
+        }
+    );
+    assert_eq!(story.label(), "Complete");
 
     // With invalid SKU as the configured reason, the code is 02.
     let mut story = Story::receive(df_po(), {
