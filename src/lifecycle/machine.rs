@@ -1098,3 +1098,60 @@ impl<'a> Machine<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::fixtures::{retail_po, settings};
+
+    fn draft(po: &PurchaseOrder) -> SalesOrderDraft {
+        sales_order_draft(po, &settings(), SalesOrderStatus::PendingApproval)
+            .map(|m| m.draft)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_diff_sets_changed_lines_adds_new_ones_and_closes_cancelled_ones() {
+        let before = retail_po();
+        let mut after = before.clone();
+        after.lines[1].ordered.amount = 8;
+        after.lines[0].ordered.amount = 0;
+        let mut added = after.lines[1].clone();
+        added.sequence = ItemSequenceNumber::new("3").unwrap();
+        after.lines.push(added);
+        after.ship_window = None;
+        let changes = diff(&draft(&before), &draft(&after));
+        let names: Vec<String> = changes
+            .lines
+            .iter()
+            .map(|c| match c {
+                LineChange::Add { line } => format!("add {}", line.sequence),
+                LineChange::Set {
+                    sequence, quantity, ..
+                } => format!("set {sequence} to {quantity}"),
+                LineChange::Close { sequence } => format!("close {sequence}"),
+            })
+            .collect();
+        assert_eq!(names, ["set 2 to 8", "add 3", "close 1"]);
+        // A ship date that disappears is left as it was in NetSuite.
+        assert_eq!(changes.ship_date, None);
+        assert!(diff(&draft(&before), &draft(&before)).is_empty());
+    }
+
+    #[test]
+    fn an_acknowledgement_answers_an_order_until_its_lines_or_quantities_change() {
+        let po = retail_po();
+        let s = settings();
+        let mapped = sales_order_draft(&po, &s, SalesOrderStatus::PendingFulfillment)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ack = auto_acknowledgement(&po, &mapped, &s, crate::mapping::fixtures::t(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!differs_from(&po, &ack));
+        let mut restamped = po.clone();
+        restamped.changed_at = Some(crate::mapping::fixtures::t(3));
+        assert!(!differs_from(&restamped, &ack));
+        let mut fewer = po;
+        fewer.lines[1].ordered.amount = 9;
+        assert!(differs_from(&fewer, &ack));
+    }
+}
