@@ -280,3 +280,36 @@ fn replayed_events_change_nothing() {
          but the latest built is 1"
     );
 }
+
+#[test]
+fn a_change_before_the_acknowledgement_goes_out_rebuilds_it_and_nothing_stale_is_sent() {
+    // Auto acknowledgement builds version 1 for 1 + 2 eaches; before Amazon takes it,
+    // Amazon cancels line 2.
+    let mut story = Story::receive(df_po(), settings(false, true));
+    assert_eq!(story.submitted().0, v(1));
+    let mut po = df_po();
+    po.lines[1].ordered.amount = 0;
+    story.then(changed(po));
+
+    // A new version answers the order as it now is; retrying sends that one.
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(2));
+    assert_eq!(
+        df(&ack)
+            .lines
+            .iter()
+            .map(|l| l.quantity)
+            .collect::<Vec<_>>(),
+        [1, 0]
+    );
+    story.then(Event::RetryRequested);
+    assert_eq!(story.keys(), ["amazon:acknowledge:DF0001:v2"]);
+
+    // A late word that version 1 was taken changes nothing.
+    let before = story.record.clone();
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(1),
+        transaction_id: txn("late"),
+    });
+    assert_eq!(story.record, before);
+}
