@@ -47,6 +47,11 @@ pub use ids::{
     Asin, ExternalId, IdError, InternalId, ItemSequenceNumber, PartyId, PurchaseOrderNumber,
     TransactionId, VendorSku,
 };
+pub use lifecycle::{
+    AcknowledgementKey, AmazonMessage, Command, CommandFailure, Event, FailureKind, Notice,
+    OrderRecord, OrderState, RetryPolicy, TransitionError,
+};
+pub use mapping::{MappedOrder, external_id};
 pub use money::{CurrencyCode, Money, MoneyError};
 pub use order::{
     Address, AmazonOrderState, DateWindow, DirectFulfillmentDetails, OrderLine, Party, Price,
@@ -57,3 +62,4 @@ pub use sales_order::{
     CustomFields, NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderLineSnapshot,
     SalesOrderSnapshot, SalesOrderStatus,
 };
+pub use settings::{Settings, SettingsError};

@@ -11,6 +11,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::decimal::Decimal;
 use crate::ids::{Asin, ItemSequenceNumber, PartyId, PurchaseOrderNumber, VendorSku};
 use crate::money::Money;
 
@@ -393,6 +394,101 @@ pub enum ProblemKind {
         /// Why, in lower case.
         reason: String,
     },
+    /// No NetSuite item is mapped for the line: neither its vendor SKU nor its ASIN is
+    /// in the settings' item map. Add the item to the map, or set the unmapped-item
+    /// policy to reject such lines.
+    UnmappedItem {
+        /// The vendor SKU Amazon sent, if any.
+        vendor_sku: Option<String>,
+        /// The ASIN Amazon sent, if any.
+        asin: Option<String>,
+    },
+    /// No NetSuite customer is configured for the program and selling party.
+    MissingCustomer {
+        /// The program.
+        program: Program,
+        /// The vendor code the order was placed with.
+        selling_party: String,
+    },
+    /// The currency is not in the settings' currency map.
+    UnknownCurrency {
+        /// The ISO 4217 code.
+        currency: String,
+    },
+    /// The order's lines are priced in more than one currency; a sales order has one.
+    MixedCurrencies {
+        /// The currency of the first line.
+        first: String,
+        /// A different currency on a later line.
+        other: String,
+    },
+    /// The price is per unit of weight and the item map gives no weight per each in
+    /// that unit, so no per-each rate can be worked out without guessing.
+    WeightPriceWithoutConversion {
+        /// The unit the price is quoted per.
+        unit: WeightUnit,
+        /// The item-map key the line matched (vendor SKU or ASIN).
+        key: String,
+    },
+    /// The approved quantity is above the ordered quantity (both in eaches).
+    QuantityAboveOrdered {
+        /// What the sales order approves.
+        approved: u64,
+        /// What Amazon ordered.
+        ordered: u64,
+    },
+    /// The approved rate is above Amazon's net cost per each.
+    RateAboveNetCost {
+        /// The sales order's rate.
+        rate: Decimal,
+        /// Amazon's net cost per each.
+        net_cost: Decimal,
+    },
+    /// The approved rate is zero or negative; Amazon refuses such a net cost.
+    RateNotPositive {
+        /// The sales order's rate.
+        rate: Decimal,
+    },
+    /// The PO line is ordered in cases and the approved eaches are not a whole number
+    /// of cases.
+    NotWholeCases {
+        /// The approved quantity in eaches.
+        eaches: u64,
+        /// Eaches per case.
+        unit_size: u64,
+    },
+    /// Part of the line was acknowledged as Rejected before and would now be accepted
+    /// or back-ordered, which Amazon never allows.
+    RejectedLineAccepted {
+        /// Eaches accepted or back-ordered by the earlier acknowledgement.
+        previously_kept: u64,
+        /// Eaches the new acknowledgement would accept or back-order.
+        now_kept: u64,
+    },
+    /// A PO line has no line in the sales order. Close a line to reject it rather than
+    /// deleting it.
+    LineNotInSalesOrder,
+    /// A sales-order line names a PO line that is not on the purchase order.
+    LineNotOnOrder {
+        /// The sequence number the sales-order line carries.
+        sequence: String,
+    },
+    /// The open sales-order lines for one PO line carry different rates; Amazon takes
+    /// one net cost per line.
+    SeveralRates {
+        /// The first rate.
+        first: Decimal,
+        /// A different rate.
+        other: Decimal,
+    },
+    /// A Direct Fulfillment order was approved with part of its quantity: Direct
+    /// Fulfillment orders are accepted or rejected whole.
+    PartialDirectFulfillment,
+    /// A quantity or amount does not fit the arithmetic (overflow, division by zero).
+    OutOfRange {
+        /// What was being computed.
+        what: String,
+    },
 }
 
 /// One problem found in an order, naming the PO and the field (a JSON path into
@@ -415,6 +511,83 @@ impl fmt::Display for Problem {
         match &self.kind {
             ProblemKind::Missing => f.write_str("is missing"),
             ProblemKind::Invalid { reason } => write!(f, "is invalid: {reason}"),
+            ProblemKind::UnmappedItem { vendor_sku, asin } => write!(
+                f,
+                "has no NetSuite item mapped for vendor SKU `{}` or ASIN `{}`{}",
+                vendor_sku.as_deref().unwrap_or("<none>"),
+                asin.as_deref().unwrap_or("<none>"),
+                OnLine(&self.line)
+            ),
+            ProblemKind::MissingCustomer {
+                program,
+                selling_party,
+            } => write!(
+                f,
+                "has no NetSuite customer configured for {program} selling party `{selling_party}`"
+            ),
+            ProblemKind::UnknownCurrency { currency } => write!(
+                f,
+                "is in currency `{currency}`, which the currency map does not list{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::MixedCurrencies { first, other } => write!(
+                f,
+                "is in `{other}` while an earlier line is in `{first}`{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::WeightPriceWithoutConversion { unit, key } => write!(
+                f,
+                "is priced per {unit:?} and item `{key}` has no weight per each in that unit{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::QuantityAboveOrdered { approved, ordered } => write!(
+                f,
+                "approves {approved} eaches, more than the {ordered} ordered{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::RateAboveNetCost { rate, net_cost } => write!(
+                f,
+                "has rate {rate}, above Amazon's net cost {net_cost} per each{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::RateNotPositive { rate } => write!(
+                f,
+                "has rate {rate}; Amazon needs a net cost above zero{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::NotWholeCases { eaches, unit_size } => write!(
+                f,
+                "approves {eaches} eaches, not a whole number of cases of {unit_size}{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::RejectedLineAccepted {
+                previously_kept,
+                now_kept,
+            } => write!(
+                f,
+                "would accept {now_kept} eaches, but only {previously_kept} were kept when the rest was rejected, and a rejected quantity can never be accepted again{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::LineNotInSalesOrder => write!(
+                f,
+                "has no line in the sales order; close a line to reject it instead of deleting it{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::LineNotOnOrder { sequence } => write!(
+                f,
+                "names PO line `{sequence}`, which is not on the purchase order"
+            ),
+            ProblemKind::SeveralRates { first, other } => write!(
+                f,
+                "has open lines at rates {first} and {other}; Amazon takes one net cost per PO line{}",
+                OnLine(&self.line)
+            ),
+            ProblemKind::PartialDirectFulfillment => f.write_str(
+                "approves part of the order: Direct Fulfillment orders are accepted or rejected whole",
+            ),
+            ProblemKind::OutOfRange { what } => {
+                write!(f, "is out of range: {what}{}", OnLine(&self.line))
+            }
         }
     }
 }
@@ -427,6 +600,18 @@ pub struct ValidationError {
     pub purchase_order_number: String,
     /// Every problem, in the order found. Never empty.
     pub problems: Vec<Problem>,
+}
+
+/// Writes ` on line 00001` when a problem names a line.
+struct OnLine<'a>(&'a Option<String>);
+
+impl fmt::Display for OnLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(line) => write!(f, " on line {line}"),
+            None => Ok(()),
+        }
+    }
 }
 
 struct DisplayList<'a>(&'a [Problem]);

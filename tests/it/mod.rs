@@ -1,6 +1,12 @@
 //! One module per feature.
 mod hostile_input;
 mod http_socket;
+mod lifecycle_flows;
+mod lifecycle_record;
+mod lifecycle_retries;
+mod lifecycle_rules;
+mod lifecycle_settings;
+mod lifecycle_support;
 mod netsuite_wire;
 mod sandbox_clients;
 mod sandbox_replay;

@@ -1,0 +1,274 @@
+//! Events: past-tense facts about an order, fed to [`super::OrderRecord::handle`].
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::acknowledgement::AcknowledgementVersion;
+use crate::ids::{InternalId, TransactionId};
+use crate::order::PurchaseOrder;
+use crate::sales_order::SalesOrderSnapshot;
+
+use super::state::kinds;
+
+/// Something that happened to an order: at Amazon, in NetSuite, while executing a
+/// command, on the clock, or by an operator's hand.
+///
+/// Events are facts, so the machine never refuses one for being late: an outcome it
+/// already applied (a replay after a crash) changes nothing, and an event that does not
+/// fit the order's state is a [`super::TransitionError`] that leaves the record as it
+/// was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event")]
+#[non_exhaustive]
+pub enum Event {
+    /// Amazon sent the purchase order. For a record that exists, the same as
+    /// [`Event::PurchaseOrderChanged`]; a new record starts with
+    /// [`super::OrderRecord::receive`].
+    PurchaseOrderReceived {
+        /// The order as Amazon sent it.
+        purchase_order: Box<PurchaseOrder>,
+    },
+    /// Amazon changed the purchase order (quantities, costs, lines, windows, or its
+    /// state: a PO Amazon closed, or a Direct Fulfillment order it cancelled).
+    PurchaseOrderChanged {
+        /// The order as it is now.
+        purchase_order: Box<PurchaseOrder>,
+    },
+    /// Amazon cancelled the order.
+    PurchaseOrderCancelled,
+    /// NetSuite created (or already had) the sales order.
+    SalesOrderCreated {
+        /// Its internal id.
+        internal_id: InternalId,
+    },
+    /// NetSuite applied an update to the sales order.
+    SalesOrderUpdated {
+        /// The update's number, from [`super::Command::UpdateSalesOrder`].
+        revision: u32,
+    },
+    /// NetSuite closed every line of the sales order, or it was not there to close.
+    SalesOrderClosed,
+    /// The sales order was read back from NetSuite (after review, or to repost).
+    SalesOrderRead {
+        /// What NetSuite holds.
+        snapshot: Box<SalesOrderSnapshot>,
+    },
+    /// Amazon took an acknowledgement and returned a transaction id.
+    AcknowledgementSubmitted {
+        /// The version submitted.
+        version: AcknowledgementVersion,
+        /// Amazon's transaction id.
+        transaction_id: TransactionId,
+    },
+    /// Amazon's transaction status still says Processing.
+    AcknowledgementStillProcessing {
+        /// The version checked.
+        version: AcknowledgementVersion,
+    },
+    /// Amazon confirmed the acknowledgement. The caller decides what counts (a
+    /// transaction Success, the PO turning Acknowledged, or Processing long enough, since
+    /// retail transactions may never report Success); the machine only hears the fact.
+    AcknowledgementConfirmed {
+        /// The version confirmed.
+        version: AcknowledgementVersion,
+    },
+    /// Amazon's transaction failed: the acknowledgement was rejected.
+    AcknowledgementFailed {
+        /// The version rejected.
+        version: AcknowledgementVersion,
+        /// Amazon's errors.
+        errors: Vec<AmazonMessage>,
+    },
+    /// Executing a command failed.
+    CommandFailed {
+        /// The command's [`super::Command::key`].
+        command_key: String,
+        /// What went wrong, classified for retrying.
+        failure: CommandFailure,
+    },
+    /// The time [`super::OrderRecord::next_wakeup`] named has come (spurious wake-ups
+    /// are harmless).
+    TimerElapsed,
+    /// An operator asked to do now what the order waits for (send the pending command,
+    /// read the approved order, or map again after fixing settings).
+    RetryRequested,
+    /// An operator asked to repost: after Amazon rejected the acknowledgement, or to
+    /// send an updated one, or to post a reviewed change to NetSuite.
+    RepostRequested,
+    /// An operator put the order on hold.
+    HoldRequested {
+        /// Why.
+        reason: String,
+    },
+    /// An operator released a held order.
+    ReleaseRequested,
+    /// An operator cancelled the order.
+    CancelRequested {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One of Amazon's errors: its code and message, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AmazonMessage {
+    /// The error code (`InvalidInput`).
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+impl fmt::Display for AmazonMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// A command's failure, as the engine classified it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandFailure {
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// The engine gives up on this command (its own attempts are used up); the order
+    /// then needs attention, it is never dropped.
+    pub exhausted: bool,
+}
+
+/// How a command failed, which decides whether and when to retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A timeout, a 5xx, a dropped connection: retried with backoff.
+    Transient {
+        /// What happened.
+        message: String,
+    },
+    /// The service asked to slow down (HTTP 429): retried no sooner than it asked.
+    RateLimited {
+        /// The service's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The service refused the request as invalid: needs a person (for an
+    /// acknowledgement, Amazon rejected it).
+    Rejected {
+        /// The service's messages.
+        messages: Vec<String>,
+    },
+    /// The credentials were refused: retried with backoff, in case a token refresh
+    /// fixes it.
+    Unauthorized {
+        /// What happened.
+        message: String,
+    },
+    /// The record is not there (a sales order deleted in NetSuite, a transaction
+    /// Amazon does not know yet).
+    NotFound {
+        /// What happened.
+        message: String,
+    },
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureKind::Transient { message } => write!(f, "transient failure: {message}"),
+            FailureKind::RateLimited {
+                retry_after: Some(d),
+            } => write!(f, "rate limited, retry after {}s", d.as_secs()),
+            FailureKind::RateLimited { retry_after: None } => f.write_str("rate limited"),
+            FailureKind::Rejected { messages } => {
+                write!(f, "rejected: {}", messages.join("; "))
+            }
+            FailureKind::Unauthorized { message } => write!(f, "unauthorized: {message}"),
+            FailureKind::NotFound { message } => write!(f, "not found: {message}"),
+        }
+    }
+}
+
+kinds! {
+    /// The name of an [`Event`] variant, without its data.
+    pub enum EventKind {
+        /// [`Event::PurchaseOrderReceived`].
+        PurchaseOrderReceived,
+        /// [`Event::PurchaseOrderChanged`].
+        PurchaseOrderChanged,
+        /// [`Event::PurchaseOrderCancelled`].
+        PurchaseOrderCancelled,
+        /// [`Event::SalesOrderCreated`].
+        SalesOrderCreated,
+        /// [`Event::SalesOrderUpdated`].
+        SalesOrderUpdated,
+        /// [`Event::SalesOrderClosed`].
+        SalesOrderClosed,
+        /// [`Event::SalesOrderRead`].
+        SalesOrderRead,
+        /// [`Event::AcknowledgementSubmitted`].
+        AcknowledgementSubmitted,
+        /// [`Event::AcknowledgementStillProcessing`].
+        AcknowledgementStillProcessing,
+        /// [`Event::AcknowledgementConfirmed`].
+        AcknowledgementConfirmed,
+        /// [`Event::AcknowledgementFailed`].
+        AcknowledgementFailed,
+        /// [`Event::CommandFailed`].
+        CommandFailed,
+        /// [`Event::TimerElapsed`].
+        TimerElapsed,
+        /// [`Event::RetryRequested`].
+        RetryRequested,
+        /// [`Event::RepostRequested`].
+        RepostRequested,
+        /// [`Event::HoldRequested`].
+        HoldRequested,
+        /// [`Event::ReleaseRequested`].
+        ReleaseRequested,
+        /// [`Event::CancelRequested`].
+        CancelRequested,
+    }
+}
+
+impl EventKind {
+    /// `true` for an operator's request (rather than a fact from Amazon, NetSuite, the
+    /// engine or the clock).
+    pub const fn is_operator_action(&self) -> bool {
+        matches!(
+            self,
+            EventKind::RetryRequested
+                | EventKind::RepostRequested
+                | EventKind::HoldRequested
+                | EventKind::ReleaseRequested
+                | EventKind::CancelRequested
+        )
+    }
+}
+
+impl Event {
+    /// The event's name.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::PurchaseOrderReceived { .. } => EventKind::PurchaseOrderReceived,
+            Event::PurchaseOrderChanged { .. } => EventKind::PurchaseOrderChanged,
+            Event::PurchaseOrderCancelled => EventKind::PurchaseOrderCancelled,
+            Event::SalesOrderCreated { .. } => EventKind::SalesOrderCreated,
+            Event::SalesOrderUpdated { .. } => EventKind::SalesOrderUpdated,
+            Event::SalesOrderClosed => EventKind::SalesOrderClosed,
+            Event::SalesOrderRead { .. } => EventKind::SalesOrderRead,
+            Event::AcknowledgementSubmitted { .. } => EventKind::AcknowledgementSubmitted,
+            Event::AcknowledgementStillProcessing { .. } => {
+                EventKind::AcknowledgementStillProcessing
+            }
+            Event::AcknowledgementConfirmed { .. } => EventKind::AcknowledgementConfirmed,
+            Event::AcknowledgementFailed { .. } => EventKind::AcknowledgementFailed,
+            Event::CommandFailed { .. } => EventKind::CommandFailed,
+            Event::TimerElapsed => EventKind::TimerElapsed,
+            Event::RetryRequested => EventKind::RetryRequested,
+            Event::RepostRequested => EventKind::RepostRequested,
+            Event::HoldRequested { .. } => EventKind::HoldRequested,
+            Event::ReleaseRequested => EventKind::ReleaseRequested,
+            Event::CancelRequested { .. } => EventKind::CancelRequested,
+        }
+    }
+}

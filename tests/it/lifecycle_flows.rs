@@ -1,0 +1,562 @@
+//! The seven flows of the order lifecycle, end to end through the pure machine.
+
+use avc_order_sync::acknowledgement::{AcknowledgementCode, RejectionReason};
+use avc_order_sync::lifecycle::{
+    AmazonMessage, CloseReason, Command, CommandFailure, Event, FailureKind, LineChange, Notice,
+    OrderState, StateKind, TransitionError,
+};
+use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy;
+use avc_order_sync::{AmazonOrderState, NetSuiteStatus, Quantity, SalesOrderStatus};
+use chrono::{NaiveDate, TimeDelta};
+
+use super::lifecycle_support::*;
+
+#[test]
+fn flow_1_retail_auto_acknowledgement() {
+    // Amazon sends a retail PO; auto acknowledgement is on for Retail Procurement.
+    let mut story = Story::receive(retail_po(), settings(true, false));
+
+    // It is acknowledged at once, every line accepted as ordered at Amazon's cost.
+    assert_eq!(story.state(), StateKind::ExpectAcknowledgementSubmitted);
+    assert_eq!(story.label(), "Scheduled to post to Amazon");
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(1));
+    assert_eq!(story.keys(), ["amazon:acknowledge:4Z32PABC:v1"]);
+    for (line, ordered) in retail(&ack).lines.iter().zip(&retail_po().lines) {
+        assert_eq!(line.decisions.len(), 1);
+        assert_eq!(line.decisions[0].code, AcknowledgementCode::Accepted);
+        assert_eq!(line.decisions[0].quantity, ordered.ordered);
+        assert_eq!(line.net_cost, ordered.net_cost);
+    }
+    // Nothing is in NetSuite yet.
+    assert!(story.record.sales_order().is_none());
+
+    // Amazon takes it; the machine waits, then checks on it.
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(1),
+        transaction_id: txn("20250301-abc"),
+    });
+    assert_eq!(story.label(), "Waiting for response from Amazon");
+    assert!(story.commands.is_empty());
+    let check_at = story.record.next_wakeup(&story.settings).unwrap();
+    assert_eq!(check_at, story.now + TimeDelta::minutes(2));
+    story.wait(2).then(Event::TimerElapsed);
+    assert_eq!(story.keys(), ["amazon:check:4Z32PABC:v1"]);
+    story.then(Event::AcknowledgementStillProcessing { version: v(1) });
+    assert!(story.record.next_wakeup(&story.settings).unwrap() > story.now);
+
+    // Amazon confirms: the sales order is created, ready to fulfil.
+    story
+        .wait(4)
+        .then(Event::AcknowledgementConfirmed { version: v(1) });
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderCreated);
+    assert_eq!(story.label(), "Scheduled to post to NetSuite");
+    let Command::CreateSalesOrder { external_id, draft } = story.command() else {
+        panic!("expected CreateSalesOrder, got {:?}", story.commands);
+    };
+    assert_eq!(external_id.as_str(), "AVC-RP-4Z32PABC");
+    assert_eq!(draft.status, SalesOrderStatus::PendingFulfillment);
+    assert_eq!(draft.other_ref_num.as_str(), "4Z32PABC");
+    assert_eq!(
+        draft.lines.iter().map(|l| l.quantity).collect::<Vec<_>>(),
+        [36, 10]
+    );
+
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    assert_eq!(story.state(), StateKind::ExpectShipment);
+    assert_eq!(story.label(), "Order posted, awaiting shipment");
+    assert_eq!(story.record.internal_id(), Some(&so_id()));
+    assert!(story.commands.is_empty());
+    assert_eq!(story.record.next_wakeup(&story.settings), None);
+    assert_eq!(
+        story.history(),
+        [
+            "PurchaseOrderReceived",
+            "AcknowledgementSubmitted",
+            "TimerElapsed",
+            "AcknowledgementStillProcessing",
+            "AcknowledgementConfirmed",
+            "SalesOrderCreated"
+        ]
+    );
+}
+
+#[test]
+fn flow_2_direct_fulfillment_auto_acknowledgement() {
+    let mut story = Story::receive(df_po(), settings(false, true));
+
+    // One status for the whole order: code 00, every line at its ordered quantity.
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(1));
+    let a = df(&ack);
+    assert_eq!(a.status_code, "00");
+    assert_eq!(
+        a.status_description,
+        "Shipping 100 percent of ordered product"
+    );
+    assert_eq!(a.ship_from.as_str(), "WH01");
+    assert_eq!(
+        a.lines.iter().map(|l| l.quantity).collect::<Vec<_>>(),
+        [1, 2]
+    );
+
+    story
+        .then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("df-1"),
+        })
+        .then(Event::AcknowledgementConfirmed { version: v(1) });
+    let Command::CreateSalesOrder { draft, .. } = story.command() else {
+        panic!("expected CreateSalesOrder, got {:?}", story.commands);
+    };
+    assert_eq!(draft.status, SalesOrderStatus::PendingFulfillment);
+    assert_eq!(draft.external_id.as_str(), "AVC-DF-DF0001");
+    // The consumer's address goes to NetSuite, and nowhere else.
+    assert_eq!(
+        draft.shipping_address.as_ref().map(|a| a.name.as_str()),
+        Some("Jane Consumer")
+    );
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    assert_eq!(story.label(), "Order posted, awaiting shipment");
+}
+
+#[test]
+fn flow_3_retail_manual_acknowledgement() {
+    // Auto acknowledgement is off: the order goes to NetSuite for review.
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    let Command::CreateSalesOrder { draft, .. } = story.command() else {
+        panic!("expected CreateSalesOrder, got {:?}", story.commands);
+    };
+    assert_eq!(draft.status, SalesOrderStatus::PendingApproval);
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    assert_eq!(story.label(), "Waiting for approval");
+
+    // Not approved yet: reading it changes nothing.
+    let pending = snapshot_of(&story.record, NetSuiteStatus::PendingApproval);
+    let before = story.record.clone();
+    story.then(read(pending));
+    assert_eq!(story.record, before);
+    assert!(story.commands.is_empty());
+
+    // The reviewer keeps 2 of the 3 cases at a lower rate, and 6 of the 10 eaches with
+    // a new ship date for the rest (the PO allows back orders on that line), then
+    // approves.
+    let mut approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    approved.lines[0].quantity = 24;
+    approved.lines[0].rate = "9.25".parse().unwrap();
+    approved.lines[1].quantity = 6;
+    approved.lines[1].expected_ship_date = NaiveDate::from_ymd_opt(2025, 3, 20);
+    story.wait(30).then(read(approved));
+
+    assert_eq!(story.state(), StateKind::ExpectAcknowledgementSubmitted);
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(1));
+    let lines = &retail(&ack).lines;
+    let parts = |i: usize| {
+        lines[i]
+            .decisions
+            .iter()
+            .map(|d| (d.code, d.quantity.amount, d.rejection_reason))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        parts(0),
+        [
+            (AcknowledgementCode::Accepted, 2, None),
+            (
+                AcknowledgementCode::Rejected,
+                1,
+                Some(RejectionReason::TemporarilyUnavailable)
+            )
+        ]
+    );
+    assert_eq!(lines[0].net_cost.money.amount().to_string(), "9.25");
+    assert_eq!(
+        parts(1),
+        [
+            (AcknowledgementCode::Accepted, 6, None),
+            (AcknowledgementCode::Backordered, 4, None)
+        ]
+    );
+    assert!(lines[1].decisions[1].scheduled_ship_date.is_some());
+
+    story
+        .then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("t-1"),
+        })
+        .then(Event::AcknowledgementConfirmed { version: v(1) });
+    assert_eq!(story.state(), StateKind::ExpectShipment);
+    assert_eq!(story.label(), "Order posted, awaiting shipment");
+    assert!(story.commands.is_empty(), "the sales order already exists");
+}
+
+#[test]
+fn flow_4_direct_fulfillment_manual_acknowledgement() {
+    let reviewed = |edit: &dyn Fn(&mut avc_order_sync::SalesOrderSnapshot)| {
+        let mut story = Story::receive(df_po(), settings(false, false));
+        story.then(Event::SalesOrderCreated {
+            internal_id: so_id(),
+        });
+        let mut snapshot = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+        edit(&mut snapshot);
+        story.then(read(snapshot));
+        story
+    };
+
+    // Approved at full quantity: accepted whole, code 00.
+    let story = reviewed(&|_| {});
+    let (_, ack) = story.submitted();
+    assert_eq!(df(&ack).status_code, "00");
+    assert_eq!(df(&ack).vendor_order_number, "SO1001");
+
+    // Every line closed: the whole order is rejected, out of stock (03) by default.
+    let mut story = reviewed(&|s| s.lines.iter_mut().for_each(|l| l.is_closed = true));
+    let (_, ack) = story.submitted();
+    assert_eq!(df(&ack).status_code, "03");
+    assert_eq!(df(&ack).status_description, "Canceled out of stock");
+    // Once Amazon takes the rejection there is nothing to ship: the order is complete.
+    story
+        .then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("df-1"),
+        })
+        .then(Event::AcknowledgementConfirmed { version: v(1) });
+    assert_eq!(story.keys(), ["netsuite:close:AVC-DF-DF0001"]);
+    story.then(Event::SalesOrderClosed);
+    assert_eq!(
+        story.record.state(),
+        &OrderState::Closed {
+            reason: CloseReason::NothingToShip
+        }
+    );
+    assert_eq!(story.label(), "Complete");
+
+    // With invalid SKU as the configured reason, the code is 02.
+    let mut story = Story::receive(df_po(), {
+        let mut s = settings(false, false);
+        s.policies.default_rejection_reason = RejectionReason::InvalidProductIdentifier;
+        s
+    });
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    let mut closed = snapshot_of(&story.record, NetSuiteStatus::Closed);
+    closed.lines.iter_mut().for_each(|l| l.is_closed = true);
+    story.then(read(closed));
+    assert_eq!(df(&story.submitted().1).status_code, "02");
+
+    // Part of the order: a problem for the reviewer, and nothing is sent.
+    let story = reviewed(&|s| s.lines[1].quantity = 1);
+    assert_eq!(story.state(), StateKind::ExpectApproval);
+    assert_eq!(story.label(), "Waiting for approval");
+    assert!(story.commands.is_empty());
+    let OrderState::ExpectApproval { problems } = story.record.state() else {
+        unreachable!()
+    };
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("Direct Fulfillment orders are accepted or rejected whole"),
+        "{}",
+        problems[0]
+    );
+    assert_eq!(story.record.acknowledgement_version(), None);
+}
+
+#[test]
+fn flow_5_amazon_rejects_and_the_order_is_reposted() {
+    // A manual retail order is approved as is and acknowledged.
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    let approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    story
+        .then(read(approved.clone()))
+        .then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("t-1"),
+        });
+
+    // Amazon's transaction fails: the order is Rejected, with Amazon's reason.
+    let reason = AmazonMessage {
+        code: "InvalidInput".into(),
+        message: "netCost does not match the invoice cost".into(),
+    };
+    story.then(Event::AcknowledgementFailed {
+        version: v(1),
+        errors: vec![reason.clone()],
+    });
+    assert_eq!(story.state(), StateKind::ExpectRepost);
+    assert_eq!(story.label(), "Rejected");
+    let OrderState::ExpectRepost { errors, version } = story.record.state() else {
+        unreachable!()
+    };
+    assert_eq!((errors.as_slice(), *version), (&[reason.clone()][..], v(1)));
+    assert!(matches!(
+        story.command(),
+        Command::Notify {
+            notice: Notice::RejectedByAmazon { .. },
+            ..
+        }
+    ));
+
+    // The reviewer fixes the order in NetSuite and reposts it.
+    story.then(Event::RepostRequested);
+    assert_eq!(story.keys(), ["netsuite:read:AVC-RP-4Z32PABC"]);
+    let mut fixed = approved;
+    fixed.lines[0].rate = "9.00".parse().unwrap();
+    story.then(read(fixed));
+
+    // A new acknowledgement version goes out.
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(2));
+    assert_eq!(story.keys(), ["amazon:acknowledge:4Z32PABC:v2"]);
+    assert_eq!(
+        retail(&ack).lines[0].net_cost.money.amount().to_string(),
+        "9.00"
+    );
+    story
+        .then(Event::AcknowledgementSubmitted {
+            version: v(2),
+            transaction_id: txn("t-2"),
+        })
+        .then(Event::AcknowledgementConfirmed { version: v(2) });
+    assert_eq!(story.label(), "Order posted, awaiting shipment");
+    assert_eq!(
+        story.record.confirmed_acknowledgement().map(|c| c.version),
+        Some(v(2))
+    );
+
+    // A late word about version 1 changes nothing.
+    let before = story.record.clone();
+    story.then(Event::AcknowledgementFailed {
+        version: v(1),
+        errors: vec![reason],
+    });
+    assert_eq!(story.record, before);
+}
+
+/// A manual retail order, approved as is and confirmed by Amazon.
+fn confirmed_retail(policy: ChangedAfterAcknowledgementPolicy) -> Story {
+    let mut s = settings(false, false);
+    s.policies.changed_after_acknowledgement = policy;
+    let mut story = Story::receive(retail_po(), s);
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    let approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    story
+        .then(read(approved))
+        .then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("t-1"),
+        })
+        .then(Event::AcknowledgementConfirmed { version: v(1) });
+    assert_eq!(story.state(), StateKind::ExpectShipment);
+    story
+}
+
+/// Amazon lowers line 2 to 8 eaches and cancels line 1.
+fn amazon_change() -> avc_order_sync::PurchaseOrder {
+    let mut po = retail_po();
+    po.lines[1].ordered = Quantity::eaches_of(8);
+    po.lines[0].ordered.amount = 0;
+    po
+}
+
+#[test]
+fn flow_6_amazon_changes_or_cancels_a_po() {
+    // Before acknowledgement: the sales order is updated, the cancelled line closed.
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    story.then(changed(amazon_change()));
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderUpdated);
+    let Command::UpdateSalesOrder { changes, .. } = story.command() else {
+        panic!("expected UpdateSalesOrder, got {:?}", story.commands);
+    };
+    assert_eq!(changes.lines.len(), 2);
+    assert!(
+        matches!(&changes.lines[0], LineChange::Set { sequence, quantity: 8, .. } if sequence.as_str() == "2")
+    );
+    assert!(
+        matches!(&changes.lines[1], LineChange::Close { sequence } if sequence.as_str() == "1")
+    );
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    assert_eq!(story.label(), "Waiting for approval");
+
+    // After acknowledgement, "update the NetSuite order".
+    let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::UpdateSalesOrder);
+    story.then(changed(amazon_change()));
+    assert_eq!(story.label(), "Updated order posted to NetSuite");
+    assert_eq!(story.keys(), ["netsuite:update:AVC-RP-4Z32PABC:r1"]);
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    assert_eq!(story.label(), "Order posted, awaiting shipment");
+
+    // After acknowledgement, "review each order".
+    let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::ReviewEachOrder);
+    story.then(changed(amazon_change()));
+    assert_eq!(story.state(), StateKind::ExpectChangeReview);
+    assert_eq!(story.label(), "Failed to get Amazon confirmation");
+    story.then(Event::RepostRequested);
+    assert_eq!(story.keys(), ["netsuite:update:AVC-RP-4Z32PABC:r1"]);
+
+    // After acknowledgement, "cancel the NetSuite order".
+    let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::CancelSalesOrder);
+    story.then(changed(amazon_change()));
+    assert_eq!(story.keys(), ["netsuite:close:AVC-RP-4Z32PABC"]);
+    story.then(Event::SalesOrderClosed);
+    assert_eq!(
+        story.record.state(),
+        &OrderState::Cancelled {
+            reason: CloseReason::ChangedAfterAcknowledgement
+        }
+    );
+
+    // A change that leaves the acknowledged quantities alone changes nothing in NetSuite.
+    let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::CancelSalesOrder);
+    let mut later_window = retail_po();
+    later_window.changed_at = Some(t0() + TimeDelta::hours(3));
+    story.then(changed(later_window));
+    assert_eq!(story.state(), StateKind::ExpectShipment);
+    assert!(story.commands.is_empty());
+
+    // Amazon closes the retail PO: the NetSuite order is closed and the order is complete.
+    let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::UpdateSalesOrder);
+    let mut closed = retail_po();
+    closed.state = AmazonOrderState::Closed;
+    story.then(changed(closed));
+    assert_eq!(story.keys(), ["netsuite:close:AVC-RP-4Z32PABC"]);
+    story.then(Event::SalesOrderClosed);
+    assert_eq!(story.label(), "Complete");
+    assert!(story.record.is_terminal());
+
+    // Amazon cancels a Direct Fulfillment order: the NetSuite order is closed.
+    let mut story = Story::receive(df_po(), settings(false, false));
+    story
+        .then(Event::SalesOrderCreated {
+            internal_id: so_id(),
+        })
+        .then(Event::PurchaseOrderCancelled);
+    assert_eq!(story.keys(), ["netsuite:close:AVC-DF-DF0001"]);
+    story.then(Event::SalesOrderClosed);
+    assert_eq!(story.label(), "Canceled");
+    assert_eq!(
+        story.record.state(),
+        &OrderState::Cancelled {
+            reason: CloseReason::CancelledByAmazon
+        }
+    );
+}
+
+#[test]
+fn flow_7_operator_actions() {
+    // Hold: the reviewer's approval still lands, but nothing is sent until release.
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story
+        .then(Event::SalesOrderCreated {
+            internal_id: so_id(),
+        })
+        .then(Event::HoldRequested {
+            reason: "customer credit check".into(),
+        });
+    assert_eq!(story.label(), "Held");
+    let approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    story.then(read(approved));
+    assert_eq!(story.state(), StateKind::Held);
+    assert!(story.commands.is_empty());
+    let err = story.refused(Event::HoldRequested {
+        reason: "again".into(),
+    });
+    assert!(matches!(
+        err,
+        TransitionError::InappropriateEvent {
+            state: StateKind::Held,
+            event: avc_order_sync::lifecycle::EventKind::HoldRequested,
+            ..
+        }
+    ));
+    story.then(Event::ReleaseRequested);
+    assert_eq!(story.state(), StateKind::ExpectAcknowledgementSubmitted);
+    assert_eq!(story.keys(), ["amazon:acknowledge:4Z32PABC:v1"]);
+
+    // Retry now: a failed create waits for its retry time, or goes at once on request.
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story.then(Event::CommandFailed {
+        command_key: "netsuite:create:AVC-RP-4Z32PABC".into(),
+        failure: CommandFailure {
+            kind: FailureKind::Transient {
+                message: "connection reset".into(),
+            },
+            exhausted: false,
+        },
+    });
+    assert_eq!(story.label(), "Scheduled to post to NetSuite");
+    assert!(story.commands.is_empty());
+    assert!(story.record.next_wakeup(&story.settings).unwrap() > story.now);
+    story.then(Event::RetryRequested);
+    assert_eq!(story.keys(), ["netsuite:create:AVC-RP-4Z32PABC"]);
+
+    // Out of attempts: the order needs attention (never dropped); retry resumes it.
+    story.then(Event::CommandFailed {
+        command_key: "netsuite:create:AVC-RP-4Z32PABC".into(),
+        failure: CommandFailure {
+            kind: FailureKind::Transient {
+                message: "connection reset".into(),
+            },
+            exhausted: true,
+        },
+    });
+    assert_eq!(story.state(), StateKind::ExpectFix);
+    assert_eq!(story.label(), "Error posting to NetSuite");
+    story.then(Event::RetryRequested);
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderCreated);
+    assert_eq!(story.keys(), ["netsuite:create:AVC-RP-4Z32PABC"]);
+
+    // Repost only where there is something to repost.
+    let err = story.refused(Event::RepostRequested);
+    assert_eq!(
+        err.to_string(),
+        "order 4Z32PABC: event `RepostRequested` does not fit state `ExpectSalesOrderCreated`, \
+         which accepts `PurchaseOrderChanged`, `PurchaseOrderCancelled`, `SalesOrderCreated`, \
+         `CommandFailed`, `TimerElapsed`, `RetryRequested`, `HoldRequested`, `CancelRequested`"
+    );
+    story.refused(Event::ReleaseRequested);
+
+    // Cancel: the NetSuite order is closed, and the order is over.
+    story.then(Event::CancelRequested {
+        reason: "duplicate order".into(),
+    });
+    assert_eq!(story.keys(), ["netsuite:close:AVC-RP-4Z32PABC"]);
+    story.then(Event::SalesOrderClosed);
+    assert_eq!(story.label(), "Canceled");
+    assert!(story.record.is_terminal());
+    story.refused(Event::RetryRequested);
+    story.refused(Event::CancelRequested {
+        reason: "again".into(),
+    });
+
+    // An order already posted cannot be held; one waiting for Amazon cannot be cancelled.
+    let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::UpdateSalesOrder);
+    story.refused(Event::HoldRequested {
+        reason: "too late".into(),
+    });
+    let mut story = Story::receive(retail_po(), settings(true, false));
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(1),
+        transaction_id: txn("t-1"),
+    });
+    story.refused(Event::CancelRequested {
+        reason: "wait for Amazon".into(),
+    });
+}

@@ -1,0 +1,238 @@
+//! The order record's stored JSON form: a compatibility promise, held to a fixture.
+
+use avc_order_sync::NetSuiteStatus;
+use avc_order_sync::lifecycle::{Event, OrderRecord};
+use serde_json::Value;
+
+use super::lifecycle_support::*;
+
+/// A manual retail order created in NetSuite, waiting for approval, as schema version 1
+/// stores it.
+const WAITING_FOR_APPROVAL_V1: &str = r#"{
+  "schema_version": 1,
+  "external_id": "AVC-RP-4Z32PABC",
+  "purchase_order": {
+    "program": "RetailProcurement",
+    "number": "4Z32PABC",
+    "state": "New",
+    "ordered_at": "2025-03-01T08:00:00Z",
+    "changed_at": null,
+    "state_changed_at": null,
+    "selling_party": "ABCDE",
+    "buying_party": null,
+    "ship_to": {
+      "id": "ABE8",
+      "address": null
+    },
+    "ship_from": null,
+    "bill_to": null,
+    "ship_window": {
+      "start": "2025-03-10T08:00:00Z",
+      "end": "2025-03-16T08:00:00Z"
+    },
+    "delivery_window": null,
+    "details": {
+      "Retail": {
+        "order_type": "RegularOrder",
+        "payment_method": null,
+        "deal_code": null,
+        "is_import": false
+      }
+    },
+    "lines": [
+      {
+        "sequence": "1",
+        "asin": null,
+        "vendor_sku": "SKU-1",
+        "title": null,
+        "ordered": {
+          "amount": 3,
+          "unit": "Cases",
+          "unit_size": 12
+        },
+        "net_cost": {
+          "money": {
+            "amount": "9.50",
+            "currency": "USD"
+          },
+          "basis": "Each"
+        },
+        "list_price": null,
+        "back_order_allowed": false
+      },
+      {
+        "sequence": "2",
+        "asin": "B000000002",
+        "vendor_sku": "SKU-2",
+        "title": null,
+        "ordered": {
+          "amount": 10,
+          "unit": "Eaches",
+          "unit_size": 1
+        },
+        "net_cost": {
+          "money": {
+            "amount": "4.00",
+            "currency": "USD"
+          },
+          "basis": "Each"
+        },
+        "list_price": null,
+        "back_order_allowed": true
+      }
+    ]
+  },
+  "state": {
+    "kind": "ExpectApproval",
+    "problems": []
+  },
+  "internal_id": "5001",
+  "acknowledgement_version": null,
+  "confirmed": null,
+  "approval": null,
+  "acknowledgement_deadline": "2025-03-02T08:00:00Z",
+  "deadline_notices": {
+    "warned": false,
+    "missed": false
+  },
+  "attempt": null,
+  "sales_order": {
+    "external_id": "AVC-RP-4Z32PABC",
+    "customer": "1234",
+    "subsidiary": "1",
+    "location": "3",
+    "custom_form": null,
+    "currency": "1",
+    "tran_date": "2025-03-01",
+    "ship_date": "2025-03-10",
+    "other_ref_num": "4Z32PABC",
+    "memo": "Amazon Vendor Central RP PO 4Z32PABC",
+    "status": "PendingApproval",
+    "shipping_address": null,
+    "lines": [
+      {
+        "item": "98",
+        "quantity": 36,
+        "rate": "9.50",
+        "sequence": "1",
+        "description": null,
+        "is_closed": false,
+        "custom_fields": {}
+      },
+      {
+        "item": "99",
+        "quantity": 10,
+        "rate": "4.00",
+        "sequence": "2",
+        "description": null,
+        "is_closed": false,
+        "custom_fields": {}
+      }
+    ],
+    "custom_fields": {}
+  },
+  "sales_order_revision": 0,
+  "change_pending": false,
+  "history": [
+    {
+      "at": "2025-03-01T08:01:00Z",
+      "event": "PurchaseOrderReceived",
+      "from": null,
+      "to": "ExpectSalesOrderCreated"
+    },
+    {
+      "at": "2025-03-01T08:01:00Z",
+      "event": "SalesOrderCreated",
+      "from": "ExpectSalesOrderCreated",
+      "to": "ExpectApproval"
+    }
+  ]
+}"#;
+
+fn waiting_for_approval() -> Story {
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    story
+}
+
+/// The first key path where two JSON values differ, if any.
+fn first_difference(path: &str, a: &Value, b: &Value) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                let here = format!("{path}.{key}");
+                match (x.get(key), y.get(key)) {
+                    (Some(p), Some(q)) => {
+                        if let Some(d) = first_difference(&here, p, q) {
+                            return Some(d);
+                        }
+                    }
+                    _ => return Some(format!("{here} is only on one side")),
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(&format!("{path}[{i}]"), p, q)),
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a} != {b}")),
+    }
+}
+
+#[test]
+fn the_record_is_stored_in_its_versioned_json_form() {
+    let story = waiting_for_approval();
+    let written = serde_json::to_value(&story.record).unwrap();
+    let fixture: Value = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();
+    if let Some(difference) = first_difference("$", &written, &fixture) {
+        panic!("the stored form changed at {difference}");
+    }
+    let read: OrderRecord = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();
+    assert_eq!(read, story.record);
+}
+
+#[test]
+fn a_record_from_an_unknown_schema_version_is_refused() {
+    let mut value: Value = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();
+    value["schema_version"] = Value::from(2);
+    let err = serde_json::from_value::<OrderRecord>(value).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("order record `schema_version` 2 is not one this version reads (1)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_stored_record_picks_up_where_it_left_off() {
+    let record: OrderRecord = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();
+    let mut story = waiting_for_approval();
+    story.record = record;
+    let approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    story.then(read(approved));
+    assert_eq!(story.submitted().0, v(1));
+}
+
+#[test]
+fn debug_and_errors_never_show_the_consumer() {
+    // A Direct Fulfillment order carries the consumer's name, address and phone.
+    let mut story = Story::receive(df_po(), settings(false, false));
+    let mut shown = format!("{:?} {:?}", story.record, story.commands);
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    let err = story.refused(Event::RepostRequested);
+    shown.push_str(&format!(
+        "{:?} {:?} {err} {err:?}",
+        story.record,
+        story.record.state()
+    ));
+    for secret in ["Jane", "Private Lane", "555-0100", "Happy birthday"] {
+        assert!(!shown.contains(secret), "{secret} shown in {shown}");
+    }
+}

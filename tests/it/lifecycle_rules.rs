@@ -1,0 +1,161 @@
+//! Amazon's acknowledgement rules, enforced before anything is sent: each violation
+//! keeps the order waiting for the reviewer, with the reason, and sends nothing.
+
+use avc_order_sync::lifecycle::{Event, OrderState, StateKind};
+use avc_order_sync::{NetSuiteStatus, ProblemKind, SalesOrderSnapshot};
+
+use super::lifecycle_support::*;
+
+/// A manual retail order created in NetSuite, then read back approved after `edit`.
+fn approve_retail(edit: impl Fn(&mut SalesOrderSnapshot)) -> Story {
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    let mut snapshot = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    edit(&mut snapshot);
+    story.then(read(snapshot));
+    story
+}
+
+/// The problems shown to the reviewer; asserts nothing was sent.
+fn shown_to_reviewer(story: &Story) -> Vec<ProblemKind> {
+    assert_eq!(story.state(), StateKind::ExpectApproval);
+    assert_eq!(story.label(), "Waiting for approval");
+    assert!(story.commands.is_empty(), "sent {:?}", story.commands);
+    // No new acknowledgement version was built.
+    assert_eq!(
+        story.record.acknowledgement_version(),
+        story.record.confirmed_acknowledgement().map(|c| c.version)
+    );
+    let OrderState::ExpectApproval { problems } = story.record.state() else {
+        unreachable!()
+    };
+    for p in problems {
+        assert_eq!(p.purchase_order_number, "4Z32PABC");
+    }
+    problems.iter().map(|p| p.kind.clone()).collect()
+}
+
+#[test]
+fn an_approved_quantity_above_the_ordered_quantity_is_held_for_the_reviewer() {
+    let story = approve_retail(|s| s.lines[1].quantity = 12);
+    assert_eq!(
+        shown_to_reviewer(&story),
+        [ProblemKind::QuantityAboveOrdered {
+            approved: 12,
+            ordered: 10
+        }]
+    );
+}
+
+#[test]
+fn a_rate_above_amazons_net_cost_is_held_for_the_reviewer() {
+    let story = approve_retail(|s| s.lines[0].rate = "9.51".parse().unwrap());
+    assert_eq!(
+        shown_to_reviewer(&story),
+        [ProblemKind::RateAboveNetCost {
+            rate: "9.51".parse().unwrap(),
+            net_cost: "9.50".parse().unwrap()
+        }]
+    );
+}
+
+#[test]
+fn a_quantity_that_is_not_whole_cases_is_held_for_the_reviewer() {
+    // Line 1 is ordered as 3 cases of 12; 30 eaches is two and a half cases.
+    let story = approve_retail(|s| s.lines[0].quantity = 30);
+    assert_eq!(
+        shown_to_reviewer(&story),
+        [ProblemKind::NotWholeCases {
+            eaches: 30,
+            unit_size: 12
+        }]
+    );
+}
+
+#[test]
+fn a_po_line_missing_from_the_sales_order_is_held_for_the_reviewer() {
+    let story = approve_retail(|s| {
+        s.lines.remove(0);
+    });
+    assert_eq!(
+        shown_to_reviewer(&story),
+        [ProblemKind::LineNotInSalesOrder]
+    );
+    let OrderState::ExpectApproval { problems } = story.record.state() else {
+        unreachable!()
+    };
+    assert_eq!(problems[0].line.as_deref(), Some("1"));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let story = approve_retail(|s| {
+        s.lines[0].quantity = 30;
+        s.lines[1].rate = "5".parse().unwrap();
+    });
+    assert_eq!(shown_to_reviewer(&story).len(), 2);
+}
+
+#[test]
+fn a_line_rejected_before_can_never_be_accepted() {
+    // Line 2 was acknowledged 6 accepted, 4 rejected, and Amazon confirmed it.
+    let mut story = approve_retail(|s| s.lines[1].quantity = 6);
+    story
+        .then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("t-1"),
+        })
+        .then(Event::AcknowledgementConfirmed { version: v(1) });
+    assert_eq!(story.state(), StateKind::ExpectShipment);
+
+    // Later the reviewer raises it back to 10 and reposts.
+    story.then(Event::RepostRequested);
+    let full = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    story.then(read(full));
+    assert_eq!(
+        shown_to_reviewer(&story),
+        [ProblemKind::RejectedLineAccepted {
+            previously_kept: 6,
+            now_kept: 10
+        }]
+    );
+    // The confirmed acknowledgement stands.
+    assert_eq!(
+        story.record.confirmed_acknowledgement().map(|c| c.version),
+        Some(v(1))
+    );
+
+    // Lowering it further is allowed: a new version goes out.
+    let mut lower = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    lower.lines[1].quantity = 5;
+    story.then(read(lower));
+    assert_eq!(story.submitted().0, v(2));
+}
+
+#[test]
+fn a_fixed_order_is_acknowledged_on_the_next_read() {
+    let mut story = approve_retail(|s| s.lines[1].quantity = 12);
+    shown_to_reviewer(&story);
+    let fixed = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    story.then(read(fixed));
+    assert_eq!(story.submitted().0, v(1));
+}
+
+#[test]
+fn part_of_a_direct_fulfillment_order_is_held_for_the_reviewer() {
+    let mut story = Story::receive(df_po(), settings(false, false));
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    let mut partial = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    partial.lines[0].is_closed = true;
+    story.then(read(partial));
+    assert_eq!(story.state(), StateKind::ExpectApproval);
+    assert!(story.commands.is_empty());
+    let OrderState::ExpectApproval { problems } = story.record.state() else {
+        unreachable!()
+    };
+    assert_eq!(problems[0].kind, ProblemKind::PartialDirectFulfillment);
+}
