@@ -2,6 +2,8 @@
 //! an integration's wiring. Enabled by the `testing` feature.
 
 mod clock;
+pub mod orders;
+mod rng;
 
 pub use clock::ManualClock;
 
