@@ -2,10 +2,20 @@
 //! an integration's wiring. Enabled by the `testing` feature.
 
 mod clock;
+mod error;
 pub mod orders;
+mod rate_limit;
 mod rng;
+mod script;
+mod vendor_central;
 
 pub use clock::ManualClock;
+pub use error::SimulatorError;
+pub use rate_limit::RateLimit;
+pub use script::{FailurePoint, ScriptedFailure};
+pub use vendor_central::{
+    AcknowledgedLine, AmazonOperation, ReceivedAcknowledgement, VendorCentral,
+};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
