@@ -2,3 +2,4 @@
 mod hostile_input;
 mod netsuite_wire;
 mod sandbox_replay;
+mod simulators;
