@@ -10,3 +10,4 @@ mod lifecycle_support;
 mod netsuite_wire;
 mod sandbox_clients;
 mod sandbox_replay;
+mod simulators;

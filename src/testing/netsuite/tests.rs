@@ -1,0 +1,499 @@
+use super::*;
+use crate::order::Address;
+use crate::sales_order::CustomFields;
+use crate::testing::ManualClock;
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+const NOW: &str = "2025-03-10T12:00:00Z";
+
+fn eid(s: &str) -> ExternalId {
+    s.parse().unwrap()
+}
+
+fn seq(s: &str) -> ItemSequenceNumber {
+    s.parse().unwrap()
+}
+
+fn line(sequence: &str, item: &str, quantity: u64, rate: &str) -> SalesOrderLineDraft {
+    SalesOrderLineDraft {
+        item: item.parse().unwrap(),
+        quantity,
+        rate: rate.parse().unwrap(),
+        sequence: seq(sequence),
+        description: None,
+        is_closed: false,
+        custom_fields: CustomFields::new(),
+    }
+}
+
+fn draft(
+    external_id: &str,
+    status: SalesOrderStatus,
+    lines: Vec<SalesOrderLineDraft>,
+) -> SalesOrderDraft {
+    SalesOrderDraft {
+        external_id: eid(external_id),
+        customer: "77".parse().unwrap(),
+        subsidiary: None,
+        location: None,
+        custom_form: None,
+        currency: None,
+        tran_date: "2025-03-10".parse().unwrap(),
+        ship_date: None,
+        other_ref_num: "4Z32PABC".parse().unwrap(),
+        memo: None,
+        status,
+        shipping_address: None,
+        lines,
+        custom_fields: CustomFields::new(),
+    }
+}
+
+fn two_lines() -> Vec<SalesOrderLineDraft> {
+    vec![
+        line("1", "1101", 12, "18.40"),
+        line("2", "1102", 4, "21.15"),
+    ]
+}
+
+fn setup() -> (ManualClock, NetSuite) {
+    let clock = ManualClock::new(t(NOW));
+    let ns = NetSuite::new(clock.clone());
+    (clock, ns)
+}
+
+fn codes(err: &ClientError) -> Vec<(&str, Option<&str>)> {
+    err.messages
+        .iter()
+        .map(|m| (m.code.as_str(), m.field.as_deref()))
+        .collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_upsert_creates_once_and_then_updates_the_same_record() {
+    let (clock, ns) = setup();
+    let first = draft(
+        "AVC-RP-4Z32PABC",
+        SalesOrderStatus::PendingApproval,
+        two_lines(),
+    );
+    let id = ns.upsert_sales_order(&first).await.unwrap();
+    assert_eq!(id.as_str(), "1001");
+    clock.advance(Duration::from_secs(5));
+    let mut again = first.clone();
+    again.lines[0].quantity = 10;
+    again.lines.push(line("3", "1103", 1, "12.49"));
+    assert_eq!(ns.upsert_sales_order(&again).await.unwrap(), id);
+    assert_eq!(ns.record_count(), 1);
+    assert_eq!(ns.creations(&eid("AVC-RP-4Z32PABC")), 1);
+
+    let order = ns
+        .sales_order(&eid("AVC-RP-4Z32PABC"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.internal_id, id);
+    assert_eq!(order.tran_id.as_deref(), Some("SO1001"));
+    assert_eq!(order.status, NetSuiteStatus::PendingApproval);
+    assert_eq!(order.last_modified, Some(t("2025-03-10T12:00:05Z")));
+    let lines: Vec<_> = order
+        .lines
+        .iter()
+        .map(|l| (l.line, l.sequence.clone().unwrap().to_string(), l.quantity))
+        .collect();
+    assert_eq!(
+        lines,
+        [(1, "1".into(), 10), (2, "2".into(), 4), (3, "3".into(), 1)]
+    );
+
+    let other = draft(
+        "AVC-DF-2JK3S9VC",
+        SalesOrderStatus::PendingFulfillment,
+        two_lines(),
+    );
+    assert_eq!(
+        ns.upsert_sales_order(&other).await.unwrap().as_str(),
+        "1002"
+    );
+    assert_eq!(
+        ns.snapshot(&eid("AVC-DF-2JK3S9VC")).unwrap().status,
+        NetSuiteStatus::PendingFulfillment
+    );
+    assert_eq!(ns.sales_order(&eid("AVC-RP-NOSUCHPO")).await.unwrap(), None);
+    let body = ns.last_body(&eid("AVC-DF-2JK3S9VC")).unwrap();
+    assert_eq!(body.order_status.unwrap().id, "B");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bodies_netsuite_would_refuse_are_rejected_with_its_messages() {
+    let (_, ns) = setup();
+    let mut bad_country = draft(
+        "AVC-DF-2JK3S9VC",
+        SalesOrderStatus::PendingFulfillment,
+        two_lines(),
+    );
+    bad_country.shipping_address = Some(Address {
+        name: "Jordan Avery".into(),
+        address_line1: "1400 Maple Ridge Rd".into(),
+        country_code: "USA".into(),
+        ..Address::default()
+    });
+    let err = ns.upsert_sales_order(&bad_country).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Rejected);
+    assert_eq!(
+        codes(&err),
+        [("INVALID_CONTENT", Some("shippingAddress.country"))]
+    );
+    assert!(!format!("{err:?}").contains("Maple"));
+
+    let mut bad_field = draft(
+        "AVC-RP-4Z32PABC",
+        SalesOrderStatus::PendingApproval,
+        two_lines(),
+    );
+    bad_field
+        .custom_fields
+        .insert("avc_vendor_code".into(), "ACMEV".into());
+    let err = ns.upsert_sales_order(&bad_field).await.unwrap_err();
+    assert_eq!(codes(&err), [("INVALID_CONTENT", Some("avc_vendor_code"))]);
+
+    let mut inexact = draft(
+        "AVC-RP-4Z32PABC",
+        SalesOrderStatus::PendingApproval,
+        two_lines(),
+    );
+    inexact.lines[1].rate = "0.1234567890123456789".parse().unwrap();
+    let err = ns.upsert_sales_order(&inexact).await.unwrap_err();
+    assert_eq!(
+        codes(&err),
+        [("INVALID_CONTENT", Some("item.items[1].rate"))]
+    );
+
+    let empty = draft(
+        "AVC-RP-4Z32PABC",
+        SalesOrderStatus::PendingApproval,
+        Vec::new(),
+    );
+    let err = ns.upsert_sales_order(&empty).await.unwrap_err();
+    assert_eq!(codes(&err), [("USER_ERROR", Some("item"))]);
+
+    let twice = draft(
+        "AVC-RP-4Z32PABC",
+        SalesOrderStatus::PendingApproval,
+        vec![line("1", "1101", 1, "1"), line("1", "1102", 1, "1")],
+    );
+    let err = ns.upsert_sales_order(&twice).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Rejected);
+
+    ns.set_item_catalogue(["1101".parse().unwrap()]);
+    ns.set_customer_catalogue(["1".parse().unwrap()]);
+    let err = ns
+        .upsert_sales_order(&draft(
+            "AVC-RP-4Z32PABC",
+            SalesOrderStatus::PendingApproval,
+            two_lines(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&err),
+        [
+            ("INVALID_CONTENT", Some("entity")),
+            ("INVALID_CONTENT", Some("item.items[1].item"))
+        ]
+    );
+    assert!(err.messages[1].message.contains("Invalid Field Value 1102"));
+    ns.clear_item_catalogue();
+    ns.clear_customer_catalogue();
+    assert_eq!(ns.record_count(), 0);
+    assert!(
+        ns.upsert_sales_order(&draft(
+            "AVC-RP-4Z32PABC",
+            SalesOrderStatus::PendingApproval,
+            two_lines()
+        ))
+        .await
+        .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
+    let (clock, ns) = setup();
+    let id = eid("AVC-RP-4Z32PABC");
+    ns.upsert_sales_order(&draft(
+        id.as_str(),
+        SalesOrderStatus::PendingApproval,
+        two_lines(),
+    ))
+    .await
+    .unwrap();
+    clock.advance(Duration::from_secs(60));
+    let update = SalesOrderUpdate {
+        status: Some(SalesOrderStatus::PendingFulfillment),
+        lines: vec![LineUpdate {
+            sequence: seq("2"),
+            quantity: Some(3),
+            rate: Some("20.00".parse().unwrap()),
+            is_closed: None,
+        }],
+        new_lines: vec![line("3", "1103", 6, "12.49")],
+    };
+    ns.update_sales_order(&id, &update).await.unwrap();
+    let order = ns.snapshot(&id).unwrap();
+    assert_eq!(order.status, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(order.last_modified, Some(t("2025-03-10T12:01:00Z")));
+    assert_eq!(order.lines.len(), 3);
+    assert_eq!(order.lines[0].quantity, 12);
+    assert_eq!(
+        (order.lines[1].quantity, order.lines[1].rate.to_string()),
+        (3, "20.00".into())
+    );
+    assert_eq!((order.lines[2].line, order.lines[2].quantity), (3, 6));
+
+    let unknown_line = SalesOrderUpdate {
+        lines: vec![LineUpdate {
+            sequence: seq("9"),
+            quantity: Some(1),
+            rate: None,
+            is_closed: None,
+        }],
+        ..SalesOrderUpdate::default()
+    };
+    let err = ns.update_sales_order(&id, &unknown_line).await.unwrap_err();
+    assert_eq!(
+        codes(&err),
+        [("INVALID_CONTENT", Some("item.items[0].line"))]
+    );
+    let existing_line = SalesOrderUpdate {
+        new_lines: vec![line("1", "1101", 1, "1")],
+        ..SalesOrderUpdate::default()
+    };
+    assert_eq!(
+        ns.update_sales_order(&id, &existing_line)
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::Rejected
+    );
+    let err = ns
+        .update_sales_order(&eid("AVC-RP-NOSUCHPO"), &SalesOrderUpdate::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert_eq!(err.messages[0].code, "NONEXISTENT_ID");
+    assert_eq!(
+        ns.close_sales_order(&eid("AVC-RP-NOSUCHPO"))
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+
+    clock.advance(Duration::from_secs(60));
+    ns.close_sales_order(&id).await.unwrap();
+    let order = ns.snapshot(&id).unwrap();
+    assert_eq!(order.status, NetSuiteStatus::Closed);
+    assert!(order.lines.iter().all(|l| l.is_closed));
+    // A closed order's approval cannot be reset.
+    let reset = SalesOrderUpdate {
+        status: Some(SalesOrderStatus::PendingApproval),
+        ..SalesOrderUpdate::default()
+    };
+    let err = ns.update_sales_order(&id, &reset).await.unwrap_err();
+    assert_eq!(codes(&err), [("USER_ERROR", Some("orderStatus"))]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_reviewer_approves_lowers_closes_and_cancels() {
+    let (clock, ns) = setup();
+    let a = eid("AVC-RP-4Z32PABC");
+    let b = eid("AVC-RP-3TRD2IAB");
+    for id in [&a, &b] {
+        ns.upsert_sales_order(&draft(
+            id.as_str(),
+            SalesOrderStatus::PendingApproval,
+            two_lines(),
+        ))
+        .await
+        .unwrap();
+    }
+    clock.advance(Duration::from_secs(60));
+    ns.set_line_quantity(&a, &seq("1"), 8).unwrap();
+    ns.set_expected_ship_date(&a, &seq("1"), "2025-03-14".parse().unwrap())
+        .unwrap();
+    clock.advance(Duration::from_secs(60));
+    ns.approve(&a).unwrap();
+    let order = ns.snapshot(&a).unwrap();
+    assert_eq!(order.status, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(order.lines[0].quantity, 8);
+    assert_eq!(
+        order.lines[0].expected_ship_date,
+        Some("2025-03-14".parse().unwrap())
+    );
+    assert_eq!(order.last_modified, Some(t("2025-03-10T12:02:00Z")));
+
+    let changed = ns
+        .changed_sales_orders(t("2025-03-10T12:00:30Z"))
+        .await
+        .unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].external_id, a);
+    assert_eq!(changed[0].status, NetSuiteStatus::PendingFulfillment);
+    let all = ns.changed_sales_orders(t(NOW)).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|c| c.external_id.clone())
+            .collect::<Vec<_>>(),
+        [b.clone(), a.clone()]
+    );
+    assert!(
+        ns.changed_sales_orders(t("2025-03-10T12:02:01Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    ns.close_line(&b, &seq("1")).unwrap();
+    assert_eq!(
+        ns.snapshot(&b).unwrap().status,
+        NetSuiteStatus::PendingApproval
+    );
+    ns.close_line(&b, &seq("2")).unwrap();
+    assert_eq!(ns.snapshot(&b).unwrap().status, NetSuiteStatus::Closed);
+    assert!(matches!(
+        ns.approve(&b),
+        Err(SimulatorError::InvalidState { .. })
+    ));
+
+    ns.cancel(&a).unwrap();
+    assert_eq!(ns.snapshot(&a).unwrap().status, NetSuiteStatus::Cancelled);
+    let err = ns
+        .upsert_sales_order(&draft(
+            a.as_str(),
+            SalesOrderStatus::PendingApproval,
+            two_lines(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&err), [("USER_ERROR", Some("orderStatus"))]);
+
+    ns.set_status(&a, NetSuiteStatus::PartiallyFulfilled)
+        .unwrap();
+    assert_eq!(
+        ns.snapshot(&a).unwrap().status,
+        NetSuiteStatus::PartiallyFulfilled
+    );
+    assert!(ns.cancel(&a).is_err());
+
+    let unknown = eid("AVC-RP-NOSUCHPO");
+    assert!(matches!(
+        ns.approve(&unknown),
+        Err(SimulatorError::UnknownSalesOrder { .. })
+    ));
+    assert!(matches!(
+        ns.close_line(&b, &seq("9")),
+        Err(SimulatorError::UnknownSalesOrderLine { .. })
+    ));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn calls_over_the_concurrency_limit_are_refused_and_the_peak_is_kept() {
+    let (clock, ns) = setup();
+    ns.set_concurrency_limit(Some(2));
+    ns.set_latency(Duration::from_millis(200));
+    let id = eid("AVC-RP-4Z32PABC");
+    let (a, b, c) = tokio::join!(
+        ns.sales_order(&id),
+        ns.sales_order(&id),
+        ns.sales_order(&id)
+    );
+    let results = [a, b, c];
+    let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        refused[0].kind,
+        ErrorKind::RateLimited { retry_after: None }
+    );
+    assert_eq!(refused[0].messages[0].code, "CONCURRENCY_LIMIT_EXCEEDED");
+    assert_eq!(ns.peak_in_flight(), 2);
+    assert_eq!(ns.peak_requested(), 3);
+    assert_eq!(ns.concurrency_refusals(), 1);
+    assert_eq!(ns.in_flight(), 0);
+    assert_eq!(ns.calls(NetSuiteOperation::SalesOrder), 3);
+    assert_eq!(clock.total_slept(), Duration::from_millis(400));
+
+    // In sequence, the limit is never met.
+    for _ in 0..5 {
+        ns.sales_order(&id).await.unwrap();
+    }
+    assert_eq!(ns.concurrency_refusals(), 1);
+
+    ns.set_concurrency_limit(None);
+    let (a, b, c) = tokio::join!(
+        ns.sales_order(&id),
+        ns.sales_order(&id),
+        ns.sales_order(&id)
+    );
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    assert_eq!(ns.peak_in_flight(), 3);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn scripted_failures_strike_before_or_after_the_write() {
+    let (_, ns) = setup();
+    let order = draft(
+        "AVC-RP-4Z32PABC",
+        SalesOrderStatus::PendingApproval,
+        two_lines(),
+    );
+    ns.fail_next(NetSuiteOperation::UpsertSalesOrder, 1);
+    let err = ns.upsert_sales_order(&order).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transient);
+    assert_eq!(err.messages[0].code, "UNEXPECTED_ERROR");
+    assert_eq!(ns.record_count(), 0);
+    assert_eq!(ns.in_flight(), 0);
+
+    ns.fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
+    assert!(
+        ns.upsert_sales_order(&order)
+            .await
+            .unwrap_err()
+            .is_retryable()
+    );
+    assert_eq!(ns.record_count(), 1);
+    // The retry finds the record the lost answer made.
+    assert_eq!(
+        ns.upsert_sales_order(&order).await.unwrap().as_str(),
+        "1001"
+    );
+    assert_eq!(ns.creations(&order.external_id), 1);
+
+    ns.fail_next_with(
+        NetSuiteOperation::ChangedSalesOrders,
+        ScriptedFailure::of(ErrorKind::Unauthorized),
+        2,
+    );
+    assert_eq!(
+        ns.pending_failures(NetSuiteOperation::ChangedSalesOrders),
+        2
+    );
+    assert_eq!(
+        ns.changed_sales_orders(t(NOW)).await.unwrap_err().kind,
+        ErrorKind::Unauthorized
+    );
+    ns.clear_failures();
+    assert_eq!(ns.changed_sales_orders(t(NOW)).await.unwrap().len(), 1);
+    assert_eq!(ns.calls(NetSuiteOperation::UpsertSalesOrder), 3);
+    assert_eq!(ns.total_calls(), 5);
+}
+
+#[test]
+fn debug_shows_counts_only() {
+    let (_, ns) = setup();
+    let debug = format!("{ns:?}");
+    assert!(debug.starts_with("NetSuite { records: 0"), "{debug}");
+}

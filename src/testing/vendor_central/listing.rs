@@ -1,0 +1,387 @@
+//! `getPurchaseOrders` and `getOrders`: windows, pages and next tokens.
+
+use super::*;
+
+/// Amazon's limit on a window: "date range must not exceed 7 days".
+const MAX_WINDOW_DAYS: i64 = 7;
+
+/// Where a follow-up page starts, and the filters of the query it continues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    program: Program,
+    kind: WindowKind,
+    after: i64,
+    before: i64,
+    offset: usize,
+}
+
+fn kind_code(kind: WindowKind) -> &'static str {
+    match kind {
+        WindowKind::Created => "C",
+        WindowKind::Changed => "U",
+    }
+}
+
+impl Cursor {
+    /// Opaque to callers: hex of the position and filters.
+    fn encode(&self) -> String {
+        let text = format!(
+            "{}:{}:{}:{}:{}",
+            self.program.code(),
+            kind_code(self.kind),
+            self.after,
+            self.before,
+            self.offset
+        );
+        text.bytes().map(|b| format!("{b:02X}")).collect()
+    }
+
+    fn decode(token: &str) -> Option<Cursor> {
+        if token.len() % 2 != 0 || token.len() > 256 || !token.is_ascii() {
+            return None;
+        }
+        let bytes = (0..token.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let mut parts = text.split(':');
+        let program = match parts.next()? {
+            "RP" => Program::RetailProcurement,
+            "DF" => Program::DirectFulfillment,
+            _ => return None,
+        };
+        let kind = match parts.next()? {
+            "C" => WindowKind::Created,
+            "U" => WindowKind::Changed,
+            _ => return None,
+        };
+        let cursor = Cursor {
+            program,
+            kind,
+            after: parts.next()?.parse().ok()?,
+            before: parts.next()?.parse().ok()?,
+            offset: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(cursor)
+    }
+}
+
+fn window_names(kind: WindowKind) -> (&'static str, &'static str) {
+    match kind {
+        WindowKind::Created => ("createdAfter", "createdBefore"),
+        WindowKind::Changed => ("changedAfter", "changedBefore"),
+    }
+}
+
+/// Checks the query as Amazon does and returns the offset it starts at.
+fn check_query(
+    op: AmazonOperation,
+    program: Program,
+    query: &OrderQuery,
+) -> Result<usize, ClientError> {
+    let (after_name, before_name) = window_names(query.kind);
+    let mut messages = Vec::new();
+    if program == Program::DirectFulfillment && query.kind == WindowKind::Changed {
+        messages.push(message(
+            "InvalidInput",
+            "changedAfter and changedBefore are not parameters of getOrders; use createdAfter and createdBefore.",
+            Some("changedAfter".into()),
+        ));
+    }
+    if !(1..=100).contains(&query.limit) {
+        messages.push(message(
+            "InvalidInput",
+            format!(
+                "limit {} is out of range: it must be between 1 and 100.",
+                query.limit
+            ),
+            Some("limit".into()),
+        ));
+    }
+    if query.after >= query.before {
+        messages.push(message(
+            "InvalidInput",
+            format!("{after_name} must be before {before_name}."),
+            Some(after_name.into()),
+        ));
+    } else if query.before - query.after > TimeDelta::days(MAX_WINDOW_DAYS) {
+        messages.push(message(
+            "InvalidInput",
+            format!(
+                "Invalid Input: the date range between {after_name} and {before_name} must not exceed {MAX_WINDOW_DAYS} days."
+            ),
+            Some(after_name.into()),
+        ));
+    }
+    if !messages.is_empty() {
+        return Err(rejected(op, messages));
+    }
+    let Some(token) = &query.next_token else {
+        return Ok(0);
+    };
+    let Some(cursor) = Cursor::decode(token) else {
+        return Err(rejected(
+            op,
+            vec![message(
+                "InvalidInput",
+                "Invalid nextToken.",
+                Some("nextToken".into()),
+            )],
+        ));
+    };
+    let expected = Cursor {
+        program,
+        kind: query.kind,
+        after: query.after.timestamp_micros(),
+        before: query.before.timestamp_micros(),
+        offset: cursor.offset,
+    };
+    if cursor != expected {
+        return Err(rejected(
+            op,
+            vec![message(
+                "InvalidInput",
+                "The nextToken does not match the other parameters of the request: send the original filters with it.",
+                Some("nextToken".into()),
+            )],
+        ));
+    }
+    Ok(cursor.offset)
+}
+
+/// An entry of a window: an order or an unreadable entry, with its listing date and
+/// PO number for ordering.
+type Entry<T> = (DateTime<Utc>, String, Result<T, MalformedOrder>);
+
+fn in_window(t: DateTime<Utc>, query: &OrderQuery) -> bool {
+    query.after <= t && t < query.before
+}
+
+impl State {
+    pub(super) fn list_retail(
+        &self,
+        op: AmazonOperation,
+        query: &OrderQuery,
+    ) -> Result<Page<retail::Order>, ClientError> {
+        let offset = check_query(op, Program::RetailProcurement, query)?;
+        let mut entries: Vec<Entry<retail::Order>> = self
+            .retail
+            .iter()
+            .filter_map(|(number, r)| {
+                let date = match query.kind {
+                    WindowKind::Created => Some(r.listed_at),
+                    WindowKind::Changed => r.changed_at,
+                }?;
+                in_window(date, query).then(|| (date, number.clone(), Ok(r.order.clone())))
+            })
+            .collect();
+        if query.kind == WindowKind::Created {
+            entries.extend(self.unreadable_in(Program::RetailProcurement, query));
+        }
+        Ok(self.page(Program::RetailProcurement, query, offset, entries))
+    }
+
+    pub(super) fn list_df(
+        &self,
+        op: AmazonOperation,
+        query: &OrderQuery,
+    ) -> Result<Page<df::Order>, ClientError> {
+        let offset = check_query(op, Program::DirectFulfillment, query)?;
+        let mut entries: Vec<Entry<df::Order>> = self
+            .df
+            .iter()
+            .filter(|(_, r)| in_window(r.listed_at, query))
+            .map(|(number, r)| (r.listed_at, number.clone(), Ok(r.order.clone())))
+            .collect();
+        entries.extend(self.unreadable_in(Program::DirectFulfillment, query));
+        Ok(self.page(Program::DirectFulfillment, query, offset, entries))
+    }
+
+    fn unreadable_in<T>(&self, program: Program, query: &OrderQuery) -> Vec<Entry<T>> {
+        self.unreadable
+            .iter()
+            .filter(|u| u.program == program && in_window(u.listed_at, query))
+            .map(|u| {
+                let key = u
+                    .malformed
+                    .purchase_order_number
+                    .clone()
+                    .unwrap_or_default();
+                (u.listed_at, key, Err(u.malformed.clone()))
+            })
+            .collect()
+    }
+
+    /// One page of the window's entries from `offset`: by date unless shuffled, the
+    /// previous page's last entry repeated first when pages overlap.
+    fn page<T>(
+        &self,
+        program: Program,
+        query: &OrderQuery,
+        offset: usize,
+        mut entries: Vec<Entry<T>>,
+    ) -> Page<T> {
+        entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        if let Some(seed) = self.config.shuffle_seed {
+            let filters = [
+                seed.to_string(),
+                program.code().to_owned(),
+                kind_code(query.kind).to_owned(),
+                query.after.timestamp_micros().to_string(),
+                query.before.timestamp_micros().to_string(),
+            ];
+            let parts: Vec<&str> = filters.iter().map(String::as_str).collect();
+            SplitMix64::new(stable_hash(&parts)).shuffle(&mut entries);
+        }
+        let limit = query.limit as usize;
+        let overlap = self.config.page_overlap && offset > 0 && limit > 1;
+        let start = if overlap { offset - 1 } else { offset }.min(entries.len());
+        // A token's offset is caller input: saturate rather than overflow.
+        let end = if overlap {
+            offset.saturating_add(limit - 1)
+        } else {
+            offset.saturating_add(limit)
+        }
+        .min(entries.len());
+        let next = (end < entries.len()).then(|| {
+            Cursor {
+                program,
+                kind: query.kind,
+                after: query.after.timestamp_micros(),
+                before: query.before.timestamp_micros(),
+                offset: end,
+            }
+            .encode()
+        });
+        let mut orders = Vec::new();
+        let mut malformed = Vec::new();
+        for (_, _, entry) in entries.drain(start..end) {
+            match entry {
+                Ok(order) => orders.push(order),
+                Err(m) => malformed.push(m),
+            }
+        }
+        Page {
+            orders,
+            malformed,
+            next_token: next,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::orders::{purchase_order_number, retail_order};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Paging a window from its first page to its last yields every order in it:
+        /// exactly once without overlap; with overlap, each page after the first
+        /// starts with the previous page's last order and nothing else repeats.
+        #[test]
+        fn pages_cover_the_window(
+            count in 0usize..180,
+            limit in 1u32..=100,
+            shuffle in proptest::option::of(any::<u64>()),
+            overlap in any::<bool>(),
+        ) {
+            let clock = crate::testing::ManualClock::new("2025-03-10T00:00:00Z".parse().unwrap());
+            let vc = VendorCentral::new(clock);
+            let start: DateTime<Utc> = "2025-03-04T00:00:00Z".parse().unwrap();
+            for i in 0..count {
+                let number = purchase_order_number(i as u64);
+                let at = start + TimeDelta::minutes(37 * i as i64);
+                vc.add_retail_order(retail_order(&number, at, 1)).unwrap();
+            }
+            vc.set_shuffle(shuffle);
+            vc.set_page_overlap(overlap);
+            let mut query = OrderQuery {
+                kind: WindowKind::Created,
+                after: start,
+                before: "2025-03-11T00:00:00Z".parse().unwrap(),
+                limit,
+                next_token: None,
+            };
+            let mut pages: Vec<Vec<String>> = Vec::new();
+            loop {
+                let page = lock(&vc.state)
+                    .list_retail(AmazonOperation::GetPurchaseOrders, &query)
+                    .unwrap();
+                prop_assert!(page.orders.len() <= limit as usize);
+                pages.push(
+                    page.orders.iter().map(|o| o.purchase_order_number.clone().unwrap()).collect(),
+                );
+                match page.next_token {
+                    Some(token) => query.next_token = Some(token),
+                    None => break,
+                }
+                prop_assert!(pages.len() <= count + 1);
+            }
+            let mut seen: Vec<String> = Vec::new();
+            for (i, page) in pages.iter().enumerate() {
+                let repeats_previous = overlap && limit > 1 && i > 0;
+                if repeats_previous {
+                    prop_assert_eq!(page.first(), pages[i - 1].last());
+                    seen.extend(page.iter().skip(1).cloned());
+                } else {
+                    seen.extend(page.iter().cloned());
+                }
+            }
+            let mut sorted = seen.clone();
+            sorted.sort();
+            sorted.dedup();
+            prop_assert_eq!(sorted.len(), seen.len());
+            prop_assert_eq!(seen.len(), count);
+        }
+    }
+
+    #[test]
+    fn a_token_past_the_end_gives_an_empty_last_page() {
+        let clock = crate::testing::ManualClock::new("2025-03-10T00:00:00Z".parse().unwrap());
+        let vc = VendorCentral::new(clock);
+        let mut query = OrderQuery {
+            kind: WindowKind::Created,
+            after: "2025-03-04T00:00:00Z".parse().unwrap(),
+            before: "2025-03-10T00:00:00Z".parse().unwrap(),
+            limit: 100,
+            next_token: None,
+        };
+        for offset in [usize::MAX, usize::MAX - 50, 7] {
+            query.next_token = Some(
+                Cursor {
+                    program: Program::RetailProcurement,
+                    kind: query.kind,
+                    after: query.after.timestamp_micros(),
+                    before: query.before.timestamp_micros(),
+                    offset,
+                }
+                .encode(),
+            );
+            for overlap in [false, true] {
+                vc.set_page_overlap(overlap);
+                let page = lock(&vc.state)
+                    .list_retail(AmazonOperation::GetPurchaseOrders, &query)
+                    .unwrap();
+                assert!(page.orders.is_empty());
+                assert_eq!(page.next_token, None);
+            }
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let cursor = Cursor {
+            program: Program::DirectFulfillment,
+            kind: WindowKind::Created,
+            after: -5,
+            before: 1_740_000_000_000_000,
+            offset: 150,
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        for bad in ["", "zz", "4", "é1", "5250", &"41".repeat(200)] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
+    }
+}
