@@ -1,1 +1,202 @@
-fn main() {}
+//! The main job, end to end, on the built-in Vendor Central and NetSuite simulators.
+//!
+//! Amazon holds 22 Retail Procurement POs and 20 Direct Fulfillment orders. Auto
+//! acknowledgement is on for Direct Fulfillment and off for Retail Procurement, so the
+//! retail orders wait in NetSuite for a reviewer, who approves most of them, lowers a
+//! quantity on one and leaves one pending. Amazon changes one PO before it is
+//! approved, rejects one acknowledgement (it cut the PO while the acknowledgement was
+//! on its way), which is fixed in NetSuite and reposted, and one PO carries an item
+//! nobody mapped. Cycles run on a simulated clock until nothing is due; each cycle's
+//! report is printed, then every order's status.
+//!
+//! Run it with `cargo run --example quickstart`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use avc_order_sync::engine::{
+    Clients, CycleReport, Engine, EngineConfig, OperatorAction, write_table,
+};
+use avc_order_sync::store::{MemoryStore, OrderKey, OrderStore};
+use avc_order_sync::testing::orders::{self, RetailLine, RetailOrderBuilder};
+use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings};
+use avc_order_sync::{Clock, ItemSequenceNumber, Program, PurchaseOrderNumber, mapping};
+use chrono::{DateTime, TimeDelta, Utc};
+
+type Error = Box<dyn std::error::Error>;
+
+fn key(program: Program, number: &str) -> Result<OrderKey, Error> {
+    Ok(OrderKey {
+        program,
+        number: PurchaseOrderNumber::new(number)?,
+    })
+}
+
+fn print(report: &CycleReport) {
+    if !report.is_quiet() || !report.errors.is_empty() {
+        println!("{report}");
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse()?;
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    amazon.set_processing_time(Duration::from_secs(120));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    netsuite.set_item_catalogue(orders::netsuite_items());
+
+    // Amazon's orders, placed over the last hours.
+    let retail: Vec<String> = (0..21)
+        .map(|i| orders::purchase_order_number(100 + i))
+        .collect();
+    for (i, number) in retail.iter().enumerate() {
+        let placed = start - TimeDelta::minutes(300 - 10 * i as i64);
+        amazon.add_retail_order(orders::retail_order(number, placed, 1 + i % 4))?;
+    }
+    let unmapped = "7UNMAPD1".to_owned();
+    amazon.add_retail_order(
+        RetailOrderBuilder::new(&unmapped, start - TimeDelta::minutes(45))
+            .line(RetailLine::product(&orders::PRODUCTS[0], 2))
+            .line(RetailLine::eaches("B0NEWITEM1", "NEW-SKU-2026", 12, "7.25"))
+            .build(),
+    )?;
+    for i in 0..20u64 {
+        let number = orders::purchase_order_number(900 + i);
+        let placed = start - TimeDelta::minutes(200 - 7 * i as i64);
+        amazon.add_df_order(orders::df_order(&number, placed, 1 + (i as usize) % 3))?;
+    }
+
+    let settings = catalogue_settings(false, true);
+    let config = EngineConfig {
+        first_lookback: Duration::from_secs(24 * 3600),
+        ..EngineConfig::default()
+    };
+    let store = Arc::new(MemoryStore::new());
+    let engine = Engine::new(
+        settings,
+        Clients {
+            retail: amazon.clone(),
+            direct_fulfillment: amazon.clone(),
+            netsuite: netsuite.clone(),
+        },
+        store.clone(),
+        Arc::new(clock.clone()),
+    )
+    .with_config(config);
+
+    let pending = &retail[0];
+    let lowered = &retail[1];
+    let changed = &retail[2];
+    let rejected = &retail[3];
+    let external = |number: &str| -> Result<_, Error> {
+        Ok(mapping::external_id(
+            Program::RetailProcurement,
+            &PurchaseOrderNumber::new(number)?,
+        ))
+    };
+    let first_line = ItemSequenceNumber::new("1")?;
+
+    let mut quiet = 0;
+    for cycle in 1..=60 {
+        println!("--- cycle {cycle} at {}", clock.now().to_rfc3339());
+        let report = engine.run_cycle().await?;
+        print(&report);
+
+        match cycle {
+            // The reviewer goes through the new sales orders: approves all but one,
+            // lowering a quantity on another; Amazon changes one PO before review.
+            1 => {
+                for number in &retail {
+                    if number == pending || number == changed || number == rejected {
+                        continue;
+                    }
+                    if number == lowered {
+                        // One case fewer on the first line: Amazon takes whole cases.
+                        let po = amazon
+                            .retail_order(number)
+                            .ok_or("the lowered PO is not at Amazon")?
+                            .to_purchase_order()?;
+                        let line = po.lines.first().ok_or("the lowered PO has no line")?;
+                        let eaches = line.ordered.eaches().unwrap_or(0);
+                        let lower = eaches.saturating_sub(line.ordered.unit_size);
+                        println!("reviewer lowers {number} line 1 from {eaches} to {lower} eaches");
+                        netsuite.set_line_quantity(&external(number)?, &first_line, lower)?;
+                    }
+                    netsuite.approve(&external(number)?)?;
+                }
+                amazon.set_retail_quantity(changed, "1", 1)?;
+            }
+            // The changed order and the last one are approved a little later.
+            3 => {
+                netsuite.approve(&external(changed)?)?;
+                netsuite.approve(&external(rejected)?)?;
+            }
+            // Amazon cancels a line of a PO whose acknowledgement is on its way:
+            // Amazon rejects the acknowledgement.
+            4 => {
+                amazon.cancel_retail_line(rejected, "1")?;
+            }
+            _ => {}
+        }
+
+        // Once Amazon's rejection is in, the order is fixed in NetSuite (the cancelled
+        // line set to nothing) and reposted.
+        let rejected_key = key(Program::RetailProcurement, rejected)?;
+        if report
+            .orders
+            .iter()
+            .any(|l| l.key == rejected_key && l.status == "Rejected")
+        {
+            println!("fixing {rejected} in NetSuite and reposting it");
+            netsuite.set_line_quantity(&external(rejected)?, &first_line, 0)?;
+            print(&engine.act(&rejected_key, OperatorAction::Repost).await?);
+        }
+
+        quiet = if report.is_quiet() { quiet + 1 } else { 0 };
+        let next = report
+            .next_wakeup
+            .map_or(Duration::from_secs(300), |at| {
+                (at - clock.now()).to_std().unwrap_or_default()
+            })
+            .clamp(Duration::from_secs(60), Duration::from_secs(300));
+        if quiet >= 3 && cycle > 6 {
+            break;
+        }
+        clock.advance(next);
+    }
+
+    println!("\nfinal status of every order:");
+    let table = engine.status_table().await?;
+    let mut out = String::new();
+    write_table(&mut out, &table)?;
+    print!("{out}");
+    let count = |status: &str| table.iter().filter(|l| l.status == status).count();
+    println!(
+        "\n{} orders: {} awaiting shipment, {} waiting for approval, {} needing attention",
+        table.len(),
+        count("Order posted, awaiting shipment"),
+        count("Waiting for approval"),
+        table
+            .iter()
+            .filter(|l| l.status.starts_with("Error"))
+            .count(),
+    );
+    let reposted = amazon.acknowledgement_count(rejected);
+    let rejected_key = key(Program::RetailProcurement, rejected)?;
+    if let Some(stored) = store.load(&rejected_key).await? {
+        let mut path: Vec<&str> = stored
+            .record
+            .history()
+            .iter()
+            .map(|h| h.to.connector_status())
+            .collect();
+        path.dedup();
+        println!(
+            "{rejected} ({reposted} acknowledgements at Amazon): {}",
+            path.join(" -> ")
+        );
+    }
+    Ok(())
+}

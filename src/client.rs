@@ -141,7 +141,9 @@ impl ClientError {
 }
 
 /// Which dates a window of orders is selected by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum WindowKind {
     /// Orders created in the window (`createdAfter`/`createdBefore`).
     Created,

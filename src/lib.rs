@@ -20,6 +20,7 @@ pub mod acknowledgement;
 pub mod amazon;
 pub mod client;
 pub mod decimal;
+pub mod engine;
 pub mod http;
 pub mod ids;
 pub mod lifecycle;
@@ -29,6 +30,7 @@ pub mod netsuite;
 pub mod order;
 pub mod sales_order;
 pub mod settings;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 

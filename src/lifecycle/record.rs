@@ -281,6 +281,31 @@ impl OrderRecord {
         }
     }
 
+    /// The command the order's state waits for, if any: what an engine sends again
+    /// after a crash left it unanswered. Orders waiting for approval wait for a poll,
+    /// not a command, so they have none.
+    pub fn pending_command(&self) -> Option<Command> {
+        let settings = Settings::default();
+        let policy = RetryPolicy::default();
+        Machine::new(
+            self.clone(),
+            self.acknowledgement_deadline,
+            &settings,
+            &policy,
+        )
+        .pending_command()
+    }
+
+    /// When the acknowledgement now awaited was taken by Amazon: the time of the last
+    /// `AcknowledgementSubmitted` in the history.
+    pub fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.history
+            .iter()
+            .rev()
+            .find(|h| h.event == EventKind::AcknowledgementSubmitted)
+            .map(|h| h.at)
+    }
+
     /// The state.
     pub fn state(&self) -> &OrderState {
         &self.state

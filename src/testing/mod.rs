@@ -83,3 +83,37 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// Settings that map every product in [`orders::PRODUCTS`] to its NetSuite item, with
+/// a customer for each program and US dollars mapped: what the generated orders need
+/// to sync. Auto acknowledgement is as given.
+pub fn catalogue_settings(
+    auto_retail: bool,
+    auto_direct_fulfillment: bool,
+) -> crate::settings::Settings {
+    use crate::settings::{ItemTarget, Settings};
+    let mut settings = Settings::default();
+    settings.auto_acknowledge.retail_procurement = auto_retail;
+    settings.auto_acknowledge.direct_fulfillment = auto_direct_fulfillment;
+    let id = |s: &str| crate::InternalId::new(s).ok();
+    settings.customers.retail_procurement.customer = id("1234");
+    settings.customers.direct_fulfillment.customer = id("1250");
+    if let (Ok(usd), Some(one)) = ("USD".parse(), id("1")) {
+        settings.currencies.insert(usd, one);
+    }
+    for product in &orders::PRODUCTS {
+        if let (Ok(sku), Some(item)) = (
+            crate::VendorSku::new(product.vendor_sku),
+            id(product.netsuite_item),
+        ) {
+            settings.items.by_vendor_sku.insert(
+                sku,
+                ItemTarget {
+                    item,
+                    weight_per_each: Default::default(),
+                },
+            );
+        }
+    }
+    settings
+}

@@ -1,0 +1,1558 @@
+//! The sync engine: the thin async shell that runs the pure lifecycle against the
+//! integrator's clients and store.
+//!
+//! One call, [`Engine::run_cycle`], does a cycle: it reads new and changed orders of
+//! both programs from Amazon, picks up approvals from NetSuite, wakes the orders that
+//! are due (retries, status checks, deadlines), executes every command the lifecycle
+//! decides, feeds the outcomes back, and returns a [`CycleReport`]. The integrator's
+//! scheduler calls it again at [`CycleReport::next_wakeup`] or on its own schedule:
+//! the engine spawns nothing and sleeps only through [`Clock::sleep`], to pace calls
+//! under Amazon's rate limits.
+//!
+//! Persist, then act: every record is saved with the command it is about to execute
+//! before the call is made, and every side effect carries its idempotency key (the
+//! NetSuite external id; the PO number and acknowledgement version). A crash at any
+//! point and a rerun repeat nothing harmful: an upsert by external id is idempotent,
+//! and an acknowledgement whose answer was lost is checked against the order at
+//! Amazon before it is ever sent again.
+
+mod limits;
+mod observer;
+mod report;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+pub use limits::TokenBucket;
+pub use observer::{NoObserver, Observer};
+pub use report::{CycleReport, ReportLine, SetAside, write_table};
+
+use crate::acknowledgement::Acknowledgement;
+use crate::client::{
+    ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, LineUpdate, NetSuiteApi, OrderQuery,
+    RetailOrdersApi, SalesOrderUpdate, TransactionOutcome, WindowKind,
+};
+use crate::ids::{ExternalId, PurchaseOrderNumber, TransactionId};
+use crate::lifecycle::{
+    AcknowledgementKey, AmazonMessage, Command, CommandFailure, Event, FailureKind, LineChange,
+    OrderRecord, OrderState, RetryPolicy,
+};
+use crate::order::{AmazonOrderState, Program, PurchaseOrder, ValidationError};
+use crate::sales_order::NetSuiteStatus;
+use crate::settings::Settings;
+use crate::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+
+/// How the engine paces and batches its work. [`Default`] follows Amazon's and
+/// NetSuite's documented limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Orders per page when listing (`limit`, 1 to 100).
+    pub page_limit: u32,
+    /// Acknowledgements per request (default 50; Amazon sets no maximum, but a body
+    /// over its size limit is refused with HTTP 413).
+    pub acknowledgement_batch_size: usize,
+    /// The longest window asked for (Amazon refuses more than 7 days).
+    pub max_window: Duration,
+    /// How far each retrieval reaches back before the stored watermark, so an order
+    /// Amazon lists late is still seen.
+    pub window_overlap: Duration,
+    /// How far back the first retrieval reaches, before any watermark exists.
+    pub first_lookback: Duration,
+    /// NetSuite requests in flight at once (the account's concurrency limit, or the
+    /// share of it given to this integration).
+    pub netsuite_concurrency: usize,
+    /// Amazon requests a second, per operation.
+    pub amazon_rate_per_second: u32,
+    /// Amazon's burst, per operation.
+    pub amazon_burst: u32,
+    /// A retail acknowledgement whose transaction still says Processing this long after
+    /// submission is taken as accepted: Amazon never reports Success for them.
+    pub processing_confirms_after: Duration,
+    /// After an acknowledgement's answer was lost, how long to wait before checking the
+    /// order at Amazon and deciding whether to send it again (longer than Amazon takes
+    /// to process one).
+    pub uncertain_submission_wait: Duration,
+    /// After a crash left an idempotent NetSuite command unanswered, how long before it
+    /// is sent again.
+    pub in_flight_grace: Duration,
+    /// The most rounds of command execution in one cycle.
+    pub max_passes: usize,
+    /// The most due orders woken in one cycle.
+    pub due_batch: usize,
+    /// Backoff and attempt limits for failed commands.
+    pub retry: RetryPolicy,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            page_limit: 100,
+            acknowledgement_batch_size: 50,
+            max_window: Duration::from_secs(7 * 24 * 3600),
+            window_overlap: Duration::from_secs(10 * 60),
+            first_lookback: Duration::from_secs(3 * 24 * 3600),
+            netsuite_concurrency: 5,
+            amazon_rate_per_second: 10,
+            amazon_burst: 10,
+            processing_confirms_after: Duration::from_secs(15 * 60),
+            uncertain_submission_wait: Duration::from_secs(30 * 60),
+            in_flight_grace: Duration::from_secs(5 * 60),
+            max_passes: 16,
+            due_batch: 100_000,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// A failure of the cycle itself (not of one order, which is a report line).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The store failed; nothing was lost, and the next cycle resumes.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An operator action named an order the store does not hold.
+    #[error("no order {key} in the store")]
+    UnknownOrder {
+        /// The order.
+        key: OrderKey,
+    },
+    /// An operator action does not fit the order's state; the order is unchanged.
+    #[error(transparent)]
+    Transition(#[from] crate::lifecycle::TransitionError),
+    /// Re-fetching an order from Amazon failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+/// What an operator can do to one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperatorAction {
+    /// Do now what the order waits for (after fixing data or settings).
+    RetryNow,
+    /// Send the acknowledgement again, rebuilt from the sales order (after Amazon
+    /// rejected it and the order was fixed in NetSuite).
+    Repost,
+    /// Stop working on the order until released.
+    Hold {
+        /// Why.
+        reason: String,
+    },
+    /// Resume a held order.
+    Release,
+    /// Cancel the order (and close the sales order).
+    Cancel {
+        /// Why.
+        reason: String,
+    },
+    /// Read the order from Amazon again and apply what changed.
+    Refetch,
+}
+
+/// The clients an engine works with.
+#[derive(Clone)]
+pub struct Clients {
+    /// Amazon Retail Procurement.
+    pub retail: Arc<dyn RetailOrdersApi>,
+    /// Amazon Direct Fulfillment.
+    pub direct_fulfillment: Arc<dyn DirectFulfillmentOrdersApi>,
+    /// NetSuite.
+    pub netsuite: Arc<dyn NetSuiteApi>,
+}
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clients").finish_non_exhaustive()
+    }
+}
+
+/// The sync engine. Cheap to share: every method takes `&self`, and two engines on
+/// one store never act twice on one order (saves are compare-and-set).
+///
+/// # Example
+/// ```
+/// # async fn demo() -> Result<(), avc_order_sync::engine::EngineError> {
+/// use std::sync::Arc;
+/// use avc_order_sync::engine::{Clients, Engine};
+/// use avc_order_sync::settings::Settings;
+/// use avc_order_sync::store::MemoryStore;
+/// use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral};
+///
+/// let clock = ManualClock::new("2026-11-27T08:00:00Z".parse().unwrap());
+/// let amazon = Arc::new(VendorCentral::new(clock.clone()));
+/// let clients = Clients {
+///     retail: amazon.clone(),
+///     direct_fulfillment: amazon,
+///     netsuite: Arc::new(NetSuite::new(clock.clone())),
+/// };
+/// let engine = Engine::new(Settings::default(), clients, Arc::new(MemoryStore::new()), Arc::new(clock));
+/// let report = engine.run_cycle().await?;
+/// assert!(report.is_quiet());
+/// # Ok(()) }
+/// ```
+pub struct Engine {
+    settings: Settings,
+    config: EngineConfig,
+    clients: Clients,
+    store: Arc<dyn OrderStore>,
+    clock: Arc<dyn Clock>,
+    observer: Arc<dyn Observer>,
+    buckets: Mutex<BTreeMap<&'static str, TokenBucket>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one cycle has learnt so far, shared by the tasks of the cycle.
+#[derive(Default)]
+struct CycleState {
+    report: CycleReport,
+    queue: Vec<(OrderKey, Command)>,
+    touched: BTreeMap<OrderKey, ReportLine>,
+    seen: HashSet<OrderKey>,
+    reads: HashSet<OrderKey>,
+}
+
+struct Cycle {
+    state: Mutex<CycleState>,
+}
+
+impl Cycle {
+    fn new(now: DateTime<Utc>) -> Self {
+        let mut state = CycleState::default();
+        state.report.started_at = Some(now);
+        Cycle {
+            state: Mutex::new(state),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut CycleState) -> R) -> R {
+        // Every critical section is a few plain field updates: a poisoned lock still
+        // holds consistent data.
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    fn error(&self, message: String) {
+        self.with(|s| s.report.errors.push(message));
+    }
+
+    fn queue(&self, key: OrderKey, command: Command) {
+        self.with(|s| s.queue.push((key, command)));
+    }
+
+    fn touch(&self, key: &OrderKey, record: &OrderRecord) {
+        let line = ReportLine {
+            key: key.clone(),
+            netsuite_id: record.internal_id().cloned(),
+            status: record.status_label().to_owned(),
+            reason: reason_of(record),
+        };
+        self.with(|s| {
+            s.touched.insert(key.clone(), line);
+        });
+    }
+}
+
+/// Why an order waits for a person, when it does.
+fn reason_of(record: &OrderRecord) -> Option<String> {
+    use crate::lifecycle::Attention;
+    match record.state() {
+        OrderState::ExpectRepost { errors, .. } => Some(
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        OrderState::ExpectFix { attention } => Some(match attention {
+            Attention::Mapping { problems, .. } => problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+            Attention::Command { failure, .. } => failure.to_string(),
+        }),
+        OrderState::ExpectApproval { problems } if !problems.is_empty() => Some(
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        OrderState::Held { reason, .. } => Some(reason.clone()),
+        OrderState::Cancelled { reason } | OrderState::Closed { reason } => {
+            Some(reason.to_string())
+        }
+        OrderState::ExpectChangeReview => {
+            Some("Amazon changed the order after it was acknowledged".to_owned())
+        }
+        _ => None,
+    }
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn earlier(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_sub_signed(d))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// The order key an external id the sync made names, if it is one.
+pub fn order_key_of(external_id: &ExternalId) -> Option<OrderKey> {
+    let id = external_id.as_str();
+    let (program, rest) = if let Some(rest) = id.strip_prefix("AVC-RP-") {
+        (Program::RetailProcurement, rest)
+    } else if let Some(rest) = id.strip_prefix("AVC-DF-") {
+        (Program::DirectFulfillment, rest)
+    } else {
+        return None;
+    };
+    let mut bytes = Vec::with_capacity(rest.len());
+    let raw = rest.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'_' {
+            let hex = rest.get(i + 1..i + 3)?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(raw[i]);
+            i += 1;
+        }
+    }
+    let number = PurchaseOrderNumber::new(String::from_utf8(bytes).ok()?).ok()?;
+    // Long numbers are hashed into the id and cannot be read back: check the round trip.
+    (crate::mapping::external_id(program, &number) == *external_id)
+        .then_some(OrderKey { program, number })
+}
+
+fn failure_of(error: &ClientError) -> FailureKind {
+    let text = || error.to_string();
+    match &error.kind {
+        ErrorKind::Transient => FailureKind::Transient { message: text() },
+        ErrorKind::RateLimited { retry_after } => FailureKind::RateLimited {
+            retry_after: *retry_after,
+        },
+        ErrorKind::NotFound => FailureKind::NotFound { message: text() },
+        ErrorKind::Rejected => FailureKind::Rejected {
+            messages: if error.messages.is_empty() {
+                vec![text()]
+            } else {
+                error.messages.iter().map(|m| m.to_string()).collect()
+            },
+        },
+        ErrorKind::Unauthorized => FailureKind::Unauthorized { message: text() },
+    }
+}
+
+fn command_failed(command: &Command, error: &ClientError) -> Event {
+    Event::CommandFailed {
+        command_key: command.key(),
+        failure: CommandFailure {
+            kind: failure_of(error),
+            exhausted: false,
+        },
+    }
+}
+
+/// Amazon's errors from a failed transaction that concern `number`: those that name
+/// it, or all of them when none names any order of the batch.
+fn errors_for(
+    number: &PurchaseOrderNumber,
+    messages: &[crate::client::ServiceMessage],
+    batch: &[PurchaseOrderNumber],
+) -> Vec<AmazonMessage> {
+    let names = |m: &crate::client::ServiceMessage, n: &PurchaseOrderNumber| {
+        m.message.contains(n.as_str()) || m.field.as_deref().is_some_and(|f| f.contains(n.as_str()))
+    };
+    let any_named = messages.iter().any(|m| batch.iter().any(|n| names(m, n)));
+    messages
+        .iter()
+        .filter(|m| !any_named || names(m, number))
+        .map(|m| AmazonMessage {
+            code: m.code.clone(),
+            message: m.message.clone(),
+        })
+        .collect()
+}
+
+fn acknowledgement_of(command: &Command) -> Option<(&AcknowledgementKey, &Acknowledgement)> {
+    match command {
+        Command::SubmitAcknowledgement {
+            key,
+            acknowledgement,
+        } => Some((key, acknowledgement)),
+        _ => None,
+    }
+}
+
+impl Engine {
+    /// An engine with the default [`EngineConfig`] and no observer.
+    pub fn new(
+        settings: Settings,
+        clients: Clients,
+        store: Arc<dyn OrderStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Engine {
+            settings,
+            config: EngineConfig::default(),
+            clients,
+            store,
+            clock,
+            observer: Arc::new(NoObserver),
+            buckets: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The same engine with another configuration.
+    pub fn with_config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The same engine reporting to `observer`.
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Runs one cycle: retrieve from Amazon, pick up approvals from NetSuite, wake what
+    /// is due, execute every command decided, and report.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`] when the store fails; the cycle stops there and the next
+    /// one resumes without loss. Failures of calls to Amazon and NetSuite are not
+    /// errors of the cycle: they are retried per order and reported.
+    pub async fn run_cycle(&self) -> Result<CycleReport, EngineError> {
+        let cycle = Cycle::new(self.clock.now());
+        self.retrieve(&cycle, Program::RetailProcurement, WindowKind::Created)
+            .await?;
+        self.retrieve(&cycle, Program::RetailProcurement, WindowKind::Changed)
+            .await?;
+        self.retrieve(&cycle, Program::DirectFulfillment, WindowKind::Created)
+            .await?;
+        self.poll_netsuite(&cycle).await?;
+        self.wake_due(&cycle).await?;
+        self.drain(&cycle).await?;
+        self.finish(cycle).await
+    }
+
+    /// Applies an operator's action to one order and executes what follows.
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownOrder`], [`EngineError::Transition`] when the action does
+    /// not fit the order's state (the order is unchanged), [`EngineError::Client`] when
+    /// a re-fetch fails, [`EngineError::Store`].
+    pub async fn act(
+        &self,
+        key: &OrderKey,
+        action: OperatorAction,
+    ) -> Result<CycleReport, EngineError> {
+        let cycle = Cycle::new(self.clock.now());
+        let stored = self
+            .store
+            .load(key)
+            .await?
+            .ok_or_else(|| EngineError::UnknownOrder { key: key.clone() })?;
+        let event = match action {
+            OperatorAction::RetryNow => Event::RetryRequested,
+            OperatorAction::Repost => Event::RepostRequested,
+            OperatorAction::Hold { reason } => Event::HoldRequested { reason },
+            OperatorAction::Release => Event::ReleaseRequested,
+            OperatorAction::Cancel { reason } => Event::CancelRequested { reason },
+            OperatorAction::Refetch => {
+                let purchase_order = match self.fetch_order(&cycle, key).await? {
+                    Ok(po) => po,
+                    Err(invalid) => {
+                        cycle.with(|s| {
+                            s.report.set_aside.push(SetAside {
+                                key: Some(key.clone()),
+                                reason: invalid.to_string(),
+                            })
+                        });
+                        return self.finish(cycle).await;
+                    }
+                };
+                Event::PurchaseOrderChanged {
+                    purchase_order: Box::new(purchase_order),
+                }
+            }
+        };
+        // Check the action fits before anything is saved, so a refusal is the caller's.
+        stored
+            .record
+            .handle_with(&event, self.clock.now(), &self.settings, &self.config.retry)?;
+        self.apply(&cycle, key, &event, None).await?;
+        self.drain(&cycle).await?;
+        self.finish(cycle).await
+    }
+
+    /// Every stored order's report line, in key order: the full status table.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`].
+    pub async fn status_table(&self) -> Result<Vec<ReportLine>, EngineError> {
+        let mut lines = Vec::new();
+        for key in self.store.keys().await? {
+            if let Some(stored) = self.store.load(&key).await? {
+                lines.push(ReportLine {
+                    netsuite_id: stored.record.internal_id().cloned(),
+                    status: stored.record.status_label().to_owned(),
+                    reason: reason_of(&stored.record),
+                    key,
+                });
+            }
+        }
+        Ok(lines)
+    }
+
+    async fn finish(&self, cycle: Cycle) -> Result<CycleReport, EngineError> {
+        let next_wakeup = self.store.next_wakeup().await?;
+        let now = self.clock.now();
+        let mut state = cycle.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut report = std::mem::take(&mut state.report);
+        for line in state.touched.into_values() {
+            *report.counts.entry(line.status.clone()).or_default() += 1;
+            report.orders.push(line);
+        }
+        report.finished_at = Some(now);
+        report.next_wakeup = next_wakeup;
+        Ok(report)
+    }
+
+    // ----- calls -----
+
+    /// Waits for a token of Amazon's rate limit for `operation`.
+    async fn pace(&self, operation: &'static str) {
+        loop {
+            let now = self.clock.now();
+            let wait = {
+                let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+                let bucket = buckets.entry(operation).or_insert_with(|| {
+                    TokenBucket::new(self.config.amazon_rate_per_second, self.config.amazon_burst)
+                });
+                bucket.try_take(now)
+            };
+            match wait {
+                Ok(()) => return,
+                Err(wait) => self.clock.sleep(wait).await,
+            }
+        }
+    }
+
+    /// Makes one call, counting it and telling the observer.
+    async fn call<T>(
+        &self,
+        cycle: &Cycle,
+        operation: &'static str,
+        amazon: bool,
+        call: impl Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        if amazon {
+            self.pace(operation).await;
+        }
+        let started = self.clock.now();
+        let result = call.await;
+        let elapsed = (self.clock.now() - started).to_std().unwrap_or_default();
+        self.observer
+            .call(operation, elapsed, result.as_ref().map(|_| ()));
+        cycle.with(|s| {
+            *s.report.calls.entry(operation.to_owned()).or_default() += 1;
+            if result.is_err() {
+                *s.report
+                    .failed_calls
+                    .entry(operation.to_owned())
+                    .or_default() += 1;
+            }
+        });
+        result
+    }
+
+    // ----- persistence -----
+
+    fn wakeup(&self, record: &OrderRecord, in_flight: Option<&InFlight>) -> Option<DateTime<Utc>> {
+        let mut next = record.next_wakeup(&self.settings);
+        if let Some(flight) = in_flight {
+            let grace = if flight.command_key.starts_with("amazon:acknowledge:") {
+                self.config.uncertain_submission_wait
+            } else {
+                self.config.in_flight_grace
+            };
+            let at = later(flight.started_at, grace);
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        next
+    }
+
+    /// Applies `event` to the stored order and queues the commands that follow, saving
+    /// the record (with the command about to be executed) first. `answers` is the key
+    /// of the command the event is the outcome of.
+    async fn apply(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        event: &Event,
+        answers: Option<&str>,
+    ) -> Result<(), EngineError> {
+        for _ in 0..8 {
+            let Some(stored) = self.store.load(key).await? else {
+                cycle.error(format!(
+                    "{key}: not in the store, {:?} dropped",
+                    event.kind()
+                ));
+                return Ok(());
+            };
+            let now = self.clock.now();
+            let (next, commands) =
+                match stored
+                    .record
+                    .handle_with(event, now, &self.settings, &self.config.retry)
+                {
+                    Ok(step) => step,
+                    Err(e) => {
+                        cycle.error(format!("{key}: {e}"));
+                        // The outcome was not usable, but the call is over: stop treating
+                        // it as in flight.
+                        if answers.is_some() && stored.in_flight.is_some() {
+                            self.save(
+                                cycle,
+                                key,
+                                &stored,
+                                stored.record.clone(),
+                                Vec::new(),
+                                answers,
+                            )
+                            .await?;
+                        }
+                        return Ok(());
+                    }
+                };
+            match self
+                .save(cycle, key, &stored, next, commands, answers)
+                .await
+            {
+                Err(EngineError::Store(StoreError::Conflict { .. })) => continue,
+                other => return other,
+            }
+        }
+        cycle.error(format!("{key}: gave up after repeated store conflicts"));
+        Ok(())
+    }
+
+    /// Saves `next` over `stored` and queues `commands`; a no-op when nothing changed.
+    async fn save(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        stored: &StoredOrder,
+        next: OrderRecord,
+        commands: Vec<Command>,
+        answers: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let (notices, actions): (Vec<Command>, Vec<Command>) = commands
+            .into_iter()
+            .partition(|c| matches!(c, Command::Notify { .. }));
+        // Another worker is executing this command: leave it to them.
+        let busy = stored.in_flight.as_ref().filter(|f| {
+            answers != Some(f.command_key.as_str())
+                && self.wakeup(&stored.record, Some(f)).is_none_or(|w| w > now)
+        });
+        let actions: Vec<Command> = actions
+            .into_iter()
+            .filter(|c| busy.is_none_or(|f| f.command_key != c.key()))
+            .collect();
+        let in_flight = match actions.first() {
+            Some(c) => Some(InFlight {
+                command_key: c.key(),
+                started_at: now,
+            }),
+            None => match (&stored.in_flight, answers) {
+                (Some(f), Some(a)) if f.command_key == a => None,
+                (Some(f), _) => Some(f.clone()),
+                (None, _) => None,
+            },
+        };
+        if next == stored.record && actions.is_empty() && in_flight == stored.in_flight {
+            return Ok(());
+        }
+        let wakeup = self.wakeup(&next, in_flight.as_ref());
+        self.store
+            .save(key, &next, in_flight.as_ref(), wakeup, Some(stored.version))
+            .await?;
+        if let Some(last) = next.history().last() {
+            if next.history().len() != stored.record.history().len() {
+                self.observer
+                    .transition(key, last.event, last.from.unwrap_or(last.to), last.to);
+            }
+        }
+        cycle.touch(key, &next);
+        for notice in &notices {
+            if let Command::Notify { notice, .. } = notice {
+                self.observer.notice(key, notice);
+            }
+        }
+        for action in actions {
+            cycle.queue(key.clone(), action);
+        }
+        Ok(())
+    }
+
+    // ----- retrieval -----
+
+    async fn retrieve(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        kind: WindowKind,
+    ) -> Result<(), EngineError> {
+        let cursor = match program {
+            Program::RetailProcurement => Cursor::Retail(kind),
+            Program::DirectFulfillment => Cursor::DirectFulfillment,
+        };
+        let now = self.clock.now();
+        let mut start = match self.store.watermark(cursor).await? {
+            Some(mark) => earlier(mark, self.config.window_overlap),
+            None => earlier(now, self.config.first_lookback),
+        };
+        while start < now {
+            let end = later(start, self.config.max_window).min(now);
+            let mut token: Option<String> = None;
+            let mut tokens_seen = BTreeSet::new();
+            loop {
+                let query = OrderQuery {
+                    kind,
+                    after: start,
+                    before: end,
+                    limit: self.config.page_limit.clamp(1, 100),
+                    next_token: token.clone(),
+                };
+                let page = match program {
+                    Program::RetailProcurement => self
+                        .call(
+                            cycle,
+                            "getPurchaseOrders",
+                            true,
+                            self.clients.retail.purchase_orders(&query),
+                        )
+                        .await
+                        .map(|p| {
+                            let orders = p
+                                .orders
+                                .iter()
+                                .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                                .collect::<Vec<_>>();
+                            (orders, p.malformed, p.next_token)
+                        }),
+                    Program::DirectFulfillment => self
+                        .call(
+                            cycle,
+                            "getOrders",
+                            true,
+                            self.clients.direct_fulfillment.orders(&query),
+                        )
+                        .await
+                        .map(|p| {
+                            let orders = p
+                                .orders
+                                .iter()
+                                .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                                .collect::<Vec<_>>();
+                            (orders, p.malformed, p.next_token)
+                        }),
+                };
+                let (orders, malformed, next) = match page {
+                    Ok(page) => page,
+                    Err(e) => {
+                        cycle.error(format!(
+                            "{} retrieval stopped in the window from {} to {}: {e}",
+                            program.code(),
+                            crate::order::format_instant(&start),
+                            crate::order::format_instant(&end)
+                        ));
+                        // The watermark stays: the next cycle reads this window again.
+                        return Ok(());
+                    }
+                };
+                for m in malformed {
+                    let key = m
+                        .purchase_order_number
+                        .as_deref()
+                        .and_then(|n| PurchaseOrderNumber::new(n).ok())
+                        .map(|number| OrderKey { program, number });
+                    cycle.with(|s| {
+                        s.report.set_aside.push(SetAside {
+                            key,
+                            reason: m.reason,
+                        })
+                    });
+                }
+                for (number, order) in orders {
+                    self.take_order(cycle, program, number.as_deref(), order)
+                        .await?;
+                }
+                match next {
+                    Some(t) if tokens_seen.insert(t.clone()) => token = Some(t),
+                    Some(t) => {
+                        cycle.error(format!(
+                            "{} retrieval: Amazon repeated the page token {t}; the window is read again next cycle",
+                            program.code()
+                        ));
+                        return Ok(());
+                    }
+                    None => break,
+                }
+            }
+            self.store.save_watermark(cursor, end).await?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Takes one order read from Amazon: a new record, or a change to a known one.
+    async fn take_order(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        number: Option<&str>,
+        order: Result<PurchaseOrder, ValidationError>,
+    ) -> Result<(), EngineError> {
+        let po = match order {
+            Ok(po) => po,
+            Err(invalid) => {
+                let key = number
+                    .and_then(|n| PurchaseOrderNumber::new(n).ok())
+                    .map(|number| OrderKey { program, number });
+                cycle.with(|s| {
+                    s.report.set_aside.push(SetAside {
+                        key,
+                        reason: invalid.to_string(),
+                    })
+                });
+                return Ok(());
+            }
+        };
+        let key = OrderKey {
+            program,
+            number: po.number.clone(),
+        };
+        if !cycle.with(|s| s.seen.insert(key.clone())) {
+            return Ok(());
+        }
+        cycle.with(|s| s.report.retrieved += 1);
+        self.receive(cycle, &key, po).await
+    }
+
+    async fn receive(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        po: PurchaseOrder,
+    ) -> Result<(), EngineError> {
+        match self.store.load(key).await? {
+            Some(stored) => {
+                if stored.record.purchase_order() != &po {
+                    self.apply(
+                        cycle,
+                        key,
+                        &Event::PurchaseOrderChanged {
+                            purchase_order: Box::new(po),
+                        },
+                        None,
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+            None => {
+                if matches!(
+                    po.state,
+                    AmazonOrderState::Acknowledged | AmazonOrderState::Accepted
+                ) {
+                    // Acknowledged before this sync ever saw it: acknowledging again
+                    // would duplicate someone else's answer.
+                    cycle.with(|s| {
+                        s.report.set_aside.push(SetAside {
+                            key: Some(key.clone()),
+                            reason: format!(
+                                "PO {}: already acknowledged at Amazon before the sync saw it",
+                                key.number
+                            ),
+                        })
+                    });
+                    return Ok(());
+                }
+                let now = self.clock.now();
+                let (record, commands) =
+                    OrderRecord::receive_with(po, now, &self.settings, &self.config.retry);
+                let (notices, actions): (Vec<Command>, Vec<Command>) = commands
+                    .into_iter()
+                    .partition(|c| matches!(c, Command::Notify { .. }));
+                let in_flight = actions.first().map(|c| InFlight {
+                    command_key: c.key(),
+                    started_at: now,
+                });
+                let wakeup = self.wakeup(&record, in_flight.as_ref());
+                match self
+                    .store
+                    .save(key, &record, in_flight.as_ref(), wakeup, None)
+                    .await
+                {
+                    Ok(_) => {}
+                    // Another worker created it meanwhile: take it as a change.
+                    Err(StoreError::Conflict { .. }) => {
+                        return Box::pin(self.receive(cycle, key, record.purchase_order().clone()))
+                            .await;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                cycle.with(|s| s.report.new_orders += 1);
+                cycle.touch(key, &record);
+                for notice in &notices {
+                    if let Command::Notify { notice, .. } = notice {
+                        self.observer.notice(key, notice);
+                    }
+                }
+                for action in actions {
+                    cycle.queue(key.clone(), action);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads one order from Amazon again.
+    async fn fetch_order(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+    ) -> Result<Result<PurchaseOrder, ValidationError>, ClientError> {
+        Ok(match key.program {
+            Program::RetailProcurement => self
+                .call(
+                    cycle,
+                    "getPurchaseOrder",
+                    true,
+                    self.clients.retail.purchase_order(&key.number),
+                )
+                .await?
+                .to_purchase_order(),
+            Program::DirectFulfillment => self
+                .call(
+                    cycle,
+                    "getOrder",
+                    true,
+                    self.clients.direct_fulfillment.order(&key.number),
+                )
+                .await?
+                .to_purchase_order(),
+        })
+    }
+
+    // ----- NetSuite approvals -----
+
+    async fn poll_netsuite(&self, cycle: &Cycle) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let since = match self.store.watermark(Cursor::NetSuiteChanges).await? {
+            Some(mark) => earlier(mark, self.config.window_overlap),
+            None => earlier(now, self.config.first_lookback),
+        };
+        let changes = match self
+            .call(
+                cycle,
+                "netsuite changed sales orders",
+                false,
+                self.clients.netsuite.changed_sales_orders(since),
+            )
+            .await
+        {
+            Ok(changes) => changes,
+            Err(e) => {
+                cycle.error(format!(
+                    "reading NetSuite's changed sales orders failed: {e}"
+                ));
+                return Ok(());
+            }
+        };
+        for change in changes {
+            if change.status == NetSuiteStatus::PendingApproval {
+                continue;
+            }
+            let Some(key) = order_key_of(&change.external_id) else {
+                continue;
+            };
+            let Some(stored) = self.store.load(&key).await? else {
+                continue;
+            };
+            if matches!(stored.record.state(), OrderState::ExpectApproval { .. })
+                && cycle.with(|s| s.reads.insert(key.clone()))
+            {
+                cycle.queue(
+                    key,
+                    Command::ReadSalesOrder {
+                        external_id: change.external_id,
+                        internal_id: Some(change.internal_id),
+                    },
+                );
+            }
+        }
+        self.store
+            .save_watermark(Cursor::NetSuiteChanges, now)
+            .await?;
+        Ok(())
+    }
+
+    // ----- due orders -----
+
+    async fn wake_due(&self, cycle: &Cycle) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let due = self.store.due(now, self.config.due_batch).await?;
+        for key in due {
+            let Some(stored) = self.store.load(&key).await? else {
+                continue;
+            };
+            match &stored.in_flight {
+                Some(flight)
+                    if self
+                        .wakeup(&stored.record, Some(flight))
+                        .is_some_and(|w| w <= now) =>
+                {
+                    self.recover(cycle, &key, &stored, flight).await?;
+                }
+                _ => self.apply(cycle, &key, &Event::TimerElapsed, None).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// An order whose command was started and never answered (a crash, or an
+    /// acknowledgement whose answer was lost).
+    async fn recover(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        stored: &StoredOrder,
+        flight: &InFlight,
+    ) -> Result<(), EngineError> {
+        let pending = stored
+            .record
+            .pending_command()
+            .filter(|c| c.key() == flight.command_key);
+        let Some(command) = pending else {
+            // The state moved on; the marker is stale.
+            self.save(
+                cycle,
+                key,
+                stored,
+                stored.record.clone(),
+                Vec::new(),
+                Some(&flight.command_key),
+            )
+            .await?;
+            return self.apply(cycle, key, &Event::TimerElapsed, None).await;
+        };
+        if let Some((ack_key, acknowledgement)) = acknowledgement_of(&command) {
+            match self
+                .landed(cycle, key, &stored.record, acknowledgement)
+                .await
+            {
+                Ok(Some(true)) => {
+                    return self
+                        .apply(
+                            cycle,
+                            key,
+                            &Event::AcknowledgementConfirmed {
+                                version: ack_key.version,
+                            },
+                            Some(&flight.command_key),
+                        )
+                        .await;
+                }
+                Ok(Some(false)) | Ok(None) => {}
+                Err(e) => {
+                    cycle.error(format!(
+                        "{key}: checking an unanswered acknowledgement failed: {e}"
+                    ));
+                    return Ok(());
+                }
+            }
+        }
+        // Send it again (idempotent, or known not to have landed), marked in flight.
+        let refreshed = InFlight {
+            command_key: flight.command_key.clone(),
+            started_at: self.clock.now(),
+        };
+        let wakeup = self.wakeup(&stored.record, Some(&refreshed));
+        match self
+            .store
+            .save(
+                key,
+                &stored.record,
+                Some(&refreshed),
+                wakeup,
+                Some(stored.version),
+            )
+            .await
+        {
+            Ok(_) => cycle.queue(key.clone(), command),
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// Whether Amazon shows the acknowledgement as taken: `Some(true)` when the order
+    /// is acknowledged (or answered as the acknowledgement said), `Some(false)` when it
+    /// is not, `None` when Amazon's order can no longer tell (a PO ended meanwhile is
+    /// applied as a change).
+    async fn landed(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        record: &OrderRecord,
+        acknowledgement: &Acknowledgement,
+    ) -> Result<Option<bool>, ClientError> {
+        let po = match self.fetch_order(cycle, key).await? {
+            Ok(po) => po,
+            Err(_) => return Ok(None),
+        };
+        let rejected_whole = matches!(acknowledgement, Acknowledgement::DirectFulfillment(a) if a.status_code != crate::acknowledgement::df_status::ACCEPTED);
+        Ok(Some(match po.state {
+            AmazonOrderState::Acknowledged => record.confirmed_acknowledgement().is_none(),
+            AmazonOrderState::Accepted | AmazonOrderState::Shipped => !rejected_whole,
+            AmazonOrderState::Cancelled => rejected_whole,
+            _ => false,
+        }))
+    }
+
+    // ----- executing commands -----
+
+    /// Executes queued commands until none is left (or the pass limit is reached):
+    /// NetSuite's concurrently up to its limit, acknowledgements in batches, status
+    /// checks once per transaction.
+    async fn drain(&self, cycle: &Cycle) -> Result<(), EngineError> {
+        for _ in 0..self.config.max_passes {
+            let jobs = cycle.with(|s| std::mem::take(&mut s.queue));
+            if jobs.is_empty() {
+                return Ok(());
+            }
+            let mut netsuite = Vec::new();
+            let mut submits: BTreeMap<Program, Vec<(OrderKey, Command)>> = BTreeMap::new();
+            let mut checks: BTreeMap<(Program, TransactionId), Vec<(OrderKey, Command)>> =
+                BTreeMap::new();
+            for (key, command) in jobs {
+                match &command {
+                    Command::SubmitAcknowledgement { .. } => {
+                        submits.entry(key.program).or_default().push((key, command))
+                    }
+                    Command::CheckAcknowledgement { transaction_id, .. } => checks
+                        .entry((key.program, transaction_id.clone()))
+                        .or_default()
+                        .push((key, command)),
+                    Command::Notify { notice, .. } => self.observer.notice(&key, notice),
+                    _ => netsuite.push((key, command)),
+                }
+            }
+            let results = limits::run_limited(
+                netsuite,
+                self.config.netsuite_concurrency,
+                |(key, command)| -> BoxFuture<'_, Result<(), EngineError>> {
+                    Box::pin(async move { self.run_netsuite(cycle, &key, &command).await })
+                },
+            )
+            .await;
+            for result in results {
+                result?;
+            }
+            for (program, jobs) in submits {
+                for batch in jobs.chunks(self.config.acknowledgement_batch_size.max(1)) {
+                    self.submit(cycle, program, batch).await?;
+                }
+            }
+            for ((program, transaction_id), jobs) in checks {
+                self.check(cycle, program, &transaction_id, &jobs).await?;
+            }
+        }
+        let left = cycle.with(|s| s.queue.len());
+        if left > 0 {
+            cycle.error(format!(
+                "{left} command(s) left for the next cycle after {} rounds",
+                self.config.max_passes
+            ));
+        }
+        Ok(())
+    }
+
+    async fn run_netsuite(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        command: &Command,
+    ) -> Result<(), EngineError> {
+        let netsuite = &self.clients.netsuite;
+        let outcome: Result<Event, ClientError> = match command {
+            Command::CreateSalesOrder { draft, .. } => self
+                .call(
+                    cycle,
+                    "netsuite upsert sales order",
+                    false,
+                    netsuite.upsert_sales_order(draft),
+                )
+                .await
+                .map(|internal_id| Event::SalesOrderCreated { internal_id }),
+            Command::UpdateSalesOrder {
+                external_id,
+                revision,
+                changes,
+                ..
+            } => {
+                let mut update = SalesOrderUpdate::default();
+                for change in &changes.lines {
+                    match change {
+                        LineChange::Add { line } => update.new_lines.push((**line).clone()),
+                        LineChange::Set {
+                            sequence,
+                            quantity,
+                            rate,
+                            ..
+                        } => update.lines.push(LineUpdate {
+                            sequence: sequence.clone(),
+                            quantity: Some(*quantity),
+                            rate: Some(*rate),
+                            is_closed: None,
+                        }),
+                        LineChange::Close { sequence } => update.lines.push(LineUpdate {
+                            sequence: sequence.clone(),
+                            quantity: None,
+                            rate: None,
+                            is_closed: Some(true),
+                        }),
+                    }
+                }
+                if update.is_empty() {
+                    Ok(Event::SalesOrderUpdated {
+                        revision: *revision,
+                    })
+                } else {
+                    self.call(
+                        cycle,
+                        "netsuite update sales order",
+                        false,
+                        netsuite.update_sales_order(external_id, &update),
+                    )
+                    .await
+                    .map(|()| Event::SalesOrderUpdated {
+                        revision: *revision,
+                    })
+                }
+            }
+            Command::CloseSalesOrder { external_id, .. } => {
+                match self
+                    .call(
+                        cycle,
+                        "netsuite close sales order",
+                        false,
+                        netsuite.close_sales_order(external_id),
+                    )
+                    .await
+                {
+                    Ok(()) => Ok(Event::SalesOrderClosed),
+                    // Nothing to close is closed.
+                    Err(e) if e.kind == ErrorKind::NotFound => Ok(Event::SalesOrderClosed),
+                    Err(e) => Err(e),
+                }
+            }
+            Command::ReadSalesOrder { external_id, .. } => {
+                match self
+                    .call(
+                        cycle,
+                        "netsuite read sales order",
+                        false,
+                        netsuite.sales_order(external_id),
+                    )
+                    .await
+                {
+                    Ok(Some(snapshot)) => Ok(Event::SalesOrderRead {
+                        snapshot: Box::new(snapshot),
+                    }),
+                    Ok(None) => Err(ClientError::new(
+                        ErrorKind::NotFound,
+                        "netsuite read sales order",
+                    )),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => return Ok(()),
+        };
+        let event = match outcome {
+            Ok(event) => event,
+            Err(e) => command_failed(command, &e),
+        };
+        self.apply(cycle, key, &event, Some(&command.key())).await
+    }
+
+    async fn submit(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        batch: &[(OrderKey, Command)],
+    ) -> Result<(), EngineError> {
+        let result = match program {
+            Program::RetailProcurement => {
+                let acks: Vec<_> = batch
+                    .iter()
+                    .filter_map(|(_, c)| match acknowledgement_of(c) {
+                        Some((_, Acknowledgement::Retail(a))) => Some(a.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                self.call(
+                    cycle,
+                    "submitAcknowledgement (retail)",
+                    true,
+                    self.clients.retail.submit_acknowledgements(&acks),
+                )
+                .await
+            }
+            Program::DirectFulfillment => {
+                let acks: Vec<_> = batch
+                    .iter()
+                    .filter_map(|(_, c)| match acknowledgement_of(c) {
+                        Some((_, Acknowledgement::DirectFulfillment(a))) => Some(a.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                self.call(
+                    cycle,
+                    "submitAcknowledgement (direct fulfillment)",
+                    true,
+                    self.clients
+                        .direct_fulfillment
+                        .submit_acknowledgements(&acks),
+                )
+                .await
+            }
+        };
+        for (key, command) in batch {
+            let Some((ack_key, _)) = acknowledgement_of(command) else {
+                continue;
+            };
+            match &result {
+                Ok(transaction_id) => {
+                    let event = Event::AcknowledgementSubmitted {
+                        version: ack_key.version,
+                        transaction_id: transaction_id.clone(),
+                    };
+                    self.apply(cycle, key, &event, Some(&command.key())).await?;
+                }
+                // The answer may have been lost after Amazon took it: never send it
+                // again blind. The order stays marked in flight and is checked at
+                // Amazon once the wait is over.
+                Err(e) if e.kind == ErrorKind::Transient => {
+                    self.mark_uncertain(cycle, key, &command.key()).await?;
+                }
+                Err(e) => {
+                    self.apply(
+                        cycle,
+                        key,
+                        &command_failed(command, e),
+                        Some(&command.key()),
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn mark_uncertain(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        command_key: &str,
+    ) -> Result<(), EngineError> {
+        for _ in 0..8 {
+            let Some(stored) = self.store.load(key).await? else {
+                return Ok(());
+            };
+            let flight = InFlight {
+                command_key: command_key.to_owned(),
+                started_at: self.clock.now(),
+            };
+            let wakeup = self.wakeup(&stored.record, Some(&flight));
+            match self
+                .store
+                .save(
+                    key,
+                    &stored.record,
+                    Some(&flight),
+                    wakeup,
+                    Some(stored.version),
+                )
+                .await
+            {
+                Ok(_) => {
+                    cycle.touch(key, &stored.record);
+                    return Ok(());
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn check(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        transaction_id: &TransactionId,
+        jobs: &[(OrderKey, Command)],
+    ) -> Result<(), EngineError> {
+        let outcome = match program {
+            Program::RetailProcurement => {
+                self.call(
+                    cycle,
+                    "getTransaction (retail)",
+                    true,
+                    self.clients.retail.transaction_status(transaction_id),
+                )
+                .await
+            }
+            Program::DirectFulfillment => {
+                self.call(
+                    cycle,
+                    "getTransactionStatus (direct fulfillment)",
+                    true,
+                    self.clients
+                        .direct_fulfillment
+                        .transaction_status(transaction_id),
+                )
+                .await
+            }
+        };
+        let batch: Vec<PurchaseOrderNumber> = jobs.iter().map(|(k, _)| k.number.clone()).collect();
+        let now = self.clock.now();
+        for (key, command) in jobs {
+            let Command::CheckAcknowledgement { key: ack_key, .. } = command else {
+                continue;
+            };
+            let version = ack_key.version;
+            let answers = Some(command.key());
+            let event = match &outcome {
+                Ok(TransactionOutcome::Success) => Event::AcknowledgementConfirmed { version },
+                Ok(TransactionOutcome::Processing) => {
+                    let submitted = self
+                        .store
+                        .load(key)
+                        .await?
+                        .and_then(|s| s.record.submitted_at());
+                    let long_enough = submitted
+                        .is_some_and(|at| later(at, self.config.processing_confirms_after) <= now);
+                    if program == Program::RetailProcurement && long_enough {
+                        Event::AcknowledgementConfirmed { version }
+                    } else {
+                        Event::AcknowledgementStillProcessing { version }
+                    }
+                }
+                Ok(TransactionOutcome::Failure(messages)) => {
+                    let errors = errors_for(&key.number, messages, &batch);
+                    // Amazon may have refused because it ended the order meanwhile.
+                    if let Ok(Ok(po)) = self.fetch_order(cycle, key).await {
+                        if matches!(
+                            po.state,
+                            AmazonOrderState::Cancelled | AmazonOrderState::Closed
+                        ) {
+                            self.apply(
+                                cycle,
+                                key,
+                                &Event::PurchaseOrderChanged {
+                                    purchase_order: Box::new(po),
+                                },
+                                answers.as_deref(),
+                            )
+                            .await?;
+                            continue;
+                        }
+                    }
+                    if errors.is_empty() {
+                        // The batch failed for other orders: this one was never judged.
+                        self.apply(
+                            cycle,
+                            key,
+                            &Event::AcknowledgementFailed {
+                                version,
+                                errors: vec![AmazonMessage {
+                                    code: "BatchFailed".to_owned(),
+                                    message: "the transaction failed for other orders in the same request"
+                                        .to_owned(),
+                                }],
+                            },
+                            answers.as_deref(),
+                        )
+                        .await?;
+                        self.apply(cycle, key, &Event::RepostRequested, None)
+                            .await?;
+                        continue;
+                    }
+                    Event::AcknowledgementFailed { version, errors }
+                }
+                Err(e) => command_failed(command, e),
+            };
+            self.apply(cycle, key, &event, answers.as_deref()).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_ids_read_back_as_order_keys() {
+        for (program, number) in [
+            (Program::RetailProcurement, "4Z32PABC"),
+            (Program::DirectFulfillment, "PO 7_1"),
+            (Program::RetailProcurement, "mock-purchaseOrderNumber1"),
+        ] {
+            let number = PurchaseOrderNumber::new(number).unwrap();
+            let id = crate::mapping::external_id(program, &number);
+            assert_eq!(order_key_of(&id), Some(OrderKey { program, number }));
+        }
+        assert_eq!(order_key_of(&ExternalId::new("SO-1").unwrap()), None);
+        assert_eq!(order_key_of(&ExternalId::new("AVC-RP-_Z1").unwrap()), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! What a cycle did, for people and for monitoring.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::InternalId;
+use crate::order::format_instant;
+use crate::store::OrderKey;
+
+/// One order in a report: its status now, and why when it needs someone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLine {
+    /// The order.
+    pub key: OrderKey,
+    /// The NetSuite sales order, once created.
+    pub netsuite_id: Option<InternalId>,
+    /// NetSuite Connector's wording for the state (`"Waiting for approval"`).
+    pub status: String,
+    /// Why the order waits for a person (Amazon's rejection, a mapping problem), when
+    /// it does.
+    pub reason: Option<String>,
+}
+
+/// An order Amazon sent that could not be used, set aside with its reasons. It is
+/// taken up again when Amazon sends it again (a changed PO) or an operator re-fetches
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// The order, when its number could be read.
+    pub key: Option<OrderKey>,
+    /// Every problem, naming the PO and the field.
+    pub reason: String,
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    /// When the cycle started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Orders read from Amazon (each counted once a cycle).
+    pub retrieved: usize,
+    /// Orders new to the store.
+    pub new_orders: usize,
+    /// Orders set aside as unusable.
+    pub set_aside: Vec<SetAside>,
+    /// Every order the cycle changed or found needing someone, in key order.
+    pub orders: Vec<ReportLine>,
+    /// How many of those orders are in each status.
+    pub counts: BTreeMap<String, usize>,
+    /// Calls made, by operation.
+    pub calls: BTreeMap<String, u64>,
+    /// Calls that failed, by operation.
+    pub failed_calls: BTreeMap<String, u64>,
+    /// Problems with the cycle itself (a retrieval that stopped, a store conflict
+    /// given up on); each is retried next cycle.
+    pub errors: Vec<String>,
+    /// When an order next needs the engine, if any is scheduled.
+    pub next_wakeup: Option<DateTime<Utc>>,
+}
+
+impl CycleReport {
+    /// `true` when the cycle did nothing and found nothing to report.
+    pub fn is_quiet(&self) -> bool {
+        self.retrieved == 0 && self.orders.is_empty() && self.set_aside.is_empty()
+    }
+
+    /// The total number of calls made.
+    pub fn total_calls(&self) -> u64 {
+        self.calls.values().sum()
+    }
+}
+
+fn cell(s: &str, width: usize) -> String {
+    let shown: String = s.chars().take(width).collect();
+    format!("{shown:<width$}")
+}
+
+/// Writes the report's order lines as a table.
+pub fn write_table(f: &mut impl fmt::Write, lines: &[ReportLine]) -> fmt::Result {
+    writeln!(
+        f,
+        "{} {} {} {} REASON",
+        cell("PO", 26),
+        cell("PROGRAM", 7),
+        cell("NETSUITE", 8),
+        cell("STATUS", 32)
+    )?;
+    for line in lines {
+        writeln!(
+            f,
+            "{} {} {} {} {}",
+            cell(line.key.number.as_str(), 26),
+            cell(line.key.program.code(), 7),
+            cell(line.netsuite_id.as_ref().map_or("-", |i| i.as_str()), 8),
+            cell(&line.status, 32),
+            line.reason.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for CycleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self
+            .started_at
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), format_instant);
+        writeln!(
+            f,
+            "cycle at {at}: {} retrieved ({} new), {} set aside, {} orders changed, {} calls",
+            self.retrieved,
+            self.new_orders,
+            self.set_aside.len(),
+            self.orders.len(),
+            self.total_calls()
+        )?;
+        for (status, count) in &self.counts {
+            writeln!(f, "  {} {count}", cell(status, 32))?;
+        }
+        if !self.orders.is_empty() {
+            write_table(f, &self.orders)?;
+        }
+        for s in &self.set_aside {
+            let name = s
+                .key
+                .as_ref()
+                .map_or_else(|| "<no number>".to_owned(), |k| k.to_string());
+            writeln!(f, "set aside {name}: {}", s.reason)?;
+        }
+        for e in &self.errors {
+            writeln!(f, "error: {e}")?;
+        }
+        Ok(())
+    }
+}
