@@ -1,7 +1,7 @@
 //! The traits integrators implement: Amazon's two order APIs, NetSuite, and a clock.
 //!
 //! The library never opens a socket. Each trait is the smallest surface the sync
-//! engine needs, in the crate's own types; [`crate::http`] (where enabled) implements
+//! engine needs, in the crate's own types; [`crate::http`] implements
 //! them over any HTTP client, and [`crate::testing`] ships in-memory simulators.
 //!
 //! Every method documents its contract as MUST / MUST NOT. All failures are one
@@ -349,11 +349,13 @@ impl SalesOrderUpdate {
 /// NetSuite's sales orders, through SuiteTalk REST or anything equivalent.
 #[async_trait]
 pub trait NetSuiteApi: Send + Sync {
-    /// Creates the sales order, or updates the one with the draft's external id, and
-    /// returns its internal id.
+    /// Creates the sales order for the draft's external id and returns its internal
+    /// id; when one already exists, returns its id and leaves it as it is (a reviewer's
+    /// edits are kept; changes go through [`NetSuiteApi::update_sales_order`]).
     ///
     /// Implementations MUST NOT create a second sales order for an external id that
-    /// already has one, even when an earlier call's answer was lost.
+    /// already has one, even when an earlier call's answer was lost, and MUST NOT
+    /// rewrite an existing order's lines or status here.
     ///
     /// # Errors
     /// [`ErrorKind::Rejected`] with NetSuite's messages for a body it refuses;

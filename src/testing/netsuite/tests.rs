@@ -73,7 +73,7 @@ fn codes(err: &ClientError) -> Vec<(&str, Option<&str>)> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn an_upsert_creates_once_and_then_updates_the_same_record() {
+async fn an_upsert_creates_once_and_then_returns_the_same_record_unchanged() {
     let (clock, ns) = setup();
     let first = draft(
         "AVC-RP-4Z32PABC",
@@ -98,7 +98,8 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     assert_eq!(order.internal_id, id);
     assert_eq!(order.tran_id.as_deref(), Some("SO1001"));
     assert_eq!(order.status, NetSuiteStatus::PendingApproval);
-    assert_eq!(order.last_modified, Some(t("2025-03-10T12:00:05Z")));
+    // The second upsert found the order and left it as it was.
+    assert_eq!(order.last_modified, Some(t("2025-03-10T12:00:00Z")));
     let lines: Vec<_> = order
         .lines
         .iter()
@@ -106,7 +107,7 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
         .collect();
     assert_eq!(
         lines,
-        [(1, "1".into(), 10), (2, "2".into(), 4), (3, "3".into(), 1)]
+        [(1, "1".into(), first.lines[0].quantity), (2, "2".into(), 4)]
     );
 
     let other = draft(
@@ -371,15 +372,17 @@ async fn the_reviewer_approves_lowers_closes_and_cancels() {
 
     ns.cancel(&a).unwrap();
     assert_eq!(ns.snapshot(&a).unwrap().status, NetSuiteStatus::Cancelled);
-    let err = ns
+    // A repeated create finds the cancelled order and does not revive it.
+    let id = ns
         .upsert_sales_order(&draft(
             a.as_str(),
             SalesOrderStatus::PendingApproval,
             two_lines(),
         ))
         .await
-        .unwrap_err();
-    assert_eq!(codes(&err), [("USER_ERROR", Some("orderStatus"))]);
+        .unwrap();
+    assert_eq!(Some(id), ns.snapshot(&a).map(|s| s.internal_id));
+    assert_eq!(ns.snapshot(&a).unwrap().status, NetSuiteStatus::Cancelled);
 
     ns.set_status(&a, NetSuiteStatus::PartiallyFulfilled)
         .unwrap();
