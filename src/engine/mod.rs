@@ -511,9 +511,12 @@ impl Engine {
             }
         };
         // Check the action fits before anything is saved, so a refusal is the caller's.
-        stored
-            .record
-            .handle_with(&event, self.clock.now(), &self.settings, &self.config.retry)?;
+        stored.record.handle_with(
+            &event,
+            self.clock.now(),
+            &self.settings,
+            &self.policy(key.program),
+        )?;
         self.apply(&cycle, key, &event, None).await?;
         self.drain(&cycle).await?;
         self.finish(cycle).await
@@ -550,6 +553,22 @@ impl Engine {
         report.finished_at = Some(now);
         report.next_wakeup = next_wakeup;
         Ok(report)
+    }
+
+    /// The retry policy for a program's orders. A retail acknowledgement is confirmed
+    /// by its transaction still being Processing after
+    /// [`EngineConfig::processing_confirms_after`] (Amazon never reports Success for
+    /// them), so its first status check waits that long: one check per batch instead
+    /// of a series that can only answer "still processing".
+    fn policy(&self, program: Program) -> RetryPolicy {
+        let mut policy = self.config.retry.clone();
+        if program == Program::RetailProcurement {
+            policy.first_check = policy
+                .first_check
+                .max(self.config.processing_confirms_after);
+            policy.max_check_interval = policy.max_check_interval.max(policy.first_check);
+        }
+        policy
     }
 
     // ----- calls -----
@@ -635,30 +654,31 @@ impl Engine {
                 return Ok(());
             };
             let now = self.clock.now();
-            let (next, commands) =
-                match stored
-                    .record
-                    .handle_with(event, now, &self.settings, &self.config.retry)
-                {
-                    Ok(step) => step,
-                    Err(e) => {
-                        cycle.error(format!("{key}: {e}"));
-                        // The outcome was not usable, but the call is over: stop treating
-                        // it as in flight.
-                        if answers.is_some() && stored.in_flight.is_some() {
-                            self.save(
-                                cycle,
-                                key,
-                                &stored,
-                                stored.record.clone(),
-                                Vec::new(),
-                                answers,
-                            )
-                            .await?;
-                        }
-                        return Ok(());
+            let (next, commands) = match stored.record.handle_with(
+                event,
+                now,
+                &self.settings,
+                &self.policy(key.program),
+            ) {
+                Ok(step) => step,
+                Err(e) => {
+                    cycle.error(format!("{key}: {e}"));
+                    // The outcome was not usable, but the call is over: stop treating
+                    // it as in flight.
+                    if answers.is_some() && stored.in_flight.is_some() {
+                        self.save(
+                            cycle,
+                            key,
+                            &stored,
+                            stored.record.clone(),
+                            Vec::new(),
+                            answers,
+                        )
+                        .await?;
                     }
-                };
+                    return Ok(());
+                }
+            };
             match self
                 .save(cycle, key, &stored, next, commands, answers)
                 .await
@@ -916,7 +936,7 @@ impl Engine {
                 }
                 let now = self.clock.now();
                 let (record, commands) =
-                    OrderRecord::receive_with(po, now, &self.settings, &self.config.retry);
+                    OrderRecord::receive_with(po, now, &self.settings, &self.policy(key.program));
                 let (notices, actions): (Vec<Command>, Vec<Command>) = commands
                     .into_iter()
                     .partition(|c| matches!(c, Command::Notify { .. }));
