@@ -1,7 +1,7 @@
 //! The Vendor Central simulator: Retail Procurement and Direct Fulfillment orders,
 //! acknowledgements and their transactions, in memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -278,6 +278,10 @@ struct State {
     config: Config,
     retail: BTreeMap<String, RetailRecord>,
     df: BTreeMap<String, DfRecord>,
+    /// Retail POs by listing date, for created windows: a page is a range read.
+    retail_listed: BTreeSet<(DateTime<Utc>, String)>,
+    /// Direct Fulfillment orders by listing date.
+    df_listed: BTreeSet<(DateTime<Utc>, String)>,
     unreadable: Vec<Unreadable>,
     transactions: Vec<Transaction>,
     acknowledgements: Vec<ReceivedAcknowledgement>,
@@ -400,6 +404,8 @@ impl VendorCentral {
                 },
                 retail: BTreeMap::new(),
                 df: BTreeMap::new(),
+                retail_listed: BTreeSet::new(),
+                df_listed: BTreeSet::new(),
                 unreadable: Vec::new(),
                 transactions: Vec::new(),
                 acknowledgements: Vec::new(),
@@ -475,6 +481,7 @@ impl VendorCentral {
         if state.retail.contains_key(&number) {
             return Err(SimulatorError::DuplicateOrder { number });
         }
+        state.retail_listed.insert((listed_at, number.clone()));
         state.retail.insert(
             number,
             RetailRecord {
@@ -522,6 +529,7 @@ impl VendorCentral {
         if state.df.contains_key(&number) {
             return Err(SimulatorError::DuplicateOrder { number });
         }
+        state.df_listed.insert((listed_at, number.clone()));
         state.df.insert(number, DfRecord { order, listed_at });
         Ok(())
     }

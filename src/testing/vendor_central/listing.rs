@@ -165,6 +165,13 @@ impl State {
         query: &OrderQuery,
     ) -> Result<Page<retail::Order>, ClientError> {
         let offset = check_query(op, Program::RetailProcurement, query)?;
+        if query.kind == WindowKind::Created {
+            if let Some(page) = self.indexed_page(Program::RetailProcurement, query, offset, |n| {
+                self.retail.get(n).map(|r| &r.order)
+            }) {
+                return Ok(page);
+            }
+        }
         let mut entries: Vec<Entry<retail::Order>> = self
             .retail
             .iter()
@@ -188,6 +195,11 @@ impl State {
         query: &OrderQuery,
     ) -> Result<Page<df::Order>, ClientError> {
         let offset = check_query(op, Program::DirectFulfillment, query)?;
+        if let Some(page) = self.indexed_page(Program::DirectFulfillment, query, offset, |n| {
+            self.df.get(n).map(|r| &r.order)
+        }) {
+            return Ok(page);
+        }
         let mut entries: Vec<Entry<df::Order>> = self
             .df
             .iter()
@@ -196,6 +208,62 @@ impl State {
             .collect();
         entries.extend(self.unreadable_in(Program::DirectFulfillment, query));
         Ok(self.page(Program::DirectFulfillment, query, offset, entries))
+    }
+
+    /// A created window's page read straight from the listing index, cloning only the
+    /// page: what keeps a 100,000-order window cheap to page through. `None` when the
+    /// page needs the general path (shuffled pages, unreadable entries in the program).
+    fn indexed_page<'a, T: Clone + 'a>(
+        &'a self,
+        program: Program,
+        query: &OrderQuery,
+        offset: usize,
+        order: impl Fn(&str) -> Option<&'a T>,
+    ) -> Option<Page<T>> {
+        if self.config.shuffle_seed.is_some()
+            || self.unreadable.iter().any(|u| u.program == program)
+        {
+            return None;
+        }
+        let index = match program {
+            Program::RetailProcurement => &self.retail_listed,
+            Program::DirectFulfillment => &self.df_listed,
+        };
+        let limit = query.limit as usize;
+        let overlap = self.config.page_overlap && offset > 0 && limit > 1;
+        let start = if overlap { offset - 1 } else { offset };
+        let end = if overlap {
+            offset.saturating_add(limit - 1)
+        } else {
+            offset.saturating_add(limit)
+        };
+        let mut window = index
+            .range((query.after, String::new())..)
+            .take_while(|(at, _)| *at < query.before)
+            .skip(start);
+        let mut orders = Vec::new();
+        for _ in start..end {
+            match window.next() {
+                Some((_, number)) => orders.extend(order(number).cloned()),
+                None => break,
+            }
+        }
+        let more = window.next().is_some();
+        let next = more.then(|| {
+            Cursor {
+                program,
+                kind: query.kind,
+                after: query.after.timestamp_micros(),
+                before: query.before.timestamp_micros(),
+                offset: end,
+            }
+            .encode()
+        });
+        Some(Page {
+            orders,
+            malformed: Vec::new(),
+            next_token: next,
+        })
     }
 
     fn unreadable_in<T>(&self, program: Program, query: &OrderQuery) -> Vec<Entry<T>> {
