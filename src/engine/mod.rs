@@ -621,15 +621,21 @@ impl Engine {
 
     // ----- persistence -----
 
+    /// When a command marked in flight counts as unanswered: after that, a rerun may
+    /// recover it; before, whoever started it is still expected to answer.
+    fn flight_expiry(&self, flight: &InFlight) -> DateTime<Utc> {
+        let grace = if flight.command_key.starts_with("amazon:acknowledge:") {
+            self.config.uncertain_submission_wait
+        } else {
+            self.config.in_flight_grace
+        };
+        later(flight.started_at, grace)
+    }
+
     fn wakeup(&self, record: &OrderRecord, in_flight: Option<&InFlight>) -> Option<DateTime<Utc>> {
         let mut next = record.next_wakeup(&self.settings);
         if let Some(flight) = in_flight {
-            let grace = if flight.command_key.starts_with("amazon:acknowledge:") {
-                self.config.uncertain_submission_wait
-            } else {
-                self.config.in_flight_grace
-            };
-            let at = later(flight.started_at, grace);
+            let at = self.flight_expiry(flight);
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         next
@@ -706,10 +712,10 @@ impl Engine {
             .into_iter()
             .partition(|c| matches!(c, Command::Notify { .. }));
         // Another worker is executing this command: leave it to them.
-        let busy = stored.in_flight.as_ref().filter(|f| {
-            answers != Some(f.command_key.as_str())
-                && self.wakeup(&stored.record, Some(f)).is_none_or(|w| w > now)
-        });
+        let busy = stored
+            .in_flight
+            .as_ref()
+            .filter(|f| answers != Some(f.command_key.as_str()) && self.flight_expiry(f) > now);
         let actions: Vec<Command> = actions
             .into_iter()
             .filter(|c| busy.is_none_or(|f| f.command_key != c.key()))
@@ -1064,11 +1070,9 @@ impl Engine {
                 continue;
             };
             match &stored.in_flight {
-                Some(flight)
-                    if self
-                        .wakeup(&stored.record, Some(flight))
-                        .is_some_and(|w| w <= now) =>
-                {
+                // Only an in-flight command past its expiry is recovered: one started
+                // earlier in this cycle (or by another worker) is still being answered.
+                Some(flight) if self.flight_expiry(flight) <= now => {
                     self.recover(cycle, &key, &stored, flight).await?;
                 }
                 _ => self.apply(cycle, &key, &Event::TimerElapsed, None).await?,
@@ -1509,45 +1513,27 @@ impl Engine {
                 }
                 Ok(TransactionOutcome::Failure(messages)) => {
                     let errors = errors_for(&key.number, messages, &batch);
-                    // Amazon may have refused because it ended the order meanwhile.
-                    if let Ok(Ok(po)) = self.fetch_order(cycle, key).await {
-                        if matches!(
-                            po.state,
-                            AmazonOrderState::Cancelled | AmazonOrderState::Closed
-                        ) {
-                            self.apply(
-                                cycle,
-                                key,
-                                &Event::PurchaseOrderChanged {
+                    if errors.is_empty() {
+                        // The transaction failed for other orders in the same request:
+                        // this acknowledgement was never judged. It goes out again as
+                        // the next version.
+                        Event::AcknowledgementNotJudged { version }
+                    } else {
+                        // Amazon may have refused because it ended the order meanwhile.
+                        match self.fetch_order(cycle, key).await {
+                            Ok(Ok(po))
+                                if matches!(
+                                    po.state,
+                                    AmazonOrderState::Cancelled | AmazonOrderState::Closed
+                                ) =>
+                            {
+                                Event::PurchaseOrderChanged {
                                     purchase_order: Box::new(po),
-                                },
-                                answers.as_deref(),
-                            )
-                            .await?;
-                            continue;
+                                }
+                            }
+                            _ => Event::AcknowledgementFailed { version, errors },
                         }
                     }
-                    if errors.is_empty() {
-                        // The batch failed for other orders: this one was never judged.
-                        self.apply(
-                            cycle,
-                            key,
-                            &Event::AcknowledgementFailed {
-                                version,
-                                errors: vec![AmazonMessage {
-                                    code: "BatchFailed".to_owned(),
-                                    message: "the transaction failed for other orders in the same request"
-                                        .to_owned(),
-                                }],
-                            },
-                            answers.as_deref(),
-                        )
-                        .await?;
-                        self.apply(cycle, key, &Event::RepostRequested, None)
-                            .await?;
-                        continue;
-                    }
-                    Event::AcknowledgementFailed { version, errors }
                 }
                 Err(e) => command_failed(command, e),
             };
