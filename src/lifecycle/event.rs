@@ -81,6 +81,14 @@ pub enum Event {
         /// Amazon's errors.
         errors: Vec<AmazonMessage>,
     },
+    /// Amazon refused the transaction this acknowledgement went out in because of other
+    /// acknowledgements in the same request: nothing of this one was judged or applied.
+    /// It goes out again, unchanged, as the next version (the one it went out as is
+    /// spent, so Amazon never receives one version twice).
+    AcknowledgementNotJudged {
+        /// The version that went out in the refused transaction.
+        version: AcknowledgementVersion,
+    },
     /// Executing a command failed.
     CommandFailed {
         /// The command's [`super::Command::key`].
@@ -213,6 +221,8 @@ kinds! {
         AcknowledgementConfirmed,
         /// [`Event::AcknowledgementFailed`].
         AcknowledgementFailed,
+        /// [`Event::AcknowledgementNotJudged`].
+        AcknowledgementNotJudged,
         /// [`Event::CommandFailed`].
         CommandFailed,
         /// [`Event::TimerElapsed`].
@@ -262,6 +272,7 @@ impl Event {
             }
             Event::AcknowledgementConfirmed { .. } => EventKind::AcknowledgementConfirmed,
             Event::AcknowledgementFailed { .. } => EventKind::AcknowledgementFailed,
+            Event::AcknowledgementNotJudged { .. } => EventKind::AcknowledgementNotJudged,
             Event::CommandFailed { .. } => EventKind::CommandFailed,
             Event::TimerElapsed => EventKind::TimerElapsed,
             Event::RetryRequested => EventKind::RetryRequested,

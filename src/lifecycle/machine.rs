@@ -217,6 +217,7 @@ impl<'a> Machine<'a> {
             Event::AcknowledgementSubmitted { version, .. }
             | Event::AcknowledgementStillProcessing { version }
             | Event::AcknowledgementConfirmed { version }
+            | Event::AcknowledgementNotJudged { version }
             | Event::AcknowledgementFailed { version, .. } => {
                 let latest = self.rec.acknowledgement_version;
                 if latest.is_none_or(|l| *version > l) {
@@ -296,6 +297,7 @@ impl<'a> Machine<'a> {
                 _ => true,
             },
             Event::AcknowledgementConfirmed { version }
+            | Event::AcknowledgementNotJudged { version }
             | Event::AcknowledgementFailed { version, .. } => match state {
                 OrderState::ExpectAcknowledgementSubmitted { .. }
                 | OrderState::ExpectAcknowledgementConfirmation { .. } => {
@@ -377,6 +379,7 @@ impl<'a> Machine<'a> {
             Event::AcknowledgementStillProcessing { .. } => self.on_still_processing(),
             Event::AcknowledgementConfirmed { .. } => self.on_confirmed(),
             Event::AcknowledgementFailed { errors, .. } => self.on_rejected(errors.clone()),
+            Event::AcknowledgementNotJudged { .. } => self.on_not_judged(),
             Event::CommandFailed {
                 command_key,
                 failure,
@@ -757,6 +760,19 @@ impl<'a> Machine<'a> {
         } else {
             self.enter(OrderState::ExpectShipment);
         }
+    }
+
+    /// The transaction failed for other orders in it: send the same acknowledgement as
+    /// the next version.
+    fn on_not_judged(&mut self) {
+        let acknowledgement = match &self.rec.state {
+            OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
+            | OrderState::ExpectAcknowledgementConfirmation {
+                acknowledgement, ..
+            } => (**acknowledgement).clone(),
+            _ => return,
+        };
+        self.start_acknowledgement(acknowledgement);
     }
 
     fn on_rejected(&mut self, errors: Vec<AmazonMessage>) {

@@ -202,6 +202,7 @@ fn arb_event(base: PurchaseOrder) -> impl Strategy<Value = Event> {
             version,
             errors: vec![AmazonMessage { code: "InvalidInput".into(), message: "bad cost".into() }],
         }),
+        1 => version().prop_map(|version| Event::AcknowledgementNotJudged { version }),
         4 => (prop::sample::select(keys), arb_failure())
             .prop_map(|(command_key, failure)| Event::CommandFailed { command_key, failure }),
         4 => Just(Event::TimerElapsed),

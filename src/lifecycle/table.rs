@@ -116,6 +116,7 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::ExpectAcknowledgementSubmitted, E::AcknowledgementSubmitted, &[S::ExpectAcknowledgementConfirmation]),
     t(S::ExpectAcknowledgementSubmitted, E::AcknowledgementConfirmed, AFTER_CONFIRMATION),
     t(S::ExpectAcknowledgementSubmitted, E::AcknowledgementFailed, AFTER_REJECTION),
+    t(S::ExpectAcknowledgementSubmitted, E::AcknowledgementNotJudged, &[S::ExpectAcknowledgementSubmitted, S::ExpectFix]),
     t(S::ExpectAcknowledgementSubmitted, E::CommandFailed, &[S::ExpectAcknowledgementSubmitted, S::ExpectFix, S::ExpectRepost, S::ExpectSalesOrderUpdated, S::ExpectChangeReview, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectAcknowledgementSubmitted, E::RetryRequested, &[S::ExpectAcknowledgementSubmitted]),
     t(S::ExpectAcknowledgementSubmitted, E::PurchaseOrderChanged, &[S::ExpectAcknowledgementSubmitted, S::ExpectApproval, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectShipment, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
@@ -126,6 +127,7 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::ExpectAcknowledgementConfirmation, E::AcknowledgementStillProcessing, &[S::ExpectAcknowledgementConfirmation]),
     t(S::ExpectAcknowledgementConfirmation, E::AcknowledgementConfirmed, AFTER_CONFIRMATION),
     t(S::ExpectAcknowledgementConfirmation, E::AcknowledgementFailed, AFTER_REJECTION),
+    t(S::ExpectAcknowledgementConfirmation, E::AcknowledgementNotJudged, &[S::ExpectAcknowledgementSubmitted, S::ExpectFix]),
     t(S::ExpectAcknowledgementConfirmation, E::CommandFailed, &[S::ExpectAcknowledgementConfirmation, S::ExpectFix]),
     t(S::ExpectAcknowledgementConfirmation, E::RetryRequested, &[S::ExpectAcknowledgementConfirmation]),
     t(S::ExpectAcknowledgementConfirmation, E::PurchaseOrderChanged, &[S::ExpectAcknowledgementConfirmation, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
@@ -182,6 +184,7 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::Held, E::AcknowledgementStillProcessing, HELD_OUTCOME),
     t(S::Held, E::AcknowledgementConfirmed, HELD_OUTCOME),
     t(S::Held, E::AcknowledgementFailed, HELD_OUTCOME),
+    t(S::Held, E::AcknowledgementNotJudged, HELD_OUTCOME),
     t(S::Held, E::CommandFailed, HELD_OUTCOME),
     // Terminal: a create that was in flight is closed again.
     t(S::Cancelled, E::SalesOrderCreated, &[S::Cancelled]),

@@ -284,6 +284,8 @@ struct State {
     df_listed: BTreeSet<(DateTime<Utc>, String)>,
     unreadable: Vec<Unreadable>,
     transactions: Vec<Transaction>,
+    /// Every transaction before this index is decided.
+    first_pending: usize,
     acknowledgements: Vec<ReceivedAcknowledgement>,
     script: Script<AmazonOperation>,
     limits: BTreeMap<AmazonOperation, Option<TokenBucket>>,
@@ -408,6 +410,7 @@ impl VendorCentral {
                 df_listed: BTreeSet::new(),
                 unreadable: Vec::new(),
                 transactions: Vec::new(),
+                first_pending: 0,
                 acknowledgements: Vec::new(),
                 script: Script::new(),
                 limits: AmazonOperation::ALL
@@ -1112,7 +1115,16 @@ impl State {
 
     /// Decides every transaction due by `now`, in the order they were opened.
     fn settle(&mut self, now: DateTime<Utc>) {
-        for i in 0..self.transactions.len() {
+        // Transactions before `first_pending` are decided: skip them, so settling costs
+        // what is pending, not everything ever submitted.
+        while self
+            .transactions
+            .get(self.first_pending)
+            .is_some_and(|t| t.decision.is_some())
+        {
+            self.first_pending += 1;
+        }
+        for i in self.first_pending..self.transactions.len() {
             let due = {
                 let t = &self.transactions[i];
                 t.decision.is_none() && t.ready_at <= now
