@@ -1,0 +1,618 @@
+//! The performance report: `cargo bench --bench report`.
+//!
+//! Prints five figures, each against its floor, measured in this one run:
+//! 1. API calls per order for a 10,000-order workload, against the fewest calls any
+//!    correct connector needs with the same page and batch sizes (derived in the
+//!    README's performance section);
+//! 2. CPU to turn raw Amazon page bytes into NetSuite and acknowledgement body bytes,
+//!    against serde_json alone parsing the same input into a `Value` and writing the
+//!    same output from one;
+//! 3. wall time for 500 orders over simulators that answer after a set latency,
+//!    against the bound NetSuite's concurrency limit and Amazon's rate limit set;
+//! 4. CPU per order of a 100,000-order workload against a 1,000-order one;
+//! 5. peak heap for a 10,000-order workload.
+//!
+//! `AVC_REPORT_QUICK=1` shrinks the workloads (for a smoke run).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use avc_order_sync::amazon::{direct_fulfillment as df, retail};
+use avc_order_sync::engine::{Clients, Engine, EngineConfig, OperatorAction};
+use avc_order_sync::mapping;
+use avc_order_sync::netsuite::SalesOrderBody;
+use avc_order_sync::settings::Settings;
+use avc_order_sync::store::{MemoryStore, OrderKey};
+use avc_order_sync::testing::orders::{self, purchase_order_number};
+use avc_order_sync::testing::{
+    AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings,
+};
+use avc_order_sync::{
+    Acknowledgement, Clock, ItemSequenceNumber, Program, PurchaseOrder, PurchaseOrderNumber,
+    SalesOrderStatus,
+};
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// Counts live heap bytes and their peak.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counters are
+// plain atomics and never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on to `System`.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on to `System`.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn quick() -> bool {
+    std::env::var_os("AVC_REPORT_QUICK").is_some()
+}
+
+// ---------------------------------------------------------------------------------
+// The workload: a realistic mix on the simulators
+// ---------------------------------------------------------------------------------
+
+/// What the workload did, for the floor.
+#[derive(Debug, Default)]
+struct Workload {
+    retail: usize,
+    direct_fulfillment: usize,
+    cycles: usize,
+    changed_before_approval: usize,
+    /// Retail approvals, by the wave (cycle) they came in.
+    approval_waves: Vec<usize>,
+    reposts: usize,
+    engine_calls: u64,
+    floor: u64,
+    confirmed: usize,
+    cpu: Duration,
+}
+
+/// A clock on real time, sleeping on tokio's timer: for the latency run.
+struct TokioClock;
+
+#[async_trait]
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::<Utc>::from(std::time::SystemTime::now())
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+fn ext(program: Program, number: &str) -> avc_order_sync::ExternalId {
+    mapping::external_id(
+        program,
+        &PurchaseOrderNumber::new(number).expect("generated numbers are valid"),
+    )
+}
+
+fn key(program: Program, number: &str) -> OrderKey {
+    OrderKey {
+        program,
+        number: PurchaseOrderNumber::new(number).expect("generated numbers are valid"),
+    }
+}
+
+struct World {
+    clock: Arc<dyn Clock>,
+    manual: Option<ManualClock>,
+    amazon: Arc<VendorCentral>,
+    netsuite: Arc<NetSuite>,
+    engine: Engine,
+    retail: Vec<String>,
+    direct_fulfillment: usize,
+}
+
+fn world(orders: usize, start: DateTime<Utc>, latency: bool) -> World {
+    let manual = ManualClock::new(start);
+    let clock: Arc<dyn Clock> = if latency {
+        Arc::new(TokioClock)
+    } else {
+        Arc::new(manual.clone())
+    };
+    let amazon = Arc::new(VendorCentral::with_clock(clock.clone()));
+    let netsuite = Arc::new(NetSuite::with_clock(clock.clone()));
+    netsuite.set_item_catalogue(orders::netsuite_items());
+    let mut config = EngineConfig {
+        first_lookback: Duration::from_secs(2 * 24 * 3600),
+        due_batch: usize::MAX,
+        ..EngineConfig::default()
+    };
+    if latency {
+        amazon.set_latency(Duration::from_millis(10));
+        amazon.set_processing_time(Duration::from_millis(50));
+        netsuite.set_latency(Duration::from_millis(20));
+        netsuite.set_concurrency_limit(Some(5));
+        config.processing_confirms_after = Duration::from_millis(100);
+        config.retry.first_check = Duration::from_millis(100);
+        config.retry.max_check_interval = Duration::from_millis(400);
+    } else {
+        amazon.set_rate_limits_enabled(false);
+    }
+    let retail_count = orders / 2;
+    let df_count = orders - retail_count;
+    let mut retail = Vec::with_capacity(retail_count);
+    let placed = |i: usize, n: usize| {
+        start - TimeDelta::seconds(36 * 3600 * (n - i) as i64 / n.max(1) as i64 + 60)
+    };
+    for i in 0..retail_count {
+        let number = purchase_order_number(i as u64);
+        amazon
+            .add_retail_order(orders::retail_order(
+                &number,
+                placed(i, retail_count),
+                1 + i % 4,
+            ))
+            .expect("unique numbers");
+        retail.push(number);
+    }
+    for i in 0..df_count {
+        let number = purchase_order_number(10_000_000 + i as u64);
+        amazon
+            .add_df_order(orders::df_order(&number, placed(i, df_count), 1 + i % 3))
+            .expect("unique numbers");
+    }
+    let settings: Settings = catalogue_settings(false, true);
+    let engine = Engine::new(
+        settings,
+        Clients {
+            retail: amazon.clone(),
+            direct_fulfillment: amazon.clone(),
+            netsuite: netsuite.clone(),
+        },
+        Arc::new(MemoryStore::new()),
+        clock.clone(),
+    )
+    .with_config(config);
+    World {
+        clock,
+        manual: (!latency).then_some(manual),
+        amazon,
+        netsuite,
+        engine,
+        retail,
+        direct_fulfillment: df_count,
+    }
+}
+
+fn div_ceil(a: usize, b: usize) -> u64 {
+    a.div_ceil(b) as u64
+}
+
+/// Runs the mix: retail orders wait for review (90 % approved after the first cycle,
+/// one in ten of those with a case fewer, 2 % changed by Amazon before approval, the
+/// rest approved two cycles later); Direct Fulfillment is acknowledged automatically;
+/// 0.5 % of the retail acknowledgements are rejected by Amazon (it cancels a line
+/// while the acknowledgement is on its way), fixed and reposted.
+async fn run(world: &World, wall: &mut Vec<(Duration, u64, u64)>) -> Workload {
+    let mut w = Workload {
+        retail: world.retail.len(),
+        direct_fulfillment: 0,
+        ..Workload::default()
+    };
+    w.direct_fulfillment = world.direct_fulfillment;
+    let n = world.retail.len();
+    let rejected: Vec<&String> = world.retail.iter().step_by(200).collect();
+    let changed: Vec<&String> = world.retail.iter().skip(7).step_by(50).collect();
+    let late: Vec<&String> = world.retail.iter().skip(3).step_by(10).collect();
+    let first_line = ItemSequenceNumber::new("1").expect("valid");
+    let mut quiet = 0;
+    let cpu = Instant::now();
+    let mut idle = Duration::ZERO;
+    for cycle in 1..=80 {
+        let (ns_before, az_before) = (world.netsuite.total_calls(), world.amazon.total_calls());
+        let started = Instant::now();
+        let report = world
+            .engine
+            .run_cycle()
+            .await
+            .expect("the memory store never fails");
+        wall.push((
+            started.elapsed(),
+            world.netsuite.total_calls() - ns_before,
+            world.amazon.total_calls() - az_before,
+        ));
+        w.cycles += 1;
+        if std::env::var_os("AVC_REPORT_DEBUG").is_some() {
+            eprintln!(
+                "cycle {cycle}: {} calls {:?} failed {:?} errors {:?} counts {:?}",
+                report.total_calls(),
+                report.calls,
+                report.failed_calls,
+                report.errors.iter().take(3).collect::<Vec<_>>(),
+                report.counts
+            );
+        }
+        let review = Instant::now();
+        match cycle {
+            1 => {
+                let mut wave = 0;
+                for (i, number) in world.retail.iter().enumerate() {
+                    if late.contains(&number) || changed.contains(&number) {
+                        continue;
+                    }
+                    if i % 10 == 1 {
+                        if let Some(po) = world
+                            .amazon
+                            .retail_order(number)
+                            .and_then(|o| o.to_purchase_order().ok())
+                        {
+                            let line = &po.lines[0];
+                            let eaches = line.ordered.eaches().unwrap_or(0);
+                            if eaches > line.ordered.unit_size {
+                                let _ = world.netsuite.set_line_quantity(
+                                    &ext(Program::RetailProcurement, number),
+                                    &first_line,
+                                    eaches - line.ordered.unit_size,
+                                );
+                            }
+                        }
+                    }
+                    world
+                        .netsuite
+                        .approve(&ext(Program::RetailProcurement, number))
+                        .expect("created");
+                    wave += 1;
+                }
+                w.approval_waves.push(wave);
+                for number in &changed {
+                    world
+                        .amazon
+                        .set_retail_quantity(number, "1", 1)
+                        .expect("seeded");
+                }
+                w.changed_before_approval = changed.len();
+            }
+            2 => {
+                // Acknowledgements of the first wave are on their way.
+                for number in &rejected {
+                    if !late.contains(number) && !changed.contains(number) {
+                        world
+                            .amazon
+                            .cancel_retail_line(number, "1")
+                            .expect("seeded");
+                    }
+                }
+            }
+            3 => {
+                let mut wave = 0;
+                for number in late.iter().chain(changed.iter()) {
+                    if world
+                        .netsuite
+                        .approve(&ext(Program::RetailProcurement, number))
+                        .is_ok()
+                    {
+                        wave += 1;
+                    }
+                }
+                w.approval_waves.push(wave);
+            }
+            _ => {}
+        }
+        let mut reposted = 0;
+        for line in &report.orders {
+            if line.status == "Rejected" && line.key.program == Program::RetailProcurement {
+                let number = line.key.number.as_str();
+                let _ = world.netsuite.set_line_quantity(
+                    &ext(Program::RetailProcurement, number),
+                    &first_line,
+                    0,
+                );
+                world
+                    .engine
+                    .act(
+                        &key(Program::RetailProcurement, number),
+                        OperatorAction::Repost,
+                    )
+                    .await
+                    .expect("a rejected order can be reposted");
+                reposted += 1;
+            }
+        }
+        w.reposts += reposted;
+        idle += review.elapsed();
+        quiet = if report.orders.is_empty() && reposted == 0 {
+            quiet + 1
+        } else {
+            0
+        };
+        if quiet >= 2 && cycle > 4 {
+            break;
+        }
+        let step = Duration::from_secs(5 * 60);
+        match &world.manual {
+            Some(clock) => clock.advance(step),
+            // Real time: wait only as long as the shortened processing and checks take.
+            None => tokio::time::sleep(Duration::from_millis(150)).await,
+        }
+    }
+    w.cpu = cpu.elapsed().saturating_sub(idle);
+    let table = world.engine.status_table().await.expect("memory store");
+    w.confirmed = table
+        .iter()
+        .filter(|l| l.status == "Order posted, awaiting shipment")
+        .count();
+    w.engine_calls = world.netsuite.total_calls() + world.amazon.total_calls();
+    // The floor: what any correct connector needs with pages of 100 and batches of 50.
+    let cycles = w.cycles as u64;
+    let lists = 3 * cycles
+        + (div_ceil(n, 100).max(1) - 1)
+        + (div_ceil(w.direct_fulfillment, 100).max(1) - 1)
+        + div_ceil(w.changed_before_approval, 100).saturating_sub(1);
+    let polls = cycles;
+    let creates = (n + w.direct_fulfillment) as u64;
+    let approved: usize = w.approval_waves.iter().sum();
+    let reads = (approved + w.reposts) as u64;
+    let updates = w.changed_before_approval as u64;
+    let batches = div_ceil(w.direct_fulfillment, 50)
+        + w.approval_waves
+            .iter()
+            .map(|&a| div_ceil(a, 50))
+            .sum::<u64>()
+        + div_ceil(w.reposts, 50);
+    let checks = batches;
+    w.floor = lists + polls + creates + reads + updates + batches + checks;
+    w
+}
+
+// ---------------------------------------------------------------------------------
+// CPU against serde_json
+// ---------------------------------------------------------------------------------
+
+fn retail_page_bytes(orders: usize, lines: usize) -> Vec<u8> {
+    let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().expect("valid");
+    let list: Vec<retail::Order> = (0..orders)
+        .map(|i| {
+            orders::retail_order(
+                &purchase_order_number(i as u64),
+                start - TimeDelta::minutes(i as i64),
+                lines,
+            )
+        })
+        .collect();
+    let body = serde_json::json!({"payload": {"pagination": {"nextToken": "MDAwMDAwMDAwMQ=="}, "orders": list}});
+    serde_json::to_vec(&body).expect("serializes")
+}
+
+fn df_page_bytes(orders: usize, lines: usize) -> Vec<u8> {
+    let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().expect("valid");
+    let list: Vec<df::Order> = (0..orders)
+        .map(|i| {
+            orders::df_order(
+                &purchase_order_number(50_000 + i as u64),
+                start - TimeDelta::minutes(i as i64),
+                lines,
+            )
+        })
+        .collect();
+    let body = serde_json::json!({"payload": {"orders": list}});
+    serde_json::to_vec(&body).expect("serializes")
+}
+
+/// Our path: page bytes to one NetSuite body per order and one acknowledgement body
+/// for the page (auto acknowledgement on, as the preview shows).
+fn convert(
+    bytes: &[u8],
+    program: Program,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let orders: Vec<PurchaseOrder> = match program {
+        Program::RetailProcurement => {
+            let page: retail::GetPurchaseOrdersResponse =
+                serde_json::from_slice(bytes).expect("page");
+            page.payload
+                .and_then(|p| p.orders)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|o| o.to_purchase_order().ok())
+                .collect()
+        }
+        Program::DirectFulfillment => {
+            let page: df::v1::GetOrdersResponse = serde_json::from_slice(bytes).expect("page");
+            page.payload
+                .and_then(|p| p.orders)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|o| o.to_purchase_order().ok())
+                .collect()
+        }
+    };
+    let mut bodies = Vec::with_capacity(orders.len());
+    let mut retail_acks = Vec::new();
+    let mut df_acks = Vec::new();
+    for po in &orders {
+        let mapped = mapping::sales_order_draft(po, settings, SalesOrderStatus::PendingFulfillment)
+            .expect("maps");
+        let body = SalesOrderBody::from_draft(&mapped.draft).expect("writable");
+        bodies.push(serde_json::to_vec(&body).expect("serializes"));
+        match mapping::auto_acknowledgement(po, &mapped, settings, now) {
+            Ok(Acknowledgement::Retail(a)) => retail_acks.push(a),
+            Ok(Acknowledgement::DirectFulfillment(a)) => df_acks.push(a),
+            _ => {}
+        }
+    }
+    let ack = match program {
+        Program::RetailProcurement => serde_json::to_vec(
+            &retail::SubmitAcknowledgementRequest::from_domain(&retail_acks),
+        ),
+        Program::DirectFulfillment => {
+            serde_json::to_vec(&df::SubmitAcknowledgementRequest::from_domain(&df_acks))
+        }
+    }
+    .expect("serializes");
+    (bodies, ack)
+}
+
+fn time<R>(iterations: u32, mut f: impl FnMut() -> R) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iterations {
+        black_box(f());
+    }
+    started.elapsed() / iterations
+}
+
+fn cpu_ratio() -> f64 {
+    let now: DateTime<Utc> = "2026-11-27T09:00:00Z".parse().expect("valid");
+    let mut settings = catalogue_settings(true, true);
+    settings.auto_acknowledge.retail_procurement = true;
+    let iterations = if quick() { 5 } else { 60 };
+    let mut ours = Duration::ZERO;
+    let mut floor = Duration::ZERO;
+    for (program, bytes) in [
+        (Program::RetailProcurement, retail_page_bytes(100, 10)),
+        (Program::DirectFulfillment, df_page_bytes(100, 3)),
+    ] {
+        let (bodies, ack) = convert(&bytes, program, &settings, now);
+        let body_values: Vec<serde_json::Value> = bodies
+            .iter()
+            .map(|b| serde_json::from_slice(b).expect("json"))
+            .collect();
+        let ack_value: serde_json::Value = serde_json::from_slice(&ack).expect("json");
+        // Warm both paths, then time them interleaved.
+        black_box(convert(&bytes, program, &settings, now));
+        for _ in 0..3 {
+            ours += time(iterations, || convert(&bytes, program, &settings, now));
+            floor += time(iterations, || {
+                let input: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+                let out: Vec<Vec<u8>> = body_values
+                    .iter()
+                    .map(|v| serde_json::to_vec(v).expect("json"))
+                    .collect();
+                (input, out, serde_json::to_vec(&ack_value).expect("json"))
+            });
+        }
+    }
+    ours.as_secs_f64() / floor.as_secs_f64()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime");
+    let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().expect("valid");
+
+    // 1. Calls against the floor.
+    let orders = if quick() { 1_000 } else { 10_000 };
+    LIVE.store(0, Ordering::Relaxed);
+    let baseline = LIVE.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    let w = world(orders, start, false);
+    let workload = runtime.block_on(run(&w, &mut Vec::new()));
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
+    let total = (workload.retail + workload.direct_fulfillment) as f64;
+    println!(
+        "api calls per order: {:.3}, floor {:.3}, ratio {:.3}",
+        workload.engine_calls as f64 / total,
+        workload.floor as f64 / total,
+        workload.engine_calls as f64 / workload.floor as f64
+    );
+    eprintln!(
+        "  ({} orders, {} cycles, {} engine calls, floor {}, {} awaiting shipment, {} reposted)",
+        total,
+        workload.cycles,
+        workload.engine_calls,
+        workload.floor,
+        workload.confirmed,
+        workload.reposts
+    );
+    for op in AmazonOperation::ALL {
+        eprintln!("  {op:?}: {}", w.amazon.calls(op));
+    }
+    for op in NetSuiteOperation::ALL {
+        eprintln!("  {op:?}: {}", w.netsuite.calls(op));
+    }
+    drop(w);
+
+    // 2. CPU against serde_json.
+    println!("cpu ratio to json floor: {:.3}", cpu_ratio());
+
+    // 3. Wall time against the latency bound.
+    let w = world(
+        if quick() { 100 } else { 500 },
+        DateTime::<Utc>::from(std::time::SystemTime::now()),
+        true,
+    );
+    let mut cycles = Vec::new();
+    runtime.block_on(run(&w, &mut cycles));
+    let wall: Duration = cycles.iter().map(|c| c.0).sum();
+    let bound: f64 = cycles
+        .iter()
+        .map(|&(_, netsuite, amazon)| {
+            let netsuite = netsuite as f64 * 0.020 / 5.0;
+            let amazon =
+                (amazon.saturating_sub(10) as f64 / 10.0).max(amazon as f64 * 0.010 / 10.0);
+            netsuite.max(amazon)
+        })
+        .sum();
+    println!(
+        "wall ratio to latency bound: {:.3}",
+        wall.as_secs_f64() / bound
+    );
+    eprintln!(
+        "  (wall {:.2} s over {} cycles, bound {:.2} s)",
+        wall.as_secs_f64(),
+        cycles.len(),
+        bound
+    );
+    let _ = &w.clock;
+    drop(w);
+
+    // 4. Per-order cost growth.
+    let (small, large) = if quick() {
+        (1_000, 10_000)
+    } else {
+        (1_000, 100_000)
+    };
+    let per_order = |n: usize| {
+        let w = world(n, start, false);
+        let r = runtime.block_on(run(&w, &mut Vec::new()));
+        r.cpu.as_secs_f64() / n as f64
+    };
+    let a = per_order(small);
+    let b = per_order(large);
+    println!(
+        "per-order cost growth 1k to {}k: {:.3}",
+        large / 1000,
+        b / a
+    );
+    eprintln!(
+        "  ({:.1} µs per order at {small}, {:.1} µs at {large})",
+        a * 1e6,
+        b * 1e6
+    );
+
+    // 5. Peak memory (measured during the first run).
+    println!(
+        "peak memory for {}k orders: {:.1} MiB",
+        orders / 1000,
+        peak as f64 / (1024.0 * 1024.0)
+    );
+}
