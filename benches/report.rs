@@ -70,6 +70,13 @@ fn quick() -> bool {
     std::env::var_os("AVC_REPORT_QUICK").is_some()
 }
 
+/// `AVC_REPORT_ONLY=3` (or `1,4`) runs only those figures.
+fn wanted(figure: u8) -> bool {
+    std::env::var("AVC_REPORT_ONLY").map_or(true, |only| {
+        only.split(',').any(|f| f.trim() == figure.to_string())
+    })
+}
+
 // ---------------------------------------------------------------------------------
 // The workload: a realistic mix on the simulators
 // ---------------------------------------------------------------------------------
@@ -519,100 +526,113 @@ fn main() {
         .expect("a runtime");
     let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().expect("valid");
 
-    // 1. Calls against the floor.
+    // 1. Calls against the floor (and 5., peak memory, measured in the same run).
     let orders = if quick() { 1_000 } else { 10_000 };
-    LIVE.store(0, Ordering::Relaxed);
-    let baseline = LIVE.load(Ordering::Relaxed);
-    PEAK.store(baseline, Ordering::Relaxed);
-    let w = world(orders, start, false);
-    let workload = runtime.block_on(run(&w, &mut Vec::new()));
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
-    let total = (workload.retail + workload.direct_fulfillment) as f64;
-    println!(
-        "api calls per order: {:.3}, floor {:.3}, ratio {:.3}",
-        workload.engine_calls as f64 / total,
-        workload.floor as f64 / total,
-        workload.engine_calls as f64 / workload.floor as f64
-    );
-    eprintln!(
-        "  ({} orders, {} cycles, {} engine calls, floor {}, {} awaiting shipment, {} reposted)",
-        total,
-        workload.cycles,
-        workload.engine_calls,
-        workload.floor,
-        workload.confirmed,
-        workload.reposts
-    );
-    for op in AmazonOperation::ALL {
-        eprintln!("  {op:?}: {}", w.amazon.calls(op));
+    let mut peak = 0;
+    if wanted(1) || wanted(5) {
+        // Peak heap above what the seeded world holds: the engine's store and working
+        // set, plus what the simulators keep of the work done (sales orders, received
+        // acknowledgements).
+        let w = world(orders, start, false);
+        let baseline = LIVE.load(Ordering::Relaxed);
+        PEAK.store(baseline, Ordering::Relaxed);
+        let workload = runtime.block_on(run(&w, &mut Vec::new()));
+        peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
+        let total = (workload.retail + workload.direct_fulfillment) as f64;
+        println!(
+            "api calls per order: {:.3}, floor {:.3}, ratio {:.3}",
+            workload.engine_calls as f64 / total,
+            workload.floor as f64 / total,
+            workload.engine_calls as f64 / workload.floor as f64
+        );
+        eprintln!(
+            "  ({} orders, {} cycles, {} engine calls, floor {}, {} awaiting shipment, {} reposted)",
+            total,
+            workload.cycles,
+            workload.engine_calls,
+            workload.floor,
+            workload.confirmed,
+            workload.reposts
+        );
+        for op in AmazonOperation::ALL {
+            eprintln!("  {op:?}: {}", w.amazon.calls(op));
+        }
+        for op in NetSuiteOperation::ALL {
+            eprintln!("  {op:?}: {}", w.netsuite.calls(op));
+        }
+        drop(w);
     }
-    for op in NetSuiteOperation::ALL {
-        eprintln!("  {op:?}: {}", w.netsuite.calls(op));
-    }
-    drop(w);
 
     // 2. CPU against serde_json.
-    println!("cpu ratio to json floor: {:.3}", cpu_ratio());
+    if wanted(2) {
+        println!("cpu ratio to json floor: {:.3}", cpu_ratio());
+    }
 
     // 3. Wall time against the latency bound.
-    let w = world(
-        if quick() { 100 } else { 500 },
-        DateTime::<Utc>::from(std::time::SystemTime::now()),
-        true,
-    );
-    let mut cycles = Vec::new();
-    runtime.block_on(run(&w, &mut cycles));
-    let wall: Duration = cycles.iter().map(|c| c.0).sum();
-    let bound: f64 = cycles
-        .iter()
-        .map(|&(_, netsuite, amazon)| {
-            let netsuite = netsuite as f64 * 0.020 / 5.0;
-            let amazon =
-                (amazon.saturating_sub(10) as f64 / 10.0).max(amazon as f64 * 0.010 / 10.0);
-            netsuite.max(amazon)
-        })
-        .sum();
-    println!(
-        "wall ratio to latency bound: {:.3}",
-        wall.as_secs_f64() / bound
-    );
-    eprintln!(
-        "  (wall {:.2} s over {} cycles, bound {:.2} s)",
-        wall.as_secs_f64(),
-        cycles.len(),
-        bound
-    );
-    let _ = &w.clock;
-    drop(w);
+    if wanted(3) {
+        let w = world(
+            if quick() { 100 } else { 500 },
+            DateTime::<Utc>::from(std::time::SystemTime::now()),
+            true,
+        );
+        let mut cycles = Vec::new();
+        runtime.block_on(run(&w, &mut cycles));
+        let wall: Duration = cycles.iter().map(|c| c.0).sum();
+        let bound: f64 = cycles
+            .iter()
+            .map(|&(_, netsuite, amazon)| {
+                let netsuite = netsuite as f64 * 0.020 / 5.0;
+                let amazon =
+                    (amazon.saturating_sub(10) as f64 / 10.0).max(amazon as f64 * 0.010 / 10.0);
+                netsuite.max(amazon)
+            })
+            .sum();
+        println!(
+            "wall ratio to latency bound: {:.3}",
+            wall.as_secs_f64() / bound
+        );
+        eprintln!(
+            "  (wall {:.2} s over {} cycles, bound {:.2} s)",
+            wall.as_secs_f64(),
+            cycles.len(),
+            bound
+        );
+        let _ = &w.clock;
+        drop(w);
+    }
 
     // 4. Per-order cost growth.
-    let (small, large) = if quick() {
-        (1_000, 10_000)
-    } else {
-        (1_000, 100_000)
-    };
-    let per_order = |n: usize| {
-        let w = world(n, start, false);
-        let r = runtime.block_on(run(&w, &mut Vec::new()));
-        r.cpu.as_secs_f64() / n as f64
-    };
-    let a = per_order(small);
-    let b = per_order(large);
-    println!(
-        "per-order cost growth 1k to {}k: {:.3}",
-        large / 1000,
-        b / a
-    );
-    eprintln!(
-        "  ({:.1} µs per order at {small}, {:.1} µs at {large})",
-        a * 1e6,
-        b * 1e6
-    );
+    if wanted(4) {
+        let (small, large) = if quick() {
+            (1_000, 10_000)
+        } else {
+            (1_000, 100_000)
+        };
+        let per_order = |n: usize| {
+            let w = world(n, start, false);
+            let r = runtime.block_on(run(&w, &mut Vec::new()));
+            r.cpu.as_secs_f64() / n as f64
+        };
+        let a = per_order(small);
+        let b = per_order(large);
+        println!(
+            "per-order cost growth 1k to {}k: {:.3}",
+            large / 1000,
+            b / a
+        );
+        eprintln!(
+            "  ({:.1} µs per order at {small}, {:.1} µs at {large})",
+            a * 1e6,
+            b * 1e6
+        );
+    }
 
     // 5. Peak memory (measured during the first run).
-    println!(
-        "peak memory for {}k orders: {:.1} MiB",
-        orders / 1000,
-        peak as f64 / (1024.0 * 1024.0)
-    );
+    if wanted(5) {
+        println!(
+            "peak memory for {}k orders: {:.1} MiB",
+            orders / 1000,
+            peak as f64 / (1024.0 * 1024.0)
+        );
+    }
 }

@@ -457,13 +457,37 @@ impl Engine {
     /// errors of the cycle: they are retried per order and reported.
     pub async fn run_cycle(&self) -> Result<CycleReport, EngineError> {
         let cycle = Cycle::new(self.clock.now());
-        self.retrieve(&cycle, Program::RetailProcurement, WindowKind::Created)
-            .await?;
-        self.retrieve(&cycle, Program::RetailProcurement, WindowKind::Changed)
-            .await?;
-        self.retrieve(&cycle, Program::DirectFulfillment, WindowKind::Created)
-            .await?;
-        self.poll_netsuite(&cycle).await?;
+        // The three retrievals and the NetSuite poll wait on different services and
+        // rate limits: run them side by side.
+        let cycle_ref = &cycle;
+        let results = limits::run_limited(
+            vec![0u8, 1, 2, 3],
+            4,
+            |part| -> BoxFuture<'_, Result<(), EngineError>> {
+                match part {
+                    0 => Box::pin(self.retrieve(
+                        cycle_ref,
+                        Program::RetailProcurement,
+                        WindowKind::Created,
+                    )),
+                    1 => Box::pin(self.retrieve(
+                        cycle_ref,
+                        Program::RetailProcurement,
+                        WindowKind::Changed,
+                    )),
+                    2 => Box::pin(self.retrieve(
+                        cycle_ref,
+                        Program::DirectFulfillment,
+                        WindowKind::Created,
+                    )),
+                    _ => Box::pin(self.poll_netsuite(cycle_ref)),
+                }
+            },
+        )
+        .await;
+        for result in results {
+            result?;
+        }
         self.wake_due(&cycle).await?;
         self.drain(&cycle).await?;
         self.finish(cycle).await
@@ -1209,25 +1233,35 @@ impl Engine {
                     _ => netsuite.push((key, command)),
                 }
             }
-            let results = limits::run_limited(
-                netsuite,
-                self.config.netsuite_concurrency,
-                |(key, command)| -> BoxFuture<'_, Result<(), EngineError>> {
-                    Box::pin(async move { self.run_netsuite(cycle, &key, &command).await })
-                },
-            )
-            .await;
-            for result in results {
-                result?;
-            }
-            for (program, jobs) in submits {
-                for batch in jobs.chunks(self.config.acknowledgement_batch_size.max(1)) {
-                    self.submit(cycle, program, batch).await?;
+            // NetSuite's work runs up to its concurrency limit, side by side with
+            // Amazon's (paced by its rate limits): neither waits for the other.
+            let netsuite_work = async {
+                let results = limits::run_limited(
+                    netsuite,
+                    self.config.netsuite_concurrency,
+                    |(key, command)| -> BoxFuture<'_, Result<(), EngineError>> {
+                        Box::pin(async move { self.run_netsuite(cycle, &key, &command).await })
+                    },
+                )
+                .await;
+                results
+                    .into_iter()
+                    .collect::<Result<Vec<()>, EngineError>>()
+            };
+            let amazon_work = async {
+                for (program, jobs) in submits {
+                    for batch in jobs.chunks(self.config.acknowledgement_batch_size.max(1)) {
+                        self.submit(cycle, program, batch).await?;
+                    }
                 }
-            }
-            for ((program, transaction_id), jobs) in checks {
-                self.check(cycle, program, &transaction_id, &jobs).await?;
-            }
+                for ((program, transaction_id), jobs) in checks {
+                    self.check(cycle, program, &transaction_id, &jobs).await?;
+                }
+                Ok::<(), EngineError>(())
+            };
+            let (netsuite_done, amazon_done) = limits::join2(netsuite_work, amazon_work).await;
+            netsuite_done?;
+            amazon_done?;
         }
         let left = cycle.with(|s| s.queue.len());
         if left > 0 {
