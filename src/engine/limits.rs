@@ -133,6 +133,33 @@ where
     }
 }
 
+/// Polls two futures side by side until both are done. Spawns nothing.
+pub(crate) async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    let mut left = None;
+    let mut right = None;
+    std::future::poll_fn(move |cx| {
+        if left.is_none() {
+            if let Poll::Ready(out) = a.as_mut().poll(cx) {
+                left = Some(out);
+            }
+        }
+        if right.is_none() {
+            if let Poll::Ready(out) = b.as_mut().poll(cx) {
+                right = Some(out);
+            }
+        }
+        if left.is_some() && right.is_some() {
+            if let (Some(l), Some(r)) = (left.take(), right.take()) {
+                return Poll::Ready((l, r));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,31 +209,4 @@ mod tests {
         assert_eq!(outputs, (0..20).map(|i| i * 2).collect::<Vec<_>>());
         assert_eq!(peak.load(Ordering::SeqCst), 3);
     }
-}
-
-/// Polls two futures side by side until both are done. Spawns nothing.
-pub(crate) async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let mut a = std::pin::pin!(a);
-    let mut b = std::pin::pin!(b);
-    let mut left = None;
-    let mut right = None;
-    std::future::poll_fn(move |cx| {
-        if left.is_none() {
-            if let Poll::Ready(out) = a.as_mut().poll(cx) {
-                left = Some(out);
-            }
-        }
-        if right.is_none() {
-            if let Poll::Ready(out) = b.as_mut().poll(cx) {
-                right = Some(out);
-            }
-        }
-        if left.is_some() && right.is_some() {
-            if let (Some(l), Some(r)) = (left.take(), right.take()) {
-                return Poll::Ready((l, r));
-            }
-        }
-        Poll::Pending
-    })
-    .await
 }
