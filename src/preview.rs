@@ -711,7 +711,7 @@ fn read_order<T: DeserializeOwned>(
     if field.is_empty() {
         Err(format!("{who}: the order cannot be read: {reason}"))
     } else {
-        Err(format!("{who}: `{field}` cannot be read: {reason}{line}"))
+        Err(format!("{who}: `{field}`{line} cannot be read: {reason}"))
     }
 }
 
