@@ -756,7 +756,11 @@ fn line_of(order: &Value, path: &[Step]) -> Option<String> {
 }
 
 /// The most reads [`locate`] makes of one order.
-const LOCATE_BUDGET: usize = 256;
+const LOCATE_READS: usize = 256;
+/// The most values [`locate`] reads in all, so a huge order gets fewer reads.
+const LOCATE_WORK: usize = 4_000_000;
+/// The longest string or key [`locate`] keeps.
+const LOCATE_TEXT: usize = 64;
 
 /// Finds the field that keeps `order` from reading as `T`, and the error it gives.
 ///
@@ -764,15 +768,16 @@ const LOCATE_BUDGET: usize = 256;
 /// out reads as well as before or better. At each level the smallest number of
 /// leading children that still fails is found by bisection (the children after it are
 /// dropped), and the search goes down into the last of them, until a value fails on
-/// its own. The number of reads is bounded, so a huge order costs a bounded number of
-/// passes over it.
+/// its own. The reads are bounded in number and in the values read in all, and the
+/// search works on a copy whose long strings and keys are cut short, so a megabyte
+/// value is never copied once per read.
 fn locate<T: DeserializeOwned>(
     order: &Value,
     first: serde_json::Error,
 ) -> (Vec<Step>, serde_json::Error) {
-    let mut work = order.clone();
+    let (mut work, values) = shortened(order);
     let mut path: Vec<Step> = Vec::new();
-    let mut budget = LOCATE_BUDGET;
+    let mut budget = (LOCATE_WORK / values.max(1)).clamp(8, LOCATE_READS);
     let reads = |work: &Value, budget: &mut usize| -> Option<bool> {
         *budget = budget.checked_sub(1)?;
         Some(T::deserialize(work).is_ok())
@@ -824,6 +829,46 @@ fn locate<T: DeserializeOwned>(
         _ => first,
     };
     (path, error)
+}
+
+/// A copy of `value` with every string and key longer than [`LOCATE_TEXT`] bytes cut
+/// to that length, and the number of values in it.
+///
+/// The received wire types check only the JSON type of each value at this stage
+/// (text is kept as sent, enums take any string), and no field name is that long, so
+/// the copy reads exactly as the original does.
+fn shortened(value: &Value) -> (Value, usize) {
+    fn cut(text: &str) -> String {
+        let mut end = text.len().min(LOCATE_TEXT);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text[..end].to_owned()
+    }
+    // Depth is bounded by the JSON parser (128), so recursion is safe here.
+    fn copy(value: &Value, count: &mut usize) -> Value {
+        *count += 1;
+        match value {
+            Value::String(s) if s.len() > LOCATE_TEXT => Value::String(cut(s)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| copy(v, count)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let key = if k.len() > LOCATE_TEXT {
+                            cut(k)
+                        } else {
+                            k.clone()
+                        };
+                        (key, copy(v, count))
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let mut count = 0;
+    let copied = copy(value, &mut count);
+    (copied, count)
 }
 
 fn node_mut<'a>(value: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
