@@ -8,6 +8,7 @@ mod lifecycle_rules;
 mod lifecycle_settings;
 mod lifecycle_support;
 mod netsuite_wire;
+mod personal_data;
 mod preview;
 mod sandbox_clients;
 mod sandbox_replay;
