@@ -28,6 +28,7 @@ pub mod mapping;
 pub mod money;
 pub mod netsuite;
 pub mod order;
+pub mod preview;
 pub mod sales_order;
 pub mod settings;
 pub mod store;

@@ -8,6 +8,8 @@ mod lifecycle_rules;
 mod lifecycle_settings;
 mod lifecycle_support;
 mod netsuite_wire;
+mod personal_data;
+mod preview;
 mod readme;
 mod sandbox_clients;
 mod sandbox_replay;
