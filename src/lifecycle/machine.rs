@@ -765,14 +765,28 @@ impl<'a> Machine<'a> {
     /// The transaction failed for other orders in it: send the same acknowledgement as
     /// the next version.
     fn on_not_judged(&mut self) {
-        let acknowledgement = match &self.rec.state {
-            OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
-            | OrderState::ExpectAcknowledgementConfirmation {
-                acknowledgement, ..
-            } => (**acknowledgement).clone(),
-            _ => return,
+        let Some(acknowledgement) = self.in_flight_acknowledgement() else {
+            return;
         };
-        self.start_acknowledgement(acknowledgement);
+        let previous = self.rec.confirmed.as_ref().map(|c| &c.acknowledgement);
+        let po = &self.rec.purchase_order;
+        let stale = differs_from(po, &acknowledgement)
+            || check_acknowledgement(po, &acknowledgement, previous).is_err();
+        self.rec.change_pending = false;
+        if !stale {
+            return self.start_acknowledgement(acknowledgement);
+        }
+        // Amazon changed the order meanwhile: decide again, as for a change that comes
+        // before an acknowledgement is sent.
+        match self.rec.approval {
+            Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
+                self.apply_policy(OrderState::ExpectShipment)
+            }
+            Some(Approval::Reviewed) => self.update_netsuite(OrderState::ExpectApproval {
+                problems: Vec::new(),
+            }),
+            _ => self.route_new(),
+        }
     }
 
     fn on_rejected(&mut self, errors: Vec<AmazonMessage>) {
