@@ -1016,9 +1016,16 @@ impl Engine {
             let Some(stored) = self.store.load(&key).await? else {
                 continue;
             };
-            if matches!(stored.record.state(), OrderState::ExpectApproval { .. })
-                && cycle.with(|s| s.reads.insert(key.clone()))
-            {
+            // A held order awaiting approval is read too: the approval lands under the
+            // hold and is acted on at release. Left unread, it would fall behind the
+            // watermark and never be seen again.
+            let awaits_approval =
+                |state: &OrderState| matches!(state, OrderState::ExpectApproval { .. });
+            let wanted = match stored.record.state() {
+                OrderState::Held { resume, .. } => awaits_approval(resume),
+                state => awaits_approval(state),
+            };
+            if wanted && cycle.with(|s| s.reads.insert(key.clone())) {
                 cycle.queue(
                     key,
                     Command::ReadSalesOrder {
