@@ -13,6 +13,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::engine_support::*;
 
+const POSTED: &str = "Order posted, awaiting shipment";
+
 /// Every quantity an acknowledgement states: (line, code, eaches).
 fn parts(ack: &ReceivedAcknowledgement) -> Vec<(String, String, u64)> {
     ack.lines()
@@ -879,4 +881,47 @@ async fn engine_flow_7_operator_actions() {
         world.act(&unknown, OperatorAction::RetryNow).await,
         Err(EngineError::UnknownOrder { key }) if key == unknown
     ));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_batch_amazon_fails_for_one_order_is_sent_again_for_the_others() {
+    // Two retail POs acknowledged automatically travel in one request.
+    let world = World::new(catalogue_settings(true, false));
+    let good = retail_key(&purchase_order_number(801));
+    let bad = retail_key(&purchase_order_number(802));
+    for (i, key) in [&good, &bad].into_iter().enumerate() {
+        world
+            .amazon
+            .add_retail_order(kettles_and_blenders(
+                key.number.as_str(),
+                placed(30 - i as i64),
+            ))
+            .unwrap();
+    }
+    world.cycle().await;
+    let sent = world.acknowledgements(&good);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].transaction_id,
+        world.acknowledgements(&bad)[0].transaction_id
+    );
+
+    // Amazon lowers its cost on one of them before processing: the whole transaction
+    // fails, with an error naming that PO only.
+    world
+        .amazon
+        .set_retail_net_cost(bad.number.as_str(), "1", "17.90")
+        .unwrap();
+    world.run_until_status(&bad, "Rejected").await;
+
+    // The other was never judged: it is sent again as it was, by itself, and posted,
+    // with nobody asked to review it.
+    world.run_until_status(&good, POSTED).await;
+    let acks = world.acknowledgements(&good);
+    assert_eq!(acks.len(), 2);
+    assert_eq!(parts(&acks[1]), parts(&acks[0]));
+    let so = world.sales_order(&good).unwrap();
+    assert_eq!(so.status, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(world.netsuite.creations(&eid(&good)), 1);
+    assert_eq!(world.status(&bad).as_deref(), Some("Rejected"));
 }

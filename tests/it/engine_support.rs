@@ -66,6 +66,8 @@ pub struct World {
     pub netsuite: Arc<NetSuite>,
     pub store: Arc<MemoryStore>,
     pub engine: Engine,
+    pub settings: Settings,
+    pub config: EngineConfig,
 }
 
 impl World {
@@ -86,7 +88,22 @@ impl World {
             netsuite,
             store,
             engine,
+            settings,
+            config,
         }
+    }
+
+    /// A fresh engine on the same store, simulators and clock: what a process that
+    /// crashed and restarted works with.
+    pub fn restart(&mut self) {
+        self.engine = engine(
+            &self.clock,
+            &self.amazon,
+            &self.netsuite,
+            &self.store,
+            &self.settings,
+            &self.config,
+        );
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -158,6 +175,15 @@ impl World {
             .into_iter()
             .find(|(k, _)| k == key)
             .map(|(_, s)| s.record.status_label().to_owned())
+    }
+
+    /// `true` when the store holds orders and every one shows `status`.
+    pub fn all_show(&self, status: &str) -> bool {
+        let orders = self.store.snapshot();
+        !orders.is_empty()
+            && orders
+                .iter()
+                .all(|(_, s)| s.record.status_label() == status)
     }
 
     /// The order's line in the full status table.
