@@ -222,6 +222,11 @@ struct CycleState {
     touched: BTreeMap<OrderKey, ReportLine>,
     seen: HashSet<OrderKey>,
     reads: HashSet<OrderKey>,
+    /// The NetSuite watermark this cycle's poll earned, saved once its reads are done.
+    netsuite_mark: Option<DateTime<Utc>>,
+    /// When each sales order the poll queued a read for changed, until the read
+    /// succeeds.
+    unread: BTreeMap<OrderKey, DateTime<Utc>>,
 }
 
 struct Cycle {
@@ -466,6 +471,7 @@ impl Engine {
         self.poll_netsuite(&cycle).await?;
         self.wake_due(&cycle).await?;
         self.drain(&cycle).await?;
+        self.save_netsuite_mark(&cycle).await?;
         self.finish(cycle).await
     }
 
@@ -1026,6 +1032,7 @@ impl Engine {
                 state => awaits_approval(state),
             };
             if wanted && cycle.with(|s| s.reads.insert(key.clone())) {
+                cycle.with(|s| s.unread.insert(key.clone(), change.last_modified));
                 cycle.queue(
                     key,
                     Command::ReadSalesOrder {
@@ -1035,9 +1042,24 @@ impl Engine {
                 );
             }
         }
-        self.store
-            .save_watermark(Cursor::NetSuiteChanges, now)
-            .await?;
+        cycle.with(|s| s.netsuite_mark = Some(now));
+        Ok(())
+    }
+
+    /// Moves the NetSuite watermark once the poll's reads are done, and no further than
+    /// the earliest change whose read failed or never ran: an approval is seen only as
+    /// a change, so one left unread must be listed again by the next poll. (Saved
+    /// after the reads, a crash before them leaves the watermark where it was.)
+    async fn save_netsuite_mark(&self, cycle: &Cycle) -> Result<(), EngineError> {
+        let mark = cycle.with(|s| {
+            let unread = s.unread.values().min().copied();
+            s.netsuite_mark.map(|m| unread.map_or(m, |u| m.min(u)))
+        });
+        if let Some(mark) = mark {
+            self.store
+                .save_watermark(Cursor::NetSuiteChanges, mark)
+                .await?;
+        }
         Ok(())
     }
 
@@ -1311,9 +1333,12 @@ impl Engine {
                     )
                     .await
                 {
-                    Ok(Some(snapshot)) => Ok(Event::SalesOrderRead {
-                        snapshot: Box::new(snapshot),
-                    }),
+                    Ok(Some(snapshot)) => {
+                        cycle.with(|s| s.unread.remove(key));
+                        Ok(Event::SalesOrderRead {
+                            snapshot: Box::new(snapshot),
+                        })
+                    }
                     Ok(None) => Err(ClientError::new(
                         ErrorKind::NotFound,
                         "netsuite read sales order",
