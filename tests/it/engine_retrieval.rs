@@ -21,6 +21,8 @@ use chrono::TimeDelta;
 use super::engine_support::*;
 
 const POSTED: &str = "Order posted, awaiting shipment";
+const MINUTE: Duration = Duration::from_secs(60);
+const QUARTER_HOUR: Duration = Duration::from_secs(15 * 60);
 
 /// Every order Amazon and NetSuite know is in the store once, has one sales order
 /// created once, and was acknowledged to Amazon once.
@@ -216,6 +218,39 @@ async fn a_po_changed_between_two_cycles_is_updated_not_duplicated() {
     );
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn an_approval_whose_read_fails_is_read_again_on_the_next_cycles() {
+    // The integrator's scheduler runs the sync every quarter of an hour.
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(35_000);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(30), 2))
+        .unwrap();
+    world.cycle().await;
+    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+
+    // The reviewer approves, and NetSuite fails the read of the approved order.
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world.netsuite.fail_next(NetSuiteOperation::SalesOrder, 1);
+    world.wait(15);
+    let report = world.cycle().await;
+    assert_eq!(
+        report.failed_calls.get("netsuite read sales order"),
+        Some(&1)
+    );
+    assert_eq!(world.amazon.acknowledgement_count(&number), 0);
+
+    // The approval is not lost: a later cycle reads it and acknowledges the order.
+    for _ in 0..8 {
+        world.wait(15);
+        world.cycle().await;
+    }
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+}
+
 /// 30 retail POs for review, with NetSuite answering each call after half a second
 /// on the shared clock (sleeping yields, so concurrent calls overlap).
 fn thirty_for_review(netsuite_concurrency: usize) -> (World, Vec<OrderKey>) {
@@ -293,6 +328,21 @@ async fn calls_over_the_netsuite_limit_are_refused_and_retried_until_every_order
             world.sales_order(key).unwrap().status,
             NetSuiteStatus::PendingApproval
         );
+    }
+
+    // The reviewer approves them all at once: the reads of the approved orders are
+    // refused too, and retried until every order is acknowledged and posted.
+    let refused = world.netsuite.concurrency_refusals();
+    for key in &keys {
+        world.netsuite.approve(&eid(key)).unwrap();
+    }
+    world
+        .run_until("every order posted", |w| w.all_show(POSTED))
+        .await;
+    assert!(world.netsuite.concurrency_refusals() > refused);
+    for key in &keys {
+        assert_eq!(world.amazon.acknowledgement_count(key.number.as_str()), 1);
+        assert_eq!(world.netsuite.creations(&eid(key)), 1);
     }
 }
 
@@ -454,9 +504,9 @@ fn run_for<F: Future>(future: F, polls: usize) -> bool {
     false
 }
 
-/// The scheduler and the reviewer: cycles a minute apart, approving every sales
-/// order that waits for approval, for `cycles` cycles.
-async fn operate(world: &World, cycles: usize) {
+/// The scheduler and the reviewer: `cycles` cycles `every` apart, approving every
+/// sales order that waits for approval.
+async fn operate(world: &World, cycles: usize, every: Duration) {
     for _ in 0..cycles {
         world.engine.run_cycle().await.expect("the cycle runs");
         for id in world.netsuite.external_ids() {
@@ -468,7 +518,7 @@ async fn operate(world: &World, cycles: usize) {
                 world.netsuite.approve(&id).unwrap();
             }
         }
-        world.clock.advance(Duration::from_secs(60));
+        world.clock.advance(every);
     }
 }
 
@@ -493,26 +543,57 @@ fn polls_to_finish<F: Future>(future: F) -> usize {
 
 #[tokio::test(flavor = "current_thread")]
 async fn killing_the_engine_at_any_await_repeats_nothing_after_a_restart() {
-    // Forty minutes of operation, uninterrupted, take this many polls: every call to
-    // Amazon or NetSuite sleeps on the clock, so each is a point where a process can
-    // die with its request unsent.
-    const MINUTES: usize = 40;
-    let (world, _) = crash_world();
-    let polls = polls_to_finish(operate(&world, MINUTES));
-    assert!(world.all_show(POSTED), "{}", world.table());
-    assert!(polls > 100, "{polls}");
+    // The scheduler runs the sync every minute, or every quarter of an hour. Every
+    // call to Amazon or NetSuite sleeps on the clock, so each is a point where the
+    // process can die with its request unsent: count them over the story, then kill
+    // the process at each in turn.
+    for (cycles, every) in [(40, MINUTE), (12, QUARTER_HOUR)] {
+        let (world, _) = crash_world();
+        let polls = polls_to_finish(operate(&world, cycles, every));
+        assert!(world.all_show(POSTED), "{}", world.table());
+        assert!(polls > 40, "{polls}");
 
-    for killed_at in 1..polls {
-        let (mut world, keys) = crash_world();
-        assert!(!run_for(operate(&world, MINUTES), killed_at));
-        // A new process on the same store, two hours of operation.
-        world.restart();
-        operate(&world, 120).await;
-        assert!(
-            world.all_show(POSTED),
-            "killed at poll {killed_at}:\n{}",
-            world.table()
-        );
-        exactly_once(&world, &keys);
+        for killed_at in 1..polls {
+            let (mut world, keys) = crash_world();
+            assert!(!run_for(operate(&world, cycles, every), killed_at));
+            // A quarter of an hour later a new process starts on the same store, and
+            // runs every quarter of an hour for a day.
+            world.wait(15);
+            world.restart();
+            operate(&world, 96, QUARTER_HOUR).await;
+            assert!(
+                world.all_show(POSTED),
+                "every {every:?}, killed at poll {killed_at}:\n{}",
+                world.table()
+            );
+            exactly_once(&world, &keys);
+        }
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn two_engines_on_one_store_never_both_act_on_an_order() {
+    // Two workers run the sync at the same moments on one store; their calls
+    // interleave on the clock, and each paces itself as if it were alone.
+    let (world, keys) = crash_world();
+    let second = world.another_engine();
+    for _ in 0..120 {
+        let (a, b) = tokio::join!(world.engine.run_cycle(), second.run_cycle());
+        a.unwrap();
+        b.unwrap();
+        for key in keys
+            .iter()
+            .filter(|k| k.program == avc_order_sync::Program::DirectFulfillment)
+        {
+            if world
+                .sales_order(key)
+                .is_some_and(|so| so.status == NetSuiteStatus::PendingApproval)
+            {
+                world.netsuite.approve(&eid(key)).unwrap();
+            }
+        }
+        world.wait(1);
+    }
+    assert!(world.all_show(POSTED), "{}", world.table());
+    exactly_once(&world, &keys);
 }

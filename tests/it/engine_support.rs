@@ -96,14 +96,19 @@ impl World {
     /// A fresh engine on the same store, simulators and clock: what a process that
     /// crashed and restarted works with.
     pub fn restart(&mut self) {
-        self.engine = engine(
+        self.engine = self.another_engine();
+    }
+
+    /// Another engine on the same store, simulators and clock: a second worker.
+    pub fn another_engine(&self) -> Engine {
+        engine(
             &self.clock,
             &self.amazon,
             &self.netsuite,
             &self.store,
             &self.settings,
             &self.config,
-        );
+        )
     }
 
     pub fn now(&self) -> DateTime<Utc> {
