@@ -1178,12 +1178,46 @@ impl Engine {
             Err(_) => return Ok(None),
         };
         let rejected_whole = matches!(acknowledgement, Acknowledgement::DirectFulfillment(a) if a.status_code != crate::acknowledgement::df_status::ACCEPTED);
-        Ok(Some(match po.state {
-            AmazonOrderState::Acknowledged => record.confirmed_acknowledgement().is_none(),
-            AmazonOrderState::Accepted | AmazonOrderState::Shipped => !rejected_whole,
-            AmazonOrderState::Cancelled => rejected_whole,
+        Ok(Some(match (po.state, acknowledgement) {
+            // Acknowledged by an earlier version already (a repost): the state cannot
+            // tell whether this one landed, Amazon's record of each acknowledgement can.
+            (AmazonOrderState::Acknowledged, Acknowledgement::Retail(ack))
+                if record.confirmed_acknowledgement().is_some() =>
+            {
+                self.recorded_since(cycle, key, ack.acknowledged_at).await?
+            }
+            (AmazonOrderState::Acknowledged, _) => record.confirmed_acknowledgement().is_none(),
+            (AmazonOrderState::Accepted | AmazonOrderState::Shipped, _) => !rejected_whole,
+            (AmazonOrderState::Cancelled, _) => rejected_whole,
             _ => false,
         }))
+    }
+
+    /// Whether `getPurchaseOrdersStatus` shows a retail acknowledgement dated `at` or
+    /// later for the PO (within a second: Amazon may keep the date to the
+    /// millisecond).
+    async fn recorded_since(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        at: DateTime<Utc>,
+    ) -> Result<bool, ClientError> {
+        let status = self
+            .call(
+                cycle,
+                "getPurchaseOrdersStatus",
+                true,
+                self.clients.retail.purchase_order_status(&key.number),
+            )
+            .await?;
+        let since = earlier(at, Duration::from_secs(1));
+        Ok(status
+            .into_iter()
+            .flat_map(|s| s.item_status.unwrap_or_default())
+            .filter_map(|item| item.acknowledgement_status)
+            .flat_map(|a| a.acknowledgement_status_details.unwrap_or_default())
+            .filter_map(|d| d.acknowledgement_date)
+            .any(|date| crate::order::parse_instant(&date).is_ok_and(|d| d >= since)))
     }
 
     // ----- executing commands -----
