@@ -491,6 +491,57 @@ async fn a_restart_after_lost_answers_repeats_nothing() {
     exactly_once(&world, &keys);
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_reposted_acknowledgement_whose_answer_is_lost_is_not_sent_twice() {
+    // A manual retail order, approved, acknowledged and posted.
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(36_000);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(30), 2))
+        .unwrap();
+    world.cycle().await;
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world.run_until_status(&key, POSTED).await;
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+
+    // The reviewer ships one case fewer and the operator reposts; Amazon takes the
+    // new version, but its answer is lost.
+    let po = world.stored(&key).record.purchase_order().clone();
+    let kept = world.sales_order(&key).unwrap().lines[0].quantity - po.lines[0].ordered.unit_size;
+    world
+        .netsuite
+        .set_line_quantity(&eid(&key), &seq(po.lines[0].sequence.as_str()), kept)
+        .unwrap();
+    world
+        .amazon
+        .fail_next_after_effect(AmazonOperation::SubmitAcknowledgement, 1);
+    world
+        .act(&key, avc_order_sync::engine::OperatorAction::Repost)
+        .await
+        .unwrap();
+    assert_eq!(world.amazon.acknowledgement_count(&number), 2);
+
+    // The PO was already Acknowledged by the first version, so its state cannot tell
+    // whether the second landed; Amazon's record of each acknowledgement can. The
+    // second version is confirmed without being sent again.
+    for _ in 0..12 {
+        world.wait(15);
+        world.cycle().await;
+    }
+    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    assert_eq!(
+        world
+            .stored(&key)
+            .record
+            .confirmed_acknowledgement()
+            .map(|c| c.version.0),
+        Some(2)
+    );
+    assert_eq!(world.amazon.acknowledgement_count(&number), 2);
+}
+
 /// Polls `future` at most `polls` times, as an executor would, and drops it there:
 /// a process killed at whatever await it had reached.
 fn run_for<F: Future>(future: F, polls: usize) -> bool {
