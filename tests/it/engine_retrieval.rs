@@ -131,6 +131,60 @@ async fn shuffled_and_overlapping_pages_still_deliver_every_order_exactly_once()
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_retrieval_refused_mid_window_is_resumed_and_misses_nothing() {
+    // 60 retail POs over the last three hours, read in windows of an hour and pages of
+    // five: four pages a window. The engine is configured for a usage plan of 100
+    // requests a second, but Amazon grants the default burst of 10: the eleventh
+    // page, the third of the last window, is refused.
+    let config = EngineConfig {
+        max_window: Duration::from_secs(3600),
+        first_lookback: Duration::from_secs(3 * 3600),
+        page_limit: 5,
+        amazon_rate_per_second: 100,
+        amazon_burst: 100,
+        ..EngineConfig::default()
+    };
+    let world = World::with_config(catalogue_settings(false, false), config);
+    let mut keys = BTreeSet::new();
+    for i in 0..60u64 {
+        let number = purchase_order_number(90_000 + i);
+        world
+            .amazon
+            .add_retail_order(orders::retail_order(&number, placed(178 - 3 * i as i64), 1))
+            .unwrap();
+        keys.insert(retail_key(&number));
+    }
+
+    let report = world.cycle().await;
+    assert!(
+        world
+            .amazon
+            .rate_limit_refusals(AmazonOperation::GetPurchaseOrders)
+            > 0
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("retrieval stopped")),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(report.new_orders, 50);
+
+    // The next cycle reads the unfinished window again, from its start.
+    world.wait(1);
+    let report = world.cycle().await;
+    assert_eq!(report.new_orders, 10);
+    let stored: BTreeSet<OrderKey> = world.store.snapshot().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(stored, keys);
+    assert_eq!(world.netsuite.record_count(), 60);
+    for key in &keys {
+        assert_eq!(world.netsuite.creations(&eid(key)), 1);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_po_changed_between_two_cycles_is_updated_not_duplicated() {
     let world = World::new(catalogue_settings(false, false));
     let mut keys = Vec::new();
