@@ -4,11 +4,14 @@
 use avc_order_sync::NetSuiteStatus;
 use avc_order_sync::acknowledgement::RejectionReason;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
+use avc_order_sync::engine::{EngineError, OperatorAction};
 use avc_order_sync::lifecycle::{EventKind, StateKind, TransitionError};
+use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy as Policy;
+use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{
     DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder, purchase_order_number,
 };
-use avc_order_sync::testing::{ReceivedAcknowledgement, catalogue_settings};
+use avc_order_sync::testing::{NetSuiteOperation, ReceivedAcknowledgement, catalogue_settings};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::engine_support::*;
@@ -34,7 +37,7 @@ fn part(line: &str, code: &str, eaches: u64) -> (String, String, u64) {
 }
 
 /// The events an order went through, oldest first.
-fn history(world: &World, key: &avc_order_sync::store::OrderKey) -> Vec<EventKind> {
+fn history(world: &World, key: &OrderKey) -> Vec<EventKind> {
     world
         .stored(key)
         .record
@@ -101,7 +104,7 @@ async fn engine_flow_1_retail_auto_acknowledgement() {
                     "the sales order was created before Amazon confirmed"
                 );
             }
-            w.status(&key).as_deref() == Some("Order posted, awaiting shipment")
+            w.status(&key).as_deref() == Some(POSTED)
         })
         .await;
 
@@ -164,9 +167,7 @@ async fn engine_flow_2_direct_fulfillment_auto_acknowledgement() {
     assert_eq!(world.sales_order(&key), None);
 
     // Amazon's transaction succeeds: the sales order is created ready to fulfil.
-    world
-        .run_until_status(&key, "Order posted, awaiting shipment")
-        .await;
+    world.run_until_status(&key, POSTED).await;
     assert_eq!(
         world.amazon.df_status(&number),
         Some(df::OrderStatus::Accepted)
@@ -250,10 +251,8 @@ async fn engine_flow_3_retail_manual_acknowledgement() {
         Some("Waiting for response from Amazon")
     );
 
-    // Amazon takes it: "Order posted, awaiting shipment", on the one sales order.
-    world
-        .run_until_status(&key, "Order posted, awaiting shipment")
-        .await;
+    // Amazon takes it: POSTED, on the one sales order.
+    world.run_until_status(&key, POSTED).await;
     let status = world.amazon.retail_status(&number).unwrap();
     let items = status.item_status.unwrap();
     let accepted = items[0].acknowledgement_status.as_ref().unwrap();
@@ -342,7 +341,7 @@ async fn engine_flow_4_direct_fulfillment_manual_acknowledgement() {
     // and its sales order closed.
     world
         .run_until("both answered", |w| {
-            w.status(&full).as_deref() == Some("Order posted, awaiting shipment")
+            w.status(&full).as_deref() == Some(POSTED)
                 && w.status(&closed).as_deref() == Some("Complete")
         })
         .await;
@@ -368,9 +367,7 @@ async fn engine_flow_4_direct_fulfillment_manual_acknowledgement() {
         .netsuite
         .set_line_quantity(&eid(&partial), &seq("00001"), 2)
         .unwrap();
-    world
-        .run_until_status(&partial, "Order posted, awaiting shipment")
-        .await;
+    world.run_until_status(&partial, POSTED).await;
     let acks = world.acknowledgements(&partial);
     assert_eq!(acks.len(), 1);
     assert_eq!(acks[0].body["acknowledgementStatus"]["code"], "00");
@@ -425,10 +422,7 @@ async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
 
     // The operator reposts: a new acknowledgement version goes out, built from the
     // sales order as it is now.
-    world
-        .act(&key, avc_order_sync::engine::OperatorAction::Repost)
-        .await
-        .unwrap();
+    world.act(&key, OperatorAction::Repost).await.unwrap();
     let acks = world.acknowledgements(&key);
     assert_eq!(acks.len(), 2);
     assert_eq!(
@@ -450,9 +444,7 @@ async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
     );
 
     // Amazon takes it.
-    world
-        .run_until_status(&key, "Order posted, awaiting shipment")
-        .await;
+    world.run_until_status(&key, POSTED).await;
     let record = world.stored(&key).record;
     assert_eq!(
         record.confirmed_acknowledgement().map(|c| c.version.0),
@@ -474,10 +466,7 @@ async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
 
 /// A world with one retail PO acknowledged automatically and posted, under `policy`
 /// for changes Amazon makes after acknowledgement.
-async fn posted_retail(
-    policy: avc_order_sync::settings::ChangedAfterAcknowledgementPolicy,
-    seed: u64,
-) -> (World, avc_order_sync::store::OrderKey) {
+async fn posted_retail(policy: Policy, seed: u64) -> (World, OrderKey) {
     let mut settings = catalogue_settings(true, false);
     settings.policies.changed_after_acknowledgement = policy;
     let world = World::new(settings);
@@ -487,16 +476,12 @@ async fn posted_retail(
         .amazon
         .add_retail_order(kettles_and_blenders(&number, placed(30)))
         .unwrap();
-    world
-        .run_until_status(&key, "Order posted, awaiting shipment")
-        .await;
+    world.run_until_status(&key, POSTED).await;
     (world, key)
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
-    use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy as Policy;
-
     // Before acknowledgement: Amazon cuts the kettles to 2 cases, cancels the
     // blenders and adds a case of mugs. The one sales order is updated.
     let world = World::new(catalogue_settings(false, false));
@@ -546,9 +531,7 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
     assert_eq!(world.amazon.acknowledgement_count(&number), 0);
     // Approved, the updated order is acknowledged as Amazon has it now.
     world.netsuite.approve(&eid(&key)).unwrap();
-    world
-        .run_until_status(&key, "Order posted, awaiting shipment")
-        .await;
+    world.run_until_status(&key, POSTED).await;
     let acks = world.acknowledgements(&key);
     assert_eq!(acks.len(), 1);
     assert_eq!(
@@ -569,10 +552,7 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
         .unwrap();
     world.wait(1);
     world.cycle().await;
-    assert_eq!(
-        world.status(&key).as_deref(),
-        Some("Order posted, awaiting shipment")
-    );
+    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
     assert_eq!(world.sales_order(&key).unwrap().lines[0].quantity, 12);
     assert_eq!(world.amazon.acknowledgement_count(key.number.as_str()), 1);
     assert_eq!(world.netsuite.creations(&eid(&key)), 1);
@@ -591,14 +571,8 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
         Some("Failed to get Amazon confirmation")
     );
     assert_eq!(world.sales_order(&key).unwrap().lines[0].quantity, 18);
-    world
-        .act(&key, avc_order_sync::engine::OperatorAction::Repost)
-        .await
-        .unwrap();
-    assert_eq!(
-        world.status(&key).as_deref(),
-        Some("Order posted, awaiting shipment")
-    );
+    world.act(&key, OperatorAction::Repost).await.unwrap();
+    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
     assert_eq!(world.sales_order(&key).unwrap().lines[0].quantity, 12);
     assert_eq!(world.netsuite.creations(&eid(&key)), 1);
 
@@ -664,9 +638,6 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn engine_flow_7_operator_actions() {
-    use avc_order_sync::engine::{EngineError, OperatorAction};
-    use avc_order_sync::testing::NetSuiteOperation;
-
     // Retry now: NetSuite refuses the first create; the engine would try again in a
     // while, the operator has it done at once.
     let world = World::new(catalogue_settings(false, false));
@@ -735,9 +706,7 @@ async fn engine_flow_7_operator_actions() {
         "{err}"
     );
     world.act(&key, OperatorAction::Release).await.unwrap();
-    world
-        .run_until_status(&key, "Order posted, awaiting shipment")
-        .await;
+    world.run_until_status(&key, POSTED).await;
     assert_eq!(world.amazon.acknowledgement_count(&number), 1);
 
     // Repost a posted order: the reviewer lowers the kettles in NetSuite and the
@@ -757,9 +726,7 @@ async fn engine_flow_7_operator_actions() {
             part("2", "Accepted", 4)
         ]
     );
-    world
-        .run_until_status(&key, "Order posted, awaiting shipment")
-        .await;
+    world.run_until_status(&key, POSTED).await;
     assert_eq!(
         world
             .stored(&key)

@@ -9,13 +9,13 @@ use std::pin::pin;
 use std::task::{Context, Waker};
 use std::time::Duration;
 
-use avc_order_sync::NetSuiteStatus;
-use avc_order_sync::engine::EngineConfig;
+use avc_order_sync::engine::{EngineConfig, OperatorAction};
 use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{
     self, DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder, purchase_order_number,
 };
 use avc_order_sync::testing::{AmazonOperation, NetSuiteOperation, catalogue_settings};
+use avc_order_sync::{NetSuiteStatus, Program};
 use chrono::TimeDelta;
 
 use super::engine_support::*;
@@ -571,10 +571,7 @@ async fn a_reposted_acknowledgement_whose_answer_is_lost_is_not_sent_twice() {
     world
         .amazon
         .fail_next_after_effect(AmazonOperation::SubmitAcknowledgement, 1);
-    world
-        .act(&key, avc_order_sync::engine::OperatorAction::Repost)
-        .await
-        .unwrap();
+    world.act(&key, OperatorAction::Repost).await.unwrap();
     assert_eq!(world.amazon.acknowledgement_count(&number), 2);
 
     // The PO was already Acknowledged by the first version, so its state cannot tell
@@ -688,7 +685,7 @@ async fn two_engines_on_one_store_never_both_act_on_an_order() {
         b.unwrap();
         for key in keys
             .iter()
-            .filter(|k| k.program == avc_order_sync::Program::DirectFulfillment)
+            .filter(|k| k.program == Program::DirectFulfillment)
         {
             if world
                 .sales_order(key)
