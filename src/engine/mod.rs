@@ -222,6 +222,11 @@ struct CycleState {
     touched: BTreeMap<OrderKey, ReportLine>,
     seen: HashSet<OrderKey>,
     reads: HashSet<OrderKey>,
+    /// The NetSuite watermark this cycle's poll earned, saved once its reads are done.
+    netsuite_mark: Option<DateTime<Utc>>,
+    /// When each sales order the poll queued a read for changed, until the read
+    /// succeeds.
+    unread: BTreeMap<OrderKey, DateTime<Utc>>,
 }
 
 struct Cycle {
@@ -490,6 +495,7 @@ impl Engine {
         }
         self.wake_due(&cycle).await?;
         self.drain(&cycle).await?;
+        self.save_netsuite_mark(&cycle).await?;
         self.finish(cycle).await
     }
 
@@ -1066,9 +1072,17 @@ impl Engine {
             let Some(stored) = self.store.load(&key).await? else {
                 continue;
             };
-            if matches!(stored.record.state(), OrderState::ExpectApproval { .. })
-                && cycle.with(|s| s.reads.insert(key.clone()))
-            {
+            // A held order awaiting approval is read too: the approval lands under the
+            // hold and is acted on at release. Left unread, it would fall behind the
+            // watermark and never be seen again.
+            let awaits_approval =
+                |state: &OrderState| matches!(state, OrderState::ExpectApproval { .. });
+            let wanted = match stored.record.state() {
+                OrderState::Held { resume, .. } => awaits_approval(resume),
+                state => awaits_approval(state),
+            };
+            if wanted && cycle.with(|s| s.reads.insert(key.clone())) {
+                cycle.with(|s| s.unread.insert(key.clone(), change.last_modified));
                 cycle.queue(
                     key,
                     Command::ReadSalesOrder {
@@ -1078,9 +1092,24 @@ impl Engine {
                 );
             }
         }
-        self.store
-            .save_watermark(Cursor::NetSuiteChanges, now)
-            .await?;
+        cycle.with(|s| s.netsuite_mark = Some(now));
+        Ok(())
+    }
+
+    /// Moves the NetSuite watermark once the poll's reads are done, and no further than
+    /// the earliest change whose read failed or never ran: an approval is seen only as
+    /// a change, so one left unread must be listed again by the next poll. (Saved
+    /// after the reads, a crash before them leaves the watermark where it was.)
+    async fn save_netsuite_mark(&self, cycle: &Cycle) -> Result<(), EngineError> {
+        let mark = cycle.with(|s| {
+            let unread = s.unread.values().min().copied();
+            s.netsuite_mark.map(|m| unread.map_or(m, |u| m.min(u)))
+        });
+        if let Some(mark) = mark {
+            self.store
+                .save_watermark(Cursor::NetSuiteChanges, mark)
+                .await?;
+        }
         Ok(())
     }
 
@@ -1197,12 +1226,46 @@ impl Engine {
             Err(_) => return Ok(None),
         };
         let rejected_whole = matches!(acknowledgement, Acknowledgement::DirectFulfillment(a) if a.status_code != crate::acknowledgement::df_status::ACCEPTED);
-        Ok(Some(match po.state {
-            AmazonOrderState::Acknowledged => record.confirmed_acknowledgement().is_none(),
-            AmazonOrderState::Accepted | AmazonOrderState::Shipped => !rejected_whole,
-            AmazonOrderState::Cancelled => rejected_whole,
+        Ok(Some(match (po.state, acknowledgement) {
+            // Acknowledged by an earlier version already (a repost): the state cannot
+            // tell whether this one landed, Amazon's record of each acknowledgement can.
+            (AmazonOrderState::Acknowledged, Acknowledgement::Retail(ack))
+                if record.confirmed_acknowledgement().is_some() =>
+            {
+                self.recorded_since(cycle, key, ack.acknowledged_at).await?
+            }
+            (AmazonOrderState::Acknowledged, _) => record.confirmed_acknowledgement().is_none(),
+            (AmazonOrderState::Accepted | AmazonOrderState::Shipped, _) => !rejected_whole,
+            (AmazonOrderState::Cancelled, _) => rejected_whole,
             _ => false,
         }))
+    }
+
+    /// Whether `getPurchaseOrdersStatus` shows a retail acknowledgement dated `at` or
+    /// later for the PO (within a second: Amazon may keep the date to the
+    /// millisecond).
+    async fn recorded_since(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        at: DateTime<Utc>,
+    ) -> Result<bool, ClientError> {
+        let status = self
+            .call(
+                cycle,
+                "getPurchaseOrdersStatus",
+                true,
+                self.clients.retail.purchase_order_status(&key.number),
+            )
+            .await?;
+        let since = earlier(at, Duration::from_secs(1));
+        Ok(status
+            .into_iter()
+            .flat_map(|s| s.item_status.unwrap_or_default())
+            .filter_map(|item| item.acknowledgement_status)
+            .flat_map(|a| a.acknowledgement_status_details.unwrap_or_default())
+            .filter_map(|d| d.acknowledgement_date)
+            .any(|date| crate::order::parse_instant(&date).is_ok_and(|d| d >= since)))
     }
 
     // ----- executing commands -----
@@ -1362,9 +1425,12 @@ impl Engine {
                     )
                     .await
                 {
-                    Ok(Some(snapshot)) => Ok(Event::SalesOrderRead {
-                        snapshot: Box::new(snapshot),
-                    }),
+                    Ok(Some(snapshot)) => {
+                        cycle.with(|s| s.unread.remove(key));
+                        Ok(Event::SalesOrderRead {
+                            snapshot: Box::new(snapshot),
+                        })
+                    }
                     Ok(None) => Err(ClientError::new(
                         ErrorKind::NotFound,
                         "netsuite read sales order",

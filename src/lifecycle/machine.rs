@@ -947,6 +947,16 @@ impl<'a> Machine<'a> {
 
     fn on_repost(&mut self) {
         match &self.rec.state {
+            OrderState::ExpectRepost { .. }
+                if self.rec.internal_id.is_none()
+                    && self.rec.approval == Some(Approval::AutoAcknowledgement) =>
+            {
+                // Acknowledged automatically, never in NetSuite: a repost sends a new
+                // automatic acknowledgement built from Amazon's latest order, as the
+                // settings ask. The engine also reposts this way an order whose batch
+                // Amazon failed for another order's sake.
+                self.acknowledge_without_review(Approval::AutoAcknowledgement)
+            }
             OrderState::ExpectRepost { .. } if self.rec.internal_id.is_none() => {
                 // Rejected before any sales order existed (auto acknowledgement): put
                 // the order in front of a reviewer.
@@ -1166,6 +1176,58 @@ mod tests {
         // A ship date that disappears is left as it was in NetSuite.
         assert_eq!(changes.ship_date, None);
         assert!(diff(&draft(&before), &draft(&before)).is_empty());
+    }
+
+    #[test]
+    fn reposting_a_rejected_automatic_acknowledgement_sends_a_new_version() {
+        use crate::ids::TransactionId;
+        use crate::lifecycle::StateKind;
+        let mut s = settings();
+        s.auto_acknowledge.retail_procurement = true;
+        let t = crate::mapping::fixtures::t;
+        let (rec, commands) = OrderRecord::receive(retail_po(), t(1), &s);
+        assert!(matches!(
+            commands.as_slice(),
+            [Command::SubmitAcknowledgement { .. }]
+        ));
+        let v1 = AcknowledgementVersion(1);
+        let step = |rec: &OrderRecord, event: Event| {
+            rec.handle(&event, t(2), &s)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (rec, _) = step(
+            &rec,
+            Event::AcknowledgementSubmitted {
+                version: v1,
+                transaction_id: TransactionId::new("t-1").unwrap(),
+            },
+        );
+        let (rec, _) = step(
+            &rec,
+            Event::AcknowledgementFailed {
+                version: v1,
+                errors: vec![AmazonMessage {
+                    code: "INVALID_COST".into(),
+                    message: "netCost is above the PO's".into(),
+                }],
+            },
+        );
+        assert_eq!(rec.state().kind(), StateKind::ExpectRepost);
+
+        let (rec, commands) = step(&rec, Event::RepostRequested);
+        let [Command::SubmitAcknowledgement { key, .. }] = commands.as_slice() else {
+            panic!("expected a new acknowledgement, got {commands:?}");
+        };
+        assert_eq!(key.version, AcknowledgementVersion(2));
+        assert_eq!(
+            rec.state().kind(),
+            StateKind::ExpectAcknowledgementSubmitted
+        );
+        assert_eq!(rec.approval(), Some(Approval::AutoAcknowledgement));
+        assert!(
+            rec.sales_order().is_none(),
+            "nothing goes to NetSuite for review"
+        );
     }
 
     #[test]

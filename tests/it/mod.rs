@@ -1,4 +1,7 @@
 //! One module per feature.
+mod engine_flows;
+mod engine_retrieval;
+mod engine_support;
 mod hostile_input;
 mod http_socket;
 mod lifecycle_flows;
