@@ -653,7 +653,10 @@ async fn killing_the_engine_at_any_await_repeats_nothing_after_a_restart() {
         let (world, _) = crash_world();
         let polls = polls_to_finish(operate(&world, cycles, every));
         assert!(world.all_show(POSTED), "{}", world.table());
-        assert!(polls > 40, "{polls}");
+        // At least one await point per cycle; concurrent calls (retrievals side by
+        // side, NetSuite beside Amazon) finish together, so there are fewer points
+        // than calls.
+        assert!(polls > cycles, "{polls}");
 
         for killed_at in 1..polls {
             let (mut world, keys) = crash_world();
