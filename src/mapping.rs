@@ -95,6 +95,58 @@ fn always_valid_external_id() -> ExternalId {
     }
 }
 
+/// ISO 3166 alpha-3 codes of the countries Amazon runs Vendor Central in (and their
+/// neighbours it ships to), with their alpha-2 codes.
+const ALPHA3: &[(&str, &str)] = &[
+    ("ARE", "AE"),
+    ("AUS", "AU"),
+    ("AUT", "AT"),
+    ("BEL", "BE"),
+    ("BRA", "BR"),
+    ("CAN", "CA"),
+    ("CHE", "CH"),
+    ("CHN", "CN"),
+    ("CZE", "CZ"),
+    ("DEU", "DE"),
+    ("DNK", "DK"),
+    ("EGY", "EG"),
+    ("ESP", "ES"),
+    ("FIN", "FI"),
+    ("FRA", "FR"),
+    ("GBR", "GB"),
+    ("IND", "IN"),
+    ("IRL", "IE"),
+    ("ITA", "IT"),
+    ("JPN", "JP"),
+    ("LUX", "LU"),
+    ("MEX", "MX"),
+    ("NLD", "NL"),
+    ("NOR", "NO"),
+    ("NZL", "NZ"),
+    ("POL", "PL"),
+    ("PRT", "PT"),
+    ("SAU", "SA"),
+    ("SGP", "SG"),
+    ("SWE", "SE"),
+    ("TUR", "TR"),
+    ("USA", "US"),
+    ("ZAF", "ZA"),
+];
+
+/// The two-letter code for an address's country: as given when it is two letters,
+/// looked up when it is three, `None` otherwise (never a guess).
+fn two_letter_country(code: &str) -> Option<String> {
+    let upper = code.to_ascii_uppercase();
+    match upper.len() {
+        2 if upper.bytes().all(|b| b.is_ascii_uppercase()) => Some(upper),
+        3 => ALPHA3
+            .iter()
+            .find(|(three, _)| *three == upper)
+            .map(|(_, two)| (*two).to_owned()),
+        _ => None,
+    }
+}
+
 /// FNV-1a, 64 bits: a stable hash (unlike `std`'s, which may change between releases),
 /// for external ids and retry jitter.
 pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -377,6 +429,35 @@ pub fn sales_order_draft(
         });
     }
 
+    // NetSuite's address takes ISO 3166 two-letter codes; Direct Fulfillment sends
+    // three letters (`USA`) at times.
+    let shipping_address = po
+        .ship_to
+        .as_ref()
+        .and_then(|p| p.address.clone())
+        .and_then(
+            |mut address| match two_letter_country(&address.country_code) {
+                Some(code) => {
+                    address.country_code = code.to_owned();
+                    Some(address)
+                }
+                None => {
+                    problems.push(problem(
+                    po,
+                    None,
+                    "orderDetails.shipToParty.countryCode".into(),
+                    ProblemKind::Invalid {
+                        reason: format!(
+                            "`{}` is not an ISO 3166 country code the sync can write to NetSuite",
+                            crate::decimal::excerpt(&address.country_code)
+                        ),
+                    },
+                ));
+                    None
+                }
+            },
+        );
+
     let draft = match (customer, currency.and_then(|c| settings.currencies.get(&c))) {
         (Some(customer), Some(currency)) => Some(SalesOrderDraft {
             external_id: external_id(po.program, &po.number),
@@ -394,7 +475,7 @@ pub fn sales_order_draft(
                 po.number
             )),
             status,
-            shipping_address: po.ship_to.as_ref().and_then(|p| p.address.clone()),
+            shipping_address,
             lines,
             custom_fields: CustomFields::new(),
         }),
@@ -1887,4 +1968,35 @@ mod tests {
     }
 
     use crate::ids::VendorSku as VendorSkuT;
+
+    #[test]
+    fn three_letter_countries_are_written_as_two_and_unknown_ones_are_problems() {
+        assert_eq!(two_letter_country("USA").as_deref(), Some("US"));
+        assert_eq!(two_letter_country("us").as_deref(), Some("US"));
+        assert_eq!(two_letter_country("XYZ"), None);
+        assert_eq!(two_letter_country("U1"), None);
+        let mut po = df_po();
+        if let Some(address) = po.ship_to.as_mut().and_then(|p| p.address.as_mut()) {
+            address.country_code = "USA".into();
+        }
+        let mapped =
+            sales_order_draft(&po, &settings(), SalesOrderStatus::PendingFulfillment).unwrap();
+        assert_eq!(
+            mapped
+                .draft
+                .shipping_address
+                .as_ref()
+                .map(|a| a.country_code.as_str()),
+            Some("US")
+        );
+        if let Some(address) = po.ship_to.as_mut().and_then(|p| p.address.as_mut()) {
+            address.country_code = "XYZ".into();
+        }
+        let err =
+            sales_order_draft(&po, &settings(), SalesOrderStatus::PendingFulfillment).unwrap_err();
+        assert_eq!(
+            err.problems[0].field,
+            "orderDetails.shipToParty.countryCode"
+        );
+    }
 }

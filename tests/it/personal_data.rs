@@ -431,7 +431,6 @@ impl HttpTransport for ConsumerAsText {
 /// name. It reaches `client::MalformedOrder`, `engine::SetAside` and the cycle
 /// report's `Display`.
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "known leak: http::sp_api::read_page quotes a consumer's value in MalformedOrder::reason"]
 async fn a_malformed_order_read_over_http_keeps_the_consumer_out_of_the_report() {
     let clock = ManualClock::new(placed() + TimeDelta::hours(1));
     let amazon = Arc::new(VendorCentral::new(clock.clone()));

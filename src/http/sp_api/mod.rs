@@ -271,12 +271,38 @@ fn read_page<T: DeserializeOwned>(
                     .map(crate::decimal::excerpt),
                 reason: format!(
                     "`{key}[{index}]` cannot be read: {}",
-                    crate::decimal::excerpt(&e.to_string())
+                    crate::decimal::excerpt(&without_quoted_values(&e.to_string()))
                 ),
             }),
         }
     }
     Ok(page)
+}
+
+/// A reader's error message with the values it quotes left out: a Direct Fulfillment
+/// order's values may be a consumer's name or address, which must not reach a report
+/// or a log. `invalid type: string "Jane", expected …` becomes
+/// `invalid type: string "…", expected …`.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Sends a request and reads its answer; a list request carrying a next token that is
