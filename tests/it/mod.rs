@@ -3,6 +3,7 @@ mod engine_flows;
 mod engine_retrieval;
 mod engine_support;
 mod hostile_input;
+mod http_engine_cycle;
 mod http_socket;
 mod lifecycle_flows;
 mod lifecycle_record;
