@@ -150,5 +150,144 @@ fn conversion(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, conversion);
+/// The lifecycle's pure transitions: receiving an order, its sales order created, the
+/// approved order read back (building and checking the acknowledgement), submitted and
+/// confirmed.
+fn transitions(c: &mut Criterion) {
+    use avc_order_sync::lifecycle::{Event, OrderRecord};
+    use avc_order_sync::testing::catalogue_settings;
+    use avc_order_sync::{InternalId, TransactionId};
+
+    let settings = catalogue_settings(false, false);
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+    let po = avc_order_sync::testing::orders::retail_order(
+        "4Z32PABC",
+        Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
+        10,
+    )
+    .to_purchase_order()
+    .unwrap();
+    let (received, _) = OrderRecord::receive(po.clone(), now, &settings);
+    let created = Event::SalesOrderCreated {
+        internal_id: InternalId::new("1001").unwrap(),
+    };
+    let (awaiting, _) = received.handle(&created, now, &settings).unwrap();
+    let draft = received.sales_order().unwrap().clone();
+    let snapshot = avc_order_sync::SalesOrderSnapshot {
+        internal_id: InternalId::new("1001").unwrap(),
+        external_id: draft.external_id.clone(),
+        tran_id: None,
+        status: avc_order_sync::NetSuiteStatus::PendingFulfillment,
+        last_modified: None,
+        lines: draft
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| avc_order_sync::SalesOrderLineSnapshot {
+                line: i as u64 + 1,
+                sequence: Some(l.sequence.clone()),
+                item: l.item.clone(),
+                quantity: l.quantity,
+                rate: l.rate,
+                is_closed: false,
+                expected_ship_date: None,
+            })
+            .collect(),
+    };
+    let read = Event::SalesOrderRead {
+        snapshot: Box::new(snapshot),
+    };
+    let (ready, _) = awaiting.handle(&read, now, &settings).unwrap();
+    let version = ready.acknowledgement_version().unwrap();
+    let submitted = Event::AcknowledgementSubmitted {
+        version,
+        transaction_id: TransactionId::new("tx-1").unwrap(),
+    };
+    let (sent, _) = ready.handle(&submitted, now, &settings).unwrap();
+    let confirmed = Event::AcknowledgementConfirmed { version };
+
+    let mut group = c.benchmark_group("lifecycle, 10-line retail order");
+    group.bench_function("receive", |b| {
+        b.iter(|| OrderRecord::receive(black_box(po.clone()), now, &settings))
+    });
+    group.bench_function("sales order created", |b| {
+        b.iter(|| {
+            received
+                .handle(black_box(&created), now, &settings)
+                .unwrap()
+        })
+    });
+    group.bench_function("approved order read, acknowledgement built", |b| {
+        b.iter(|| awaiting.handle(black_box(&read), now, &settings).unwrap())
+    });
+    group.bench_function("acknowledgement submitted", |b| {
+        b.iter(|| ready.handle(black_box(&submitted), now, &settings).unwrap())
+    });
+    group.bench_function("acknowledgement confirmed", |b| {
+        b.iter(|| sent.handle(black_box(&confirmed), now, &settings).unwrap())
+    });
+    group.finish();
+}
+
+/// A full cycle of 10,000 orders (half retail awaiting review, half Direct
+/// Fulfillment acknowledged at once) on the in-memory simulators with no latency.
+fn full_cycle(c: &mut Criterion) {
+    use avc_order_sync::engine::{Clients, Engine};
+    use avc_order_sync::store::MemoryStore;
+    use avc_order_sync::testing::{
+        ManualClock, NetSuite, VendorCentral, catalogue_settings, orders,
+    };
+    use std::sync::Arc;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap();
+    let setup = || {
+        let clock = ManualClock::new(start);
+        let amazon = Arc::new(VendorCentral::new(clock.clone()));
+        amazon.set_rate_limits_enabled(false);
+        let netsuite = Arc::new(NetSuite::new(clock.clone()));
+        for i in 0..5_000u64 {
+            let at = start - chrono::TimeDelta::seconds(10 * (i as i64 + 1));
+            amazon
+                .add_retail_order(orders::retail_order(
+                    &orders::purchase_order_number(i),
+                    at,
+                    3,
+                ))
+                .unwrap();
+            amazon
+                .add_df_order(orders::df_order(
+                    &orders::purchase_order_number(1_000_000 + i),
+                    at,
+                    2,
+                ))
+                .unwrap();
+        }
+        Engine::new(
+            catalogue_settings(false, true),
+            Clients {
+                retail: amazon.clone(),
+                direct_fulfillment: amazon,
+                netsuite,
+            },
+            Arc::new(MemoryStore::new()),
+            Arc::new(clock),
+        )
+    };
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("first cycle, 10,000 orders", |b| {
+        b.iter_batched(
+            setup,
+            |engine| runtime.block_on(engine.run_cycle()).unwrap(),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, conversion, transitions, full_cycle);
 criterion_main!(benches);
