@@ -11,3 +11,4 @@ mod netsuite_wire;
 mod sandbox_clients;
 mod sandbox_replay;
 mod simulators;
+mod sqlite_store;
