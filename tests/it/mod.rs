@@ -10,5 +10,6 @@ mod lifecycle_support;
 mod netsuite_wire;
 mod sandbox_clients;
 mod sandbox_replay;
+mod served_simulators;
 mod simulators;
 mod sqlite_store;
