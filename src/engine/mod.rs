@@ -1013,9 +1013,27 @@ impl Engine {
             let Some(key) = order_key_of(&change.external_id) else {
                 continue;
             };
-            let Some(stored) = self.store.load(&key).await? else {
+            let Some(mut stored) = self.store.load(&key).await? else {
                 continue;
             };
+            if matches!(
+                stored.record.state(),
+                OrderState::ExpectSalesOrderCreated { .. }
+            ) {
+                // NetSuite lists the order, so its create went through and only the
+                // answer is missing (lost, or the engine stopped first). Take it as
+                // created now: by the time the create is sent again, an approval given
+                // meanwhile is behind the watermark and would never be read.
+                let create = stored.record.pending_command().map(|c| c.key());
+                let created = Event::SalesOrderCreated {
+                    internal_id: change.internal_id.clone(),
+                };
+                self.apply(cycle, &key, &created, create.as_deref()).await?;
+                match self.store.load(&key).await? {
+                    Some(reloaded) => stored = reloaded,
+                    None => continue,
+                }
+            }
             if matches!(stored.record.state(), OrderState::ExpectApproval { .. })
                 && cycle.with(|s| s.reads.insert(key.clone()))
             {

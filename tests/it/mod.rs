@@ -1,4 +1,5 @@
 //! One module per feature.
+mod engine_approvals;
 mod hostile_input;
 mod http_socket;
 mod lifecycle_flows;
