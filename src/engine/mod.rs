@@ -222,6 +222,9 @@ struct CycleState {
     touched: BTreeMap<OrderKey, ReportLine>,
     seen: HashSet<OrderKey>,
     reads: HashSet<OrderKey>,
+    /// A read of a sales order failed in a way that passes: the changes that asked for
+    /// it must be read again.
+    read_failed: bool,
 }
 
 struct Cycle {
@@ -463,9 +466,17 @@ impl Engine {
             .await?;
         self.retrieve(&cycle, Program::DirectFulfillment, WindowKind::Created)
             .await?;
-        self.poll_netsuite(&cycle).await?;
+        let netsuite_mark = self.poll_netsuite(&cycle).await?;
         self.wake_due(&cycle).await?;
         self.drain(&cycle).await?;
+        // The reads NetSuite's changes asked for are done and their outcomes saved only
+        // now: a crash before this point, or a read that failed, reads the same changes
+        // again next cycle instead of passing over an approval.
+        if let Some(mark) = netsuite_mark.filter(|_| !cycle.with(|s| s.read_failed)) {
+            self.store
+                .save_watermark(Cursor::NetSuiteChanges, mark)
+                .await?;
+        }
         self.finish(cycle).await
     }
 
@@ -983,7 +994,9 @@ impl Engine {
 
     // ----- NetSuite approvals -----
 
-    async fn poll_netsuite(&self, cycle: &Cycle) -> Result<(), EngineError> {
+    /// Reads the sales orders changed since the watermark and queues a read of each
+    /// approved one; returns the watermark to save once those reads are done.
+    async fn poll_netsuite(&self, cycle: &Cycle) -> Result<Option<DateTime<Utc>>, EngineError> {
         let now = self.clock.now();
         let since = match self.store.watermark(Cursor::NetSuiteChanges).await? {
             Some(mark) => earlier(mark, self.config.window_overlap),
@@ -1003,7 +1016,7 @@ impl Engine {
                 cycle.error(format!(
                     "reading NetSuite's changed sales orders failed: {e}"
                 ));
-                return Ok(());
+                return Ok(None);
             }
         };
         for change in changes {
@@ -1046,10 +1059,7 @@ impl Engine {
                 );
             }
         }
-        self.store
-            .save_watermark(Cursor::NetSuiteChanges, now)
-            .await?;
-        Ok(())
+        Ok(Some(now))
     }
 
     // ----- due orders -----
@@ -1336,7 +1346,12 @@ impl Engine {
         };
         let event = match outcome {
             Ok(event) => event,
-            Err(e) => command_failed(command, &e),
+            Err(e) => {
+                if matches!(command, Command::ReadSalesOrder { .. }) && e.is_retryable() {
+                    cycle.with(|s| s.read_failed = true);
+                }
+                command_failed(command, &e)
+            }
         };
         self.apply(cycle, key, &event, Some(&command.key())).await
     }
