@@ -85,10 +85,8 @@ fn backend(message: &str, error: impl std::error::Error + Send + Sync + 'static)
     }
 }
 
-fn program_code(program: Program) -> &'static str {
-    program.code()
-}
-
+/// The program of a stored key: the inverse of [`Program::code`], which keys are
+/// stored by.
 fn program_of(code: &str) -> Result<Program, StoreError> {
     match code {
         "RP" => Ok(Program::RetailProcurement),
@@ -246,7 +244,7 @@ impl OrderStore for SqliteStore {
             .connection()
             .query_row(
                 "SELECT version, record, in_flight FROM orders WHERE program = ?1 AND number = ?2",
-                params![program_code(key.program), key.number.as_str()],
+                params![key.program.code(), key.number.as_str()],
                 |row| {
                     Ok((
                         row.get::<_, i64>(0)?,
@@ -274,7 +272,7 @@ impl OrderStore for SqliteStore {
             .map(|f| to_json("writing an in-flight marker", f))
             .transpose()?;
         let (wake_secs, wake_nanos) = next_wakeup.map(split).unzip();
-        let program = program_code(key.program);
+        let program = key.program.code();
         let number = key.number.as_str();
 
         let mut connection = self.connection();
