@@ -2,6 +2,7 @@
 mod engine_approvals;
 mod hostile_input;
 mod http_socket;
+mod kill_test;
 mod lifecycle_flows;
 mod lifecycle_record;
 mod lifecycle_retries;

@@ -126,6 +126,7 @@ struct Shared {
     creating: Mutex<()>,
     stop: AtomicBool,
     served: AtomicU64,
+    refused_creates: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -160,6 +161,7 @@ pub fn serve_simulators(
         creating: Mutex::new(()),
         stop: AtomicBool::new(false),
         served: AtomicU64::new(0),
+        refused_creates: AtomicU64::new(0),
     });
     let started = Instant::now();
     let threads = (0..WORKERS)
@@ -214,6 +216,12 @@ impl ServedSimulators {
         lock(&self.shared.control)
             .tripwires
             .retain(|t| t.wire.caller != caller);
+    }
+
+    /// How many creates NetSuite refused because the external id already had an order:
+    /// second creates its uniqueness rule kept from becoming duplicates.
+    pub fn refused_creates(&self) -> u64 {
+        self.shared.refused_creates.load(Ordering::SeqCst)
     }
 
     /// The tripwires that fired, each with the request it fired at (`POST /path`).
@@ -907,6 +915,7 @@ async fn netsuite(shared: &Shared, request: &Incoming) -> Answer {
             };
             let _creating = lock(&shared.creating);
             if ns.snapshot(&draft.external_id).is_some() {
+                shared.refused_creates.fetch_add(1, Ordering::SeqCst);
                 return netsuite_error(
                     400,
                     "USER_ERROR",
