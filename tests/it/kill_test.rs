@@ -63,6 +63,12 @@ const KILL_BUDGET: Duration = Duration::from_secs(40);
 const SETTLE_BUDGET: Duration = Duration::from_secs(20);
 /// A child stops by itself after this long, whatever the parent does.
 const CHILD_LIFETIME: Duration = Duration::from_secs(90);
+/// Simulated seconds per real second while the kills go on.
+const KILL_RATE: u32 = 300;
+/// Simulated seconds per real second in the final clean run.
+const SETTLE_RATE: u32 = 600;
+/// The most the simulated clock moves in one step, whatever the real time since.
+const MAX_STEP: Duration = Duration::from_secs(120);
 /// Orders Amazon holds at the start, per program.
 const INITIAL_ORDERS: u64 = 8;
 /// Orders added while the kills go on, at most, per program.
@@ -253,6 +259,7 @@ struct World {
     next_number: u64,
     /// When the reviewer first saw each sales order pending, and how long they take.
     review: BTreeMap<String, (DateTime<Utc>, TimeDelta)>,
+    last_step: Instant,
     lowered: BTreeSet<String>,
 }
 
@@ -280,10 +287,18 @@ impl World {
         }
     }
 
-    /// One step of the world: time passes, orders arrive, the reviewer works.
-    fn step(&mut self, adding: bool, max_advance_secs: u64) {
-        self.clock
-            .advance(Duration::from_secs(self.rng.between(0, max_advance_secs)));
+    /// One step of the world: time passes, `rate` times as fast as real time since the
+    /// last step; orders arrive; the reviewer works.
+    ///
+    /// The engines' leases on work in flight (5 minutes for a NetSuite call, 30 for an
+    /// acknowledgement whose answer is lost) are real-world durations: simulated time
+    /// must not outrun a call still on its way by that much, or a second engine takes
+    /// over a call that is not over, which no real clock allows.
+    fn step(&mut self, adding: bool, rate: u32) {
+        let now = Instant::now();
+        let real = now.saturating_duration_since(self.last_step);
+        self.last_step = now;
+        self.clock.advance(real.saturating_mul(rate).min(MAX_STEP));
         if adding && self.rng.chance(2) {
             let added = (self.retail.len() + self.direct_fulfillment.len()) as u64;
             if added < 2 * (INITIAL_ORDERS + ADDED_ORDERS) {
@@ -309,7 +324,7 @@ impl World {
             if snapshot.status != NetSuiteStatus::PendingApproval {
                 continue;
             }
-            let delay = TimeDelta::minutes(self.rng.between(0, 40) as i64);
+            let delay = TimeDelta::minutes(self.rng.between(0, 10) as i64);
             let (seen, delay) = *self
                 .review
                 .entry(external_id.as_str().to_owned())
@@ -377,6 +392,7 @@ fn run_parent(seed: u64, target_kills: u32) {
         direct_fulfillment: Vec::new(),
         next_number: seed % 100_000,
         review: BTreeMap::new(),
+        last_step: Instant::now(),
         lowered: BTreeSet::new(),
     };
     for _ in 0..INITIAL_ORDERS {
@@ -433,7 +449,7 @@ fn run_parent(seed: u64, target_kills: u32) {
         };
         let mut killed_at_deadline = false;
         loop {
-            world.step(true, 30);
+            world.step(true, KILL_RATE);
             let reaped = reap(&workers, &url, &db, &mut kills, &mut problems);
             if reaped.contains(&worker.name) {
                 break;
@@ -453,7 +469,7 @@ fn run_parent(seed: u64, target_kills: u32) {
     let settle_started = Instant::now();
     let mut settled = false;
     while settle_started.elapsed() < SETTLE_BUDGET {
-        world.step(false, 240);
+        world.step(false, SETTLE_RATE);
         reap(&workers, &url, &db, &mut kills, &mut problems);
         let cycles = served.cycles();
         let quiet = workers
