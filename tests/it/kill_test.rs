@@ -17,7 +17,8 @@
 //!
 //! `AVC_KILL_SEED` replays a plan (kill times, tripwires, orders, reviews; the
 //! interleaving of processes is the machine's), `AVC_KILL_COUNT` sets the number of
-//! kills.
+//! kills, and `AVC_KILL_VERBOSE` lists where each tripwire fired and what the engines
+//! reported.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
