@@ -1039,6 +1039,9 @@ impl Engine {
 
     // ----- NetSuite approvals -----
 
+    /// Reads the sales orders changed since the watermark and queues a read of each
+    /// approved one; the watermark is saved once those reads are done
+    /// ([`Engine::save_netsuite_mark`]).
     async fn poll_netsuite(&self, cycle: &Cycle) -> Result<(), EngineError> {
         let now = self.clock.now();
         let since = match self.store.watermark(Cursor::NetSuiteChanges).await? {
@@ -1069,9 +1072,27 @@ impl Engine {
             let Some(key) = order_key_of(&change.external_id) else {
                 continue;
             };
-            let Some(stored) = self.store.load(&key).await? else {
+            let Some(mut stored) = self.store.load(&key).await? else {
                 continue;
             };
+            if matches!(
+                stored.record.state(),
+                OrderState::ExpectSalesOrderCreated { .. }
+            ) {
+                // NetSuite lists the order, so its create went through and only the
+                // answer is missing (lost, or the engine stopped first). Take it as
+                // created now: by the time the create is sent again, an approval given
+                // meanwhile is behind the watermark and would never be read.
+                let create = stored.record.pending_command().map(|c| c.key());
+                let created = Event::SalesOrderCreated {
+                    internal_id: change.internal_id.clone(),
+                };
+                self.apply(cycle, &key, &created, create.as_deref()).await?;
+                match self.store.load(&key).await? {
+                    Some(reloaded) => stored = reloaded,
+                    None => continue,
+                }
+            }
             // A held order awaiting approval is read too: the approval lands under the
             // hold and is acted on at release. Left unread, it would fall behind the
             // watermark and never be seen again.
@@ -1442,6 +1463,8 @@ impl Engine {
         };
         let event = match outcome {
             Ok(event) => event,
+            // A read that failed leaves its change in `unread`: the watermark stays
+            // before it and the next poll lists it again.
             Err(e) => command_failed(command, &e),
         };
         self.apply(cycle, key, &event, Some(&command.key())).await

@@ -333,6 +333,39 @@ fn serve(server: tiny_http::Server, state: Arc<Mutex<State>>, stop: Arc<AtomicBo
             Err(_) => break,
         };
         served += 1;
+        let incoming = Incoming::read(&mut request);
+        respond(request, handle(&mut state.lock().unwrap(), &incoming));
+    }
+}
+
+/// Sends `answer` as the response to `request`.
+pub fn respond(request: tiny_http::Request, (status, headers, body): Answer) {
+    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
+    for (name, value) in headers {
+        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(header);
+        }
+    }
+    let _ = request.respond(response);
+}
+
+/// A request as the handlers see it: the path and query decoded.
+pub struct Incoming {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path, as sent (percent-encoded).
+    pub path: String,
+    /// The query pairs, decoded.
+    pub query: Vec<(String, String)>,
+    /// The headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Incoming {
+    /// Reads a request received by the server, body included.
+    pub fn read(request: &mut tiny_http::Request) -> Self {
         let mut body = Vec::new();
         let _ = request.as_reader().read_to_end(&mut body);
         let headers: Vec<(String, String)> = request
@@ -345,28 +378,9 @@ fn serve(server: tiny_http::Server, state: Arc<Mutex<State>>, stop: Arc<AtomicBo
                 )
             })
             .collect();
-        let incoming = Incoming::new(request.method().as_str(), request.url(), headers, body);
-        let (status, extra, body) = handle(&mut state.lock().unwrap(), &incoming);
-        let mut response = tiny_http::Response::from_data(body).with_status_code(status);
-        for (name, value) in extra {
-            if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(header);
-            }
-        }
-        let _ = request.respond(response);
+        Incoming::new(request.method().as_str(), request.url(), headers, body)
     }
-}
 
-/// A request as the handlers see it.
-struct Incoming {
-    method: String,
-    path: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Incoming {
     fn new(method: &str, url: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let query = query
@@ -386,26 +400,30 @@ impl Incoming {
         }
     }
 
-    fn query(&self, name: &str) -> Option<&str> {
+    /// A query parameter's value.
+    pub fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Option<Value> {
+    /// The body as JSON, when it is.
+    pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
 }
 
-fn decode(text: &str) -> String {
+/// `text` with its percent-escapes (and `+` for a space) decoded.
+pub fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -424,9 +442,11 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+/// A response: status, headers, body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
-fn answer(status: u16, body: &Value) -> Answer {
+/// A JSON answer (no body for `null`).
+pub fn answer(status: u16, body: &Value) -> Answer {
     let body = if body.is_null() {
         Vec::new()
     } else {
@@ -442,14 +462,16 @@ fn answer(status: u16, body: &Value) -> Answer {
     )
 }
 
-fn amazon_error(status: u16, code: &str, message: &str) -> Answer {
+/// An SP-API error answer.
+pub fn amazon_error(status: u16, code: &str, message: &str) -> Answer {
     answer(
         status,
         &json!({"errors": [{"code": code, "message": message, "details": ""}]}),
     )
 }
 
-fn netsuite_error(status: u16, code: &str, detail: &str, path: Option<&str>) -> Answer {
+/// A NetSuite REST error answer.
+pub fn netsuite_error(status: u16, code: &str, detail: &str, path: Option<&str>) -> Answer {
     let mut entry = json!({"detail": detail, "o:errorCode": code});
     if let Some(path) = path {
         entry["o:errorPath"] = json!(path);

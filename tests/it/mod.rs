@@ -1,10 +1,12 @@
 //! One module per feature.
+mod engine_approvals;
 mod engine_flows;
 mod engine_retrieval;
 mod engine_support;
 mod hostile_input;
 mod http_engine_cycle;
 mod http_socket;
+mod kill_test;
 mod lifecycle_flows;
 mod lifecycle_record;
 mod lifecycle_retries;
@@ -17,4 +19,6 @@ mod preview;
 mod readme;
 mod sandbox_clients;
 mod sandbox_replay;
+mod served_simulators;
 mod simulators;
+mod sqlite_store;

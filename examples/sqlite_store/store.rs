@@ -1,0 +1,436 @@
+//! [`SqliteStore`]: the library's [`OrderStore`] on SQLite, as a model for an
+//! integrator's own database store.
+//!
+//! What carries over to any database:
+//!
+//! * **The version check is part of the write.** A save is `UPDATE … WHERE key = ? AND
+//!   version = ?` (or an `INSERT` that fails on an existing key), and the rows it
+//!   changed say whether it won. Reading the version first and writing after is a race
+//!   between two workers, or between a worker and the one it replaced after a crash,
+//!   on any database whose transactions do not lock what they read (PostgreSQL and
+//!   MySQL at their default isolation levels among them).
+//! * **A save is durable before it returns.** The engine sends a command right after
+//!   the save that records it: if the save could still be lost, a crash would forget a
+//!   sales order or an acknowledgement already on its way.
+//! * **The wake-up time is a column with an index**, so [`OrderStore::due`] and
+//!   [`OrderStore::next_wakeup`] read an index range instead of every record.
+//! * **Watermarks never move backwards**, decided in the statement that writes them.
+//! * **Records are stored as JSON** (their serde form): the library's types are the
+//!   schema, and a column per field would have to follow every version of them.
+//!
+//! What is SQLite's own: one file, WAL mode, `synchronous=FULL`, a busy timeout for
+//! the moments two processes want to write at once. The calls block: they are short
+//! (one row in a local file). Under an async runtime with a remote database, use that
+//! database's async driver instead.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use avc_order_sync::lifecycle::OrderRecord;
+use avc_order_sync::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+use avc_order_sync::{Program, PurchaseOrderNumber, WindowKind};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// How long a statement waits for another process's write to finish before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The schema. Every statement is idempotent, so opening an existing file is safe.
+///
+/// Instants are kept as whole seconds since the epoch and nanoseconds: exact for every
+/// instant `chrono` holds, and in time order when sorted as a pair.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS orders (
+    program     TEXT    NOT NULL,
+    number      TEXT    NOT NULL,
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    record      TEXT    NOT NULL,
+    in_flight   TEXT,
+    wake_secs   INTEGER,
+    wake_nanos  INTEGER,
+    PRIMARY KEY (program, number)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS orders_by_wakeup
+    ON orders (wake_secs, wake_nanos) WHERE wake_secs IS NOT NULL;
+CREATE TABLE IF NOT EXISTS watermarks (
+    cursor  TEXT    PRIMARY KEY,
+    secs    INTEGER NOT NULL,
+    nanos   INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// An [`OrderStore`] in one SQLite file, shared safely by any number of processes.
+pub struct SqliteStore {
+    path: PathBuf,
+    // A `Connection` is `Send` but not `Sync`: the store serialises its own calls, and
+    // SQLite serialises writers across connections and processes.
+    connection: Mutex<Connection>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend(message: &str, error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend {
+        message: format!("{message}: {error}"),
+        source: Some(Box::new(error)),
+    }
+}
+
+/// The program of a stored key: the inverse of [`Program::code`], which keys are
+/// stored by.
+fn program_of(code: &str) -> Result<Program, StoreError> {
+    match code {
+        "RP" => Ok(Program::RetailProcurement),
+        "DF" => Ok(Program::DirectFulfillment),
+        other => Err(StoreError::Backend {
+            message: format!("unknown program `{other}` in the orders table"),
+            source: None,
+        }),
+    }
+}
+
+fn cursor_name(cursor: Cursor) -> &'static str {
+    // An exhaustive match: a cursor added to the library fails to compile here
+    // instead of sharing another's row.
+    match cursor {
+        Cursor::Retail(WindowKind::Created) => "retail-created",
+        Cursor::Retail(WindowKind::Changed) => "retail-changed",
+        Cursor::DirectFulfillment => "direct-fulfillment-created",
+        Cursor::NetSuiteChanges => "netsuite-changes",
+    }
+}
+
+/// An instant as `(seconds, nanoseconds)` since the epoch.
+fn split(at: DateTime<Utc>) -> (i64, i64) {
+    (at.timestamp(), i64::from(at.timestamp_subsec_nanos()))
+}
+
+fn join(secs: i64, nanos: i64) -> Result<DateTime<Utc>, StoreError> {
+    u32::try_from(nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(secs, nanos))
+        .ok_or_else(|| StoreError::Backend {
+            message: format!("stored instant {secs}.{nanos:09} is out of range"),
+            source: None,
+        })
+}
+
+fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| backend(what, e))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| backend(what, e))
+}
+
+impl SqliteStore {
+    /// Opens the store in `path`, creating the file and its tables when missing.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the file cannot be opened or set up.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let connection = Connection::open(&path).map_err(|e| backend("opening the store", e))?;
+        connection
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| backend("setting the busy timeout", e))?;
+        // WAL: readers never block the writer nor it them, so a status page or a
+        // second worker reads while a cycle writes; a commit is one append to the log,
+        // and a process killed mid-write leaves a log tail that is ignored on the next
+        // open, never a half-written table.
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(|e| backend("switching to WAL", e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend {
+                message: format!("the store's file refused WAL mode (it is in `{mode}`)"),
+                source: None,
+            });
+        }
+        // FULL: every commit is synced to disk before it returns (WAL's default,
+        // NORMAL, may lose the last commits on power loss). The contract: a save is
+        // durable before the command it records is sent.
+        connection
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| backend("setting synchronous writes", e))?;
+        connection
+            .execute_batch(SCHEMA)
+            .map_err(|e| backend("creating the tables", e))?;
+        Ok(SqliteStore {
+            path,
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// The file the store is in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connection(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection as SQLite left it: an
+        // unfinished transaction is rolled back when its handle is dropped.
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every stored order, in key order (for reports and tests).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    pub fn snapshot(&self) -> Result<Vec<(OrderKey, StoredOrder)>, StoreError> {
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare("SELECT program, number, version, record, in_flight FROM orders")
+            .map_err(|e| backend("reading every order", e))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .map_err(|e| backend("reading every order", e))?;
+        let mut orders = Vec::new();
+        for row in rows {
+            let (program, number, version, record, in_flight) =
+                row.map_err(|e| backend("reading every order", e))?;
+            let key = key_of(&program, &number)?;
+            orders.push((key, stored_order(version, &record, in_flight.as_deref())?));
+        }
+        orders.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(orders)
+    }
+}
+
+fn key_of(program: &str, number: &str) -> Result<OrderKey, StoreError> {
+    Ok(OrderKey {
+        program: program_of(program)?,
+        number: PurchaseOrderNumber::new(number).map_err(|e| backend("reading a PO number", e))?,
+    })
+}
+
+fn stored_order(
+    version: i64,
+    record: &str,
+    in_flight: Option<&str>,
+) -> Result<StoredOrder, StoreError> {
+    Ok(StoredOrder {
+        record: from_json("reading an order record", record)?,
+        in_flight: in_flight
+            .map(|text| from_json("reading an in-flight marker", text))
+            .transpose()?,
+        version: u64::try_from(version).map_err(|e| backend("reading a version", e))?,
+    })
+}
+
+#[async_trait]
+impl OrderStore for SqliteStore {
+    async fn load(&self, key: &OrderKey) -> Result<Option<StoredOrder>, StoreError> {
+        let row = self
+            .connection()
+            .query_row(
+                "SELECT version, record, in_flight FROM orders WHERE program = ?1 AND number = ?2",
+                params![key.program.code(), key.number.as_str()],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| backend("loading an order", e))?;
+        row.map(|(version, record, in_flight)| stored_order(version, &record, in_flight.as_deref()))
+            .transpose()
+    }
+
+    async fn save(
+        &self,
+        key: &OrderKey,
+        record: &OrderRecord,
+        in_flight: Option<&InFlight>,
+        next_wakeup: Option<DateTime<Utc>>,
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let record = to_json("writing an order record", record)?;
+        let in_flight = in_flight
+            .map(|f| to_json("writing an in-flight marker", f))
+            .transpose()?;
+        let (wake_secs, wake_nanos) = next_wakeup.map(split).unzip();
+        let program = key.program.code();
+        let number = key.number.as_str();
+
+        let mut connection = self.connection();
+        // IMMEDIATE takes the write lock at BEGIN, so the statement below never has to
+        // upgrade a read lock (which fails at once with SQLITE_BUSY instead of waiting).
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| backend("starting a save", e))?;
+        // The version check and the write are one statement: whatever ran between the
+        // caller's load and this save, the row changes only if its version is still
+        // the one the caller read.
+        let (changed, version) = match expected {
+            None => {
+                let changed = transaction
+                    .execute(
+                        "INSERT INTO orders
+                             (program, number, version, record, in_flight, wake_secs, wake_nanos)
+                         VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)
+                         ON CONFLICT (program, number) DO NOTHING",
+                        params![program, number, record, in_flight, wake_secs, wake_nanos],
+                    )
+                    .map_err(|e| backend("inserting an order", e))?;
+                (changed, 1)
+            }
+            Some(expected_version) => {
+                let expected_sql =
+                    i64::try_from(expected_version).map_err(|e| backend("writing a version", e))?;
+                let changed = transaction
+                    .execute(
+                        "UPDATE orders
+                         SET version = version + 1, record = ?3, in_flight = ?4,
+                             wake_secs = ?5, wake_nanos = ?6
+                         WHERE program = ?1 AND number = ?2 AND version = ?7",
+                        params![
+                            program,
+                            number,
+                            record,
+                            in_flight,
+                            wake_secs,
+                            wake_nanos,
+                            expected_sql
+                        ],
+                    )
+                    .map_err(|e| backend("updating an order", e))?;
+                (changed, expected_version.saturating_add(1))
+            }
+        };
+        if changed != 1 {
+            // Lost the race (or the order is not what the caller thought): report what
+            // is stored, and write nothing.
+            let found = transaction
+                .query_row(
+                    "SELECT version FROM orders WHERE program = ?1 AND number = ?2",
+                    params![program, number],
+                    |row| row.get::<_, i64>(0),
+                )
+                .optional()
+                .map_err(|e| backend("reading a conflicting version", e))?
+                .and_then(|v| u64::try_from(v).ok());
+            return Err(StoreError::Conflict {
+                key: key.clone(),
+                expected,
+                found,
+            });
+        }
+        // With `synchronous = FULL` the commit is on disk when this returns.
+        transaction
+            .commit()
+            .map_err(|e| backend("committing a save", e))?;
+        Ok(version)
+    }
+
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OrderKey>, StoreError> {
+        let (secs, nanos) = split(now);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT program, number FROM orders
+                 WHERE wake_secs IS NOT NULL
+                   AND (wake_secs < ?1 OR (wake_secs = ?1 AND wake_nanos <= ?2))
+                 ORDER BY wake_secs, wake_nanos, program, number
+                 LIMIT ?3",
+            )
+            .map_err(|e| backend("reading due orders", e))?;
+        let rows = statement
+            .query_map(params![secs, nanos, limit], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(|e| backend("reading due orders", e))?;
+        rows.map(|row| {
+            let (program, number) = row.map_err(|e| backend("reading due orders", e))?;
+            key_of(&program, &number)
+        })
+        .collect()
+    }
+
+    async fn next_wakeup(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = self
+            .connection()
+            .query_row(
+                "SELECT wake_secs, wake_nanos FROM orders WHERE wake_secs IS NOT NULL
+                 ORDER BY wake_secs, wake_nanos LIMIT 1",
+                [],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map_err(|e| backend("reading the next wake-up", e))?;
+        row.map(|(secs, nanos)| join(secs, nanos)).transpose()
+    }
+
+    async fn keys(&self) -> Result<Vec<OrderKey>, StoreError> {
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached("SELECT program, number FROM orders")
+            .map_err(|e| backend("reading order keys", e))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(|e| backend("reading order keys", e))?;
+        let mut keys = rows
+            .map(|row| {
+                let (program, number) = row.map_err(|e| backend("reading order keys", e))?;
+                key_of(&program, &number)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // The library's key order (program, then number), not the text order of codes.
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn watermark(&self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = self
+            .connection()
+            .query_row(
+                "SELECT secs, nanos FROM watermarks WHERE cursor = ?1",
+                params![cursor_name(cursor)],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map_err(|e| backend("reading a watermark", e))?;
+        row.map(|(secs, nanos)| join(secs, nanos)).transpose()
+    }
+
+    async fn save_watermark(&self, cursor: Cursor, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let (secs, nanos) = split(at);
+        // "Never backwards" is decided in the statement: two workers moving the same
+        // watermark cannot undo each other whichever commits last.
+        self.connection()
+            .execute(
+                "INSERT INTO watermarks (cursor, secs, nanos) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cursor) DO UPDATE SET secs = excluded.secs, nanos = excluded.nanos
+                 WHERE excluded.secs > watermarks.secs
+                    OR (excluded.secs = watermarks.secs AND excluded.nanos > watermarks.nanos)",
+                params![cursor_name(cursor), secs, nanos],
+            )
+            .map_err(|e| backend("saving a watermark", e))?;
+        Ok(())
+    }
+}

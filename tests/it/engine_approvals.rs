@@ -1,0 +1,245 @@
+//! An approval given in NetSuite is never passed over: not while the sales order's
+//! create is still unanswered (found by the kill test), not when the engine stops
+//! between reading the changes and reading the approved order, not when that read
+//! fails.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use avc_order_sync::engine::{Clients, Engine, EngineConfig};
+use avc_order_sync::store::{MemoryStore, OrderKey, OrderStore};
+use avc_order_sync::testing::{
+    ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings, orders,
+};
+use avc_order_sync::{
+    ClientError, Clock, ExternalId, InternalId, NetSuiteApi, Program, PurchaseOrderNumber,
+    RetryPolicy, SalesOrderChange, SalesOrderDraft, SalesOrderSnapshot, SalesOrderUpdate, mapping,
+};
+use chrono::{DateTime, Utc};
+
+struct World {
+    clock: ManualClock,
+    amazon: Arc<VendorCentral>,
+    netsuite: Arc<NetSuite>,
+    store: Arc<MemoryStore>,
+    number: String,
+    external_id: ExternalId,
+}
+
+fn world() -> World {
+    let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    netsuite.set_item_catalogue(orders::netsuite_items());
+    let number = orders::purchase_order_number(42);
+    amazon
+        .add_retail_order(orders::retail_order(
+            &number,
+            start - chrono::TimeDelta::minutes(5),
+            2,
+        ))
+        .unwrap();
+    let external_id = mapping::external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    World {
+        clock,
+        amazon,
+        netsuite,
+        store: Arc::new(MemoryStore::new()),
+        number,
+        external_id,
+    }
+}
+
+fn engine(world: &World, netsuite: Arc<dyn NetSuiteApi>, retry: RetryPolicy) -> Engine {
+    Engine::new(
+        catalogue_settings(false, false),
+        Clients {
+            retail: world.amazon.clone(),
+            direct_fulfillment: world.amazon.clone(),
+            netsuite,
+        },
+        world.store.clone(),
+        Arc::new(world.clock.clone()),
+    )
+    .with_config(EngineConfig {
+        first_lookback: Duration::from_secs(24 * 3600),
+        retry,
+        ..EngineConfig::default()
+    })
+}
+
+async fn status(world: &World) -> String {
+    let key = OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(world.number.as_str()).unwrap(),
+    };
+    let stored = world.store.load(&key).await.unwrap().unwrap();
+    stored.record.status_label().to_owned()
+}
+
+/// Cycles every `every` for `span`.
+async fn run(world: &World, engine: &Engine, every: Duration, span: Duration) {
+    let end = world.clock.now() + chrono::TimeDelta::from_std(span).unwrap();
+    while world.clock.now() < end {
+        engine.run_cycle().await.unwrap();
+        world.clock.advance(every);
+    }
+}
+
+/// The sales order is created, but the answer is lost and the create is retried only
+/// after the overlap window; the reviewer approves meanwhile. NetSuite's change feed
+/// already shows the order: it is taken as created, and the approval is read.
+#[tokio::test]
+async fn an_approval_given_while_the_create_is_unanswered_is_read() {
+    let world = world();
+    let slow_retries = RetryPolicy {
+        base_delay: Duration::from_secs(40 * 60),
+        jitter_percent: 0,
+        ..RetryPolicy::default()
+    };
+    let engine = engine(&world, world.netsuite.clone(), slow_retries);
+    world
+        .netsuite
+        .fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
+    engine.run_cycle().await.unwrap();
+    assert_eq!(world.netsuite.creations(&world.external_id), 1);
+    assert_eq!(status(&world).await, "Scheduled to post to NetSuite");
+
+    world.clock.advance(Duration::from_secs(60));
+    world.netsuite.approve(&world.external_id).unwrap();
+    run(
+        &world,
+        &engine,
+        Duration::from_secs(5 * 60),
+        Duration::from_secs(3 * 3600),
+    )
+    .await;
+
+    assert_eq!(world.amazon.acknowledgement_count(&world.number), 1);
+    assert_eq!(status(&world).await, "Order posted, awaiting shipment");
+    assert_eq!(world.netsuite.creations(&world.external_id), 1);
+}
+
+/// A NetSuite whose next read never answers once armed: the engine is stopped there,
+/// as a process killed mid-cycle.
+struct StallingRead {
+    inner: Arc<NetSuite>,
+    armed: AtomicBool,
+    reached: AtomicBool,
+}
+
+#[async_trait]
+impl NetSuiteApi for StallingRead {
+    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
+        self.inner.upsert_sales_order(draft).await
+    }
+
+    async fn sales_order(
+        &self,
+        external_id: &ExternalId,
+    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
+        if self.armed.load(Ordering::SeqCst) {
+            self.reached.store(true, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+        }
+        self.inner.sales_order(external_id).await
+    }
+
+    async fn changed_sales_orders(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SalesOrderChange>, ClientError> {
+        self.inner.changed_sales_orders(since).await
+    }
+
+    async fn update_sales_order(
+        &self,
+        external_id: &ExternalId,
+        update: &SalesOrderUpdate,
+    ) -> Result<(), ClientError> {
+        self.inner.update_sales_order(external_id, update).await
+    }
+
+    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
+        self.inner.close_sales_order(external_id).await
+    }
+}
+
+/// Cycles run every 15 minutes (longer than the 10-minute overlap). The cycle after
+/// the approval reads the change, then the process dies before it reads the order.
+/// The engine started again still finds the approval.
+#[tokio::test]
+async fn an_approval_read_by_a_cycle_that_died_is_read_again() {
+    let world = world();
+    let stalling = Arc::new(StallingRead {
+        inner: world.netsuite.clone(),
+        armed: AtomicBool::new(false),
+        reached: AtomicBool::new(false),
+    });
+    let first = engine(&world, stalling.clone(), RetryPolicy::default());
+    let every = Duration::from_secs(15 * 60);
+    first.run_cycle().await.unwrap();
+    assert_eq!(status(&world).await, "Waiting for approval");
+    world.clock.advance(Duration::from_secs(60));
+    world.netsuite.approve(&world.external_id).unwrap();
+    world.clock.advance(every);
+
+    // The cycle runs until it asks for the approved order, and stops there for good.
+    stalling.armed.store(true, Ordering::SeqCst);
+    {
+        let mut cycle = Box::pin(first.run_cycle());
+        let mut context = Context::from_waker(Waker::noop());
+        for _ in 0..10_000 {
+            if stalling.reached.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Poll::Ready(result) = cycle.as_mut().poll(&mut context) {
+                panic!("the cycle ended before reading the order: {result:?}");
+            }
+        }
+        assert!(stalling.reached.load(Ordering::SeqCst));
+    }
+    drop(first);
+
+    let second = engine(&world, world.netsuite.clone(), RetryPolicy::default());
+    world.clock.advance(every);
+    run(&world, &second, every, Duration::from_secs(3 * 3600)).await;
+    assert_eq!(world.amazon.acknowledgement_count(&world.number), 1);
+    assert_eq!(status(&world).await, "Order posted, awaiting shipment");
+}
+
+/// Cycles run every 15 minutes; the read of the approved order fails once with a
+/// transient error. The changes are read again next cycle, and so is the order.
+#[tokio::test]
+async fn an_approval_whose_read_failed_is_read_again() {
+    let world = world();
+    let engine = engine(&world, world.netsuite.clone(), RetryPolicy::default());
+    let every = Duration::from_secs(15 * 60);
+    engine.run_cycle().await.unwrap();
+    assert_eq!(status(&world).await, "Waiting for approval");
+    world.clock.advance(Duration::from_secs(60));
+    world.netsuite.approve(&world.external_id).unwrap();
+    world.clock.advance(every);
+    world.netsuite.fail_next(NetSuiteOperation::SalesOrder, 1);
+    engine.run_cycle().await.unwrap();
+    assert_eq!(
+        world
+            .netsuite
+            .pending_failures(NetSuiteOperation::SalesOrder),
+        0
+    );
+    assert_eq!(status(&world).await, "Waiting for approval");
+
+    world.clock.advance(every);
+    run(&world, &engine, every, Duration::from_secs(3 * 3600)).await;
+    assert_eq!(world.amazon.acknowledgement_count(&world.number), 1);
+    assert_eq!(status(&world).await, "Order posted, awaiting shipment");
+}
