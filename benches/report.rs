@@ -554,6 +554,29 @@ fn main() {
             workload.confirmed,
             workload.reposts
         );
+        if std::env::var_os("AVC_REPORT_MEMORY").is_some() {
+            // Where the retained heap is: the engine's store, or the simulators.
+            let World {
+                engine,
+                amazon,
+                netsuite,
+                ..
+            } = w;
+            let before = LIVE.load(Ordering::Relaxed);
+            drop(engine);
+            let after_engine = LIVE.load(Ordering::Relaxed);
+            drop(amazon);
+            let after_amazon = LIVE.load(Ordering::Relaxed);
+            drop(netsuite);
+            let after_netsuite = LIVE.load(Ordering::Relaxed);
+            eprintln!(
+                "  retained per order: engine and store {} B, Amazon simulator {} B, NetSuite simulator {} B",
+                before.saturating_sub(after_engine) / orders,
+                after_engine.saturating_sub(after_amazon) / orders,
+                after_amazon.saturating_sub(after_netsuite) / orders
+            );
+            return;
+        }
         for op in AmazonOperation::ALL {
             eprintln!("  {op:?}: {}", w.amazon.calls(op));
         }
