@@ -1,4 +1,5 @@
 //! One module per feature.
+mod fault_simulation;
 mod hostile_input;
 mod http_socket;
 mod lifecycle_flows;
@@ -10,4 +11,5 @@ mod lifecycle_support;
 mod netsuite_wire;
 mod sandbox_clients;
 mod sandbox_replay;
+mod sim_harness;
 mod simulators;
