@@ -602,15 +602,21 @@ impl Engine {
 
     // ----- persistence -----
 
+    /// When a command in flight counts as unanswered: an acknowledgement after the
+    /// uncertain-submission wait, a NetSuite command after the grace.
+    fn unanswered_at(&self, flight: &InFlight) -> DateTime<Utc> {
+        let grace = if flight.command_key.starts_with("amazon:acknowledge:") {
+            self.config.uncertain_submission_wait
+        } else {
+            self.config.in_flight_grace
+        };
+        later(flight.started_at, grace)
+    }
+
     fn wakeup(&self, record: &OrderRecord, in_flight: Option<&InFlight>) -> Option<DateTime<Utc>> {
         let mut next = record.next_wakeup(&self.settings);
         if let Some(flight) = in_flight {
-            let grace = if flight.command_key.starts_with("amazon:acknowledge:") {
-                self.config.uncertain_submission_wait
-            } else {
-                self.config.in_flight_grace
-            };
-            let at = later(flight.started_at, grace);
+            let at = self.unanswered_at(flight);
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         next
@@ -686,10 +692,10 @@ impl Engine {
             .into_iter()
             .partition(|c| matches!(c, Command::Notify { .. }));
         // Another worker is executing this command: leave it to them.
-        let busy = stored.in_flight.as_ref().filter(|f| {
-            answers != Some(f.command_key.as_str())
-                && self.wakeup(&stored.record, Some(f)).is_none_or(|w| w > now)
-        });
+        let busy = stored
+            .in_flight
+            .as_ref()
+            .filter(|f| answers != Some(f.command_key.as_str()) && self.unanswered_at(f) > now);
         let actions: Vec<Command> = actions
             .into_iter()
             .filter(|c| busy.is_none_or(|f| f.command_key != c.key()))
@@ -1044,11 +1050,9 @@ impl Engine {
                 continue;
             };
             match &stored.in_flight {
-                Some(flight)
-                    if self
-                        .wakeup(&stored.record, Some(flight))
-                        .is_some_and(|w| w <= now) =>
-                {
+                // Only a command unanswered past its own grace is recovered: an order
+                // woken for its deadline may have a command queued this very cycle.
+                Some(flight) if self.unanswered_at(flight) <= now => {
                     self.recover(cycle, &key, &stored, flight).await?;
                 }
                 _ => self.apply(cycle, &key, &Event::TimerElapsed, None).await?,

@@ -1,5 +1,6 @@
 //! One module per feature.
 mod fault_simulation;
+mod fault_simulation_stories;
 mod hostile_input;
 mod http_socket;
 mod lifecycle_flows;
