@@ -222,6 +222,8 @@ struct CycleState {
     touched: BTreeMap<OrderKey, ReportLine>,
     seen: HashSet<OrderKey>,
     reads: HashSet<OrderKey>,
+    /// Approvals the NetSuite poll found whose sales order is not read yet.
+    unread: HashSet<OrderKey>,
 }
 
 struct Cycle {
@@ -463,9 +465,19 @@ impl Engine {
             .await?;
         self.retrieve(&cycle, Program::DirectFulfillment, WindowKind::Created)
             .await?;
-        self.poll_netsuite(&cycle).await?;
+        let netsuite_mark = self.poll_netsuite(&cycle).await?;
         self.wake_due(&cycle).await?;
         self.drain(&cycle).await?;
+        // The changes feed lists an approval only until the watermark passes it: move
+        // it only once every approval found was read, so a read that failed (or that
+        // a crash cut short) is asked for again next cycle.
+        if let Some(mark) = netsuite_mark {
+            if cycle.with(|s| s.unread.is_empty()) {
+                self.store
+                    .save_watermark(Cursor::NetSuiteChanges, mark)
+                    .await?;
+            }
+        }
         self.finish(cycle).await
     }
 
@@ -989,7 +1001,9 @@ impl Engine {
 
     // ----- NetSuite approvals -----
 
-    async fn poll_netsuite(&self, cycle: &Cycle) -> Result<(), EngineError> {
+    /// Queues a read of every sales order approved since the watermark; returns the
+    /// watermark to save once they are all read (`None` when the poll failed).
+    async fn poll_netsuite(&self, cycle: &Cycle) -> Result<Option<DateTime<Utc>>, EngineError> {
         let now = self.clock.now();
         let since = match self.store.watermark(Cursor::NetSuiteChanges).await? {
             Some(mark) => earlier(mark, self.config.window_overlap),
@@ -1009,7 +1023,7 @@ impl Engine {
                 cycle.error(format!(
                     "reading NetSuite's changed sales orders failed: {e}"
                 ));
-                return Ok(());
+                return Ok(None);
             }
         };
         for change in changes {
@@ -1025,6 +1039,7 @@ impl Engine {
             if matches!(stored.record.state(), OrderState::ExpectApproval { .. })
                 && cycle.with(|s| s.reads.insert(key.clone()))
             {
+                cycle.with(|s| s.unread.insert(key.clone()));
                 cycle.queue(
                     key,
                     Command::ReadSalesOrder {
@@ -1034,10 +1049,7 @@ impl Engine {
                 );
             }
         }
-        self.store
-            .save_watermark(Cursor::NetSuiteChanges, now)
-            .await?;
-        Ok(())
+        Ok(Some(now))
     }
 
     // ----- due orders -----
@@ -1321,7 +1333,12 @@ impl Engine {
             _ => return Ok(()),
         };
         let event = match outcome {
-            Ok(event) => event,
+            Ok(event) => {
+                if matches!(command, Command::ReadSalesOrder { .. }) {
+                    cycle.with(|s| s.unread.remove(key));
+                }
+                event
+            }
             Err(e) => command_failed(command, &e),
         };
         self.apply(cycle, key, &event, Some(&command.key())).await

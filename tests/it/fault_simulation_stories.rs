@@ -6,12 +6,16 @@ use std::time::Duration;
 use avc_order_sync::Clock;
 use avc_order_sync::engine::{Clients, Engine, EngineConfig};
 use avc_order_sync::store::MemoryStore;
-use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings, orders};
+use avc_order_sync::testing::{
+    ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings, orders,
+};
+use avc_order_sync::{Program, PurchaseOrderNumber, external_id};
 use chrono::{DateTime, TimeDelta, Utc};
 
 struct Story {
     clock: ManualClock,
     amazon: Arc<VendorCentral>,
+    netsuite: Arc<NetSuite>,
     engine: Engine,
 }
 
@@ -26,7 +30,7 @@ fn story(auto_retail: bool, auto_direct_fulfillment: bool) -> Story {
         Clients {
             retail: amazon.clone(),
             direct_fulfillment: amazon.clone(),
-            netsuite,
+            netsuite: netsuite.clone(),
         },
         Arc::new(MemoryStore::new()),
         Arc::new(clock.clone()),
@@ -38,6 +42,7 @@ fn story(auto_retail: bool, auto_direct_fulfillment: bool) -> Story {
     Story {
         clock,
         amazon,
+        netsuite,
         engine,
     }
 }
@@ -55,5 +60,38 @@ async fn an_order_seen_late_is_acknowledged_once() {
         .add_df_order(orders::df_order(&number, placed, 2))
         .unwrap();
     s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+}
+
+/// Seed 0: the reviewer approved, the read of the approved sales order failed
+/// (NetSuite's concurrency limit), and the order waited for approval forever: the
+/// NetSuite watermark had already moved past the approval, so no later poll listed
+/// it again. Fixed in the engine: the watermark moves only once every read the poll
+/// asked for was answered.
+#[tokio::test(flavor = "current_thread")]
+async fn an_approval_whose_read_fails_is_read_again() {
+    let s = story(false, false);
+    let number = orders::purchase_order_number(11);
+    let placed = s.clock.now() - TimeDelta::minutes(5);
+    s.amazon
+        .add_retail_order(orders::retail_order(&number, placed, 2))
+        .unwrap();
+    s.engine.run_cycle().await.unwrap();
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    s.netsuite.approve(&id).unwrap();
+    s.netsuite.fail_next(NetSuiteOperation::SalesOrder, 1);
+    // Cycles further apart than the window overlap, so only the watermark can bring
+    // the approval back.
+    for _ in 0..4 {
+        s.clock.advance(Duration::from_secs(20 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    assert_eq!(
+        s.netsuite.pending_failures(NetSuiteOperation::SalesOrder),
+        0
+    );
     assert_eq!(s.amazon.acknowledgement_count(&number), 1);
 }
