@@ -31,11 +31,15 @@ pub(super) struct Machine<'a> {
     policy: &'a RetryPolicy,
 }
 
-/// The end Amazon put to an order through its state, if any.
-fn amazon_end(state: &AmazonOrderState) -> Option<CloseReason> {
-    match state {
+/// The end Amazon put to an order, if any: through its state, or by cancelling
+/// every line (Amazon shows a cancelled line with quantity 0).
+fn amazon_end(po: &PurchaseOrder) -> Option<CloseReason> {
+    match po.state {
         AmazonOrderState::Cancelled => Some(CloseReason::CancelledByAmazon),
         AmazonOrderState::Closed => Some(CloseReason::ClosedByAmazon),
+        _ if !po.lines.is_empty() && po.lines.iter().all(|l| l.ordered.amount == 0) => {
+            Some(CloseReason::CancelledByAmazon)
+        }
         _ => None,
     }
 }
@@ -327,7 +331,7 @@ impl<'a> Machine<'a> {
             let ends_the_order = match event {
                 Event::PurchaseOrderReceived { purchase_order }
                 | Event::PurchaseOrderChanged { purchase_order } => {
-                    amazon_end(&purchase_order.state).is_some()
+                    amazon_end(purchase_order).is_some()
                 }
                 _ => false,
             };
@@ -546,11 +550,8 @@ impl<'a> Machine<'a> {
     /// Maps a received order and takes the first step.
     pub(super) fn route_new(&mut self) {
         let po = &self.rec.purchase_order;
-        if let Some(reason) = amazon_end(&po.state) {
+        if let Some(reason) = amazon_end(po) {
             return self.close(reason);
-        }
-        if !po.lines.is_empty() && po.lines.iter().all(|l| l.ordered.amount == 0) {
-            return self.close(CloseReason::CancelledByAmazon);
         }
         let auto = self.settings.is_auto_acknowledged(po.program);
         let status = if auto {
@@ -932,7 +933,7 @@ impl<'a> Machine<'a> {
 
     /// Applies a change Amazon made to the latest purchase order, as the state allows.
     fn apply_change(&mut self) {
-        if let Some(reason) = amazon_end(&self.rec.purchase_order.state) {
+        if let Some(reason) = amazon_end(&self.rec.purchase_order) {
             return self.close(reason);
         }
         match self.rec.state.clone() {

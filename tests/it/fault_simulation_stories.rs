@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use avc_order_sync::Clock;
-use avc_order_sync::engine::{Clients, Engine, EngineConfig};
+use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
 use avc_order_sync::store::MemoryStore;
+use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::{
     ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings, orders,
 };
-use avc_order_sync::{Program, PurchaseOrderNumber, external_id};
+use avc_order_sync::{NetSuiteStatus, Program, PurchaseOrderNumber, external_id};
 use chrono::{DateTime, TimeDelta, Utc};
 
 struct Story {
@@ -94,4 +95,48 @@ async fn an_approval_whose_read_fails_is_read_again() {
         0
     );
     assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+}
+
+/// Seed 18: Amazon cancelled every line of an acknowledged PO. The order went to
+/// change review, and once the change was posted it read "Order posted, awaiting
+/// shipment" while NetSuite showed the sales order Closed and Amazon had nothing
+/// left to ship. Fixed in the lifecycle: a PO with every line cancelled is cancelled
+/// by Amazon, after receipt as on receipt.
+#[tokio::test(flavor = "current_thread")]
+async fn a_po_whose_every_line_amazon_cancels_is_cancelled() {
+    let s = story(true, false);
+    let number = orders::purchase_order_number(13);
+    let placed = s.clock.now() - TimeDelta::minutes(5);
+    s.amazon
+        .add_retail_order(orders::retail_order(&number, placed, 2))
+        .unwrap();
+    let key = OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    };
+    let status = |table: Vec<ReportLine>| {
+        table
+            .into_iter()
+            .find(|l| l.key == key)
+            .map(|l| l.status)
+            .unwrap_or_default()
+    };
+    for _ in 0..6 {
+        s.engine.run_cycle().await.unwrap();
+        s.clock.advance(Duration::from_secs(5 * 60));
+    }
+    assert_eq!(
+        status(s.engine.status_table().await.unwrap()),
+        "Order posted, awaiting shipment"
+    );
+    s.amazon.cancel_retail_line(&number, "1").unwrap();
+    s.amazon.cancel_retail_line(&number, "2").unwrap();
+    for _ in 0..3 {
+        s.engine.run_cycle().await.unwrap();
+        s.clock.advance(Duration::from_secs(5 * 60));
+    }
+    assert_eq!(status(s.engine.status_table().await.unwrap()), "Canceled");
+    let id = external_id(Program::RetailProcurement, &key.number);
+    let so = s.netsuite.snapshot(&id).unwrap();
+    assert_eq!(so.status, NetSuiteStatus::Closed);
 }
