@@ -1388,14 +1388,24 @@ impl NetSuiteApi for FaultyNetSuite {
         since: DateTime<Utc>,
     ) -> Result<Vec<SalesOrderChange>, ClientError> {
         let op = "suiteql changed salesOrders";
-        guarded(
+        let result = guarded(
             &self.world,
             op,
             CallKind::Read,
             client_error(op),
             self.world.netsuite.changed_sales_orders(since),
         )
-        .await
+        .await;
+        if let Ok(changes) = &result {
+            self.world.verbose(|| {
+                let listed: Vec<String> = changes
+                    .iter()
+                    .map(|c| format!("{} {}", c.external_id, c.status.letter()))
+                    .collect();
+                format!("netsuite: changed since {since}: {listed:?}")
+            });
+        }
+        result
     }
 
     async fn update_sales_order(
