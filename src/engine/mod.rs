@@ -750,6 +750,25 @@ impl Engine {
 
     // ----- retrieval -----
 
+    /// Where reading from `cursor` starts: the window overlap before its watermark.
+    /// The first time, the first lookback before now, saved at once so that the start
+    /// stays put until a read succeeds (a first read that fails, then a long stop,
+    /// must not move it past what was there to read).
+    async fn start_of(
+        &self,
+        cursor: Cursor,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, EngineError> {
+        if let Some(mark) = self.store.watermark(cursor).await? {
+            return Ok(earlier(mark, self.config.window_overlap));
+        }
+        let start = earlier(now, self.config.first_lookback);
+        self.store
+            .save_watermark(cursor, later(start, self.config.window_overlap))
+            .await?;
+        Ok(start)
+    }
+
     async fn retrieve(
         &self,
         cycle: &Cycle,
@@ -761,10 +780,7 @@ impl Engine {
             Program::DirectFulfillment => Cursor::DirectFulfillment,
         };
         let now = self.clock.now();
-        let mut start = match self.store.watermark(cursor).await? {
-            Some(mark) => earlier(mark, self.config.window_overlap),
-            None => earlier(now, self.config.first_lookback),
-        };
+        let mut start = self.start_of(cursor, now).await?;
         while start < now {
             let end = later(start, self.config.max_window).min(now);
             let mut token: Option<String> = None;
@@ -1005,10 +1021,7 @@ impl Engine {
     /// watermark to save once they are all read (`None` when the poll failed).
     async fn poll_netsuite(&self, cycle: &Cycle) -> Result<Option<DateTime<Utc>>, EngineError> {
         let now = self.clock.now();
-        let since = match self.store.watermark(Cursor::NetSuiteChanges).await? {
-            Some(mark) => earlier(mark, self.config.window_overlap),
-            None => earlier(now, self.config.first_lookback),
-        };
+        let since = self.start_of(Cursor::NetSuiteChanges, now).await?;
         let changes = match self
             .call(
                 cycle,

@@ -8,7 +8,8 @@ use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
 use avc_order_sync::store::MemoryStore;
 use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::{
-    ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings, orders,
+    AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings,
+    orders,
 };
 use avc_order_sync::{NetSuiteStatus, Program, PurchaseOrderNumber, external_id};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -139,4 +140,52 @@ async fn a_po_whose_every_line_amazon_cancels_is_cancelled() {
     let id = external_id(Program::RetailProcurement, &key.number);
     let so = s.netsuite.snapshot(&id).unwrap();
     assert_eq!(so.status, NetSuiteStatus::Closed);
+}
+
+/// The flaw seed 225 showed for NetSuite's changes, in the retrieval cursors: the
+/// first retrieval failed, so no watermark was saved, and every later cycle started
+/// its first window at now less the first lookback. After
+/// the sync was stopped for longer than that, a PO placed before the stop was never
+/// read. Fixed in the engine: the first window's start is saved the first time a
+/// cursor is used.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_first_retrieval_does_not_move_the_start_forward() {
+    let s = story(false, true);
+    let number = orders::purchase_order_number(17);
+    let placed = s.clock.now() - TimeDelta::hours(20);
+    s.amazon
+        .add_df_order(orders::df_order(&number, placed, 1))
+        .unwrap();
+    s.amazon.fail_next(AmazonOperation::GetOrders, 1);
+    s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 0);
+    // Stopped for two days.
+    s.clock.advance(Duration::from_secs(2 * 24 * 3600));
+    s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+}
+
+/// Seed 225: NetSuite's changes were polled but the watermark never saved (each
+/// such cycle failed later), so each poll looked back the first lookback only; an
+/// approval made before a stop longer than that was never seen. Fixed with the
+/// retrieval cursors above.
+#[tokio::test(flavor = "current_thread")]
+async fn an_approval_before_a_long_stop_is_seen() {
+    let s = story(false, false);
+    let number = orders::purchase_order_number(19);
+    let placed = s.clock.now() - TimeDelta::minutes(5);
+    s.amazon
+        .add_retail_order(orders::retail_order(&number, placed, 1))
+        .unwrap();
+    s.netsuite
+        .fail_next(NetSuiteOperation::ChangedSalesOrders, 1);
+    s.engine.run_cycle().await.unwrap();
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    s.netsuite.approve(&id).unwrap();
+    s.clock.advance(Duration::from_secs(2 * 24 * 3600));
+    s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
 }
