@@ -306,6 +306,9 @@ fn reason_of(record: &OrderRecord) -> Option<String> {
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// The most reads of one window in a cycle while its listing keeps changing.
+const MAX_WINDOW_PASSES: usize = 3;
+
 fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     TimeDelta::from_std(d)
         .ok()
@@ -783,96 +786,152 @@ impl Engine {
         let mut start = self.start_of(cursor, now).await?;
         while start < now {
             let end = later(start, self.config.max_window).min(now);
-            let mut token: Option<String> = None;
-            let mut tokens_seen = BTreeSet::new();
+            // A listing that changes while it is paged (an order placed, a shuffled
+            // order) can shift an order onto a page already read: a window read over
+            // several pages is read again until two passes list the same orders.
+            let mut taken = BTreeSet::new();
+            let mut previous: Option<BTreeSet<String>> = None;
+            let mut passes = 0;
             loop {
-                let query = OrderQuery {
-                    kind,
-                    after: start,
-                    before: end,
-                    limit: self.config.page_limit.clamp(1, 100),
-                    next_token: token.clone(),
+                passes += 1;
+                let Some((listed, pages)) = self
+                    .read_window(cycle, program, kind, (start, end), &mut taken)
+                    .await?
+                else {
+                    // The watermark stays: the next cycle reads this window again.
+                    return Ok(());
                 };
-                let page = match program {
-                    Program::RetailProcurement => self
-                        .call(
-                            cycle,
-                            "getPurchaseOrders",
-                            true,
-                            self.clients.retail.purchase_orders(&query),
-                        )
-                        .await
-                        .map(|p| {
-                            let orders = p
-                                .orders
-                                .iter()
-                                .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
-                                .collect::<Vec<_>>();
-                            (orders, p.malformed, p.next_token)
-                        }),
-                    Program::DirectFulfillment => self
-                        .call(
-                            cycle,
-                            "getOrders",
-                            true,
-                            self.clients.direct_fulfillment.orders(&query),
-                        )
-                        .await
-                        .map(|p| {
-                            let orders = p
-                                .orders
-                                .iter()
-                                .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
-                                .collect::<Vec<_>>();
-                            (orders, p.malformed, p.next_token)
-                        }),
-                };
-                let (orders, malformed, next) = match page {
-                    Ok(page) => page,
-                    Err(e) => {
-                        cycle.error(format!(
-                            "{} retrieval stopped in the window from {} to {}: {e}",
-                            program.code(),
-                            crate::order::format_instant(&start),
-                            crate::order::format_instant(&end)
-                        ));
-                        // The watermark stays: the next cycle reads this window again.
-                        return Ok(());
-                    }
-                };
-                for m in malformed {
-                    let key = m
-                        .purchase_order_number
-                        .as_deref()
-                        .and_then(|n| PurchaseOrderNumber::new(n).ok())
-                        .map(|number| OrderKey { program, number });
-                    cycle.with(|s| {
-                        s.report.set_aside.push(SetAside {
-                            key,
-                            reason: m.reason,
-                        })
-                    });
+                if pages <= 1 || previous.as_ref() == Some(&listed) {
+                    break;
                 }
-                for (number, order) in orders {
-                    self.take_order(cycle, program, number.as_deref(), order)
-                        .await?;
+                if passes >= MAX_WINDOW_PASSES {
+                    cycle.error(format!(
+                        "{} retrieval: the window from {} to {} listed other orders on each of {passes} reads; it is read again next cycle",
+                        program.code(),
+                        crate::order::format_instant(&start),
+                        crate::order::format_instant(&end)
+                    ));
+                    return Ok(());
                 }
-                match next {
-                    Some(t) if tokens_seen.insert(t.clone()) => token = Some(t),
-                    Some(t) => {
-                        cycle.error(format!(
-                            "{} retrieval: Amazon repeated the page token {t}; the window is read again next cycle",
-                            program.code()
-                        ));
-                        return Ok(());
-                    }
-                    None => break,
-                }
+                previous = Some(listed);
             }
             self.store.save_watermark(cursor, end).await?;
             start = end;
         }
         Ok(())
+    }
+
+    /// Reads one window from its first page to its last and takes every order not
+    /// taken in an earlier pass. Returns what the pass listed and how many pages it
+    /// took; `None` when the retrieval stopped (a failed call, a repeated token).
+    async fn read_window(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        kind: WindowKind,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        taken: &mut BTreeSet<String>,
+    ) -> Result<Option<(BTreeSet<String>, usize)>, EngineError> {
+        let mut listed = BTreeSet::new();
+        let mut pages = 0;
+        let mut token: Option<String> = None;
+        let mut tokens_seen = BTreeSet::new();
+        loop {
+            let query = OrderQuery {
+                kind,
+                after: start,
+                before: end,
+                limit: self.config.page_limit.clamp(1, 100),
+                next_token: token.clone(),
+            };
+            let page = match program {
+                Program::RetailProcurement => self
+                    .call(
+                        cycle,
+                        "getPurchaseOrders",
+                        true,
+                        self.clients.retail.purchase_orders(&query),
+                    )
+                    .await
+                    .map(|p| {
+                        let orders = p
+                            .orders
+                            .iter()
+                            .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                            .collect::<Vec<_>>();
+                        (orders, p.malformed, p.next_token)
+                    }),
+                Program::DirectFulfillment => self
+                    .call(
+                        cycle,
+                        "getOrders",
+                        true,
+                        self.clients.direct_fulfillment.orders(&query),
+                    )
+                    .await
+                    .map(|p| {
+                        let orders = p
+                            .orders
+                            .iter()
+                            .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                            .collect::<Vec<_>>();
+                        (orders, p.malformed, p.next_token)
+                    }),
+            };
+            let (orders, malformed, next) = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    cycle.error(format!(
+                        "{} retrieval stopped in the window from {} to {}: {e}",
+                        program.code(),
+                        crate::order::format_instant(&start),
+                        crate::order::format_instant(&end)
+                    ));
+                    return Ok(None);
+                }
+            };
+            pages += 1;
+            for m in malformed {
+                let entry = m
+                    .purchase_order_number
+                    .clone()
+                    .unwrap_or_else(|| format!("(unreadable) {}", m.reason));
+                listed.insert(entry.clone());
+                if !taken.insert(entry) {
+                    continue;
+                }
+                let key = m
+                    .purchase_order_number
+                    .as_deref()
+                    .and_then(|n| PurchaseOrderNumber::new(n).ok())
+                    .map(|number| OrderKey { program, number });
+                cycle.with(|s| {
+                    s.report.set_aside.push(SetAside {
+                        key,
+                        reason: m.reason,
+                    })
+                });
+            }
+            for (number, order) in orders {
+                let entry = number.clone().unwrap_or_default();
+                listed.insert(entry.clone());
+                if taken.insert(entry) {
+                    self.take_order(cycle, program, number.as_deref(), order)
+                        .await?;
+                }
+            }
+            match next {
+                Some(t) if tokens_seen.insert(t.clone()) => token = Some(t),
+                Some(t) => {
+                    cycle.error(format!(
+                        "{} retrieval: Amazon repeated the page token {t}; the window is read again next cycle",
+                        program.code()
+                    ));
+                    return Ok(None);
+                }
+                None => return Ok(Some((listed, pages))),
+            }
+        }
     }
 
     /// Takes one order read from Amazon: a new record, or a change to a known one.

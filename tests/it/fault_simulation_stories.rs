@@ -1,17 +1,24 @@
 //! Stories the fault simulation found, replayed by hand on the simulators. Each
 //! failed before the fix its doc names.
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use avc_order_sync::Clock;
+use avc_order_sync::acknowledgement::DirectFulfillmentAcknowledgement;
+use avc_order_sync::amazon::direct_fulfillment as df;
 use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
 use avc_order_sync::store::MemoryStore;
-use avc_order_sync::store::OrderKey;
+use avc_order_sync::store::{OrderKey, OrderStore};
 use avc_order_sync::testing::{
     AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings,
     orders,
 };
-use avc_order_sync::{NetSuiteStatus, Program, PurchaseOrderNumber, external_id};
+use avc_order_sync::{
+    ClientError, DirectFulfillmentOrdersApi, NetSuiteStatus, OrderQuery, Page, Program,
+    PurchaseOrderNumber, TransactionId, TransactionOutcome, external_id,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 
 struct Story {
@@ -188,4 +195,106 @@ async fn an_approval_before_a_long_stop_is_seen() {
     s.clock.advance(Duration::from_secs(2 * 24 * 3600));
     s.engine.run_cycle().await.unwrap();
     assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+}
+
+/// Amazon's Direct Fulfillment API with one more order placed while the engine
+/// pages through a window.
+struct PlacesAnOrderWhilePaging {
+    amazon: Arc<VendorCentral>,
+    calls: std::sync::atomic::AtomicUsize,
+    order: std::sync::Mutex<Option<df::Order>>,
+}
+
+#[async_trait]
+impl DirectFulfillmentOrdersApi for PlacesAnOrderWhilePaging {
+    async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 1 {
+            if let Some(order) = self.order.lock().unwrap().take() {
+                self.amazon.add_df_order(order).unwrap();
+            }
+        }
+        self.amazon.orders(query).await
+    }
+
+    async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError> {
+        self.amazon.order(number).await
+    }
+
+    async fn submit_acknowledgements(
+        &self,
+        acknowledgements: &[DirectFulfillmentAcknowledgement],
+    ) -> Result<TransactionId, ClientError> {
+        DirectFulfillmentOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
+    }
+
+    async fn transaction_status(
+        &self,
+        id: &TransactionId,
+    ) -> Result<TransactionOutcome, ClientError> {
+        DirectFulfillmentOrdersApi::transaction_status(&*self.amazon, id).await
+    }
+}
+
+/// Seed 169: Amazon listed a window in shuffled order, one page at a time, and
+/// placed an order while the engine paged through it; the listing reshuffled, an
+/// order placed hours before was on no page the engine read, and the watermark
+/// moved past it. Fixed in the engine: a window read over several pages is read
+/// again until two passes list the same orders.
+#[tokio::test(flavor = "current_thread")]
+async fn an_order_on_no_page_because_the_listing_shifted_is_read() {
+    for shuffle in 0..16 {
+        let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+        let clock = ManualClock::new(start);
+        let amazon = Arc::new(VendorCentral::new(clock.clone()));
+        amazon.set_shuffle(Some(shuffle));
+        let mut numbers = Vec::new();
+        for i in 0..4 {
+            let number = orders::purchase_order_number(100 + i);
+            let placed = start - TimeDelta::hours(3 + i as i64);
+            amazon
+                .add_df_order(orders::df_order(&number, placed, 1))
+                .unwrap();
+            numbers.push(number);
+        }
+        let late = orders::purchase_order_number(200);
+        let paging = Arc::new(PlacesAnOrderWhilePaging {
+            amazon: amazon.clone(),
+            calls: Default::default(),
+            order: std::sync::Mutex::new(Some(orders::df_order(
+                &late,
+                start - TimeDelta::minutes(1),
+                1,
+            ))),
+        });
+        numbers.push(late);
+        let store = Arc::new(MemoryStore::new());
+        let engine = Engine::new(
+            catalogue_settings(false, true),
+            Clients {
+                retail: amazon.clone(),
+                direct_fulfillment: paging,
+                netsuite: Arc::new(NetSuite::new(clock.clone())),
+            },
+            store.clone(),
+            Arc::new(clock.clone()),
+        )
+        .with_config(EngineConfig {
+            page_limit: 1,
+            first_lookback: Duration::from_secs(24 * 3600),
+            ..EngineConfig::default()
+        });
+        engine.run_cycle().await.unwrap();
+        clock.advance(Duration::from_secs(30 * 60));
+        engine.run_cycle().await.unwrap();
+        for number in &numbers {
+            let key = OrderKey {
+                program: Program::DirectFulfillment,
+                number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
+            };
+            assert!(
+                store.load(&key).await.unwrap().is_some(),
+                "shuffle {shuffle}: order {number} was never read"
+            );
+        }
+    }
 }
