@@ -70,6 +70,7 @@ fn fault_simulation_of_every_seed() {
     let crashes: usize = outcomes.iter().map(|(_, o)| o.crashes).sum();
     let faults: usize = outcomes.iter().map(|(_, o)| o.faults).sum();
     let cycles: usize = outcomes.iter().map(|(_, o)| o.cycles).sum();
+    let before: usize = outcomes.iter().map(|(_, o)| o.before_the_start).sum();
     let resent: usize = outcomes
         .iter()
         .map(|(_, o)| o.resent_after_failed_transaction)
@@ -79,7 +80,7 @@ fn fault_simulation_of_every_seed() {
         seeds.len()
     );
     println!(
-        "  ({cycles} cycles, {faults} injected call failures, {crashes} crashes, {resent} acknowledgements resent after a lost answer to a failed transaction)"
+        "  ({cycles} cycles, {faults} injected call failures, {crashes} crashes, {resent} acknowledgements resent after a lost answer to a failed transaction, {before} orders placed before the sync's start)"
     );
     if replay {
         for (seed, outcome) in &outcomes {

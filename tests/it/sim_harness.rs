@@ -197,6 +197,9 @@ pub struct Outcome {
     /// transaction for the first copy failed: Amazon applied neither twice (see
     /// RELIABILITY.md).
     pub resent_after_failed_transaction: usize,
+    /// POs placed more than the first lookback before the sync first read their
+    /// program: outside what it syncs, by design.
+    pub before_the_start: usize,
     pub crashes: usize,
     pub faults: usize,
     pub cycles: usize,
@@ -238,7 +241,9 @@ struct WorldState {
     faults_on: bool,
     crashed: bool,
     next_number: u64,
-    placed: Vec<(Program, String)>,
+    placed: Vec<(Program, String, DateTime<Utc>)>,
+    /// The first watermark the engine saved per cursor: where the sync starts.
+    first_marks: BTreeMap<Cursor, DateTime<Utc>>,
     ledger: BTreeMap<(Program, String), Vec<Built>>,
     sent: Vec<Sent>,
     closed_lines: BTreeSet<(String, String)>,
@@ -329,6 +334,7 @@ impl World {
                 crashed: false,
                 next_number: seed.wrapping_mul(1_000),
                 placed: Vec::new(),
+                first_marks: BTreeMap::new(),
                 ledger: BTreeMap::new(),
                 sent: Vec::new(),
                 closed_lines: BTreeSet::new(),
@@ -477,7 +483,7 @@ impl World {
                     st,
                     format!("amazon: new {} PO {number}", program_code(program)),
                 );
-                st.placed.push((program, number));
+                st.placed.push((program, number, placed));
             }
             Err(e) => self.note(st, format!("amazon: could not place {number}: {e}")),
         }
@@ -493,7 +499,7 @@ impl World {
 
     /// Amazon changes or cancels one of its open orders.
     fn amazon_acts(&self, st: &mut WorldState) {
-        let Some((program, number)) = st.rng.pick(&st.placed.clone()).cloned() else {
+        let Some((program, number, _)) = st.rng.pick(&st.placed.clone()).cloned() else {
             return;
         };
         let Some(po) = self.amazon_po(program, &number) else {
@@ -1529,14 +1535,13 @@ impl OrderStore for FaultyStore {
 
     async fn save_watermark(&self, cursor: Cursor, at: DateTime<Utc>) -> Result<(), StoreError> {
         let op = "store save watermark";
-        guarded(
-            &self.world,
-            op,
-            CallKind::StoreWrite,
-            store_error(op),
-            self.world.store.save_watermark(cursor, at),
-        )
-        .await
+        let world = &self.world;
+        let save = async {
+            world.store.save_watermark(cursor, at).await?;
+            world.lock().first_marks.entry(cursor).or_insert(at);
+            Ok(())
+        };
+        guarded(world, op, CallKind::StoreWrite, store_error(op), save).await
     }
 }
 
@@ -1790,12 +1795,29 @@ fn retail_accepted(world: &World, number: &str) -> (bool, BTreeMap<String, (u64,
 /// The final checks of one seed.
 pub fn check(world: &Arc<World>) -> Outcome {
     let records: BTreeMap<OrderKey, StoredOrder> = stored(world).into_iter().collect();
-    let placed = world.lock().placed.clone();
+    let (placed, first_marks) = {
+        let st = world.lock();
+        (st.placed.clone(), st.first_marks.clone())
+    };
     let mut found: Vec<(Finding, String)> = Vec::new();
+    let mut before_the_start = 0;
 
     // Every PO Amazon holds is known, settled, and agrees with both simulators.
-    for (program, number) in &placed {
+    for (program, number, placed_at) in &placed {
         let name = format!("{} {number}", program_code(*program));
+        // The sync reads a program from the first lookback before its first read of
+        // it (saved as the cursor's first watermark, one window overlap later).
+        let cursor = match program {
+            Program::RetailProcurement => Cursor::Retail(avc_order_sync::WindowKind::Created),
+            Program::DirectFulfillment => Cursor::DirectFulfillment,
+        };
+        let start = first_marks
+            .get(&cursor)
+            .map(|m| *m - TimeDelta::from_std(world.config.window_overlap).unwrap_or_default());
+        if start.is_some_and(|start| *placed_at < start) {
+            before_the_start += 1;
+            continue;
+        }
         let key = OrderKey {
             program: *program,
             number: PurchaseOrderNumber::new(number.as_str()).unwrap_or_else(|e| panic!("{e}")),
@@ -1855,7 +1877,7 @@ pub fn check(world: &Arc<World>) -> Outcome {
         let known = avc_order_sync::engine::order_key_of(&id).is_some_and(|k| {
             placed
                 .iter()
-                .any(|(p, n)| *p == k.program && n.as_str() == k.number.as_str())
+                .any(|(p, n, _)| *p == k.program && n.as_str() == k.number.as_str())
         });
         if !known {
             found.push((
@@ -1918,6 +1940,7 @@ pub fn check(world: &Arc<World>) -> Outcome {
     Outcome {
         findings,
         resent_after_failed_transaction: resent,
+        before_the_start,
         crashes: st.crashes,
         faults: st.faults,
         cycles: 0,
