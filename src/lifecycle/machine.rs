@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
+use crate::acknowledgement::{
+    Acknowledgement, AcknowledgementCode, AcknowledgementVersion, df_status,
+};
 use crate::ids::ItemSequenceNumber;
 use crate::mapping::{
     acknowledgement_from_sales_order, auto_acknowledgement, check_acknowledgement,
@@ -42,6 +44,42 @@ fn amazon_end(po: &PurchaseOrder) -> Option<CloseReason> {
         }
         _ => None,
     }
+}
+
+/// Whether Amazon cancelled every line an acknowledgement accepted, with no line
+/// added since: nothing is left to ship. `false` when it accepted nothing (that
+/// order ended when Amazon confirmed it).
+fn accepted_lines_cancelled(po: &PurchaseOrder, ack: &Acknowledgement) -> bool {
+    let (answered, accepted): (Vec<&ItemSequenceNumber>, Vec<&ItemSequenceNumber>) = match ack {
+        Acknowledgement::Retail(a) => (
+            a.lines.iter().map(|l| &l.sequence).collect(),
+            a.lines
+                .iter()
+                .filter(|l| {
+                    l.decisions
+                        .iter()
+                        .any(|d| d.code != AcknowledgementCode::Rejected && d.quantity.amount > 0)
+                })
+                .map(|l| &l.sequence)
+                .collect(),
+        ),
+        Acknowledgement::DirectFulfillment(a) => {
+            let all: Vec<_> = a.lines.iter().map(|l| &l.sequence).collect();
+            let accepted = if a.status_code == df_status::ACCEPTED {
+                all.clone()
+            } else {
+                Vec::new()
+            };
+            (all, accepted)
+        }
+    };
+    !accepted.is_empty()
+        && po.lines.iter().all(|l| answered.contains(&&l.sequence))
+        && po
+            .lines
+            .iter()
+            .filter(|l| accepted.contains(&&l.sequence))
+            .all(|l| l.ordered.amount == 0)
 }
 
 fn terminal(reason: CloseReason) -> OrderState {
@@ -165,6 +203,18 @@ impl<'a> Machine<'a> {
 
     pub(super) fn finish(self) -> (OrderRecord, Vec<Command>) {
         (self.rec, self.commands)
+    }
+
+    /// The end Amazon put to the order with `po`: through its state or lines, or by
+    /// cancelling every line the confirmed acknowledgement accepted.
+    fn amazon_ended(&self, po: &PurchaseOrder) -> Option<CloseReason> {
+        amazon_end(po).or_else(|| {
+            self.rec
+                .confirmed
+                .as_ref()
+                .filter(|c| accepted_lines_cancelled(po, &c.acknowledgement))
+                .map(|_| CloseReason::CancelledByAmazon)
+        })
     }
 
     fn po_number(&self) -> String {
@@ -331,7 +381,7 @@ impl<'a> Machine<'a> {
             let ends_the_order = match event {
                 Event::PurchaseOrderReceived { purchase_order }
                 | Event::PurchaseOrderChanged { purchase_order } => {
-                    amazon_end(purchase_order).is_some()
+                    self.amazon_ended(purchase_order).is_some()
                 }
                 _ => false,
             };
@@ -550,7 +600,7 @@ impl<'a> Machine<'a> {
     /// Maps a received order and takes the first step.
     pub(super) fn route_new(&mut self) {
         let po = &self.rec.purchase_order;
-        if let Some(reason) = amazon_end(po) {
+        if let Some(reason) = self.amazon_ended(po) {
             return self.close(reason);
         }
         let auto = self.settings.is_auto_acknowledged(po.program);
@@ -933,7 +983,7 @@ impl<'a> Machine<'a> {
 
     /// Applies a change Amazon made to the latest purchase order, as the state allows.
     fn apply_change(&mut self) {
-        if let Some(reason) = amazon_end(&self.rec.purchase_order) {
+        if let Some(reason) = self.amazon_ended(&self.rec.purchase_order) {
             return self.close(reason);
         }
         match self.rec.state.clone() {

@@ -29,13 +29,17 @@ struct Story {
 }
 
 fn story(auto_retail: bool, auto_direct_fulfillment: bool) -> Story {
+    story_with(catalogue_settings(auto_retail, auto_direct_fulfillment))
+}
+
+fn story_with(settings: avc_order_sync::Settings) -> Story {
     let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
     let clock = ManualClock::new(start);
     let amazon = Arc::new(VendorCentral::new(clock.clone()));
     let netsuite = Arc::new(NetSuite::new(clock.clone()));
     netsuite.set_item_catalogue(orders::netsuite_items());
     let engine = Engine::new(
-        catalogue_settings(auto_retail, auto_direct_fulfillment),
+        settings,
         Clients {
             retail: amazon.clone(),
             direct_fulfillment: amazon.clone(),
@@ -297,4 +301,61 @@ async fn an_order_on_no_page_because_the_listing_shifted_is_read() {
             );
         }
     }
+}
+
+/// Seed 156: the reviewer rejected one line of two, Amazon confirmed, then Amazon
+/// cancelled the line that was accepted. The sales order was updated to match and
+/// showed Closed (nothing to ship), but the order read "Order posted, awaiting
+/// shipment". Fixed in the lifecycle: an acknowledged order whose every accepted
+/// line Amazon cancelled is cancelled by Amazon.
+#[tokio::test(flavor = "current_thread")]
+async fn an_order_whose_accepted_lines_amazon_cancels_is_cancelled() {
+    let mut settings = catalogue_settings(false, false);
+    settings.policies.changed_after_acknowledgement =
+        avc_order_sync::settings::ChangedAfterAcknowledgementPolicy::UpdateSalesOrder;
+    let s = story_with(settings);
+    let number = orders::purchase_order_number(23);
+    let placed = s.clock.now() - TimeDelta::minutes(5);
+    s.amazon
+        .add_retail_order(orders::retail_order(&number, placed, 2))
+        .unwrap();
+    let key = OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    };
+    let status = |table: Vec<ReportLine>| {
+        table
+            .into_iter()
+            .find(|l| l.key == key)
+            .map(|l| l.status)
+            .unwrap_or_default()
+    };
+    s.engine.run_cycle().await.unwrap();
+    let id = external_id(Program::RetailProcurement, &key.number);
+    let so = s.netsuite.snapshot(&id).unwrap();
+    let (accepted, rejected) = (&so.lines[0], &so.lines[1]);
+    s.netsuite
+        .close_line(&id, rejected.sequence.as_ref().unwrap())
+        .unwrap();
+    s.netsuite.approve(&id).unwrap();
+    for _ in 0..6 {
+        s.clock.advance(Duration::from_secs(5 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    assert_eq!(
+        status(s.engine.status_table().await.unwrap()),
+        "Order posted, awaiting shipment"
+    );
+    s.amazon
+        .cancel_retail_line(&number, accepted.sequence.as_ref().unwrap().as_str())
+        .unwrap();
+    for _ in 0..3 {
+        s.clock.advance(Duration::from_secs(5 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    assert_eq!(status(s.engine.status_table().await.unwrap()), "Canceled");
+    assert_eq!(
+        s.netsuite.snapshot(&id).unwrap().status,
+        NetSuiteStatus::Closed
+    );
 }
