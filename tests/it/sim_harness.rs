@@ -2016,8 +2016,22 @@ fn agreement(
             }
             let amazon_ended = match po.program {
                 Program::RetailProcurement => {
+                    // Closed, every line cancelled, or every line it accepted cancelled.
+                    let (acknowledged, accepted) = retail_accepted(world, po.number.as_str());
+                    let cancelled = |sequence: &str| {
+                        po.lines
+                            .iter()
+                            .find(|l| l.sequence.as_str() == sequence)
+                            .is_none_or(|l| l.ordered.amount == 0)
+                    };
                     po.state == AmazonOrderState::Closed
                         || po.lines.iter().all(|l| l.ordered.amount == 0)
+                        || (acknowledged
+                            && accepted.iter().any(|(_, a)| a.0 > 0)
+                            && accepted
+                                .iter()
+                                .filter(|(_, a)| a.0 > 0)
+                                .all(|(s, _)| cancelled(s)))
                 }
                 Program::DirectFulfillment => po.state == AmazonOrderState::Cancelled,
             };
