@@ -9,6 +9,7 @@ use avc_order_sync::Clock;
 use avc_order_sync::acknowledgement::DirectFulfillmentAcknowledgement;
 use avc_order_sync::amazon::direct_fulfillment as df;
 use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
+use avc_order_sync::lifecycle::{Event, OrderRecord};
 use avc_order_sync::store::MemoryStore;
 use avc_order_sync::store::{OrderKey, OrderStore};
 use avc_order_sync::testing::{
@@ -358,4 +359,38 @@ async fn an_order_whose_accepted_lines_amazon_cancels_is_cancelled() {
         s.netsuite.snapshot(&id).unwrap().status,
         NetSuiteStatus::Closed
     );
+}
+
+/// Seeds 4, 27, 106 and others: two engines whose clocks are minutes apart (or one
+/// whose clock was stepped back) wrote one order's history out of time order.
+/// Fixed in the lifecycle: a transition handled at a clock behind the order's last
+/// entry is recorded at that entry's time.
+#[test]
+fn an_orders_history_stays_in_time_order_when_a_clock_steps_back() {
+    let settings = catalogue_settings(false, false);
+    let at: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let po = orders::retail_order(&orders::purchase_order_number(29), at, 1)
+        .to_purchase_order()
+        .unwrap();
+    let (record, _) = OrderRecord::receive(po, at + TimeDelta::minutes(10), &settings);
+    let (record, _) = record
+        .handle(
+            &Event::HoldRequested {
+                reason: "checking stock".into(),
+            },
+            at + TimeDelta::minutes(6),
+            &settings,
+        )
+        .unwrap();
+    let (record, _) = record
+        .handle(
+            &Event::ReleaseRequested,
+            at + TimeDelta::minutes(12),
+            &settings,
+        )
+        .unwrap();
+    let times: Vec<_> = record.history().iter().map(|h| h.at).collect();
+    assert_eq!(times.len(), 3);
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert_eq!(times[2], at + TimeDelta::minutes(12));
 }
