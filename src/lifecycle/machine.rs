@@ -46,39 +46,44 @@ fn amazon_end(po: &PurchaseOrder) -> Option<CloseReason> {
     }
 }
 
+/// The eaches an acknowledgement accepted (or back-ordered), per PO line it answers.
+fn accepted_eaches(ack: &Acknowledgement) -> BTreeMap<&ItemSequenceNumber, u64> {
+    match ack {
+        Acknowledgement::Retail(a) => a
+            .lines
+            .iter()
+            .map(|l| {
+                let eaches = l
+                    .decisions
+                    .iter()
+                    .filter(|d| d.code != AcknowledgementCode::Rejected)
+                    .map(|d| d.quantity.eaches().unwrap_or(u64::MAX))
+                    .fold(0u64, u64::saturating_add);
+                (&l.sequence, eaches)
+            })
+            .collect(),
+        Acknowledgement::DirectFulfillment(a) => a
+            .lines
+            .iter()
+            .map(|l| {
+                let accepted = a.status_code == df_status::ACCEPTED;
+                (&l.sequence, if accepted { l.quantity } else { 0 })
+            })
+            .collect(),
+    }
+}
+
 /// Whether Amazon cancelled every line an acknowledgement accepted, with no line
 /// added since: nothing is left to ship. `false` when it accepted nothing (that
 /// order ended when Amazon confirmed it).
 fn accepted_lines_cancelled(po: &PurchaseOrder, ack: &Acknowledgement) -> bool {
-    let (answered, accepted): (Vec<&ItemSequenceNumber>, Vec<&ItemSequenceNumber>) = match ack {
-        Acknowledgement::Retail(a) => (
-            a.lines.iter().map(|l| &l.sequence).collect(),
-            a.lines
-                .iter()
-                .filter(|l| {
-                    l.decisions
-                        .iter()
-                        .any(|d| d.code != AcknowledgementCode::Rejected && d.quantity.amount > 0)
-                })
-                .map(|l| &l.sequence)
-                .collect(),
-        ),
-        Acknowledgement::DirectFulfillment(a) => {
-            let all: Vec<_> = a.lines.iter().map(|l| &l.sequence).collect();
-            let accepted = if a.status_code == df_status::ACCEPTED {
-                all.clone()
-            } else {
-                Vec::new()
-            };
-            (all, accepted)
-        }
-    };
-    !accepted.is_empty()
-        && po.lines.iter().all(|l| answered.contains(&&l.sequence))
+    let accepted = accepted_eaches(ack);
+    accepted.values().any(|e| *e > 0)
+        && po.lines.iter().all(|l| accepted.contains_key(&l.sequence))
         && po
             .lines
             .iter()
-            .filter(|l| accepted.contains(&&l.sequence))
+            .filter(|l| accepted.get(&l.sequence).is_some_and(|e| *e > 0))
             .all(|l| l.ordered.amount == 0)
 }
 
@@ -1099,7 +1104,23 @@ impl<'a> Machine<'a> {
                     resume: Box::new(resume),
                 },
             ),
-            Ok(mapped) => {
+            Ok(mut mapped) => {
+                if let Some(confirmed) = &self.rec.confirmed {
+                    // Amazon was told what ships: a change never sets a line above it,
+                    // and a line it accepted none of stays closed.
+                    let accepted = accepted_eaches(&confirmed.acknowledgement);
+                    mapped
+                        .draft
+                        .lines
+                        .retain_mut(|line| match accepted.get(&line.sequence) {
+                            Some(0) => false,
+                            Some(eaches) => {
+                                line.quantity = line.quantity.min(*eaches);
+                                true
+                            }
+                            None => true,
+                        });
+                }
                 let changes = diff(&old, &mapped.draft);
                 self.rec.sales_order = Some(mapped.draft);
                 if changes.is_empty() {

@@ -15,10 +15,11 @@ use avc_order_sync::store::{OrderKey, OrderStore};
 use avc_order_sync::testing::{
     AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings,
     orders,
+    orders::{RetailLine, RetailOrderBuilder},
 };
 use avc_order_sync::{
-    ClientError, DirectFulfillmentOrdersApi, NetSuiteStatus, OrderQuery, Page, Program,
-    PurchaseOrderNumber, TransactionId, TransactionOutcome, external_id,
+    ClientError, DirectFulfillmentOrdersApi, ItemSequenceNumber, NetSuiteStatus, OrderQuery, Page,
+    Program, PurchaseOrderNumber, TransactionId, TransactionOutcome, external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -393,4 +394,50 @@ fn an_orders_history_stays_in_time_order_when_a_clock_steps_back() {
     assert_eq!(times.len(), 3);
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     assert_eq!(times[2], at + TimeDelta::minutes(12));
+}
+
+/// Seed 368: the reviewer approved 16 of 24 eaches, Amazon confirmed 16, then
+/// Amazon lowered the line to 20; with the policy to update the sales order, the
+/// line was set to Amazon's 20, and NetSuite would ship 4 eaches Amazon never
+/// accepted. Fixed in the lifecycle: a change posted after acknowledgement never
+/// sets a line above what Amazon accepted.
+#[tokio::test(flavor = "current_thread")]
+async fn a_change_after_acknowledgement_never_ships_more_than_accepted() {
+    let mut settings = catalogue_settings(false, false);
+    settings.policies.changed_after_acknowledgement =
+        avc_order_sync::settings::ChangedAfterAcknowledgementPolicy::UpdateSalesOrder;
+    let s = story_with(settings);
+    let number = orders::purchase_order_number(31);
+    let placed = s.clock.now() - TimeDelta::minutes(5);
+    // Six cases of four.
+    let toaster = &orders::PRODUCTS[1];
+    assert_eq!(toaster.case_size, 4);
+    s.amazon
+        .add_retail_order(
+            RetailOrderBuilder::new(&number, placed)
+                .line(RetailLine::product(toaster, 6))
+                .build(),
+        )
+        .unwrap();
+    s.engine.run_cycle().await.unwrap();
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    let line = ItemSequenceNumber::new("1").unwrap();
+    s.netsuite.set_line_quantity(&id, &line, 16).unwrap();
+    s.netsuite.approve(&id).unwrap();
+    for _ in 0..6 {
+        s.clock.advance(Duration::from_secs(5 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+    s.amazon.set_retail_quantity(&number, "1", 5).unwrap();
+    for _ in 0..3 {
+        s.clock.advance(Duration::from_secs(5 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    let so = s.netsuite.snapshot(&id).unwrap();
+    assert_eq!(so.status, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(so.lines[0].quantity, 16);
 }
