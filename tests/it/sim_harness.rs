@@ -1182,6 +1182,25 @@ impl Clock for EngineClock {
     }
 }
 
+/// A page of a listing, for the trace.
+fn listed<T>(query: &OrderQuery, orders: &[T], number: fn(&T) -> &Option<String>) -> String {
+    let numbers: Vec<&str> = orders
+        .iter()
+        .map(|o| number(o).as_deref().unwrap_or("?"))
+        .collect();
+    format!(
+        "amazon: {:?} window {} to {}{} lists {numbers:?}",
+        query.kind,
+        query.after.format("%d %H:%M:%S%.3f"),
+        query.before.format("%d %H:%M:%S%.3f"),
+        if query.next_token.is_some() {
+            " (next page)"
+        } else {
+            ""
+        }
+    )
+}
+
 /// Amazon through a transport that fails, loses answers and crashes.
 pub struct FaultyAmazon {
     world: Arc<World>,
@@ -1228,14 +1247,19 @@ impl RetailOrdersApi for FaultyAmazon {
         query: &OrderQuery,
     ) -> Result<Page<retail::Order>, ClientError> {
         let op = "getPurchaseOrders";
-        guarded(
+        let result = guarded(
             &self.world,
             op,
             CallKind::Read,
             client_error(op),
             self.world.amazon.purchase_orders(query),
         )
-        .await
+        .await;
+        if let Ok(page) = &result {
+            self.world
+                .verbose(|| listed(query, &page.orders, |o| &o.purchase_order_number));
+        }
+        result
     }
 
     async fn purchase_order(
@@ -1301,14 +1325,19 @@ impl RetailOrdersApi for FaultyAmazon {
 impl DirectFulfillmentOrdersApi for FaultyAmazon {
     async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
         let op = "getOrders";
-        guarded(
+        let result = guarded(
             &self.world,
             op,
             CallKind::Read,
             client_error(op),
             self.world.amazon.orders(query),
         )
-        .await
+        .await;
+        if let Ok(page) = &result {
+            self.world
+                .verbose(|| listed(query, &page.orders, |o| &o.purchase_order_number));
+        }
+        result
     }
 
     async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError> {
