@@ -306,6 +306,14 @@ fn reason_of(record: &OrderRecord) -> Option<String> {
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Every cursor a cycle reads from.
+const CURSORS: [Cursor; 4] = [
+    Cursor::Retail(WindowKind::Created),
+    Cursor::Retail(WindowKind::Changed),
+    Cursor::DirectFulfillment,
+    Cursor::NetSuiteChanges,
+];
+
 /// The most reads of one window in a cycle while its listing keeps changing.
 const MAX_WINDOW_PASSES: usize = 3;
 
@@ -462,6 +470,7 @@ impl Engine {
     /// errors of the cycle: they are retried per order and reported.
     pub async fn run_cycle(&self) -> Result<CycleReport, EngineError> {
         let cycle = Cycle::new(self.clock.now());
+        self.save_starts(self.clock.now()).await?;
         self.retrieve(&cycle, Program::RetailProcurement, WindowKind::Created)
             .await?;
         self.retrieve(&cycle, Program::RetailProcurement, WindowKind::Changed)
@@ -753,23 +762,44 @@ impl Engine {
 
     // ----- retrieval -----
 
+    /// Saves where the sync starts, for every cursor at once, the first time: the
+    /// first lookback before now (as a watermark one window overlap later, so the
+    /// first window is unchanged). Saved before any read, so that a first read that
+    /// fails, then a long stop, does not move the start past what was there; and for
+    /// every cursor together, so that a cursor first read later than the others (a
+    /// cycle cut short before it) does not start later and miss a change made in
+    /// between. A cursor missing beside others takes the earliest of theirs.
+    async fn save_starts(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+        let mut marks = Vec::with_capacity(CURSORS.len());
+        for cursor in CURSORS {
+            marks.push((cursor, self.store.watermark(cursor).await?));
+        }
+        let first = later(
+            earlier(now, self.config.first_lookback),
+            self.config.window_overlap,
+        );
+        let start = marks
+            .iter()
+            .filter_map(|(_, m)| *m)
+            .fold(first, DateTime::min);
+        for (cursor, mark) in marks {
+            if mark.is_none() {
+                self.store.save_watermark(cursor, start).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Where reading from `cursor` starts: the window overlap before its watermark.
-    /// The first time, the first lookback before now, saved at once so that the start
-    /// stays put until a read succeeds (a first read that fails, then a long stop,
-    /// must not move it past what was there to read).
     async fn start_of(
         &self,
         cursor: Cursor,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, EngineError> {
-        if let Some(mark) = self.store.watermark(cursor).await? {
-            return Ok(earlier(mark, self.config.window_overlap));
-        }
-        let start = earlier(now, self.config.first_lookback);
-        self.store
-            .save_watermark(cursor, later(start, self.config.window_overlap))
-            .await?;
-        Ok(start)
+        Ok(match self.store.watermark(cursor).await? {
+            Some(mark) => earlier(mark, self.config.window_overlap),
+            None => earlier(now, self.config.first_lookback),
+        })
     }
 
     async fn retrieve(

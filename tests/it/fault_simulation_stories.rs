@@ -1,7 +1,7 @@
 //! Stories the fault simulation found, replayed by hand on the simulators. Each
 //! failed before the fix its doc names.
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,8 +10,9 @@ use avc_order_sync::acknowledgement::DirectFulfillmentAcknowledgement;
 use avc_order_sync::amazon::direct_fulfillment as df;
 use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
 use avc_order_sync::lifecycle::{Event, OrderRecord};
-use avc_order_sync::store::MemoryStore;
-use avc_order_sync::store::{OrderKey, OrderStore};
+use avc_order_sync::store::{
+    Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError, StoredOrder,
+};
 use avc_order_sync::testing::{
     AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings,
     orders,
@@ -19,7 +20,7 @@ use avc_order_sync::testing::{
 };
 use avc_order_sync::{
     ClientError, DirectFulfillmentOrdersApi, ItemSequenceNumber, NetSuiteStatus, OrderQuery, Page,
-    Program, PurchaseOrderNumber, TransactionId, TransactionOutcome, external_id,
+    Program, PurchaseOrderNumber, TransactionId, TransactionOutcome, WindowKind, external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -440,4 +441,119 @@ async fn a_change_after_acknowledgement_never_ships_more_than_accepted() {
     let so = s.netsuite.snapshot(&id).unwrap();
     assert_eq!(so.status, NetSuiteStatus::PendingFulfillment);
     assert_eq!(so.lines[0].quantity, 16);
+}
+
+/// A store whose database fails once, on the first read of the retail changed
+/// cursor after an order was saved: a cycle cut short between the two retail
+/// retrievals.
+struct FailsBetweenRetrievals {
+    store: MemoryStore,
+    saved: AtomicBool,
+    failed: AtomicBool,
+}
+
+#[async_trait]
+impl OrderStore for FailsBetweenRetrievals {
+    async fn load(&self, key: &OrderKey) -> Result<Option<StoredOrder>, StoreError> {
+        self.store.load(key).await
+    }
+
+    async fn save(
+        &self,
+        key: &OrderKey,
+        record: &OrderRecord,
+        in_flight: Option<&InFlight>,
+        next_wakeup: Option<DateTime<Utc>>,
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let version = self
+            .store
+            .save(key, record, in_flight, next_wakeup, expected)
+            .await?;
+        self.saved.store(true, Ordering::SeqCst);
+        Ok(version)
+    }
+
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OrderKey>, StoreError> {
+        self.store.due(now, limit).await
+    }
+
+    async fn next_wakeup(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.store.next_wakeup().await
+    }
+
+    async fn keys(&self) -> Result<Vec<OrderKey>, StoreError> {
+        self.store.keys().await
+    }
+
+    async fn watermark(&self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, StoreError> {
+        if cursor == Cursor::Retail(WindowKind::Changed)
+            && self.saved.load(Ordering::SeqCst)
+            && !self.failed.swap(true, Ordering::SeqCst)
+        {
+            return Err(StoreError::Backend {
+                message: "the database connection dropped".into(),
+                source: None,
+            });
+        }
+        self.store.watermark(cursor).await
+    }
+
+    async fn save_watermark(&self, cursor: Cursor, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.store.save_watermark(cursor, at).await
+    }
+}
+
+/// Seed 330: the first cycle stopped between the retail retrievals, so the created
+/// cursor had a start and the changed cursor none. Amazon lowered a line, the sync
+/// was stopped for days, and the changed cursor, first used then, started the
+/// first lookback before that: the change was never read, and every
+/// acknowledgement of the old quantity was refused. Fixed in the engine: the first
+/// cycle saves the start of every cursor at once.
+#[tokio::test(flavor = "current_thread")]
+async fn a_change_between_two_first_retrievals_is_read() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let store = Arc::new(FailsBetweenRetrievals {
+        store: MemoryStore::new(),
+        saved: AtomicBool::new(false),
+        failed: AtomicBool::new(false),
+    });
+    let engine = Engine::new(
+        catalogue_settings(false, false),
+        Clients {
+            retail: amazon.clone(),
+            direct_fulfillment: amazon.clone(),
+            netsuite: netsuite.clone(),
+        },
+        store.clone(),
+        Arc::new(clock.clone()),
+    )
+    .with_config(EngineConfig {
+        first_lookback: Duration::from_secs(24 * 3600),
+        ..EngineConfig::default()
+    });
+    let number = orders::purchase_order_number(37);
+    let toaster = &orders::PRODUCTS[1];
+    amazon
+        .add_retail_order(
+            // Placed well before the window overlap: only the changed window can
+            // bring the change.
+            RetailOrderBuilder::new(&number, start - TimeDelta::hours(3))
+                .line(RetailLine::product(toaster, 6))
+                .build(),
+        )
+        .unwrap();
+    assert!(engine.run_cycle().await.is_err());
+    clock.advance(Duration::from_secs(60));
+    amazon.set_retail_quantity(&number, "1", 5).unwrap();
+    clock.advance(Duration::from_secs(2 * 24 * 3600));
+    engine.run_cycle().await.unwrap();
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    assert_eq!(netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
 }
