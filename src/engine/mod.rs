@@ -20,7 +20,7 @@ mod limits;
 mod observer;
 mod report;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -224,6 +224,8 @@ struct CycleState {
     reads: HashSet<OrderKey>,
     /// Approvals the NetSuite poll found whose sales order is not read yet.
     unread: HashSet<OrderKey>,
+    /// When each queued command was marked in flight, by order and command key.
+    marks: HashMap<(OrderKey, String), DateTime<Utc>>,
 }
 
 struct Cycle {
@@ -252,6 +254,15 @@ impl Cycle {
 
     fn queue(&self, key: OrderKey, command: Command) {
         self.with(|s| s.queue.push((key, command)));
+    }
+
+    /// Remembers the in-flight marker saved with a queued command: an acknowledgement
+    /// is sent only while its marker is still this one (see `Engine::claim`).
+    fn mark(&self, key: &OrderKey, flight: &InFlight) {
+        self.with(|s| {
+            s.marks
+                .insert((key.clone(), flight.command_key.clone()), flight.started_at)
+        });
     }
 
     fn touch(&self, key: &OrderKey, record: &OrderRecord) {
@@ -754,6 +765,9 @@ impl Engine {
                 self.observer.notice(key, notice);
             }
         }
+        if let (Some(flight), false) = (&in_flight, actions.is_empty()) {
+            cycle.mark(key, flight);
+        }
         for action in actions {
             cycle.queue(key.clone(), action);
         }
@@ -1068,6 +1082,9 @@ impl Engine {
                         self.observer.notice(key, notice);
                     }
                 }
+                if let Some(flight) = &in_flight {
+                    cycle.mark(key, flight);
+                }
                 for action in actions {
                     cycle.queue(key.clone(), action);
                 }
@@ -1244,7 +1261,10 @@ impl Engine {
             )
             .await
         {
-            Ok(_) => cycle.queue(key.clone(), command),
+            Ok(_) => {
+                cycle.mark(key, &refreshed);
+                cycle.queue(key.clone(), command);
+            }
             Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -1452,6 +1472,16 @@ impl Engine {
         program: Program,
         batch: &[(OrderKey, Command)],
     ) -> Result<(), EngineError> {
+        let mut claimed = Vec::with_capacity(batch.len());
+        for (key, command) in batch {
+            if self.claim(cycle, key, command).await? {
+                claimed.push((key.clone(), command.clone()));
+            }
+        }
+        if claimed.is_empty() {
+            return Ok(());
+        }
+        let batch = &claimed[..];
         let result = match program {
             Program::RetailProcurement => {
                 let acks: Vec<_> = batch
@@ -1518,6 +1548,63 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Claims a queued acknowledgement right before it is sent. Its order must still
+    /// wait for it with the in-flight marker saved when it was queued; the marker is
+    /// renewed to now with a compare-and-set save, so that no worker takes it for
+    /// unanswered (and sends it again) before the uncertain-submission wait has run
+    /// from the send. `false` when the order moved on, or its marker was replaced
+    /// (another worker, or this one later in a long cycle, took the command for
+    /// unanswered and queued it again; that copy is the one sent).
+    async fn claim(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        command: &Command,
+    ) -> Result<bool, EngineError> {
+        let command_key = command.key();
+        let Some(queued_at) = cycle.with(|s| s.marks.remove(&(key.clone(), command_key.clone())))
+        else {
+            return Ok(false);
+        };
+        for _ in 0..8 {
+            let Some(stored) = self.store.load(key).await? else {
+                return Ok(false);
+            };
+            let ours = stored
+                .in_flight
+                .as_ref()
+                .is_some_and(|f| f.command_key == command_key && f.started_at == queued_at)
+                && stored
+                    .record
+                    .pending_command()
+                    .is_some_and(|c| c.key() == command_key);
+            if !ours {
+                return Ok(false);
+            }
+            let renewed = InFlight {
+                command_key: command_key.clone(),
+                started_at: self.clock.now(),
+            };
+            let wakeup = self.wakeup(&stored.record, Some(&renewed));
+            match self
+                .store
+                .save(
+                    key,
+                    &stored.record,
+                    Some(&renewed),
+                    wakeup,
+                    Some(stored.version),
+                )
+                .await
+            {
+                Ok(_) => return Ok(true),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(false)
     }
 
     async fn mark_uncertain(

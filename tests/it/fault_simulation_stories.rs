@@ -557,3 +557,25 @@ async fn a_change_between_two_first_retrievals_is_read() {
     );
     assert_eq!(netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
 }
+
+/// Seed 271: a cycle that took longer than the uncertain-submission wait (slow
+/// calls) woke an order it had received and queued for acknowledgement at its
+/// start, took the queued acknowledgement for one a crash had left unanswered,
+/// found it not at Amazon (it was not sent yet), and queued it again: Amazon got
+/// it twice. Two workers race the same way when one is slow. Fixed in the engine:
+/// an acknowledgement is claimed (its in-flight marker renewed with a
+/// compare-and-set save) right before it is sent, and one whose marker another
+/// queueing replaced is not sent.
+#[tokio::test(flavor = "current_thread")]
+async fn an_acknowledgement_queued_before_a_slow_call_is_sent_once() {
+    let s = story(false, true);
+    // Every NetSuite call takes 35 minutes, past the 30-minute wait.
+    s.netsuite.set_latency(Duration::from_secs(35 * 60));
+    let number = orders::purchase_order_number(41);
+    let placed = s.clock.now() - TimeDelta::minutes(5);
+    s.amazon
+        .add_df_order(orders::df_order(&number, placed, 1))
+        .unwrap();
+    s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+}
