@@ -1038,10 +1038,11 @@ impl<'a> Machine<'a> {
                         Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
                             self.apply_policy(OrderState::ExpectShipment)
                         }
+                        // The approval was read already: no change to the sales
+                        // order would show it again. Once NetSuite is up to date, read
+                        // the approved order again and rebuild the acknowledgement.
                         Some(Approval::Reviewed) => {
-                            self.update_netsuite(OrderState::ExpectApproval {
-                                problems: Vec::new(),
-                            })
+                            self.update_netsuite(OrderState::ExpectSalesOrderRead)
                         }
                         _ => self.route_new(),
                     }

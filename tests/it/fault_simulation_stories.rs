@@ -14,13 +14,14 @@ use avc_order_sync::store::{
     Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError, StoredOrder,
 };
 use avc_order_sync::testing::{
-    AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings,
-    orders,
+    AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, ScriptedFailure, VendorCentral,
+    catalogue_settings, orders,
     orders::{RetailLine, RetailOrderBuilder},
 };
 use avc_order_sync::{
-    ClientError, DirectFulfillmentOrdersApi, ItemSequenceNumber, NetSuiteStatus, OrderQuery, Page,
-    Program, PurchaseOrderNumber, TransactionId, TransactionOutcome, WindowKind, external_id,
+    ClientError, DirectFulfillmentOrdersApi, ErrorKind, ItemSequenceNumber, NetSuiteStatus,
+    OrderQuery, Page, Program, PurchaseOrderNumber, TransactionId, TransactionOutcome, WindowKind,
+    external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -577,5 +578,44 @@ async fn an_acknowledgement_queued_before_a_slow_call_is_sent_once() {
         .add_df_order(orders::df_order(&number, placed, 1))
         .unwrap();
     s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+}
+
+/// Seed 512: the approved sales order was read and acknowledgement v1 built, but
+/// before it went out Amazon lowered the cost of a line it had cancelled. v1 no
+/// longer passed Amazon's rules, the sales order needed no update, and the order
+/// went back to waiting for an approval NetSuite already showed: no change would
+/// ever list it again. Fixed in the lifecycle: a reviewed acknowledgement that no
+/// longer answers Amazon's order is rebuilt from the approved sales order, read
+/// again once NetSuite is up to date.
+#[tokio::test(flavor = "current_thread")]
+async fn a_change_before_a_reviewed_acknowledgement_goes_out_rebuilds_it() {
+    let s = story(false, false);
+    let number = orders::purchase_order_number(43);
+    let placed = s.clock.now() - TimeDelta::hours(2);
+    s.amazon
+        .add_retail_order(orders::retail_order(&number, placed, 2))
+        .unwrap();
+    s.amazon.cancel_retail_line(&number, "2").unwrap();
+    s.engine.run_cycle().await.unwrap();
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    s.netsuite.approve(&id).unwrap();
+    // Amazon refuses the first POST for load: the acknowledgement waits for a retry.
+    s.amazon.fail_next_with(
+        AmazonOperation::SubmitAcknowledgement,
+        ScriptedFailure::of(ErrorKind::RateLimited { retry_after: None }),
+        1,
+    );
+    s.clock.advance(Duration::from_secs(20 * 60));
+    s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 0);
+    s.amazon.set_retail_net_cost(&number, "2", "1.00").unwrap();
+    for _ in 0..4 {
+        s.clock.advance(Duration::from_secs(20 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
     assert_eq!(s.amazon.acknowledgement_count(&number), 1);
 }
