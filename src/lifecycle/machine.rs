@@ -801,6 +801,11 @@ impl<'a> Machine<'a> {
             return self.close(CloseReason::NothingToShip);
         }
         if changed {
+            // Amazon may have cancelled every line just accepted while it waited.
+            let po = self.rec.purchase_order.clone();
+            if let Some(reason) = self.amazon_ended(&po) {
+                return self.close(reason);
+            }
             return self.apply_policy(OrderState::ExpectShipment);
         }
         if self.rec.internal_id.is_none() {

@@ -619,3 +619,57 @@ async fn a_change_before_a_reviewed_acknowledgement_goes_out_rebuilds_it() {
     }
     assert_eq!(s.amazon.acknowledgement_count(&number), 1);
 }
+
+/// Seed 2722: the reviewer rejected one line of three; while Amazon's confirmation
+/// was awaited, Amazon cancelled the two accepted lines. The change waited for the
+/// confirmation, which applied the change-after-acknowledgement policy straight
+/// away: the sales order was updated to every line closed and the order read
+/// "Order posted, awaiting shipment". Fixed in the lifecycle: a change that waited
+/// for the confirmation first asks whether Amazon ended the order.
+#[tokio::test(flavor = "current_thread")]
+async fn a_change_that_waited_for_the_confirmation_can_end_the_order() {
+    let mut settings = catalogue_settings(false, false);
+    settings.policies.changed_after_acknowledgement =
+        avc_order_sync::settings::ChangedAfterAcknowledgementPolicy::UpdateSalesOrder;
+    let s = story_with(settings);
+    s.amazon.set_retail_success_reported(true);
+    let number = orders::purchase_order_number(47);
+    let placed = s.clock.now() - TimeDelta::hours(1);
+    s.amazon
+        .add_retail_order(orders::retail_order(&number, placed, 3))
+        .unwrap();
+    s.engine.run_cycle().await.unwrap();
+    let key = OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    };
+    let id = external_id(Program::RetailProcurement, &key.number);
+    s.netsuite
+        .close_line(&id, &ItemSequenceNumber::new("3").unwrap())
+        .unwrap();
+    s.netsuite.approve(&id).unwrap();
+    s.clock.advance(Duration::from_secs(5 * 60));
+    s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+    // Amazon takes the acknowledgement, then cancels the two lines it accepted.
+    s.clock.advance(Duration::from_secs(90));
+    s.amazon.cancel_retail_line(&number, "1").unwrap();
+    s.amazon.cancel_retail_line(&number, "2").unwrap();
+    for _ in 0..4 {
+        s.clock.advance(Duration::from_secs(60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    let status = s
+        .engine
+        .status_table()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.key == key)
+        .map(|l| l.status);
+    assert_eq!(status.as_deref(), Some("Canceled"));
+    assert_eq!(
+        s.netsuite.snapshot(&id).unwrap().status,
+        NetSuiteStatus::Closed
+    );
+}
