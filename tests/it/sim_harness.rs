@@ -776,8 +776,19 @@ impl World {
     /// so an acknowledgement Amazon receives can be traced to the version it is.
     fn saved(&self, key: &OrderKey, record: &OrderRecord, in_flight: Option<&InFlight>) {
         self.verbose(|| {
+            let why = match record.state() {
+                OrderState::ExpectApproval { problems } if !problems.is_empty() => {
+                    let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                    format!(" ({})", problems.join("; "))
+                }
+                OrderState::ExpectRepost { errors, .. } => {
+                    let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                    format!(" ({})", errors.join("; "))
+                }
+                _ => String::new(),
+            };
             format!(
-                "saved {key}: {:?} ack v{:?}, in flight {:?}, attempt {:?}",
+                "saved {key}: {:?}{why} ack v{:?}, in flight {:?}, attempt {:?}",
                 record.state().kind(),
                 record.acknowledgement_version().map(|v| v.0),
                 in_flight.map(|f| &f.command_key),
