@@ -14,7 +14,9 @@ use crate::mapping::{
     rejects_everything, sales_order_draft,
 };
 use crate::order::{AmazonOrderState, Problem, PurchaseOrder};
-use crate::sales_order::{NetSuiteStatus, SalesOrderDraft, SalesOrderSnapshot, SalesOrderStatus};
+use crate::sales_order::{
+    NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot, SalesOrderStatus,
+};
 use crate::settings::{ChangedAfterAcknowledgementPolicy, Settings};
 
 use super::command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
@@ -142,7 +144,7 @@ pub(super) fn diff(old: &SalesOrderDraft, new: &SalesOrderDraft) -> SalesOrderCh
             Some(_) => {}
         }
     }
-    for line in &old.lines {
+    for line in old.lines.iter().filter(|l| !l.is_closed) {
         if !new.lines.iter().any(|l| l.sequence == line.sequence) {
             lines.push(LineChange::Close {
                 sequence: line.sequence.clone(),
@@ -652,7 +654,26 @@ impl<'a> Machine<'a> {
                     reason: CloseReason::NothingToShip,
                 }),
             },
-            Ok(mapped) => {
+            Ok(mut mapped) => {
+                // An earlier create may have made the sales order though its answer
+                // was lost, with lines Amazon has cancelled since. The create is an
+                // upsert that leaves alone the lines it does not name: name them,
+                // closed.
+                if let Some(previous) = &self.rec.sales_order {
+                    for line in &previous.lines {
+                        if !mapped
+                            .draft
+                            .lines
+                            .iter()
+                            .any(|l| l.sequence == line.sequence)
+                        {
+                            mapped.draft.lines.push(SalesOrderLineDraft {
+                                is_closed: true,
+                                ..line.clone()
+                            });
+                        }
+                    }
+                }
                 self.rec.sales_order = Some(mapped.draft.clone());
                 self.enter(OrderState::ExpectSalesOrderCreated {
                     draft: Box::new(mapped.draft),

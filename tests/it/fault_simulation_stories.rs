@@ -673,3 +673,44 @@ async fn a_change_that_waited_for_the_confirmation_can_end_the_order() {
         NetSuiteStatus::Closed
     );
 }
+
+/// Seed 3452: the create of a sales order reached NetSuite but its answer was
+/// lost; Amazon then cancelled a line, and the create was sent again without that
+/// line. An upsert leaves alone the lines it does not name, so the line stayed
+/// open in NetSuite, and once approved the acknowledgement was refused for good
+/// (168 eaches approved, 0 ordered). Fixed in the lifecycle: a sales order created
+/// again names the lines the previous draft had and this one lacks, closed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_line_amazon_cancels_after_a_lost_create_is_closed() {
+    let s = story(false, false);
+    let number = orders::purchase_order_number(53);
+    let placed = s.clock.now() - TimeDelta::hours(1);
+    s.amazon
+        .add_retail_order(orders::retail_order(&number, placed, 2))
+        .unwrap();
+    s.netsuite
+        .fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
+    s.engine.run_cycle().await.unwrap();
+    s.amazon.cancel_retail_line(&number, "1").unwrap();
+    s.clock.advance(Duration::from_secs(10 * 60));
+    s.engine.run_cycle().await.unwrap();
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    let so = s.netsuite.snapshot(&id).unwrap();
+    let line = |sequence: &str| {
+        so.lines
+            .iter()
+            .find(|l| l.sequence.as_ref().map(|s| s.as_str()) == Some(sequence))
+            .unwrap()
+    };
+    assert!(line("1").is_closed);
+    assert!(!line("2").is_closed);
+    s.netsuite.approve(&id).unwrap();
+    for _ in 0..3 {
+        s.clock.advance(Duration::from_secs(10 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+}
