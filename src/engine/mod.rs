@@ -667,6 +667,22 @@ impl Engine {
         event: &Event,
         answers: Option<&str>,
     ) -> Result<(), EngineError> {
+        self.apply_answer(cycle, key, event, answers, None).await
+    }
+
+    /// [`Engine::apply`], for the outcome of the command `sent`. A create is keyed by
+    /// the external id alone: when the order now waits for the create of a newer
+    /// draft (a change from Amazon arrived while this one was out, and a worker that
+    /// found it busy left it), the outcome is not the order's. The newer draft is sent
+    /// instead, and its outcome is the one applied.
+    async fn apply_answer(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        event: &Event,
+        answers: Option<&str>,
+        sent: Option<&Command>,
+    ) -> Result<(), EngineError> {
         for _ in 0..8 {
             let Some(stored) = self.store.load(key).await? else {
                 cycle.error(format!(
@@ -675,6 +691,40 @@ impl Engine {
                 ));
                 return Ok(());
             };
+            let newer = sent
+                .filter(|c| matches!(c, Command::CreateSalesOrder { .. }))
+                .and_then(|c| {
+                    stored
+                        .record
+                        .pending_command()
+                        .filter(|p| p.key() == c.key() && p != c)
+                });
+            if let Some(newer) = newer {
+                let renewed = InFlight {
+                    command_key: newer.key(),
+                    started_at: self.clock.now(),
+                };
+                let wakeup = self.wakeup(&stored.record, Some(&renewed));
+                match self
+                    .store
+                    .save(
+                        key,
+                        &stored.record,
+                        Some(&renewed),
+                        wakeup,
+                        Some(stored.version),
+                    )
+                    .await
+                {
+                    Ok(_) => {
+                        cycle.mark(key, &renewed);
+                        cycle.queue(key.clone(), newer);
+                        return Ok(());
+                    }
+                    Err(StoreError::Conflict { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
             let now = self.clock.now();
             let (next, commands) =
                 match stored
@@ -1463,7 +1513,8 @@ impl Engine {
             }
             Err(e) => command_failed(command, &e),
         };
-        self.apply(cycle, key, &event, Some(&command.key())).await
+        self.apply_answer(cycle, key, &event, Some(&command.key()), Some(command))
+            .await
     }
 
     async fn submit(

@@ -714,3 +714,63 @@ async fn a_line_amazon_cancels_after_a_lost_create_is_closed() {
     }
     assert_eq!(s.amazon.acknowledgement_count(&number), 1);
 }
+
+/// Seed 3264: one worker's create of a sales order was out (NetSuite slow) when
+/// another worker took in a change from Amazon: the order now waited for the
+/// create of a new draft, but the other worker found the create busy and left it to
+/// the first. The first worker's answer, to the old draft, was applied as the
+/// order's, and NetSuite kept the old draft (here the old quantity). Fixed in the
+/// engine: an answer to a create the order now waits for in a newer form is
+/// followed by the newer form, whose answer is the one applied.
+#[tokio::test(flavor = "current_thread")]
+async fn a_create_overtaken_by_a_change_is_sent_again() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    netsuite.set_latency(Duration::from_secs(1));
+    let store = Arc::new(MemoryStore::new());
+    let engine = || {
+        Engine::new(
+            catalogue_settings(false, false),
+            Clients {
+                retail: amazon.clone(),
+                direct_fulfillment: amazon.clone(),
+                netsuite: netsuite.clone(),
+            },
+            store.clone(),
+            Arc::new(clock.clone()),
+        )
+        .with_config(EngineConfig {
+            first_lookback: Duration::from_secs(24 * 3600),
+            ..EngineConfig::default()
+        })
+    };
+    let (a, b) = (engine(), engine());
+    let number = orders::purchase_order_number(59);
+    let toaster = &orders::PRODUCTS[1];
+    amazon
+        .add_retail_order(
+            RetailOrderBuilder::new(&number, start - TimeDelta::minutes(5))
+                .line(RetailLine::product(toaster, 6))
+                .build(),
+        )
+        .unwrap();
+    // Worker A creates the sales order; while NetSuite works on it, Amazon lowers the
+    // line and worker B takes the change in.
+    let (first, second) = tokio::join!(a.run_cycle(), async {
+        amazon.set_retail_quantity(&number, "1", 5).unwrap();
+        b.run_cycle().await
+    });
+    first.unwrap();
+    second.unwrap();
+    for _ in 0..2 {
+        clock.advance(Duration::from_secs(10 * 60));
+        a.run_cycle().await.unwrap();
+    }
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    assert_eq!(netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
+}
