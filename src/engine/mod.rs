@@ -1055,10 +1055,11 @@ impl Engine {
             program,
             number: po.number.clone(),
         };
-        if !cycle.with(|s| s.seen.insert(key.clone())) {
-            return Ok(());
+        // Counted once a cycle, but always compared with the store: Amazon may have
+        // changed the order since an earlier window of this cycle listed it.
+        if cycle.with(|s| s.seen.insert(key.clone())) {
+            cycle.with(|s| s.report.retrieved += 1);
         }
-        cycle.with(|s| s.report.retrieved += 1);
         self.receive(cycle, &key, po).await
     }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use avc_order_sync::Clock;
-use avc_order_sync::acknowledgement::DirectFulfillmentAcknowledgement;
-use avc_order_sync::amazon::direct_fulfillment as df;
+use avc_order_sync::acknowledgement::{DirectFulfillmentAcknowledgement, RetailAcknowledgement};
+use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
 use avc_order_sync::lifecycle::{Event, OrderRecord};
 use avc_order_sync::store::{
@@ -20,8 +20,8 @@ use avc_order_sync::testing::{
 };
 use avc_order_sync::{
     ClientError, DirectFulfillmentOrdersApi, ErrorKind, ItemSequenceNumber, NetSuiteStatus,
-    OrderQuery, Page, Program, PurchaseOrderNumber, TransactionId, TransactionOutcome, WindowKind,
-    external_id,
+    OrderQuery, Page, Program, PurchaseOrderNumber, RetailOrdersApi, TransactionId,
+    TransactionOutcome, WindowKind, external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -767,6 +767,111 @@ async fn a_create_overtaken_by_a_change_is_sent_again() {
     for _ in 0..2 {
         clock.advance(Duration::from_secs(10 * 60));
         a.run_cycle().await.unwrap();
+    }
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    assert_eq!(netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
+}
+
+/// Amazon's retail API, with a PO changed by Amazon right after the engine's first
+/// read of the created window, in a call that takes eleven minutes.
+struct ChangesAfterTheCreatedWindow {
+    amazon: Arc<VendorCentral>,
+    clock: ManualClock,
+    change: std::sync::Mutex<Option<(String, u64)>>,
+}
+
+#[async_trait]
+impl RetailOrdersApi for ChangesAfterTheCreatedWindow {
+    async fn purchase_orders(
+        &self,
+        query: &OrderQuery,
+    ) -> Result<Page<retail::Order>, ClientError> {
+        let page = self.amazon.purchase_orders(query).await;
+        if query.kind == WindowKind::Created {
+            if let Some((number, amount)) = self.change.lock().unwrap().take() {
+                self.amazon
+                    .set_retail_quantity(&number, "1", amount)
+                    .unwrap();
+                self.clock.advance(Duration::from_secs(11 * 60));
+            }
+        }
+        page
+    }
+
+    async fn purchase_order(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<retail::Order, ClientError> {
+        RetailOrdersApi::purchase_order(&*self.amazon, number).await
+    }
+
+    async fn submit_acknowledgements(
+        &self,
+        acknowledgements: &[RetailAcknowledgement],
+    ) -> Result<TransactionId, ClientError> {
+        RetailOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
+    }
+
+    async fn transaction_status(
+        &self,
+        id: &TransactionId,
+    ) -> Result<TransactionOutcome, ClientError> {
+        RetailOrdersApi::transaction_status(&*self.amazon, id).await
+    }
+
+    async fn purchase_order_status(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<Option<retail::OrderStatus>, ClientError> {
+        self.amazon.purchase_order_status(number).await
+    }
+}
+
+/// Seed 11719: the created window listed a PO, Amazon changed it a moment later,
+/// and the changed window of the same (long) cycle listed the new content, which the
+/// engine dropped as an order already seen that cycle. The next changed window
+/// started after the change: it was never read, and every acknowledgement of the
+/// old quantity was refused. Fixed in the engine: an order listed again in a cycle
+/// is compared with the store, and applied when it changed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_po_changed_between_two_listings_of_a_cycle_is_read() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let number = orders::purchase_order_number(61);
+    let toaster = &orders::PRODUCTS[1];
+    amazon
+        .add_retail_order(
+            RetailOrderBuilder::new(&number, start - TimeDelta::hours(3))
+                .line(RetailLine::product(toaster, 6))
+                .build(),
+        )
+        .unwrap();
+    let engine = Engine::new(
+        catalogue_settings(false, false),
+        Clients {
+            retail: Arc::new(ChangesAfterTheCreatedWindow {
+                amazon: amazon.clone(),
+                clock: clock.clone(),
+                change: std::sync::Mutex::new(Some((number.clone(), 5))),
+            }),
+            direct_fulfillment: amazon.clone(),
+            netsuite: netsuite.clone(),
+        },
+        Arc::new(MemoryStore::new()),
+        Arc::new(clock.clone()),
+    )
+    .with_config(EngineConfig {
+        first_lookback: Duration::from_secs(24 * 3600),
+        ..EngineConfig::default()
+    });
+    for _ in 0..3 {
+        engine.run_cycle().await.unwrap();
+        clock.advance(Duration::from_secs(10 * 60));
     }
     let id = external_id(
         Program::RetailProcurement,
