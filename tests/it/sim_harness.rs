@@ -313,12 +313,14 @@ impl World {
             ..EngineConfig::default()
         };
         config.retry.max_attempts = knobs.max_attempts;
-        if let Some(plan) = knobs.amazon_rate_limit {
-            // The integrator paces each worker at its share of Amazon's usage plan.
-            let workers = if knobs.two_engines { 2 } else { 1 };
-            config.amazon_rate_per_second = (plan.per_second / workers).max(1);
-            config.amazon_burst = (plan.burst / workers).max(1);
-        }
+        // The integrator paces each worker at its share of Amazon's usage plan (the
+        // tightened one, or Amazon's default for the operations the engine lists).
+        let plan = knobs
+            .amazon_rate_limit
+            .unwrap_or(AmazonOperation::GetPurchaseOrders.default_rate_limit());
+        let workers = if knobs.two_engines { 2 } else { 1 };
+        config.amazon_rate_per_second = (plan.per_second / workers).max(1);
+        config.amazon_burst = (plan.burst / workers).max(1);
         let world = Arc::new(World {
             seed,
             clock,
