@@ -421,6 +421,60 @@ fn errors_for(
         .collect()
 }
 
+/// A quantity in Amazon's status report, in eaches.
+fn eaches_in(quantity: Option<&crate::amazon::retail::ItemQuantity>) -> Option<u64> {
+    use crate::amazon::retail::UnitOfMeasure;
+    let quantity = quantity?;
+    let amount = quantity.amount.as_ref()?.as_u64()?;
+    let size = match quantity.unit_of_measure.as_ref().and_then(|u| u.known()) {
+        Some(UnitOfMeasure::Cases) => quantity
+            .unit_size
+            .as_ref()
+            .and_then(|n| n.as_u64())
+            .filter(|s| *s > 0)
+            .unwrap_or(1),
+        _ => 1,
+    };
+    amount.checked_mul(size)
+}
+
+/// Whether Amazon's status report shows `ack` as the latest acknowledgement of every
+/// line it answers: the quantities accepted (or back-ordered) and rejected, in
+/// eaches, of each line's latest acknowledgement.
+fn shows_as_acknowledged(
+    status: &crate::amazon::retail::OrderStatus,
+    ack: &crate::acknowledgement::RetailAcknowledgement,
+) -> bool {
+    use crate::acknowledgement::AcknowledgementCode;
+    let items = status.item_status.as_deref().unwrap_or_default();
+    ack.lines.iter().all(|line| {
+        let (mut accepted, mut rejected) = (0u64, 0u64);
+        for decision in &line.decisions {
+            let eaches = decision.quantity.eaches().unwrap_or(u64::MAX);
+            match decision.code {
+                AcknowledgementCode::Rejected => rejected = rejected.saturating_add(eaches),
+                _ => accepted = accepted.saturating_add(eaches),
+            }
+        }
+        let latest = items
+            .iter()
+            .find(|i| i.item_sequence_number.as_deref() == Some(line.sequence.as_str()))
+            .and_then(|i| i.acknowledgement_status.as_ref())
+            .and_then(|a| a.acknowledgement_status_details.as_ref())
+            .and_then(|details| {
+                details.iter().max_by_key(|d| {
+                    d.acknowledgement_date
+                        .as_deref()
+                        .and_then(|t| crate::order::parse_instant(t).ok())
+                })
+            });
+        latest.is_some_and(|d| {
+            eaches_in(d.accepted_quantity.as_ref()) == Some(accepted)
+                && eaches_in(d.rejected_quantity.as_ref()) == Some(rejected)
+        })
+    })
+}
+
 fn acknowledgement_of(command: &Command) -> Option<(&AcknowledgementKey, &Acknowledgement)> {
     match command {
         Command::SubmitAcknowledgement {
@@ -1339,7 +1393,24 @@ impl Engine {
         };
         let rejected_whole = matches!(acknowledgement, Acknowledgement::DirectFulfillment(a) if a.status_code != crate::acknowledgement::df_status::ACCEPTED);
         Ok(Some(match po.state {
-            AmazonOrderState::Acknowledged => record.confirmed_acknowledgement().is_none(),
+            // The PO turns Acknowledged with the first version that lands: whether
+            // this one did, only Amazon's status report tells.
+            AmazonOrderState::Acknowledged => match acknowledgement {
+                Acknowledgement::Retail(ack) => {
+                    let status = self
+                        .call(
+                            cycle,
+                            "getPurchaseOrdersStatus",
+                            true,
+                            self.clients.retail.purchase_order_status(&key.number),
+                        )
+                        .await?;
+                    status.is_some_and(|s| shows_as_acknowledged(&s, ack))
+                }
+                Acknowledgement::DirectFulfillment(_) => {
+                    record.confirmed_acknowledgement().is_none()
+                }
+            },
             AmazonOrderState::Accepted | AmazonOrderState::Shipped => !rejected_whole,
             AmazonOrderState::Cancelled => rejected_whole,
             _ => false,

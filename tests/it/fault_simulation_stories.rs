@@ -879,3 +879,55 @@ async fn a_po_changed_between_two_listings_of_a_cycle_is_read() {
     );
     assert_eq!(netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
 }
+
+/// Seed 2384: acknowledgement v1 of a retail PO reached Amazon but its answer was
+/// lost; before the engine checked, Amazon changed the PO, v2 was built with other
+/// quantities, and its POST failed before reaching Amazon. The check after the
+/// wait found the PO acknowledged and took that for v2's doing: the order read
+/// "awaiting shipment" with v2's quantities while Amazon held v1's. Fixed in the
+/// engine: a retail acknowledgement counts as landed only when Amazon's status
+/// report shows its quantities as the latest acknowledged, line by line.
+#[tokio::test(flavor = "current_thread")]
+async fn an_acknowledgement_landed_is_told_from_an_earlier_version() {
+    let s = story(true, false);
+    let number = orders::purchase_order_number(67);
+    let toaster = &orders::PRODUCTS[1];
+    s.amazon
+        .add_retail_order(
+            RetailOrderBuilder::new(&number, s.clock.now() - TimeDelta::minutes(5))
+                .line(RetailLine::product(toaster, 6))
+                .build(),
+        )
+        .unwrap();
+    // v1 (six cases) reaches Amazon, its answer is lost.
+    s.amazon
+        .fail_next_after_effect(AmazonOperation::SubmitAcknowledgement, 1);
+    s.engine.run_cycle().await.unwrap();
+    assert_eq!(s.amazon.acknowledgement_count(&number), 1);
+    // Amazon takes v1, then lowers the line to five cases.
+    s.clock.advance(Duration::from_secs(5 * 60));
+    s.amazon.set_retail_quantity(&number, "1", 5).unwrap();
+    // The change arrives: v2 (five cases) is built; its POST fails before Amazon.
+    s.amazon
+        .fail_next(AmazonOperation::SubmitAcknowledgement, 1);
+    s.clock.advance(Duration::from_secs(60));
+    s.engine.run_cycle().await.unwrap();
+    for _ in 0..8 {
+        s.clock.advance(Duration::from_secs(10 * 60));
+        s.engine.run_cycle().await.unwrap();
+    }
+    // Amazon holds what the order says it confirmed.
+    let status = s.amazon.retail_status(&number).unwrap();
+    let accepted = status.item_status.unwrap()[0]
+        .acknowledgement_status
+        .clone()
+        .unwrap()
+        .accepted_quantity
+        .unwrap();
+    assert_eq!(accepted.amount.and_then(|a| a.as_u64()), Some(5));
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    assert_eq!(s.netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
+}
