@@ -1740,6 +1740,15 @@ impl Engine {
             let Some(stored) = self.store.load(key).await? else {
                 return Ok(());
             };
+            // The order moved on while the POST was out (another worker took in a
+            // change): its marker is for what it waits for now, and stays.
+            if stored
+                .record
+                .pending_command()
+                .is_none_or(|c| c.key() != command_key)
+            {
+                return Ok(());
+            }
             let flight = InFlight {
                 command_key: command_key.to_owned(),
                 started_at: self.clock.now(),

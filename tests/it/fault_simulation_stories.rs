@@ -19,8 +19,9 @@ use avc_order_sync::testing::{
     orders::{RetailLine, RetailOrderBuilder},
 };
 use avc_order_sync::{
-    ClientError, DirectFulfillmentOrdersApi, ErrorKind, ItemSequenceNumber, NetSuiteStatus,
-    OrderQuery, Page, Program, PurchaseOrderNumber, RetailOrdersApi, TransactionId,
+    ClientError, DirectFulfillmentOrdersApi, ErrorKind, ExternalId, InternalId, ItemSequenceNumber,
+    NetSuiteApi, NetSuiteStatus, OrderQuery, Page, Program, PurchaseOrderNumber, RetailOrdersApi,
+    SalesOrderChange, SalesOrderDraft, SalesOrderSnapshot, SalesOrderUpdate, TransactionId,
     TransactionOutcome, WindowKind, external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -930,4 +931,222 @@ async fn an_acknowledgement_landed_is_told_from_an_earlier_version() {
         &PurchaseOrderNumber::new(number.as_str()).unwrap(),
     );
     assert_eq!(s.netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
+}
+
+/// Returns `Pending` once, waking itself.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// Amazon's retail API whose next acknowledgement POST pauses, then fails before
+/// reaching Amazon.
+struct PausesThenFailsSubmit {
+    amazon: Arc<VendorCentral>,
+    pause: AtomicBool,
+    paused: AtomicBool,
+}
+
+#[async_trait]
+impl RetailOrdersApi for PausesThenFailsSubmit {
+    async fn purchase_orders(
+        &self,
+        query: &OrderQuery,
+    ) -> Result<Page<retail::Order>, ClientError> {
+        self.amazon.purchase_orders(query).await
+    }
+
+    async fn purchase_order(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<retail::Order, ClientError> {
+        RetailOrdersApi::purchase_order(&*self.amazon, number).await
+    }
+
+    async fn submit_acknowledgements(
+        &self,
+        acknowledgements: &[RetailAcknowledgement],
+    ) -> Result<TransactionId, ClientError> {
+        if self.pause.swap(false, Ordering::SeqCst) {
+            self.paused.store(true, Ordering::SeqCst);
+            YieldOnce(false).await;
+            return Err(ClientError::new(
+                ErrorKind::Transient,
+                "submitAcknowledgement",
+            ));
+        }
+        RetailOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
+    }
+
+    async fn transaction_status(
+        &self,
+        id: &TransactionId,
+    ) -> Result<TransactionOutcome, ClientError> {
+        RetailOrdersApi::transaction_status(&*self.amazon, id).await
+    }
+
+    async fn purchase_order_status(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<Option<retail::OrderStatus>, ClientError> {
+        self.amazon.purchase_order_status(number).await
+    }
+}
+
+/// NetSuite whose next close never answers: the worker dies in it.
+struct DiesInClose {
+    netsuite: Arc<NetSuite>,
+    die: AtomicBool,
+    died: AtomicBool,
+}
+
+#[async_trait]
+impl NetSuiteApi for DiesInClose {
+    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
+        self.netsuite.upsert_sales_order(draft).await
+    }
+
+    async fn sales_order(
+        &self,
+        external_id: &ExternalId,
+    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
+        self.netsuite.sales_order(external_id).await
+    }
+
+    async fn changed_sales_orders(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SalesOrderChange>, ClientError> {
+        self.netsuite.changed_sales_orders(since).await
+    }
+
+    async fn update_sales_order(
+        &self,
+        external_id: &ExternalId,
+        update: &SalesOrderUpdate,
+    ) -> Result<(), ClientError> {
+        self.netsuite.update_sales_order(external_id, update).await
+    }
+
+    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
+        if self.die.swap(false, Ordering::SeqCst) {
+            self.died.store(true, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+        }
+        self.netsuite.close_sales_order(external_id).await
+    }
+}
+
+/// Polls a future until `until` holds, or it finishes.
+fn poll_until<F: std::future::Future>(
+    future: &mut std::pin::Pin<Box<F>>,
+    until: impl Fn() -> bool,
+) -> Option<F::Output> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..10_000 {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return Some(output);
+        }
+        if until() {
+            return None;
+        }
+    }
+    panic!("the future neither finished nor reached the point waited for");
+}
+
+/// Seed 6225: worker A had claimed an acknowledgement and was sending it when
+/// worker B took in Amazon's cancellation and marked the closing of the sales order
+/// in flight; B died in the close. A's POST then failed before reaching Amazon, and
+/// A marked its acknowledgement uncertain over B's marker. The close, no longer
+/// marked, was never sent again: the order waited in "Canceling in NetSuite" for
+/// good. Fixed in the engine: an acknowledgement is marked uncertain only while the
+/// order still waits for it.
+#[test]
+fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let retail = Arc::new(PausesThenFailsSubmit {
+        amazon: amazon.clone(),
+        pause: AtomicBool::new(false),
+        paused: AtomicBool::new(false),
+    });
+    let dying = Arc::new(DiesInClose {
+        netsuite: netsuite.clone(),
+        die: AtomicBool::new(false),
+        died: AtomicBool::new(false),
+    });
+    let store = Arc::new(MemoryStore::new());
+    let engine = || {
+        Engine::new(
+            catalogue_settings(false, false),
+            Clients {
+                retail: retail.clone(),
+                direct_fulfillment: amazon.clone(),
+                netsuite: dying.clone(),
+            },
+            store.clone(),
+            Arc::new(clock.clone()),
+        )
+        .with_config(EngineConfig {
+            first_lookback: Duration::from_secs(24 * 3600),
+            ..EngineConfig::default()
+        })
+    };
+    let (a, b) = (engine(), engine());
+    let number = orders::purchase_order_number(71);
+    amazon
+        .add_retail_order(orders::retail_order(
+            &number,
+            start - TimeDelta::minutes(2),
+            1,
+        ))
+        .unwrap();
+    let done = poll_until(&mut Box::pin(a.run_cycle()), || false);
+    assert!(done.is_some_and(|r| r.is_ok()));
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    netsuite.approve(&id).unwrap();
+    clock.advance(Duration::from_secs(60));
+
+    // A reads the approval and is sending the acknowledgement...
+    retail.pause.store(true, Ordering::SeqCst);
+    let mut sending = Box::pin(a.run_cycle());
+    assert!(poll_until(&mut sending, || retail.paused.load(Ordering::SeqCst)).is_none());
+    // ... when Amazon closes the PO; B takes it in, marks the close, and dies in it.
+    amazon.close_retail_order(&number).unwrap();
+    dying.die.store(true, Ordering::SeqCst);
+    let mut closing = Box::pin(b.run_cycle());
+    assert!(poll_until(&mut closing, || dying.died.load(Ordering::SeqCst)).is_none());
+    drop(closing);
+    // A's POST fails; A finishes its cycle.
+    assert!(poll_until(&mut sending, || false).is_some());
+    drop(sending);
+
+    for _ in 0..8 {
+        clock.advance(Duration::from_secs(10 * 60));
+        let done = poll_until(&mut Box::pin(a.run_cycle()), || false);
+        assert!(done.is_some_and(|r| r.is_ok()));
+    }
+    assert_eq!(
+        netsuite.snapshot(&id).unwrap().status,
+        NetSuiteStatus::Closed
+    );
 }
