@@ -1481,6 +1481,21 @@ impl Engine {
         key: &OrderKey,
         command: &Command,
     ) -> Result<(), EngineError> {
+        // A create or update carries a payload that a stale copy would write over a
+        // newer state (a create re-applies Pending Approval): claim it first.
+        let claimed;
+        let command = match command {
+            Command::CreateSalesOrder { .. } | Command::UpdateSalesOrder { .. } => {
+                match self.claim(cycle, key, command).await? {
+                    Some(current) => {
+                        claimed = current;
+                        &claimed
+                    }
+                    None => return Ok(()),
+                }
+            }
+            _ => command,
+        };
         let netsuite = &self.clients.netsuite;
         let outcome: Result<Event, ClientError> = match command {
             Command::CreateSalesOrder { draft, .. } => self
@@ -1597,8 +1612,8 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let mut claimed = Vec::with_capacity(batch.len());
         for (key, command) in batch {
-            if self.claim(cycle, key, command).await? {
-                claimed.push((key.clone(), command.clone()));
+            if let Some(current) = self.claim(cycle, key, command).await? {
+                claimed.push((key.clone(), current));
             }
         }
         if claimed.is_empty() {
@@ -1673,39 +1688,41 @@ impl Engine {
         Ok(())
     }
 
-    /// Claims a queued acknowledgement right before it is sent. Its order must still
-    /// wait for it with the in-flight marker saved when it was queued; the marker is
-    /// renewed to now with a compare-and-set save, so that no worker takes it for
-    /// unanswered (and sends it again) before the uncertain-submission wait has run
-    /// from the send. `false` when the order moved on, or its marker was replaced
-    /// (another worker, or this one later in a long cycle, took the command for
-    /// unanswered and queued it again; that copy is the one sent).
+    /// Claims a queued acknowledgement, create or update right before it is sent.
+    /// Its order must still wait for it with the in-flight marker saved when it was
+    /// queued; the marker is renewed to now with a compare-and-set save, so that no
+    /// worker takes it for unanswered (and sends it again) before the wait has run
+    /// from the send. Returns the command to send: the order's current form of it (a
+    /// change from Amazon may have brought a newer draft under the same key). `None`
+    /// when the order moved on, or its marker was replaced (another worker, or this
+    /// one later in a long cycle, took the command for unanswered and queued it
+    /// again; that copy is the one sent).
     async fn claim(
         &self,
         cycle: &Cycle,
         key: &OrderKey,
         command: &Command,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<Option<Command>, EngineError> {
         let command_key = command.key();
         let Some(queued_at) = cycle.with(|s| s.marks.remove(&(key.clone(), command_key.clone())))
         else {
-            return Ok(false);
+            return Ok(None);
         };
         for _ in 0..8 {
             let Some(stored) = self.store.load(key).await? else {
-                return Ok(false);
+                return Ok(None);
             };
             let ours = stored
                 .in_flight
                 .as_ref()
-                .is_some_and(|f| f.command_key == command_key && f.started_at == queued_at)
-                && stored
-                    .record
-                    .pending_command()
-                    .is_some_and(|c| c.key() == command_key);
-            if !ours {
-                return Ok(false);
-            }
+                .is_some_and(|f| f.command_key == command_key && f.started_at == queued_at);
+            let Some(current) = stored
+                .record
+                .pending_command()
+                .filter(|c| ours && c.key() == command_key)
+            else {
+                return Ok(None);
+            };
             let renewed = InFlight {
                 command_key: command_key.clone(),
                 started_at: self.clock.now(),
@@ -1722,12 +1739,12 @@ impl Engine {
                 )
                 .await
             {
-                Ok(_) => return Ok(true),
+                Ok(_) => return Ok(Some(current)),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
     async fn mark_uncertain(

@@ -1150,3 +1150,119 @@ fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
         NetSuiteStatus::Closed
     );
 }
+
+/// NetSuite whose next changes query is slow: six minutes pass in it.
+struct SlowChangesFeed {
+    netsuite: Arc<NetSuite>,
+    clock: ManualClock,
+    slow: AtomicBool,
+    inside: AtomicBool,
+}
+
+#[async_trait]
+impl NetSuiteApi for SlowChangesFeed {
+    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
+        self.netsuite.upsert_sales_order(draft).await
+    }
+
+    async fn sales_order(
+        &self,
+        external_id: &ExternalId,
+    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
+        self.netsuite.sales_order(external_id).await
+    }
+
+    async fn changed_sales_orders(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SalesOrderChange>, ClientError> {
+        if self.slow.swap(false, Ordering::SeqCst) {
+            self.inside.store(true, Ordering::SeqCst);
+            self.clock.advance(Duration::from_secs(6 * 60));
+            YieldOnce(false).await;
+        }
+        self.netsuite.changed_sales_orders(since).await
+    }
+
+    async fn update_sales_order(
+        &self,
+        external_id: &ExternalId,
+        update: &SalesOrderUpdate,
+    ) -> Result<(), ClientError> {
+        self.netsuite.update_sales_order(external_id, update).await
+    }
+
+    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
+        self.netsuite.close_sales_order(external_id).await
+    }
+}
+
+/// Seed 804: worker A received an order and queued the create of its sales order,
+/// then spent longer than the in-flight grace in a slow call. Worker B took the
+/// create for abandoned and sent it; the reviewer approved; then A sent its own
+/// copy, which re-applied Pending Approval over the approval. Fixed in the engine:
+/// a create or update is claimed before it is sent, as an acknowledgement is, and
+/// a copy whose marker another worker replaced is not sent.
+#[test]
+fn a_create_taken_over_by_another_worker_is_not_sent_again() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let slow = Arc::new(SlowChangesFeed {
+        netsuite: netsuite.clone(),
+        clock: clock.clone(),
+        slow: AtomicBool::new(true),
+        inside: AtomicBool::new(false),
+    });
+    let store = Arc::new(MemoryStore::new());
+    let engine = || {
+        Engine::new(
+            catalogue_settings(false, false),
+            Clients {
+                retail: amazon.clone(),
+                direct_fulfillment: amazon.clone(),
+                netsuite: slow.clone(),
+            },
+            store.clone(),
+            Arc::new(clock.clone()),
+        )
+        .with_config(EngineConfig {
+            first_lookback: Duration::from_secs(24 * 3600),
+            ..EngineConfig::default()
+        })
+    };
+    let (a, b) = (engine(), engine());
+    let number = orders::purchase_order_number(73);
+    amazon
+        .add_retail_order(orders::retail_order(
+            &number,
+            start - TimeDelta::minutes(2),
+            1,
+        ))
+        .unwrap();
+    // A receives the order, queues the create, and is slow in NetSuite's changes.
+    let mut slow_cycle = Box::pin(a.run_cycle());
+    assert!(poll_until(&mut slow_cycle, || slow.inside.load(Ordering::SeqCst)).is_none());
+    // B takes the create over and sends it; the reviewer approves.
+    let done = poll_until(&mut Box::pin(b.run_cycle()), || false);
+    assert!(done.is_some_and(|r| r.is_ok()));
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    netsuite.approve(&id).unwrap();
+    // A finishes its cycle.
+    assert!(poll_until(&mut slow_cycle, || false).is_some_and(|r| r.is_ok()));
+    drop(slow_cycle);
+    assert_eq!(
+        netsuite.snapshot(&id).unwrap().status,
+        NetSuiteStatus::PendingFulfillment
+    );
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(10 * 60));
+        let done = poll_until(&mut Box::pin(a.run_cycle()), || false);
+        assert!(done.is_some_and(|r| r.is_ok()));
+    }
+    assert_eq!(amazon.acknowledgement_count(&number), 1);
+}
