@@ -177,7 +177,9 @@ impl Knobs {
             store_error: rng.below(15) as u32,
             world_action: rng.between(5, 60) as u32,
             yield_chance: 400,
-            max_skew: Duration::from_secs(rng.below(5) * 60),
+            // Two workers' clocks may differ by up to twice this: within the engine's
+            // in-flight grace (5 minutes), as RELIABILITY.md requires.
+            max_skew: Duration::from_secs(rng.below(5) * 30),
             unpaced: false,
         }
     }
@@ -463,6 +465,7 @@ impl World {
         };
         let store = Arc::new(FaultyStore {
             world: self.clone(),
+            index,
         });
         Engine::new(
             self.settings.clone(),
@@ -813,7 +816,13 @@ impl World {
 
     /// Every acknowledgement a saved record carries is remembered with its version,
     /// so an acknowledgement Amazon receives can be traced to the version it is.
-    fn saved(&self, key: &OrderKey, record: &OrderRecord, in_flight: Option<&InFlight>) {
+    fn saved(
+        &self,
+        engine: usize,
+        key: &OrderKey,
+        record: &OrderRecord,
+        in_flight: Option<&InFlight>,
+    ) {
         self.verbose(|| {
             let why = match record.state() {
                 OrderState::ExpectApproval { problems } if !problems.is_empty() => {
@@ -827,7 +836,7 @@ impl World {
                 _ => String::new(),
             };
             format!(
-                "saved {key}: {:?}{why} ack v{:?}, in flight {:?}, attempt {:?}",
+                "engine {engine} saved {key}: {:?}{why} ack v{:?}, in flight {:?}, attempt {:?}",
                 record.state().kind(),
                 record.acknowledgement_version().map(|v| v.0),
                 in_flight.map(|f| &f.command_key),
@@ -1525,6 +1534,8 @@ impl NetSuiteApi for FaultyNetSuite {
 /// The store on a database that fails, loses commit answers and dies mid-write.
 pub struct FaultyStore {
     world: Arc<World>,
+    /// The engine it serves, for the trace.
+    index: usize,
 }
 
 #[async_trait]
@@ -1557,7 +1568,7 @@ impl OrderStore for FaultyStore {
                 .save(key, record, in_flight, next_wakeup, expected)
                 .await;
             if result.is_ok() {
-                world.saved(key, record, in_flight);
+                world.saved(self.index, key, record, in_flight);
             }
             result
         };
