@@ -256,6 +256,14 @@ impl Cycle {
         self.with(|s| s.queue.push((key, command)));
     }
 
+    /// Whether `flight` is the marker this cycle saved with a command it queued (and
+    /// has not claimed for sending yet).
+    fn owns(&self, key: &OrderKey, flight: &InFlight) -> bool {
+        self.with(|s| {
+            s.marks.get(&(key.clone(), flight.command_key.clone())) == Some(&flight.started_at)
+        })
+    }
+
     /// Remembers the in-flight marker saved with a queued command: an acknowledgement
     /// is sent only while its marker is still this one (see `Engine::claim`).
     fn mark(&self, key: &OrderKey, flight: &InFlight) {
@@ -830,15 +838,25 @@ impl Engine {
         let (notices, actions): (Vec<Command>, Vec<Command>) = commands
             .into_iter()
             .partition(|c| matches!(c, Command::Notify { .. }));
-        // Another worker is executing this command: leave it to them.
-        let busy = stored
-            .in_flight
-            .as_ref()
-            .filter(|f| answers != Some(f.command_key.as_str()) && self.unanswered_at(f) > now);
-        let actions: Vec<Command> = actions
-            .into_iter()
-            .filter(|c| busy.is_none_or(|f| f.command_key != c.key()))
-            .collect();
+        // A command of this order is out (marked in flight, not by this cycle, not
+        // answered, within its grace): start nothing else now, or the two could land
+        // in either order (a close before the create it should close). Its answer, or
+        // the end of its grace, sends what the order waits for then.
+        let busy = stored.in_flight.as_ref().filter(|f| {
+            answers != Some(f.command_key.as_str())
+                && self.unanswered_at(f) > now
+                && !cycle.owns(key, f)
+        });
+        let mut actions: Vec<Command> = if busy.is_some() { Vec::new() } else { actions };
+        // An order that waits for a command neither out nor due for a retry (its
+        // marker was answered while the command waited for it): send it now.
+        let marked = match (&stored.in_flight, answers) {
+            (Some(f), Some(a)) if f.command_key == a => false,
+            (flight, _) => flight.is_some(),
+        };
+        if actions.is_empty() && !marked && next.attempt().is_none_or(|a| a.next_at.is_none()) {
+            actions.extend(next.pending_command());
+        }
         let in_flight = match actions.first() {
             Some(c) => Some(InFlight {
                 command_key: c.key(),

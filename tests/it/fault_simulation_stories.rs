@@ -1130,12 +1130,14 @@ fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
     retail.pause.store(true, Ordering::SeqCst);
     let mut sending = Box::pin(a.run_cycle());
     assert!(poll_until(&mut sending, || retail.paused.load(Ordering::SeqCst)).is_none());
-    // ... when Amazon closes the PO; B takes it in, marks the close, and dies in it.
+    // ... when Amazon closes the PO; B takes it in and dies in the close, if it
+    // starts it (since a later fix, B leaves the close until A's POST is answered).
     amazon.close_retail_order(&number).unwrap();
     dying.die.store(true, Ordering::SeqCst);
     let mut closing = Box::pin(b.run_cycle());
-    assert!(poll_until(&mut closing, || dying.died.load(Ordering::SeqCst)).is_none());
+    let _ = poll_until(&mut closing, || dying.died.load(Ordering::SeqCst));
     drop(closing);
+    dying.die.store(false, Ordering::SeqCst);
     // A's POST fails; A finishes its cycle.
     assert!(poll_until(&mut sending, || false).is_some());
     drop(sending);
@@ -1265,4 +1267,116 @@ fn a_create_taken_over_by_another_worker_is_not_sent_again() {
         assert!(done.is_some_and(|r| r.is_ok()));
     }
     assert_eq!(amazon.acknowledgement_count(&number), 1);
+}
+
+/// NetSuite whose next create pauses before it reaches NetSuite, then lands with
+/// its answer lost.
+struct SlowCreateAnswerLost {
+    netsuite: Arc<NetSuite>,
+    pause: AtomicBool,
+    paused: AtomicBool,
+}
+
+#[async_trait]
+impl NetSuiteApi for SlowCreateAnswerLost {
+    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
+        if self.pause.swap(false, Ordering::SeqCst) {
+            self.paused.store(true, Ordering::SeqCst);
+            YieldOnce(false).await;
+            self.netsuite.upsert_sales_order(draft).await?;
+            return Err(ClientError::new(ErrorKind::Transient, "upsert salesOrder"));
+        }
+        self.netsuite.upsert_sales_order(draft).await
+    }
+
+    async fn sales_order(
+        &self,
+        external_id: &ExternalId,
+    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
+        self.netsuite.sales_order(external_id).await
+    }
+
+    async fn changed_sales_orders(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SalesOrderChange>, ClientError> {
+        self.netsuite.changed_sales_orders(since).await
+    }
+
+    async fn update_sales_order(
+        &self,
+        external_id: &ExternalId,
+        update: &SalesOrderUpdate,
+    ) -> Result<(), ClientError> {
+        self.netsuite.update_sales_order(external_id, update).await
+    }
+
+    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
+        self.netsuite.close_sales_order(external_id).await
+    }
+}
+
+/// Seed 13249 (20,000-seed run): worker A was sending the create of a sales order
+/// when Amazon cancelled the order. Worker B took the cancellation in, replaced A's
+/// marker with the close's and closed: NetSuite had nothing to close yet, so the
+/// order ended cancelled. A's create then landed, its answer lost, and the sales
+/// order stayed open for good. Fixed in the engine: while another worker's command
+/// is out, nothing else is started for the order; its answer (or the end of its
+/// grace) sends what the order waits for then.
+#[test]
+fn a_close_waits_for_another_workers_create() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let slow = Arc::new(SlowCreateAnswerLost {
+        netsuite: netsuite.clone(),
+        pause: AtomicBool::new(true),
+        paused: AtomicBool::new(false),
+    });
+    let store = Arc::new(MemoryStore::new());
+    let engine = || {
+        Engine::new(
+            catalogue_settings(false, false),
+            Clients {
+                retail: amazon.clone(),
+                direct_fulfillment: amazon.clone(),
+                netsuite: slow.clone(),
+            },
+            store.clone(),
+            Arc::new(clock.clone()),
+        )
+        .with_config(EngineConfig {
+            first_lookback: Duration::from_secs(24 * 3600),
+            ..EngineConfig::default()
+        })
+    };
+    let (a, b) = (engine(), engine());
+    let number = orders::purchase_order_number(79);
+    amazon
+        .add_df_order(orders::df_order(&number, start - TimeDelta::minutes(2), 1))
+        .unwrap();
+    // A sends the create...
+    let mut creating = Box::pin(a.run_cycle());
+    assert!(poll_until(&mut creating, || slow.paused.load(Ordering::SeqCst)).is_none());
+    // ... Amazon cancels the order, and B takes the cancellation in.
+    amazon.cancel_df_order(&number).unwrap();
+    let done = poll_until(&mut Box::pin(b.run_cycle()), || false);
+    assert!(done.is_some_and(|r| r.is_ok()));
+    // A's create lands, its answer lost.
+    assert!(poll_until(&mut creating, || false).is_some_and(|r| r.is_ok()));
+    drop(creating);
+    for _ in 0..6 {
+        clock.advance(Duration::from_secs(10 * 60));
+        let done = poll_until(&mut Box::pin(a.run_cycle()), || false);
+        assert!(done.is_some_and(|r| r.is_ok()));
+    }
+    let id = external_id(
+        Program::DirectFulfillment,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    assert_eq!(
+        netsuite.snapshot(&id).map(|so| so.status),
+        Some(NetSuiteStatus::Closed)
+    );
 }
