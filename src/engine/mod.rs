@@ -20,7 +20,7 @@ mod limits;
 mod observer;
 mod report;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -227,6 +227,8 @@ struct CycleState {
     /// When each sales order the poll queued a read for changed, until the read
     /// succeeds.
     unread: BTreeMap<OrderKey, DateTime<Utc>>,
+    /// When each queued command was marked in flight, by order and command key.
+    marks: HashMap<(OrderKey, String), DateTime<Utc>>,
 }
 
 struct Cycle {
@@ -255,6 +257,23 @@ impl Cycle {
 
     fn queue(&self, key: OrderKey, command: Command) {
         self.with(|s| s.queue.push((key, command)));
+    }
+
+    /// Whether `flight` is the marker this cycle saved with a command it queued (and
+    /// has not claimed for sending yet).
+    fn owns(&self, key: &OrderKey, flight: &InFlight) -> bool {
+        self.with(|s| {
+            s.marks.get(&(key.clone(), flight.command_key.clone())) == Some(&flight.started_at)
+        })
+    }
+
+    /// Remembers the in-flight marker saved with a queued command: an acknowledgement
+    /// is sent only while its marker is still this one (see `Engine::claim`).
+    fn mark(&self, key: &OrderKey, flight: &InFlight) {
+        self.with(|s| {
+            s.marks
+                .insert((key.clone(), flight.command_key.clone()), flight.started_at)
+        });
     }
 
     fn touch(&self, key: &OrderKey, record: &OrderRecord) {
@@ -308,6 +327,17 @@ fn reason_of(record: &OrderRecord) -> Option<String> {
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Every cursor a cycle reads from.
+const CURSORS: [Cursor; 4] = [
+    Cursor::Retail(WindowKind::Created),
+    Cursor::Retail(WindowKind::Changed),
+    Cursor::DirectFulfillment,
+    Cursor::NetSuiteChanges,
+];
+
+/// The most reads of one window in a cycle while its listing keeps changing.
+const MAX_WINDOW_PASSES: usize = 3;
 
 fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     TimeDelta::from_std(d)
@@ -402,6 +432,60 @@ fn errors_for(
         .collect()
 }
 
+/// A quantity in Amazon's status report, in eaches.
+fn eaches_in(quantity: Option<&crate::amazon::retail::ItemQuantity>) -> Option<u64> {
+    use crate::amazon::retail::UnitOfMeasure;
+    let quantity = quantity?;
+    let amount = quantity.amount.as_ref()?.as_u64()?;
+    let size = match quantity.unit_of_measure.as_ref().and_then(|u| u.known()) {
+        Some(UnitOfMeasure::Cases) => quantity
+            .unit_size
+            .as_ref()
+            .and_then(|n| n.as_u64())
+            .filter(|s| *s > 0)
+            .unwrap_or(1),
+        _ => 1,
+    };
+    amount.checked_mul(size)
+}
+
+/// Whether Amazon's status report shows `ack` as the latest acknowledgement of every
+/// line it answers: the quantities accepted (or back-ordered) and rejected, in
+/// eaches, of each line's latest acknowledgement.
+fn shows_as_acknowledged(
+    status: &crate::amazon::retail::OrderStatus,
+    ack: &crate::acknowledgement::RetailAcknowledgement,
+) -> bool {
+    use crate::acknowledgement::AcknowledgementCode;
+    let items = status.item_status.as_deref().unwrap_or_default();
+    ack.lines.iter().all(|line| {
+        let (mut accepted, mut rejected) = (0u64, 0u64);
+        for decision in &line.decisions {
+            let eaches = decision.quantity.eaches().unwrap_or(u64::MAX);
+            match decision.code {
+                AcknowledgementCode::Rejected => rejected = rejected.saturating_add(eaches),
+                _ => accepted = accepted.saturating_add(eaches),
+            }
+        }
+        let latest = items
+            .iter()
+            .find(|i| i.item_sequence_number.as_deref() == Some(line.sequence.as_str()))
+            .and_then(|i| i.acknowledgement_status.as_ref())
+            .and_then(|a| a.acknowledgement_status_details.as_ref())
+            .and_then(|details| {
+                details.iter().max_by_key(|d| {
+                    d.acknowledgement_date
+                        .as_deref()
+                        .and_then(|t| crate::order::parse_instant(t).ok())
+                })
+            });
+        latest.is_some_and(|d| {
+            eaches_in(d.accepted_quantity.as_ref()) == Some(accepted)
+                && eaches_in(d.rejected_quantity.as_ref()) == Some(rejected)
+        })
+    })
+}
+
 fn acknowledgement_of(command: &Command) -> Option<(&AcknowledgementKey, &Acknowledgement)> {
     match command {
         Command::SubmitAcknowledgement {
@@ -462,6 +546,7 @@ impl Engine {
     /// errors of the cycle: they are retried per order and reported.
     pub async fn run_cycle(&self) -> Result<CycleReport, EngineError> {
         let cycle = Cycle::new(self.clock.now());
+        self.save_starts(self.clock.now()).await?;
         // The three retrievals and the NetSuite poll wait on different services and
         // rate limits: run them side by side.
         let cycle_ref = &cycle;
@@ -651,9 +736,9 @@ impl Engine {
 
     // ----- persistence -----
 
-    /// When a command marked in flight counts as unanswered: after that, a rerun may
-    /// recover it; before, whoever started it is still expected to answer.
-    fn flight_expiry(&self, flight: &InFlight) -> DateTime<Utc> {
+    /// When a command in flight counts as unanswered: an acknowledgement after the
+    /// uncertain-submission wait, a NetSuite command after the grace.
+    fn unanswered_at(&self, flight: &InFlight) -> DateTime<Utc> {
         let grace = if flight.command_key.starts_with("amazon:acknowledge:") {
             self.config.uncertain_submission_wait
         } else {
@@ -665,7 +750,7 @@ impl Engine {
     fn wakeup(&self, record: &OrderRecord, in_flight: Option<&InFlight>) -> Option<DateTime<Utc>> {
         let mut next = record.next_wakeup(&self.settings);
         if let Some(flight) = in_flight {
-            let at = self.flight_expiry(flight);
+            let at = self.unanswered_at(flight);
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         next
@@ -681,6 +766,22 @@ impl Engine {
         event: &Event,
         answers: Option<&str>,
     ) -> Result<(), EngineError> {
+        self.apply_answer(cycle, key, event, answers, None).await
+    }
+
+    /// [`Engine::apply`], for the outcome of the command `sent`. A create is keyed by
+    /// the external id alone: when the order now waits for the create of a newer
+    /// draft (a change from Amazon arrived while this one was out, and a worker that
+    /// found it busy left it), the outcome is not the order's. The newer draft is sent
+    /// instead, and its outcome is the one applied.
+    async fn apply_answer(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        event: &Event,
+        answers: Option<&str>,
+        sent: Option<&Command>,
+    ) -> Result<(), EngineError> {
         for _ in 0..8 {
             let Some(stored) = self.store.load(key).await? else {
                 cycle.error(format!(
@@ -689,6 +790,40 @@ impl Engine {
                 ));
                 return Ok(());
             };
+            let newer = sent
+                .filter(|c| matches!(c, Command::CreateSalesOrder { .. }))
+                .and_then(|c| {
+                    stored
+                        .record
+                        .pending_command()
+                        .filter(|p| p.key() == c.key() && p != c)
+                });
+            if let Some(newer) = newer {
+                let renewed = InFlight {
+                    command_key: newer.key(),
+                    started_at: self.clock.now(),
+                };
+                let wakeup = self.wakeup(&stored.record, Some(&renewed));
+                match self
+                    .store
+                    .save(
+                        key,
+                        &stored.record,
+                        Some(&renewed),
+                        wakeup,
+                        Some(stored.version),
+                    )
+                    .await
+                {
+                    Ok(_) => {
+                        cycle.mark(key, &renewed);
+                        cycle.queue(key.clone(), newer);
+                        return Ok(());
+                    }
+                    Err(StoreError::Conflict { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
             let now = self.clock.now();
             let (next, commands) = match stored.record.handle_with(
                 event,
@@ -741,15 +876,25 @@ impl Engine {
         let (notices, actions): (Vec<Command>, Vec<Command>) = commands
             .into_iter()
             .partition(|c| matches!(c, Command::Notify { .. }));
-        // Another worker is executing this command: leave it to them.
-        let busy = stored
-            .in_flight
-            .as_ref()
-            .filter(|f| answers != Some(f.command_key.as_str()) && self.flight_expiry(f) > now);
-        let actions: Vec<Command> = actions
-            .into_iter()
-            .filter(|c| busy.is_none_or(|f| f.command_key != c.key()))
-            .collect();
+        // A command of this order is out (marked in flight, not by this cycle, not
+        // answered, within its grace): start nothing else now, or the two could land
+        // in either order (a close before the create it should close). Its answer, or
+        // the end of its grace, sends what the order waits for then.
+        let busy = stored.in_flight.as_ref().filter(|f| {
+            answers != Some(f.command_key.as_str())
+                && self.unanswered_at(f) > now
+                && !cycle.owns(key, f)
+        });
+        let mut actions: Vec<Command> = if busy.is_some() { Vec::new() } else { actions };
+        // An order that waits for a command neither out nor due for a retry (its
+        // marker was answered while the command waited for it): send it now.
+        let marked = match (&stored.in_flight, answers) {
+            (Some(f), Some(a)) if f.command_key == a => false,
+            (flight, _) => flight.is_some(),
+        };
+        if actions.is_empty() && !marked && next.attempt().is_none_or(|a| a.next_at.is_none()) {
+            actions.extend(next.pending_command());
+        }
         let in_flight = match actions.first() {
             Some(c) => Some(InFlight {
                 command_key: c.key(),
@@ -780,6 +925,9 @@ impl Engine {
                 self.observer.notice(key, notice);
             }
         }
+        if let (Some(flight), false) = (&in_flight, actions.is_empty()) {
+            cycle.mark(key, flight);
+        }
         for action in actions {
             cycle.queue(key.clone(), action);
         }
@@ -787,6 +935,46 @@ impl Engine {
     }
 
     // ----- retrieval -----
+
+    /// Saves where the sync starts, for every cursor at once, the first time: the
+    /// first lookback before now (as a watermark one window overlap later, so the
+    /// first window is unchanged). Saved before any read, so that a first read that
+    /// fails, then a long stop, does not move the start past what was there; and for
+    /// every cursor together, so that a cursor first read later than the others (a
+    /// cycle cut short before it) does not start later and miss a change made in
+    /// between. A cursor missing beside others takes the earliest of theirs.
+    async fn save_starts(&self, now: DateTime<Utc>) -> Result<(), EngineError> {
+        let mut marks = Vec::with_capacity(CURSORS.len());
+        for cursor in CURSORS {
+            marks.push((cursor, self.store.watermark(cursor).await?));
+        }
+        let first = later(
+            earlier(now, self.config.first_lookback),
+            self.config.window_overlap,
+        );
+        let start = marks
+            .iter()
+            .filter_map(|(_, m)| *m)
+            .fold(first, DateTime::min);
+        for (cursor, mark) in marks {
+            if mark.is_none() {
+                self.store.save_watermark(cursor, start).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where reading from `cursor` starts: the window overlap before its watermark.
+    async fn start_of(
+        &self,
+        cursor: Cursor,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, EngineError> {
+        Ok(match self.store.watermark(cursor).await? {
+            Some(mark) => earlier(mark, self.config.window_overlap),
+            None => earlier(now, self.config.first_lookback),
+        })
+    }
 
     async fn retrieve(
         &self,
@@ -799,102 +987,155 @@ impl Engine {
             Program::DirectFulfillment => Cursor::DirectFulfillment,
         };
         let now = self.clock.now();
-        let mut start = match self.store.watermark(cursor).await? {
-            Some(mark) => earlier(mark, self.config.window_overlap),
-            None => earlier(now, self.config.first_lookback),
-        };
+        let mut start = self.start_of(cursor, now).await?;
         while start < now {
             let end = later(start, self.config.max_window).min(now);
-            let mut token: Option<String> = None;
-            let mut tokens_seen = BTreeSet::new();
+            // A listing that changes while it is paged (an order placed, a shuffled
+            // order) can shift an order onto a page already read: a window read over
+            // several pages is read again until two passes list the same orders.
+            let mut taken = BTreeSet::new();
+            let mut previous: Option<BTreeSet<String>> = None;
+            let mut passes = 0;
             loop {
-                let query = OrderQuery {
-                    kind,
-                    after: start,
-                    before: end,
-                    limit: self.config.page_limit.clamp(1, 100),
-                    next_token: token.clone(),
+                passes += 1;
+                let Some((listed, pages)) = self
+                    .read_window(cycle, program, kind, (start, end), &mut taken)
+                    .await?
+                else {
+                    // The watermark stays: the next cycle reads this window again.
+                    return Ok(());
                 };
-                let page = match program {
-                    Program::RetailProcurement => self
-                        .call(
-                            cycle,
-                            "getPurchaseOrders",
-                            true,
-                            self.clients.retail.purchase_orders(&query),
-                        )
-                        .await
-                        .map(|p| {
-                            let orders = p
-                                .orders
-                                .iter()
-                                .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
-                                .collect::<Vec<_>>();
-                            (orders, p.malformed, p.next_token)
-                        }),
-                    Program::DirectFulfillment => self
-                        .call(
-                            cycle,
-                            "getOrders",
-                            true,
-                            self.clients.direct_fulfillment.orders(&query),
-                        )
-                        .await
-                        .map(|p| {
-                            let orders = p
-                                .orders
-                                .iter()
-                                .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
-                                .collect::<Vec<_>>();
-                            (orders, p.malformed, p.next_token)
-                        }),
-                };
-                let (orders, malformed, next) = match page {
-                    Ok(page) => page,
-                    Err(e) => {
-                        cycle.error(format!(
-                            "{} retrieval stopped in the window from {} to {}: {e}",
-                            program.code(),
-                            crate::order::format_instant(&start),
-                            crate::order::format_instant(&end)
-                        ));
-                        // The watermark stays: the next cycle reads this window again.
-                        return Ok(());
-                    }
-                };
-                for m in malformed {
-                    let key = m
-                        .purchase_order_number
-                        .as_deref()
-                        .and_then(|n| PurchaseOrderNumber::new(n).ok())
-                        .map(|number| OrderKey { program, number });
-                    cycle.with(|s| {
-                        s.report.set_aside.push(SetAside {
-                            key,
-                            reason: m.reason,
-                        })
-                    });
+                if pages <= 1 || previous.as_ref() == Some(&listed) {
+                    break;
                 }
-                for (number, order) in orders {
-                    self.take_order(cycle, program, number.as_deref(), order)
-                        .await?;
+                if passes >= MAX_WINDOW_PASSES {
+                    cycle.error(format!(
+                        "{} retrieval: the window from {} to {} listed other orders on each of {passes} reads; it is read again next cycle",
+                        program.code(),
+                        crate::order::format_instant(&start),
+                        crate::order::format_instant(&end)
+                    ));
+                    return Ok(());
                 }
-                match next {
-                    Some(t) if tokens_seen.insert(t.clone()) => token = Some(t),
-                    Some(t) => {
-                        cycle.error(format!(
-                            "{} retrieval: Amazon repeated the page token {t}; the window is read again next cycle",
-                            program.code()
-                        ));
-                        return Ok(());
-                    }
-                    None => break,
-                }
+                previous = Some(listed);
             }
             self.store.save_watermark(cursor, end).await?;
             start = end;
         }
         Ok(())
+    }
+
+    /// Reads one window from its first page to its last and takes every order not
+    /// taken in an earlier pass. Returns what the pass listed and how many pages it
+    /// took; `None` when the retrieval stopped (a failed call, a repeated token).
+    async fn read_window(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        kind: WindowKind,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        taken: &mut BTreeSet<String>,
+    ) -> Result<Option<(BTreeSet<String>, usize)>, EngineError> {
+        let mut listed = BTreeSet::new();
+        let mut pages = 0;
+        let mut token: Option<String> = None;
+        let mut tokens_seen = BTreeSet::new();
+        loop {
+            let query = OrderQuery {
+                kind,
+                after: start,
+                before: end,
+                limit: self.config.page_limit.clamp(1, 100),
+                next_token: token.clone(),
+            };
+            let page = match program {
+                Program::RetailProcurement => self
+                    .call(
+                        cycle,
+                        "getPurchaseOrders",
+                        true,
+                        self.clients.retail.purchase_orders(&query),
+                    )
+                    .await
+                    .map(|p| {
+                        let orders = p
+                            .orders
+                            .iter()
+                            .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                            .collect::<Vec<_>>();
+                        (orders, p.malformed, p.next_token)
+                    }),
+                Program::DirectFulfillment => self
+                    .call(
+                        cycle,
+                        "getOrders",
+                        true,
+                        self.clients.direct_fulfillment.orders(&query),
+                    )
+                    .await
+                    .map(|p| {
+                        let orders = p
+                            .orders
+                            .iter()
+                            .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                            .collect::<Vec<_>>();
+                        (orders, p.malformed, p.next_token)
+                    }),
+            };
+            let (orders, malformed, next) = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    cycle.error(format!(
+                        "{} retrieval stopped in the window from {} to {}: {e}",
+                        program.code(),
+                        crate::order::format_instant(&start),
+                        crate::order::format_instant(&end)
+                    ));
+                    return Ok(None);
+                }
+            };
+            pages += 1;
+            for m in malformed {
+                let entry = m
+                    .purchase_order_number
+                    .clone()
+                    .unwrap_or_else(|| format!("(unreadable) {}", m.reason));
+                listed.insert(entry.clone());
+                if !taken.insert(entry) {
+                    continue;
+                }
+                let key = m
+                    .purchase_order_number
+                    .as_deref()
+                    .and_then(|n| PurchaseOrderNumber::new(n).ok())
+                    .map(|number| OrderKey { program, number });
+                cycle.with(|s| {
+                    s.report.set_aside.push(SetAside {
+                        key,
+                        reason: m.reason,
+                    })
+                });
+            }
+            for (number, order) in orders {
+                let entry = number.clone().unwrap_or_default();
+                listed.insert(entry.clone());
+                if taken.insert(entry) {
+                    self.take_order(cycle, program, number.as_deref(), order)
+                        .await?;
+                }
+            }
+            match next {
+                Some(t) if tokens_seen.insert(t.clone()) => token = Some(t),
+                Some(t) => {
+                    cycle.error(format!(
+                        "{} retrieval: Amazon repeated the page token {t}; the window is read again next cycle",
+                        program.code()
+                    ));
+                    return Ok(None);
+                }
+                None => return Ok(Some((listed, pages))),
+            }
+        }
     }
 
     /// Takes one order read from Amazon: a new record, or a change to a known one.
@@ -924,10 +1165,11 @@ impl Engine {
             program,
             number: po.number.clone(),
         };
-        if !cycle.with(|s| s.seen.insert(key.clone())) {
-            return Ok(());
+        // Counted once a cycle, but always compared with the store: Amazon may have
+        // changed the order since an earlier window of this cycle listed it.
+        if cycle.with(|s| s.seen.insert(key.clone())) {
+            cycle.with(|s| s.report.retrieved += 1);
         }
-        cycle.with(|s| s.report.retrieved += 1);
         self.receive(cycle, &key, po).await
     }
 
@@ -1001,6 +1243,9 @@ impl Engine {
                         self.observer.notice(key, notice);
                     }
                 }
+                if let Some(flight) = &in_flight {
+                    cycle.mark(key, flight);
+                }
                 for action in actions {
                     cycle.queue(key.clone(), action);
                 }
@@ -1044,10 +1289,7 @@ impl Engine {
     /// ([`Engine::save_netsuite_mark`]).
     async fn poll_netsuite(&self, cycle: &Cycle) -> Result<(), EngineError> {
         let now = self.clock.now();
-        let since = match self.store.watermark(Cursor::NetSuiteChanges).await? {
-            Some(mark) => earlier(mark, self.config.window_overlap),
-            None => earlier(now, self.config.first_lookback),
-        };
+        let since = self.start_of(Cursor::NetSuiteChanges, now).await?;
         let changes = match self
             .call(
                 cycle,
@@ -1144,9 +1386,9 @@ impl Engine {
                 continue;
             };
             match &stored.in_flight {
-                // Only an in-flight command past its expiry is recovered: one started
-                // earlier in this cycle (or by another worker) is still being answered.
-                Some(flight) if self.flight_expiry(flight) <= now => {
+                // Only a command unanswered past its own grace is recovered: an order
+                // woken for its deadline may have a command queued this very cycle.
+                Some(flight) if self.unanswered_at(flight) <= now => {
                     self.recover(cycle, &key, &stored, flight).await?;
                 }
                 _ => self.apply(cycle, &key, &Event::TimerElapsed, None).await?,
@@ -1224,7 +1466,10 @@ impl Engine {
             )
             .await
         {
-            Ok(_) => cycle.queue(key.clone(), command),
+            Ok(_) => {
+                cycle.mark(key, &refreshed);
+                cycle.queue(key.clone(), command);
+            }
             Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -1247,46 +1492,29 @@ impl Engine {
             Err(_) => return Ok(None),
         };
         let rejected_whole = matches!(acknowledgement, Acknowledgement::DirectFulfillment(a) if a.status_code != crate::acknowledgement::df_status::ACCEPTED);
-        Ok(Some(match (po.state, acknowledgement) {
-            // Acknowledged by an earlier version already (a repost): the state cannot
-            // tell whether this one landed, Amazon's record of each acknowledgement can.
-            (AmazonOrderState::Acknowledged, Acknowledgement::Retail(ack))
-                if record.confirmed_acknowledgement().is_some() =>
-            {
-                self.recorded_since(cycle, key, ack.acknowledged_at).await?
-            }
-            (AmazonOrderState::Acknowledged, _) => record.confirmed_acknowledgement().is_none(),
-            (AmazonOrderState::Accepted | AmazonOrderState::Shipped, _) => !rejected_whole,
-            (AmazonOrderState::Cancelled, _) => rejected_whole,
+        Ok(Some(match po.state {
+            // The PO turns Acknowledged with the first version that lands: whether
+            // this one did, only Amazon's status report tells.
+            AmazonOrderState::Acknowledged => match acknowledgement {
+                Acknowledgement::Retail(ack) => {
+                    let status = self
+                        .call(
+                            cycle,
+                            "getPurchaseOrdersStatus",
+                            true,
+                            self.clients.retail.purchase_order_status(&key.number),
+                        )
+                        .await?;
+                    status.is_some_and(|s| shows_as_acknowledged(&s, ack))
+                }
+                Acknowledgement::DirectFulfillment(_) => {
+                    record.confirmed_acknowledgement().is_none()
+                }
+            },
+            AmazonOrderState::Accepted | AmazonOrderState::Shipped => !rejected_whole,
+            AmazonOrderState::Cancelled => rejected_whole,
             _ => false,
         }))
-    }
-
-    /// Whether `getPurchaseOrdersStatus` shows a retail acknowledgement dated `at` or
-    /// later for the PO (within a second: Amazon may keep the date to the
-    /// millisecond).
-    async fn recorded_since(
-        &self,
-        cycle: &Cycle,
-        key: &OrderKey,
-        at: DateTime<Utc>,
-    ) -> Result<bool, ClientError> {
-        let status = self
-            .call(
-                cycle,
-                "getPurchaseOrdersStatus",
-                true,
-                self.clients.retail.purchase_order_status(&key.number),
-            )
-            .await?;
-        let since = earlier(at, Duration::from_secs(1));
-        Ok(status
-            .into_iter()
-            .flat_map(|s| s.item_status.unwrap_or_default())
-            .filter_map(|item| item.acknowledgement_status)
-            .flat_map(|a| a.acknowledgement_status_details.unwrap_or_default())
-            .filter_map(|d| d.acknowledgement_date)
-            .any(|date| crate::order::parse_instant(&date).is_ok_and(|d| d >= since)))
     }
 
     // ----- executing commands -----
@@ -1363,17 +1591,70 @@ impl Engine {
         key: &OrderKey,
         command: &Command,
     ) -> Result<(), EngineError> {
+        // A create or update carries a payload that a stale copy would write over a
+        // newer state (a create re-applies Pending Approval): claim it first.
+        let claimed;
+        let command = match command {
+            Command::CreateSalesOrder { .. } | Command::UpdateSalesOrder { .. } => {
+                match self.claim(cycle, key, command).await? {
+                    Some(current) => {
+                        claimed = current;
+                        &claimed
+                    }
+                    None => return Ok(()),
+                }
+            }
+            _ => command,
+        };
         let netsuite = &self.clients.netsuite;
         let outcome: Result<Event, ClientError> = match command {
-            Command::CreateSalesOrder { draft, .. } => self
-                .call(
-                    cycle,
-                    "netsuite upsert sales order",
-                    false,
-                    netsuite.upsert_sales_order(draft),
-                )
-                .await
-                .map(|internal_id| Event::SalesOrderCreated { internal_id }),
+            Command::CreateSalesOrder {
+                draft, external_id, ..
+            } => {
+                match self
+                    .call(
+                        cycle,
+                        "netsuite upsert sales order",
+                        false,
+                        netsuite.upsert_sales_order(draft),
+                    )
+                    .await
+                {
+                    Ok(internal_id) => {
+                        // A draft with closed lines is a create sent again after Amazon
+                        // cancelled lines: an order an earlier, unanswered create made
+                        // is returned as it was, so close those lines explicitly.
+                        let closed: Vec<LineUpdate> = draft
+                            .lines
+                            .iter()
+                            .filter(|l| l.is_closed)
+                            .map(|l| LineUpdate {
+                                sequence: l.sequence.clone(),
+                                quantity: None,
+                                rate: None,
+                                is_closed: Some(true),
+                            })
+                            .collect();
+                        if closed.is_empty() {
+                            Ok(Event::SalesOrderCreated { internal_id })
+                        } else {
+                            let update = SalesOrderUpdate {
+                                lines: closed,
+                                ..SalesOrderUpdate::default()
+                            };
+                            self.call(
+                                cycle,
+                                "netsuite update sales order",
+                                false,
+                                netsuite.update_sales_order(external_id, &update),
+                            )
+                            .await
+                            .map(|()| Event::SalesOrderCreated { internal_id })
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            }
             Command::UpdateSalesOrder {
                 external_id,
                 revision,
@@ -1467,7 +1748,8 @@ impl Engine {
             // before it and the next poll lists it again.
             Err(e) => command_failed(command, &e),
         };
-        self.apply(cycle, key, &event, Some(&command.key())).await
+        self.apply_answer(cycle, key, &event, Some(&command.key()), Some(command))
+            .await
     }
 
     async fn submit(
@@ -1476,6 +1758,16 @@ impl Engine {
         program: Program,
         batch: &[(OrderKey, Command)],
     ) -> Result<(), EngineError> {
+        let mut claimed = Vec::with_capacity(batch.len());
+        for (key, command) in batch {
+            if let Some(current) = self.claim(cycle, key, command).await? {
+                claimed.push((key.clone(), current));
+            }
+        }
+        if claimed.is_empty() {
+            return Ok(());
+        }
+        let batch = &claimed[..];
         let result = match program {
             Program::RetailProcurement => {
                 let acks: Vec<_> = batch
@@ -1544,6 +1836,65 @@ impl Engine {
         Ok(())
     }
 
+    /// Claims a queued acknowledgement, create or update right before it is sent.
+    /// Its order must still wait for it with the in-flight marker saved when it was
+    /// queued; the marker is renewed to now with a compare-and-set save, so that no
+    /// worker takes it for unanswered (and sends it again) before the wait has run
+    /// from the send. Returns the command to send: the order's current form of it (a
+    /// change from Amazon may have brought a newer draft under the same key). `None`
+    /// when the order moved on, or its marker was replaced (another worker, or this
+    /// one later in a long cycle, took the command for unanswered and queued it
+    /// again; that copy is the one sent).
+    async fn claim(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        command: &Command,
+    ) -> Result<Option<Command>, EngineError> {
+        let command_key = command.key();
+        let Some(queued_at) = cycle.with(|s| s.marks.remove(&(key.clone(), command_key.clone())))
+        else {
+            return Ok(None);
+        };
+        for _ in 0..8 {
+            let Some(stored) = self.store.load(key).await? else {
+                return Ok(None);
+            };
+            let ours = stored
+                .in_flight
+                .as_ref()
+                .is_some_and(|f| f.command_key == command_key && f.started_at == queued_at);
+            let Some(current) = stored
+                .record
+                .pending_command()
+                .filter(|c| ours && c.key() == command_key)
+            else {
+                return Ok(None);
+            };
+            let renewed = InFlight {
+                command_key: command_key.clone(),
+                started_at: self.clock.now(),
+            };
+            let wakeup = self.wakeup(&stored.record, Some(&renewed));
+            match self
+                .store
+                .save(
+                    key,
+                    &stored.record,
+                    Some(&renewed),
+                    wakeup,
+                    Some(stored.version),
+                )
+                .await
+            {
+                Ok(_) => return Ok(Some(current)),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(None)
+    }
+
     async fn mark_uncertain(
         &self,
         cycle: &Cycle,
@@ -1554,6 +1905,15 @@ impl Engine {
             let Some(stored) = self.store.load(key).await? else {
                 return Ok(());
             };
+            // The order moved on while the POST was out (another worker took in a
+            // change): its marker is for what it waits for now, and stays.
+            if stored
+                .record
+                .pending_command()
+                .is_none_or(|c| c.key() != command_key)
+            {
+                return Ok(());
+            }
             let flight = InFlight {
                 command_key: command_key.to_owned(),
                 started_at: self.clock.now(),

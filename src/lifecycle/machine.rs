@@ -5,14 +5,18 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
+use crate::acknowledgement::{
+    Acknowledgement, AcknowledgementCode, AcknowledgementVersion, df_status,
+};
 use crate::ids::ItemSequenceNumber;
 use crate::mapping::{
     acknowledgement_from_sales_order, auto_acknowledgement, check_acknowledgement,
     rejects_everything, sales_order_draft,
 };
 use crate::order::{AmazonOrderState, Problem, PurchaseOrder};
-use crate::sales_order::{NetSuiteStatus, SalesOrderDraft, SalesOrderSnapshot, SalesOrderStatus};
+use crate::sales_order::{
+    NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot, SalesOrderStatus,
+};
 use crate::settings::{ChangedAfterAcknowledgementPolicy, Settings};
 
 use super::command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
@@ -31,13 +35,58 @@ pub(super) struct Machine<'a> {
     policy: &'a RetryPolicy,
 }
 
-/// The end Amazon put to an order through its state, if any.
-fn amazon_end(state: &AmazonOrderState) -> Option<CloseReason> {
-    match state {
+/// The end Amazon put to an order, if any: through its state, or by cancelling
+/// every line (Amazon shows a cancelled line with quantity 0).
+fn amazon_end(po: &PurchaseOrder) -> Option<CloseReason> {
+    match po.state {
         AmazonOrderState::Cancelled => Some(CloseReason::CancelledByAmazon),
         AmazonOrderState::Closed => Some(CloseReason::ClosedByAmazon),
+        _ if !po.lines.is_empty() && po.lines.iter().all(|l| l.ordered.amount == 0) => {
+            Some(CloseReason::CancelledByAmazon)
+        }
         _ => None,
     }
+}
+
+/// The eaches an acknowledgement accepted (or back-ordered), per PO line it answers.
+fn accepted_eaches(ack: &Acknowledgement) -> BTreeMap<&ItemSequenceNumber, u64> {
+    match ack {
+        Acknowledgement::Retail(a) => a
+            .lines
+            .iter()
+            .map(|l| {
+                let eaches = l
+                    .decisions
+                    .iter()
+                    .filter(|d| d.code != AcknowledgementCode::Rejected)
+                    .map(|d| d.quantity.eaches().unwrap_or(u64::MAX))
+                    .fold(0u64, u64::saturating_add);
+                (&l.sequence, eaches)
+            })
+            .collect(),
+        Acknowledgement::DirectFulfillment(a) => a
+            .lines
+            .iter()
+            .map(|l| {
+                let accepted = a.status_code == df_status::ACCEPTED;
+                (&l.sequence, if accepted { l.quantity } else { 0 })
+            })
+            .collect(),
+    }
+}
+
+/// Whether Amazon cancelled every line an acknowledgement accepted, with no line
+/// added since: nothing is left to ship. `false` when it accepted nothing (that
+/// order ended when Amazon confirmed it).
+fn accepted_lines_cancelled(po: &PurchaseOrder, ack: &Acknowledgement) -> bool {
+    let accepted = accepted_eaches(ack);
+    accepted.values().any(|e| *e > 0)
+        && po.lines.iter().all(|l| accepted.contains_key(&l.sequence))
+        && po
+            .lines
+            .iter()
+            .filter(|l| accepted.get(&l.sequence).is_some_and(|e| *e > 0))
+            .all(|l| l.ordered.amount == 0)
 }
 
 fn terminal(reason: CloseReason) -> OrderState {
@@ -95,7 +144,7 @@ pub(super) fn diff(old: &SalesOrderDraft, new: &SalesOrderDraft) -> SalesOrderCh
             Some(_) => {}
         }
     }
-    for line in &old.lines {
+    for line in old.lines.iter().filter(|l| !l.is_closed) {
         if !new.lines.iter().any(|l| l.sequence == line.sequence) {
             lines.push(LineChange::Close {
                 sequence: line.sequence.clone(),
@@ -161,6 +210,18 @@ impl<'a> Machine<'a> {
 
     pub(super) fn finish(self) -> (OrderRecord, Vec<Command>) {
         (self.rec, self.commands)
+    }
+
+    /// The end Amazon put to the order with `po`: through its state or lines, or by
+    /// cancelling every line the confirmed acknowledgement accepted.
+    fn amazon_ended(&self, po: &PurchaseOrder) -> Option<CloseReason> {
+        amazon_end(po).or_else(|| {
+            self.rec
+                .confirmed
+                .as_ref()
+                .filter(|c| accepted_lines_cancelled(po, &c.acknowledgement))
+                .map(|_| CloseReason::CancelledByAmazon)
+        })
     }
 
     fn po_number(&self) -> String {
@@ -329,7 +390,7 @@ impl<'a> Machine<'a> {
             let ends_the_order = match event {
                 Event::PurchaseOrderReceived { purchase_order }
                 | Event::PurchaseOrderChanged { purchase_order } => {
-                    amazon_end(&purchase_order.state).is_some()
+                    self.amazon_ended(purchase_order).is_some()
                 }
                 _ => false,
             };
@@ -549,11 +610,8 @@ impl<'a> Machine<'a> {
     /// Maps a received order and takes the first step.
     pub(super) fn route_new(&mut self) {
         let po = &self.rec.purchase_order;
-        if let Some(reason) = amazon_end(&po.state) {
+        if let Some(reason) = self.amazon_ended(po) {
             return self.close(reason);
-        }
-        if !po.lines.is_empty() && po.lines.iter().all(|l| l.ordered.amount == 0) {
-            return self.close(CloseReason::CancelledByAmazon);
         }
         let auto = self.settings.is_auto_acknowledged(po.program);
         let status = if auto {
@@ -599,7 +657,26 @@ impl<'a> Machine<'a> {
                     reason: CloseReason::NothingToShip,
                 }),
             },
-            Ok(mapped) => {
+            Ok(mut mapped) => {
+                // An earlier create may have made the sales order though its answer
+                // was lost, with lines Amazon has cancelled since. The create is an
+                // upsert that leaves alone the lines it does not name: name them,
+                // closed.
+                if let Some(previous) = &self.rec.sales_order {
+                    for line in &previous.lines {
+                        if !mapped
+                            .draft
+                            .lines
+                            .iter()
+                            .any(|l| l.sequence == line.sequence)
+                        {
+                            mapped.draft.lines.push(SalesOrderLineDraft {
+                                is_closed: true,
+                                ..line.clone()
+                            });
+                        }
+                    }
+                }
                 self.rec.sales_order = Some(mapped.draft.clone());
                 self.enter(OrderState::ExpectSalesOrderCreated {
                     draft: Box::new(mapped.draft),
@@ -748,6 +825,11 @@ impl<'a> Machine<'a> {
             return self.close(CloseReason::NothingToShip);
         }
         if changed {
+            // Amazon may have cancelled every line just accepted while it waited.
+            let po = self.rec.purchase_order.clone();
+            if let Some(reason) = self.amazon_ended(&po) {
+                return self.close(reason);
+            }
             return self.apply_policy(OrderState::ExpectShipment);
         }
         if self.rec.internal_id.is_none() {
@@ -972,7 +1054,7 @@ impl<'a> Machine<'a> {
 
     /// Applies a change Amazon made to the latest purchase order, as the state allows.
     fn apply_change(&mut self) {
-        if let Some(reason) = amazon_end(&self.rec.purchase_order.state) {
+        if let Some(reason) = self.amazon_ended(&self.rec.purchase_order) {
             return self.close(reason);
         }
         match self.rec.state.clone() {
@@ -1022,10 +1104,11 @@ impl<'a> Machine<'a> {
                         Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
                             self.apply_policy(OrderState::ExpectShipment)
                         }
+                        // The approval was read already: no change to the sales
+                        // order would show it again. Once NetSuite is up to date, read
+                        // the approved order again and rebuild the acknowledgement.
                         Some(Approval::Reviewed) => {
-                            self.update_netsuite(OrderState::ExpectApproval {
-                                problems: Vec::new(),
-                            })
+                            self.update_netsuite(OrderState::ExpectSalesOrderRead)
                         }
                         _ => self.route_new(),
                     }
@@ -1088,7 +1171,23 @@ impl<'a> Machine<'a> {
                     resume: Box::new(resume),
                 },
             ),
-            Ok(mapped) => {
+            Ok(mut mapped) => {
+                if let Some(confirmed) = &self.rec.confirmed {
+                    // Amazon was told what ships: a change never sets a line above it,
+                    // and a line it accepted none of stays closed.
+                    let accepted = accepted_eaches(&confirmed.acknowledgement);
+                    mapped
+                        .draft
+                        .lines
+                        .retain_mut(|line| match accepted.get(&line.sequence) {
+                            Some(0) => false,
+                            Some(eaches) => {
+                                line.quantity = line.quantity.min(*eaches);
+                                true
+                            }
+                            None => true,
+                        });
+                }
                 let changes = diff(&old, &mapped.draft);
                 self.rec.sales_order = Some(mapped.draft);
                 if changes.is_empty() {

@@ -124,7 +124,8 @@ pub struct Attempt {
 /// One transition in an order's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
-    /// When it was handled.
+    /// When it was handled (never before the entry preceding it: a transition
+    /// handled at a clock behind it is recorded at its time).
     pub at: DateTime<Utc>,
     /// The event.
     pub event: EventKind,
@@ -225,8 +226,11 @@ impl OrderRecord {
         if record == *self && commands.is_empty() {
             return Ok((record, commands));
         }
+        // Two workers' clocks may be minutes apart, and a clock may be stepped back:
+        // the history stays in time order, never earlier than its last entry.
+        let at = self.history.last().map_or(now, |last| last.at.max(now));
         record.history.push(HistoryEntry {
-            at: now,
+            at,
             event: event.kind(),
             from: Some(self.state.kind()),
             to: record.state.kind(),

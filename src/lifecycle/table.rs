@@ -119,7 +119,7 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::ExpectAcknowledgementSubmitted, E::AcknowledgementNotJudged, &[S::ExpectAcknowledgementSubmitted, S::ExpectApproval, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectShipment, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectAcknowledgementSubmitted, E::CommandFailed, &[S::ExpectAcknowledgementSubmitted, S::ExpectFix, S::ExpectRepost, S::ExpectSalesOrderUpdated, S::ExpectChangeReview, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectAcknowledgementSubmitted, E::RetryRequested, &[S::ExpectAcknowledgementSubmitted]),
-    t(S::ExpectAcknowledgementSubmitted, E::PurchaseOrderChanged, &[S::ExpectAcknowledgementSubmitted, S::ExpectApproval, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectShipment, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
+    t(S::ExpectAcknowledgementSubmitted, E::PurchaseOrderChanged, &[S::ExpectAcknowledgementSubmitted, S::ExpectSalesOrderRead, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectShipment, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectAcknowledgementSubmitted, E::PurchaseOrderCancelled, CLOSING),
     t(S::ExpectAcknowledgementSubmitted, E::HoldRequested, HELD),
     t(S::ExpectAcknowledgementSubmitted, E::CancelRequested, CLOSING),
