@@ -224,7 +224,7 @@ async fn run(world: &World, wall: &mut Vec<(Duration, u64, u64)>) -> Workload {
     };
     w.direct_fulfillment = world.direct_fulfillment;
     let n = world.retail.len();
-    let rejected: Vec<&String> = world.retail.iter().step_by(200).collect();
+    let rejected: Vec<&String> = world.retail.iter().skip(1).step_by(200).collect();
     let changed: Vec<&String> = world.retail.iter().skip(7).step_by(50).collect();
     let late: Vec<&String> = world.retail.iter().skip(3).step_by(10).collect();
     let first_line = ItemSequenceNumber::new("1").expect("valid");

@@ -598,6 +598,16 @@ fn count_keys(value: Option<&Value>, keys: &[&str]) -> usize {
 
 /// Which program one order's fields point to; `None` when they do not say.
 fn leaning(order: &Value) -> Option<Program> {
+    let (retail, direct) = weight(order);
+    match retail.cmp(&direct) {
+        std::cmp::Ordering::Greater => Some(Program::RetailProcurement),
+        std::cmp::Ordering::Less => Some(Program::DirectFulfillment),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// How many fields of each program one order carries: (retail, Direct Fulfillment).
+fn weight(order: &Value) -> (usize, usize) {
     let details = order.get("orderDetails");
     let items = details
         .and_then(|d| d.get("items"))
@@ -614,11 +624,7 @@ fn leaning(order: &Value) -> Option<Program> {
             .iter()
             .map(|i| count_keys(Some(i), DF_ITEM_KEYS))
             .sum::<usize>();
-    match retail.cmp(&direct) {
-        std::cmp::Ordering::Greater => Some(Program::RetailProcurement),
-        std::cmp::Ordering::Less => Some(Program::DirectFulfillment),
-        std::cmp::Ordering::Equal => None,
-    }
+    (retail, direct)
 }
 
 /// The program of the body: the one most orders lean to. Orders that say nothing are
@@ -638,10 +644,42 @@ fn program_of(entries: &[Entry<'_>]) -> Result<Program, PreviewError> {
         std::cmp::Ordering::Greater => Ok(Program::RetailProcurement),
         std::cmp::Ordering::Less => Ok(Program::DirectFulfillment),
         std::cmp::Ordering::Equal if retail == 0 => Ok(Program::DirectFulfillment),
-        std::cmp::Ordering::Equal => Err(PreviewError::AmbiguousProgram {
-            retail,
-            direct_fulfillment: direct,
-        }),
+        // As many orders lean each way (a broken order among good ones): the fields
+        // of all orders together decide.
+        std::cmp::Ordering::Equal => {
+            // Count only orders that read cleanly as the program they lean to: a
+            // broken order does not outvote a good one, while a page of good orders of
+            // both programs is still refused rather than guessed.
+            let (r, d) = entries
+                .iter()
+                .fold((0, 0), |(r, d), e| match leaning(e.value) {
+                    Some(Program::RetailProcurement)
+                        if serde_json::from_value::<crate::amazon::retail::Order>(
+                            e.value.clone(),
+                        )
+                        .is_ok_and(|o| o.to_purchase_order().is_ok()) =>
+                    {
+                        (r + 1, d)
+                    }
+                    Some(Program::DirectFulfillment)
+                        if serde_json::from_value::<crate::amazon::direct_fulfillment::Order>(
+                            e.value.clone(),
+                        )
+                        .is_ok_and(|o| o.to_purchase_order().is_ok()) =>
+                    {
+                        (r, d + 1)
+                    }
+                    _ => (r, d),
+                });
+            match r.cmp(&d) {
+                std::cmp::Ordering::Greater => Ok(Program::RetailProcurement),
+                std::cmp::Ordering::Less => Ok(Program::DirectFulfillment),
+                std::cmp::Ordering::Equal => Err(PreviewError::AmbiguousProgram {
+                    retail,
+                    direct_fulfillment: direct,
+                }),
+            }
+        }
     }
 }
 

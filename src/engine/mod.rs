@@ -421,10 +421,15 @@ fn errors_for(
     let names = |m: &crate::client::ServiceMessage, n: &PurchaseOrderNumber| {
         m.message.contains(n.as_str()) || m.field.as_deref().is_some_and(|f| f.contains(n.as_str()))
     };
-    let any_named = messages.iter().any(|m| batch.iter().any(|n| names(m, n)));
+    // A message that names this order is about it; one that names another order
+    // (one of the batch, or one no longer waiting, such as an order Amazon cancelled
+    // meanwhile) is not; one that names no order at all is about the whole request.
+    let names_some_order = |m: &crate::client::ServiceMessage| {
+        batch.iter().any(|n| names(m, n)) || m.message.contains("PO ")
+    };
     messages
         .iter()
-        .filter(|m| !any_named || names(m, number))
+        .filter(|m| names(m, number) || !names_some_order(m))
         .map(|m| AmazonMessage {
             code: m.code.clone(),
             message: m.message.clone(),
