@@ -353,6 +353,22 @@ fn earlier(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// Whether NetSuite's sales order holds what `draft` sends: every line with the same
+/// quantity, rate and closed flag.
+fn holds_draft(
+    snapshot: &crate::sales_order::SalesOrderSnapshot,
+    draft: &crate::sales_order::SalesOrderDraft,
+) -> bool {
+    draft.lines.iter().all(|line| {
+        snapshot.lines.iter().any(|l| {
+            l.sequence.as_ref() == Some(&line.sequence)
+                && l.quantity == line.quantity
+                && l.rate == line.rate
+                && l.is_closed == line.is_closed
+        })
+    })
+}
+
 /// The order key an external id the sync made names, if it is one.
 pub fn order_key_of(external_id: &ExternalId) -> Option<OrderKey> {
     let id = external_id.as_str();
@@ -1319,17 +1335,38 @@ impl Engine {
             let Some(key) = order_key_of(&change.external_id) else {
                 continue;
             };
-            let Some(mut stored) = self.store.load(&key).await? else {
+            let Some(stored) = self.store.load(&key).await? else {
                 continue;
             };
-            if matches!(
-                stored.record.state(),
-                OrderState::ExpectSalesOrderCreated { .. }
-            ) {
-                // NetSuite lists the order, so its create went through and only the
-                // answer is missing (lost, or the engine stopped first). Take it as
-                // created now: by the time the create is sent again, an approval given
-                // meanwhile is behind the watermark and would never be read.
+            let mut stored = stored;
+            if let OrderState::ExpectSalesOrderCreated { draft } = stored.record.state() {
+                // NetSuite lists the order while its create is out or unanswered (the
+                // answer lost, or the engine stopped first). When NetSuite holds what
+                // the create sends, the create went through: take it as created, so an
+                // approval given meanwhile is read now (sent again, the create would
+                // reset it). When it differs (Amazon changed the order meanwhile), the
+                // newer draft must still go out: hold the watermark back at this
+                // change, so the approval is listed again once it has.
+                let draft = (**draft).clone();
+                let held = match self
+                    .call(
+                        cycle,
+                        "netsuite read sales order",
+                        false,
+                        self.clients.netsuite.sales_order(&change.external_id),
+                    )
+                    .await
+                {
+                    Ok(Some(snapshot)) => !holds_draft(&snapshot, &draft),
+                    _ => true,
+                };
+                if held {
+                    cycle.with(|s| {
+                        let at = s.unread.entry(key.clone()).or_insert(change.last_modified);
+                        *at = (*at).min(change.last_modified);
+                    });
+                    continue;
+                }
                 let create = stored.record.pending_command().map(|c| c.key());
                 let created = Event::SalesOrderCreated {
                     internal_id: change.internal_id.clone(),

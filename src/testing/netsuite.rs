@@ -744,12 +744,6 @@ impl State {
         draft: &SalesOrderDraft,
         now: DateTime<Utc>,
     ) -> Result<InternalId, ClientError> {
-        // As the REST client does (look up `eid:` first, create only when absent): an
-        // order that exists is returned as it is, so a repeated create never rewrites a
-        // reviewer's edits. Changes go through `update_sales_order`.
-        if let Some(record) = self.records.get(draft.external_id.as_str()) {
-            return Ok(record.internal_id.clone());
-        }
         let body =
             SalesOrderBody::from_draft(draft).map_err(|e| rejected(op, vec![body_error(&e)]))?;
         let mut problems = Vec::new();
@@ -777,8 +771,37 @@ impl State {
                 ));
             }
         }
+        if let Some(record) = self.records.get(draft.external_id.as_str()) {
+            if draft.status != record.approval && !record.approval_settable() {
+                problems.push(status_refusal(record));
+            }
+        }
         if !problems.is_empty() {
             return Err(rejected(op, problems));
+        }
+
+        if let Some(record) = self.records.get_mut(draft.external_id.as_str()) {
+            record.approval = draft.status;
+            for line in &draft.lines {
+                match record.line_mut(&line.sequence) {
+                    Some(existing) => {
+                        existing.item = line.item.clone();
+                        existing.quantity = line.quantity;
+                        existing.rate = line.rate;
+                        if line.is_closed {
+                            existing.is_closed = true;
+                        }
+                    }
+                    None => {
+                        let key = record.next_line();
+                        record.lines.push(Line::from_draft(key, line));
+                    }
+                }
+            }
+            record.draft = draft.clone();
+            record.body = body;
+            record.last_modified = now;
+            return Ok(record.internal_id.clone());
         }
 
         let number = self.next_internal_id;

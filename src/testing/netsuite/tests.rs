@@ -73,7 +73,7 @@ fn codes(err: &ClientError) -> Vec<(&str, Option<&str>)> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn an_upsert_creates_once_and_then_returns_the_same_record_unchanged() {
+async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     let (clock, ns) = setup();
     let first = draft(
         "AVC-RP-4Z32PABC",
@@ -98,8 +98,7 @@ async fn an_upsert_creates_once_and_then_returns_the_same_record_unchanged() {
     assert_eq!(order.internal_id, id);
     assert_eq!(order.tran_id.as_deref(), Some("SO1001"));
     assert_eq!(order.status, NetSuiteStatus::PendingApproval);
-    // The second upsert found the order and left it as it was.
-    assert_eq!(order.last_modified, Some(t("2025-03-10T12:00:00Z")));
+    assert_eq!(order.last_modified, Some(t("2025-03-10T12:00:05Z")));
     let lines: Vec<_> = order
         .lines
         .iter()
@@ -107,7 +106,7 @@ async fn an_upsert_creates_once_and_then_returns_the_same_record_unchanged() {
         .collect();
     assert_eq!(
         lines,
-        [(1, "1".into(), first.lines[0].quantity), (2, "2".into(), 4)]
+        [(1, "1".into(), 10), (2, "2".into(), 4), (3, "3".into(), 1)]
     );
 
     let other = draft(
@@ -372,17 +371,15 @@ async fn the_reviewer_approves_lowers_closes_and_cancels() {
 
     ns.cancel(&a).unwrap();
     assert_eq!(ns.snapshot(&a).unwrap().status, NetSuiteStatus::Cancelled);
-    // A repeated create finds the cancelled order and does not revive it.
-    let id = ns
+    let err = ns
         .upsert_sales_order(&draft(
             a.as_str(),
             SalesOrderStatus::PendingApproval,
             two_lines(),
         ))
         .await
-        .unwrap();
-    assert_eq!(Some(id), ns.snapshot(&a).map(|s| s.internal_id));
-    assert_eq!(ns.snapshot(&a).unwrap().status, NetSuiteStatus::Cancelled);
+        .unwrap_err();
+    assert_eq!(codes(&err), [("USER_ERROR", Some("orderStatus"))]);
 
     ns.set_status(&a, NetSuiteStatus::PartiallyFulfilled)
         .unwrap();
