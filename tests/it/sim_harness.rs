@@ -4,8 +4,13 @@
 //! every call, what Amazon and the reviewer do between any two steps, when an engine
 //! crashes, and how two engines sharing one store interleave. Nothing reads real
 //! time or depends on thread timing: every future is polled by [`drive`] on this
-//! thread, the clock is a [`ManualClock`], and randomness is one SplitMix64 stream
-//! per seed. The same seed replays the same run, call for call.
+//! thread, the clock is a [`ManualClock`], and randomness is two SplitMix64 streams
+//! seeded from the seed (one for the world and its faults, one for how engines
+//! interleave). The same seed replays the same run, call for call.
+//!
+//! [`run_seed`] runs a seed with faults, then calm until nothing is due, then checks
+//! the invariants ([`check`]); [`run_twins`] runs its world calm with one engine and
+//! with two, which must end every order alike. RELIABILITY.md describes it all.
 //!
 //! Faults are injected by decorators around the client traits and the store
 //! ([`FaultyAmazon`], [`FaultyNetSuite`], [`FaultyStore`]), as an integrator's own
@@ -295,7 +300,7 @@ pub struct World {
     state: Mutex<WorldState>,
 }
 
-const TRACE_LIMIT: usize = 4000;
+const TRACE_LIMIT: usize = 50_000;
 
 fn add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     t + TimeDelta::from_std(d).unwrap_or(TimeDelta::zero())
@@ -309,7 +314,7 @@ fn program_code(program: Program) -> &'static str {
 }
 
 impl World {
-    pub fn new(seed: u64, knobs: Knobs, rng: Rng) -> Arc<World> {
+    pub fn new(seed: u64, knobs: Knobs, rng: Rng, verbose: bool) -> Arc<World> {
         let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap_or_default();
         let clock = ManualClock::new(add(start, Duration::from_secs(seed % 86_400)));
         let amazon = Arc::new(VendorCentral::new(clock.clone()));
@@ -379,7 +384,7 @@ impl World {
                 trace: Vec::new(),
                 faults: 0,
                 crashes: 0,
-                verbose: false,
+                verbose,
             }),
         });
         {
@@ -396,7 +401,7 @@ impl World {
     }
 
     fn note(&self, st: &mut WorldState, text: impl AsRef<str>) {
-        if st.trace.len() < TRACE_LIMIT {
+        if st.verbose && st.trace.len() < TRACE_LIMIT {
             let at = self.clock.now().format("%d %H:%M:%S%.3f");
             st.trace.push(format!("{at} {}", text.as_ref()));
         }
@@ -415,10 +420,6 @@ impl World {
     pub fn report(&self, finding: Finding, text: String) {
         let mut st = self.lock();
         self.find(&mut st, finding, text);
-    }
-
-    pub fn set_verbose(&self, verbose: bool) {
-        self.lock().verbose = verbose;
     }
 
     fn verbose(&self, text: impl FnOnce() -> String) {
@@ -1784,8 +1785,7 @@ fn settle_people(world: &Arc<World>, engines: &mut Engines) -> bool {
 pub fn run_seed(seed: u64, verbose: bool) -> Outcome {
     let mut rng = Rng::new(seed);
     let knobs = Knobs::from_seed(&mut rng);
-    let world = World::new(seed, knobs.clone(), rng);
-    world.set_verbose(verbose);
+    let world = World::new(seed, knobs.clone(), rng, verbose);
     world.trace(format!("seed {}: {knobs:?}", world.seed));
     let mut engines = Engines::new(&world, if knobs.two_engines { 2 } else { 1 });
 
@@ -1821,9 +1821,8 @@ pub fn run_twins(seed: u64, verbose: bool) -> (Vec<(Finding, String)>, Vec<Strin
     let mut ends = Vec::new();
     let mut traces = Vec::new();
     for engines in [1, 2] {
-        let world = World::new(seed, knobs.calm(engines), rng.clone());
+        let world = World::new(seed, knobs.calm(engines), rng.clone(), verbose);
         world.set_faults(false);
-        world.set_verbose(verbose);
         let mut run = Engines::new(&world, engines);
         for _ in 0..knobs.fault_cycles {
             run.cycle();
@@ -2116,7 +2115,12 @@ pub fn check(world: &Arc<World>) -> Outcome {
         crashes: st.crashes,
         faults: st.faults,
         cycles: 0,
-        trace: st.trace.clone(),
+        // Printed only when one seed is replayed: kept only then.
+        trace: if st.verbose {
+            st.trace.clone()
+        } else {
+            Vec::new()
+        },
     }
 }
 
