@@ -350,12 +350,13 @@ impl SalesOrderUpdate {
 #[async_trait]
 pub trait NetSuiteApi: Send + Sync {
     /// Creates the sales order for the draft's external id and returns its internal
-    /// id; when one already exists, returns its id and leaves it as it is (a reviewer's
-    /// edits are kept; changes go through [`NetSuiteApi::update_sales_order`]).
+    /// id; when one already exists, returns its id, and SHOULD bring it to the draft
+    /// (the engine sends a create again after a lost answer, possibly with a newer
+    /// draft; lines the draft closes are also closed through
+    /// [`NetSuiteApi::update_sales_order`]).
     ///
     /// Implementations MUST NOT create a second sales order for an external id that
-    /// already has one, even when an earlier call's answer was lost, and MUST NOT
-    /// rewrite an existing order's lines or status here.
+    /// already has one, even when an earlier call's answer was lost.
     ///
     /// # Errors
     /// [`ErrorKind::Rejected`] with NetSuite's messages for a body it refuses;
