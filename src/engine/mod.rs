@@ -787,7 +787,9 @@ impl Engine {
         event: &Event,
         answers: Option<&str>,
     ) -> Result<(), EngineError> {
-        self.apply_answer(cycle, key, event, answers, None).await
+        self.apply_answer(cycle, key, event, answers, None, None)
+            .await
+            .map(drop)
     }
 
     /// [`Engine::apply`], for the outcome of the command `sent`. A create is keyed by
@@ -795,6 +797,9 @@ impl Engine {
     /// draft (a change from Amazon arrived while this one was out, and a worker that
     /// found it busy left it), the outcome is not the order's. The newer draft is sent
     /// instead, and its outcome is the one applied.
+    ///
+    /// With a `guard`, the event is applied only to a record the guard accepts, checked
+    /// on the very version the event is saved over; `Ok(false)` says it refused.
     async fn apply_answer(
         &self,
         cycle: &Cycle,
@@ -802,15 +807,19 @@ impl Engine {
         event: &Event,
         answers: Option<&str>,
         sent: Option<&Command>,
-    ) -> Result<(), EngineError> {
+        guard: Option<&(dyn Fn(&OrderRecord) -> bool + Sync)>,
+    ) -> Result<bool, EngineError> {
         for _ in 0..8 {
             let Some(stored) = self.store.load(key).await? else {
                 cycle.error(format!(
                     "{key}: not in the store, {:?} dropped",
                     event.kind()
                 ));
-                return Ok(());
+                return Ok(true);
             };
+            if guard.is_some_and(|accepts| !accepts(&stored.record)) {
+                return Ok(false);
+            }
             let newer = sent
                 .filter(|c| matches!(c, Command::CreateSalesOrder { .. }))
                 .and_then(|c| {
@@ -839,7 +848,7 @@ impl Engine {
                     Ok(_) => {
                         cycle.mark(key, &renewed);
                         cycle.queue(key.clone(), newer);
-                        return Ok(());
+                        return Ok(true);
                     }
                     Err(StoreError::Conflict { .. }) => continue,
                     Err(e) => return Err(e.into()),
@@ -868,7 +877,7 @@ impl Engine {
                         )
                         .await?;
                     }
-                    return Ok(());
+                    return Ok(true);
                 }
             };
             match self
@@ -876,11 +885,11 @@ impl Engine {
                 .await
             {
                 Err(EngineError::Store(StoreError::Conflict { .. })) => continue,
-                other => return other,
+                other => return other.map(|()| true),
             }
         }
         cycle.error(format!("{key}: gave up after repeated store conflicts"));
-        Ok(())
+        Ok(true)
     }
 
     /// Saves `next` over `stored` and queues `commands`; a no-op when nothing changed.
@@ -1360,18 +1369,40 @@ impl Engine {
                     Ok(Some(snapshot)) => !holds_draft(&snapshot, &draft),
                     _ => true,
                 };
-                if held {
+                let hold = |cycle: &Cycle| {
                     cycle.with(|s| {
                         let at = s.unread.entry(key.clone()).or_insert(change.last_modified);
                         *at = (*at).min(change.last_modified);
-                    });
+                    })
+                };
+                if held {
+                    hold(cycle);
                     continue;
                 }
                 let create = stored.record.pending_command().map(|c| c.key());
                 let created = Event::SalesOrderCreated {
                     internal_id: change.internal_id.clone(),
                 };
-                self.apply(cycle, &key, &created, create.as_deref()).await?;
+                // Amazon's change may have replaced the draft while NetSuite was read:
+                // the check holds only for the record it was made against.
+                let same_draft = |record: &OrderRecord| match record.state() {
+                    OrderState::ExpectSalesOrderCreated { draft: now } => **now == draft,
+                    _ => true,
+                };
+                let applied = self
+                    .apply_answer(
+                        cycle,
+                        &key,
+                        &created,
+                        create.as_deref(),
+                        None,
+                        Some(&same_draft),
+                    )
+                    .await?;
+                if !applied {
+                    hold(cycle);
+                    continue;
+                }
                 match self.store.load(&key).await? {
                     Some(reloaded) => stored = reloaded,
                     None => continue,
@@ -1790,8 +1821,16 @@ impl Engine {
             // before it and the next poll lists it again.
             Err(e) => command_failed(command, &e),
         };
-        self.apply_answer(cycle, key, &event, Some(&command.key()), Some(command))
-            .await
+        self.apply_answer(
+            cycle,
+            key,
+            &event,
+            Some(&command.key()),
+            Some(command),
+            None,
+        )
+        .await
+        .map(drop)
     }
 
     async fn submit(

@@ -1382,3 +1382,201 @@ fn a_close_waits_for_another_workers_create() {
         Some(NetSuiteStatus::Closed)
     );
 }
+
+/// Amazon's retail API whose listings, once armed, wait until NetSuite's read of a
+/// sales order has begun.
+struct ListsDuringTheRead {
+    amazon: Arc<VendorCentral>,
+    armed: Arc<AtomicBool>,
+    reading: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl RetailOrdersApi for ListsDuringTheRead {
+    async fn purchase_orders(
+        &self,
+        query: &OrderQuery,
+    ) -> Result<Page<retail::Order>, ClientError> {
+        if self.armed.load(Ordering::SeqCst) {
+            for _ in 0..1_000 {
+                if self.reading.load(Ordering::SeqCst) {
+                    break;
+                }
+                YieldOnce(false).await;
+            }
+        }
+        self.amazon.purchase_orders(query).await
+    }
+
+    async fn purchase_order(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<retail::Order, ClientError> {
+        RetailOrdersApi::purchase_order(&*self.amazon, number).await
+    }
+
+    async fn submit_acknowledgements(
+        &self,
+        acknowledgements: &[RetailAcknowledgement],
+    ) -> Result<TransactionId, ClientError> {
+        RetailOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
+    }
+
+    async fn transaction_status(
+        &self,
+        id: &TransactionId,
+    ) -> Result<TransactionOutcome, ClientError> {
+        RetailOrdersApi::transaction_status(&*self.amazon, id).await
+    }
+
+    async fn purchase_order_status(
+        &self,
+        number: &PurchaseOrderNumber,
+    ) -> Result<Option<retail::OrderStatus>, ClientError> {
+        self.amazon.purchase_order_status(number).await
+    }
+}
+
+/// NetSuite whose read of a sales order, once armed, is answered only after the
+/// store holds Amazon's change of the order (`changed_at` set).
+struct ReadsAcrossAChange {
+    netsuite: Arc<NetSuite>,
+    store: Arc<MemoryStore>,
+    key: OrderKey,
+    armed: Arc<AtomicBool>,
+    reading: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl NetSuiteApi for ReadsAcrossAChange {
+    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
+        self.netsuite.upsert_sales_order(draft).await
+    }
+
+    async fn sales_order(
+        &self,
+        external_id: &ExternalId,
+    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
+        // The snapshot is taken before the change is saved, as a read in flight would.
+        let snapshot = self.netsuite.sales_order(external_id).await;
+        if self.armed.load(Ordering::SeqCst) {
+            self.reading.store(true, Ordering::SeqCst);
+            for _ in 0..1_000 {
+                let saved = self.store.load(&self.key).await.ok().flatten();
+                if saved.is_some_and(|s| s.record.purchase_order().changed_at.is_some()) {
+                    break;
+                }
+                YieldOnce(false).await;
+            }
+        }
+        snapshot
+    }
+
+    async fn changed_sales_orders(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SalesOrderChange>, ClientError> {
+        self.netsuite.changed_sales_orders(since).await
+    }
+
+    async fn update_sales_order(
+        &self,
+        external_id: &ExternalId,
+        update: &SalesOrderUpdate,
+    ) -> Result<(), ClientError> {
+        self.netsuite.update_sales_order(external_id, update).await
+    }
+
+    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
+        self.netsuite.close_sales_order(external_id).await
+    }
+}
+
+/// Seed 4950 (20,000-seed run): a create reached NetSuite with its answer lost and
+/// the reviewer approved. The next cycle's NetSuite poll listed the approval and
+/// read the sales order, which held the draft the create sent; while it read,
+/// Amazon's change (a lower net cost) was saved with a new draft. The poll then
+/// took the order as created, so the new draft never went out: NetSuite kept the
+/// old rate, above Amazon's cost, and the order waited for approval for good.
+/// Fixed in the engine: the sales order is taken as created only if the record
+/// still holds the draft NetSuite was found to hold, checked on the version saved
+/// over.
+#[test]
+fn a_change_saved_while_an_approval_is_read_is_sent() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    netsuite.set_item_catalogue(orders::netsuite_items());
+    let store = Arc::new(MemoryStore::new());
+    let number = orders::purchase_order_number(83);
+    let key = OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    };
+    let (armed, reading) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let engine = Engine::new(
+        catalogue_settings(false, false),
+        Clients {
+            retail: Arc::new(ListsDuringTheRead {
+                amazon: amazon.clone(),
+                armed: armed.clone(),
+                reading: reading.clone(),
+            }),
+            direct_fulfillment: amazon.clone(),
+            netsuite: Arc::new(ReadsAcrossAChange {
+                netsuite: netsuite.clone(),
+                store: store.clone(),
+                key: key.clone(),
+                armed: armed.clone(),
+                reading: reading.clone(),
+            }),
+        },
+        store.clone(),
+        Arc::new(clock.clone()),
+    )
+    .with_config(EngineConfig {
+        first_lookback: Duration::from_secs(24 * 3600),
+        ..EngineConfig::default()
+    });
+    amazon
+        .add_retail_order(orders::retail_order(
+            &number,
+            start - TimeDelta::minutes(5),
+            1,
+        ))
+        .unwrap();
+    // The create lands, its answer lost; the reviewer approves.
+    netsuite.fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
+    let cycle = |engine: &Engine| {
+        let done = poll_until(&mut Box::pin(engine.run_cycle()), || false);
+        assert!(done.is_some_and(|r| r.is_ok()));
+    };
+    cycle(&engine);
+    let id = external_id(Program::RetailProcurement, &key.number);
+    netsuite.approve(&id).unwrap();
+    // Amazon lowers the cost; the next cycle reads the approval across the change.
+    clock.advance(Duration::from_secs(10 * 60));
+    amazon.set_retail_net_cost(&number, "1", "1.00").unwrap();
+    armed.store(true, Ordering::SeqCst);
+    cycle(&engine);
+    assert!(
+        reading.load(Ordering::SeqCst),
+        "the poll never read the order"
+    );
+    armed.store(false, Ordering::SeqCst);
+    // Calm: the reviewer approves whatever waits for approval again.
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(10 * 60));
+        if netsuite.snapshot(&id).map(|so| so.status) == Some(NetSuiteStatus::PendingApproval) {
+            netsuite.approve(&id).unwrap();
+        }
+        cycle(&engine);
+    }
+    let so = netsuite.snapshot(&id).unwrap();
+    assert_eq!(so.lines[0].rate.to_string(), "1.00");
+    assert_eq!(amazon.acknowledgement_count(&number), 1);
+}
