@@ -159,6 +159,20 @@ pub(super) fn diff(old: &SalesOrderDraft, new: &SalesOrderDraft) -> SalesOrderCh
     }
 }
 
+/// Whether `copy` is an older copy of `held` than `held` itself: Amazon stamped a
+/// change or a state change on `held` after the latest `copy` shows. A page read
+/// before a change can be answered, or applied, after a page read after it (two
+/// engines, overlapping windows, a slow answer); applying it would undo the change.
+/// Copies stamped at the same instant are not ordered by this and both apply.
+fn is_older(copy: &PurchaseOrder, held: &PurchaseOrder) -> bool {
+    let before = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
+        (None, Some(_)) => true,
+        (Some(a), Some(b)) => a < b,
+        (_, None) => false,
+    };
+    before(copy.changed_at, held.changed_at) || before(copy.state_changed_at, held.state_changed_at)
+}
+
 /// Whether Amazon's order differs, in its lines or ordered quantities, from what an
 /// acknowledgement answered.
 fn differs_from(po: &PurchaseOrder, ack: &Acknowledgement) -> bool {
@@ -311,14 +325,16 @@ impl<'a> Machine<'a> {
         }
     }
 
-    /// An outcome already applied, or one about an acknowledgement version that is no
-    /// longer in flight: applying it again would change nothing, so it is dropped.
+    /// An outcome already applied, a copy of the purchase order older than the one
+    /// held, or one about an acknowledgement version that is no longer in flight:
+    /// applying it would change nothing or undo a newer change, so it is dropped.
     fn is_replay(&self, event: &Event) -> bool {
         let state = unheld(&self.rec.state);
         match event {
             Event::PurchaseOrderReceived { purchase_order }
             | Event::PurchaseOrderChanged { purchase_order } => {
                 **purchase_order == self.rec.purchase_order
+                    || is_older(purchase_order, &self.rec.purchase_order)
             }
             Event::PurchaseOrderCancelled => matches!(
                 &self.rec.state,

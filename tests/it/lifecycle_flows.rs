@@ -459,6 +459,52 @@ fn flow_6_amazon_changes_or_cancels_a_po() {
     );
 }
 
+/// A page read before Amazon's change can arrive after one read after it (a slow
+/// answer, two engines, overlapping windows): the older copy must not undo the change.
+#[test]
+fn an_older_copy_of_a_changed_po_changes_nothing() {
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    let mut first = retail_po();
+    first.lines[1].ordered = Quantity::eaches_of(7);
+    first.changed_at = Some(t0() + TimeDelta::hours(1));
+    let mut second = amazon_change();
+    second.changed_at = Some(t0() + TimeDelta::hours(2));
+    story.then(changed(second.clone()));
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    assert_eq!(story.record.purchase_order(), &second);
+    let before = story.record.clone();
+
+    story.then(changed(first.clone()));
+    assert_eq!(story.record, before);
+    assert!(story.commands.is_empty(), "{:?}", story.commands);
+
+    // A copy with no change stamp is older than any stamped one; so is a copy whose
+    // state Amazon changed earlier.
+    story.then(changed(retail_po()));
+    assert_eq!(story.record, before);
+    let mut stamped = second.clone();
+    stamped.state_changed_at = Some(t0() + TimeDelta::hours(4));
+    story.then(changed(stamped.clone()));
+    assert_eq!(story.record.purchase_order(), &stamped);
+    let mut earlier_state = stamped.clone();
+    earlier_state.state_changed_at = Some(t0() + TimeDelta::hours(3));
+    earlier_state.lines[1].ordered = Quantity::eaches_of(5);
+    let before = story.record.clone();
+    story.then(changed(earlier_state));
+    assert_eq!(story.record, before);
+
+    // A newer copy still applies.
+    let mut third = stamped;
+    third.lines[1].ordered = Quantity::eaches_of(5);
+    third.changed_at = Some(t0() + TimeDelta::hours(5));
+    story.then(changed(third.clone()));
+    assert_eq!(story.record.purchase_order(), &third);
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderUpdated);
+}
+
 #[test]
 fn flow_7_operator_actions() {
     // Hold: the reviewer's approval still lands, but nothing is sent until release.
