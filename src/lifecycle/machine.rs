@@ -880,9 +880,12 @@ impl<'a> Machine<'a> {
             Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
                 self.apply_policy(OrderState::ExpectShipment)
             }
-            Some(Approval::Reviewed) => self.update_netsuite(OrderState::ExpectApproval {
-                problems: Vec::new(),
-            }),
+            Some(Approval::Reviewed) => self.update_netsuite(
+                OrderState::ExpectApproval {
+                    problems: Vec::new(),
+                },
+                Some(&acknowledgement),
+            ),
             _ => self.route_new(),
         }
     }
@@ -1105,7 +1108,7 @@ impl<'a> Machine<'a> {
                         },
                         other => other.clone(),
                     };
-                    self.update_netsuite(resume);
+                    self.update_netsuite(resume, None);
                 }
             }
             OrderState::ExpectAcknowledgementSubmitted { acknowledgement } => {
@@ -1123,9 +1126,10 @@ impl<'a> Machine<'a> {
                         // The approval was read already: no change to the sales
                         // order would show it again. Once NetSuite is up to date, read
                         // the approved order again and rebuild the acknowledgement.
-                        Some(Approval::Reviewed) => {
-                            self.update_netsuite(OrderState::ExpectSalesOrderRead)
-                        }
+                        Some(Approval::Reviewed) => self.update_netsuite(
+                            OrderState::ExpectSalesOrderRead,
+                            Some(&acknowledgement),
+                        ),
                         _ => self.route_new(),
                     }
                 }
@@ -1169,13 +1173,15 @@ impl<'a> Machine<'a> {
                 MappingStep::CreateAfterAcknowledgement,
             )
         } else {
-            self.update_netsuite(resume)
+            self.update_netsuite(resume, None)
         }
     }
 
     /// Updates the sales order to match the latest purchase order, then continues in
-    /// `resume`.
-    fn update_netsuite(&mut self, resume: OrderState) {
+    /// `resume`. `approved` is an acknowledgement built from the reviewer's approval and
+    /// not yet confirmed: like one Amazon confirmed, it caps every line, so a change
+    /// never lifts a line above what a person approved.
+    fn update_netsuite(&mut self, resume: OrderState, approved: Option<&Acknowledgement>) {
         let Some(old) = self.rec.sales_order.clone() else {
             // No sales order yet: the repost creates it from the latest order.
             return self.resume(resume);
@@ -1188,10 +1194,11 @@ impl<'a> Machine<'a> {
                 },
             ),
             Ok(mut mapped) => {
-                if let Some(confirmed) = &self.rec.confirmed {
-                    // Amazon was told what ships: a change never sets a line above it,
-                    // and a line it accepted none of stays closed.
-                    let accepted = accepted_eaches(&confirmed.acknowledgement);
+                // Amazon was told what ships, or a person approved it: a change never
+                // sets a line above it, and a line accepted none of stays closed.
+                let caps = self.rec.confirmed.as_ref().map(|c| &c.acknowledgement);
+                for cap in caps.into_iter().chain(approved) {
+                    let accepted = accepted_eaches(cap);
                     mapped
                         .draft
                         .lines

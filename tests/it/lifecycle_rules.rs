@@ -159,3 +159,45 @@ fn part_of_a_direct_fulfillment_order_is_held_for_the_reviewer() {
     };
     assert_eq!(problems[0].kind, ProblemKind::PartialDirectFulfillment);
 }
+
+/// The reviewer approved 6 of line 2's 10 eaches; before the acknowledgement went out,
+/// Amazon lowered the line to 8. The sales order is brought to Amazon's order without
+/// lifting the line above what the reviewer approved, and the acknowledgement is
+/// rebuilt from it: 6 accepted, never 8.
+#[test]
+fn a_change_before_the_acknowledgement_never_lifts_a_line_above_the_approval() {
+    use avc_order_sync::Quantity;
+    use avc_order_sync::lifecycle::{Command, LineChange};
+
+    let mut story = approve_retail(|s| s.lines[1].quantity = 6);
+    assert_eq!(story.state(), StateKind::ExpectAcknowledgementSubmitted);
+    let mut po = retail_po();
+    po.lines[1].ordered = Quantity::eaches_of(8);
+    story.then(changed(po));
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderUpdated);
+    let Command::UpdateSalesOrder { changes, .. } = story.command() else {
+        panic!("expected UpdateSalesOrder, got {:?}", story.commands);
+    };
+    assert!(
+        matches!(
+            changes.lines.as_slice(),
+            [LineChange::Set { sequence, quantity: 6, .. }] if sequence.as_str() == "2"
+        ),
+        "{changes:?}"
+    );
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderRead);
+    let approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(approved.lines[1].quantity, 6);
+    story.then(read(approved));
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(2));
+    let line = &retail(&ack).lines[1];
+    let kept: u64 = line
+        .decisions
+        .iter()
+        .filter(|d| d.code != avc_order_sync::AcknowledgementCode::Rejected)
+        .map(|d| d.quantity.eaches().unwrap())
+        .sum();
+    assert_eq!(kept, 6);
+}
