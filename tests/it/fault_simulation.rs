@@ -3,8 +3,9 @@
 //!
 //! `cargo test fault_simulation -- --nocapture` runs 1,000 seeds and prints
 //! `simulated N seeds: D duplicate sales orders, L lost orders, A duplicate
-//! acknowledgements, V invariant violations`. `AVC_SIM_SEEDS=N` runs N seeds;
-//! `AVC_SIM_SEED=N` replays one seed alone and prints its trace. See RELIABILITY.md.
+//! acknowledgements, V invariant violations`. `AVC_SIM_SEEDS=N` runs N seeds
+//! (from seed 0, or from `AVC_SIM_FIRST`); `AVC_SIM_SEED=N` replays one seed alone
+//! and prints its trace. See RELIABILITY.md.
 
 use super::sim_harness::{Finding, Outcome, run_seed};
 
@@ -22,7 +23,9 @@ fn seeds() -> Vec<u64> {
     if let Some(seed) = env_u64("AVC_SIM_SEED") {
         return vec![seed];
     }
-    (0..env_u64("AVC_SIM_SEEDS").unwrap_or(DEFAULT_SEEDS)).collect()
+    let first = env_u64("AVC_SIM_FIRST").unwrap_or(0);
+    let count = env_u64("AVC_SIM_SEEDS").unwrap_or(DEFAULT_SEEDS);
+    (first..first.saturating_add(count)).collect()
 }
 
 /// Runs the seeds on up to four threads (each seed is deterministic on its own, so
