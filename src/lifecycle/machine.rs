@@ -880,12 +880,11 @@ impl<'a> Machine<'a> {
             Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
                 self.apply_policy(OrderState::ExpectShipment)
             }
-            Some(Approval::Reviewed) => self.update_netsuite(
-                OrderState::ExpectApproval {
-                    problems: Vec::new(),
-                },
-                Some(&acknowledgement),
-            ),
+            // The approval was read already and NetSuite may show no change again:
+            // once it is up to date, read the approved order and build anew.
+            Some(Approval::Reviewed) => {
+                self.update_netsuite(OrderState::ExpectSalesOrderRead, Some(&acknowledgement))
+            }
             _ => self.route_new(),
         }
     }

@@ -201,3 +201,42 @@ fn a_change_before_the_acknowledgement_never_lifts_a_line_above_the_approval() {
         .sum();
     assert_eq!(kept, 6);
 }
+
+/// The reviewer approved line 2's 10 eaches and acknowledgement v1 went out in a
+/// request Amazon failed for another order's sake; meanwhile Amazon raised the line to
+/// 12. Capped at the approval, the sales order needs no change, so NetSuite shows no
+/// new change to wait for: the approved order is read again at once and the next
+/// version built from it, accepting the 10 approved.
+#[test]
+fn an_acknowledgement_not_judged_after_a_change_is_rebuilt_from_the_approval() {
+    use avc_order_sync::Quantity;
+    use avc_order_sync::lifecycle::Command;
+
+    let mut story = approve_retail(|_| {});
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(1),
+        transaction_id: txn("t-1"),
+    });
+    let mut po = retail_po();
+    po.lines[1].ordered = Quantity::eaches_of(12);
+    story.then(changed(po));
+    story.then(Event::AcknowledgementNotJudged { version: v(1) });
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderRead);
+    assert!(
+        matches!(story.command(), Command::ReadSalesOrder { .. }),
+        "{:?}",
+        story.commands
+    );
+    let approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(approved.lines[1].quantity, 10);
+    story.then(read(approved));
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(2));
+    let kept: u64 = retail(&ack).lines[1]
+        .decisions
+        .iter()
+        .filter(|d| d.code != avc_order_sync::AcknowledgementCode::Rejected)
+        .map(|d| d.quantity.eaches().unwrap())
+        .sum();
+    assert_eq!(kept, 10);
+}
