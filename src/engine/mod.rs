@@ -798,7 +798,7 @@ impl Engine {
     /// found it busy left it), the outcome is not the order's. The newer draft is sent
     /// instead, and its outcome is the one applied.
     ///
-    /// With a `guard`, the event is applied only to a record the guard accepts, checked
+    /// With a `guard`, the event is applied only to an order the guard accepts, checked
     /// on the very version the event is saved over; `Ok(false)` says it refused.
     async fn apply_answer(
         &self,
@@ -807,7 +807,7 @@ impl Engine {
         event: &Event,
         answers: Option<&str>,
         sent: Option<&Command>,
-        guard: Option<&(dyn Fn(&OrderRecord) -> bool + Sync)>,
+        guard: Option<&(dyn Fn(&StoredOrder) -> bool + Sync)>,
     ) -> Result<bool, EngineError> {
         for _ in 0..8 {
             let Some(stored) = self.store.load(key).await? else {
@@ -817,7 +817,7 @@ impl Engine {
                 ));
                 return Ok(true);
             };
-            if guard.is_some_and(|accepts| !accepts(&stored.record)) {
+            if guard.is_some_and(|accepts| !accepts(&stored)) {
                 return Ok(false);
             }
             let newer = sent
@@ -1384,10 +1384,21 @@ impl Engine {
                     internal_id: change.internal_id.clone(),
                 };
                 // Amazon's change may have replaced the draft while NetSuite was read:
-                // the check holds only for the record it was made against.
-                let same_draft = |record: &OrderRecord| match record.state() {
-                    OrderState::ExpectSalesOrderCreated { draft: now } => **now == draft,
-                    _ => true,
+                // the check holds only for the record it was made against. And a create
+                // being sent (by another worker, or claimed by this one) lands after
+                // this read and brings the order to its draft again, approval
+                // included: its own answer decides.
+                let read_at = self.clock.now();
+                let same_draft = |stored: &StoredOrder| {
+                    let sending = stored
+                        .in_flight
+                        .as_ref()
+                        .is_some_and(|f| self.unanswered_at(f) > read_at && !cycle.owns(&key, f));
+                    !sending
+                        && match stored.record.state() {
+                            OrderState::ExpectSalesOrderCreated { draft: held } => **held == draft,
+                            _ => true,
+                        }
                 };
                 let applied = self
                     .apply_answer(

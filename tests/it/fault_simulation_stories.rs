@@ -1580,3 +1580,88 @@ fn a_change_saved_while_an_approval_is_read_is_sent() {
     assert_eq!(so.lines[0].rate.to_string(), "1.00");
     assert_eq!(amazon.acknowledgement_count(&number), 1);
 }
+
+/// Seed 82589 (100,000-seed run): a create reached NetSuite with its answer lost and
+/// the reviewer approved. Worker B sent the create again; while it was out, worker A's
+/// poll found the approval, took the order as created and acknowledged it. B's create
+/// then landed and, as a create sent again does, brought the sales order back to its
+/// draft, Pending Approval included: Amazon held an acknowledgement of an order
+/// waiting for approval. Fixed in the engine: while another worker's create is out,
+/// the poll leaves the order to that create's answer and reads the approval again
+/// later.
+#[test]
+fn an_approval_is_not_read_while_another_workers_create_is_out() {
+    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let slow = Arc::new(SlowCreateAnswerLost {
+        netsuite: netsuite.clone(),
+        pause: AtomicBool::new(false),
+        paused: AtomicBool::new(false),
+    });
+    let store = Arc::new(MemoryStore::new());
+    let engine = || {
+        Engine::new(
+            catalogue_settings(false, false),
+            Clients {
+                retail: amazon.clone(),
+                direct_fulfillment: amazon.clone(),
+                netsuite: slow.clone(),
+            },
+            store.clone(),
+            Arc::new(clock.clone()),
+        )
+        .with_config(EngineConfig {
+            first_lookback: Duration::from_secs(24 * 3600),
+            ..EngineConfig::default()
+        })
+    };
+    let (a, b) = (engine(), engine());
+    let number = orders::purchase_order_number(89);
+    amazon
+        .add_retail_order(orders::retail_order(
+            &number,
+            start - TimeDelta::minutes(2),
+            1,
+        ))
+        .unwrap();
+    let id = external_id(
+        Program::RetailProcurement,
+        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    );
+    let cycle = |engine: &Engine| {
+        let done = poll_until(&mut Box::pin(engine.run_cycle()), || false);
+        assert!(done.is_some_and(|r| r.is_ok()));
+    };
+    // The create lands, its answer lost; the reviewer approves.
+    netsuite.fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
+    cycle(&a);
+    netsuite.approve(&id).unwrap();
+    // B, whose read of NetSuite's changes fails, sends the create again; while it is
+    // out, A runs a whole cycle.
+    clock.advance(Duration::from_secs(10 * 60));
+    netsuite.fail_next(NetSuiteOperation::ChangedSalesOrders, 1);
+    slow.pause.store(true, Ordering::SeqCst);
+    let mut resending = Box::pin(b.run_cycle());
+    assert!(poll_until(&mut resending, || slow.paused.load(Ordering::SeqCst)).is_none());
+    cycle(&a);
+    assert!(poll_until(&mut resending, || false).is_some_and(|r| r.is_ok()));
+    drop(resending);
+    assert_eq!(
+        netsuite.snapshot(&id).map(|so| so.status),
+        Some(NetSuiteStatus::PendingApproval)
+    );
+    assert_eq!(
+        amazon.acknowledgement_count(&number),
+        0,
+        "acknowledged while the sales order waits for approval"
+    );
+    // The reviewer approves again; the order is acknowledged once.
+    netsuite.approve(&id).unwrap();
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(10 * 60));
+        cycle(&a);
+    }
+    assert_eq!(amazon.acknowledgement_count(&number), 1);
+}
