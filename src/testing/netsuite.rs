@@ -130,6 +130,7 @@ struct Record {
     approval: SalesOrderStatus,
     cancelled: bool,
     forced: Option<NetSuiteStatus>,
+    ship_date: Option<NaiveDate>,
     lines: Vec<Line>,
     last_modified: DateTime<Utc>,
     draft: SalesOrderDraft,
@@ -203,6 +204,7 @@ impl Record {
             tran_id: Some(self.tran_id.clone()),
             status: self.status(),
             last_modified: Some(self.last_modified),
+            ship_date: self.ship_date,
             lines: self
                 .lines
                 .iter()
@@ -782,6 +784,10 @@ impl State {
 
         if let Some(record) = self.records.get_mut(draft.external_id.as_str()) {
             record.approval = draft.status;
+            // A body without `shipDate` leaves the order's as it is.
+            if draft.ship_date.is_some() {
+                record.ship_date = draft.ship_date;
+            }
             for line in &draft.lines {
                 match record.line_mut(&line.sequence) {
                     Some(existing) => {
@@ -823,6 +829,7 @@ impl State {
                 approval: draft.status,
                 cancelled: false,
                 forced: None,
+                ship_date: draft.ship_date,
                 lines,
                 last_modified: now,
                 draft: draft.clone(),

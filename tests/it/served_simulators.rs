@@ -698,6 +698,9 @@ fn record_json(base_url: &str, snapshot: &SalesOrderSnapshot, lines: bool) -> Va
     if let Some(modified) = snapshot.last_modified {
         record["lastModifiedDate"] = json!(modified.to_rfc3339_opts(SecondsFormat::Secs, true));
     }
+    if let Some(date) = snapshot.ship_date {
+        record["shipDate"] = json!(date.to_string());
+    }
     record["item"] = if lines {
         let items: Vec<Value> = snapshot
             .lines

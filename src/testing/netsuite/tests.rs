@@ -86,6 +86,7 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     let mut again = first.clone();
     again.lines[0].quantity = 10;
     again.lines.push(line("3", "1103", 1, "12.49"));
+    again.ship_date = NaiveDate::from_ymd_opt(2025, 3, 14);
     assert_eq!(ns.upsert_sales_order(&again).await.unwrap(), id);
     assert_eq!(ns.record_count(), 1);
     assert_eq!(ns.creations(&eid("AVC-RP-4Z32PABC")), 1);
@@ -99,6 +100,7 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     assert_eq!(order.tran_id.as_deref(), Some("SO1001"));
     assert_eq!(order.status, NetSuiteStatus::PendingApproval);
     assert_eq!(order.last_modified, Some(t("2025-03-10T12:00:05Z")));
+    assert_eq!(order.ship_date, NaiveDate::from_ymd_opt(2025, 3, 14));
     let lines: Vec<_> = order
         .lines
         .iter()
@@ -107,6 +109,12 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     assert_eq!(
         lines,
         [(1, "1".into(), 10), (2, "2".into(), 4), (3, "3".into(), 1)]
+    );
+    // A body without a ship date leaves the order's as it is.
+    ns.upsert_sales_order(&first).await.unwrap();
+    assert_eq!(
+        ns.snapshot(&eid("AVC-RP-4Z32PABC")).unwrap().ship_date,
+        NaiveDate::from_ymd_opt(2025, 3, 14)
     );
 
     let other = draft(
