@@ -12,7 +12,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::acknowledgement::{DirectFulfillmentAcknowledgement, RetailAcknowledgement};
 use crate::amazon::{direct_fulfillment as df, retail};
@@ -314,25 +314,51 @@ pub struct SalesOrderChange {
     pub last_modified: DateTime<Utc>,
 }
 
-/// A change to one sales-order line, named by the Amazon PO line it carries.
+/// A change to one sales-order line, named by the Amazon PO line it carries. Each
+/// field left `None` stays as NetSuite holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineUpdate {
-    /// The PO line.
+    /// The PO line (the line's [`crate::sales_order::LINE_SEQUENCE_FIELD`]).
     pub sequence: ItemSequenceNumber,
+    /// A new item (`item`), by its internal id.
+    pub item: Option<InternalId>,
     /// A new quantity in eaches.
     pub quantity: Option<u64>,
-    /// A new rate.
+    /// A new unit rate.
     pub rate: Option<Decimal>,
-    /// Close (or reopen) the line.
+    /// Close (`true`) or reopen (`false`) the line.
     pub is_closed: Option<bool>,
 }
 
+impl LineUpdate {
+    /// A change of the line for `sequence` that changes nothing yet.
+    pub fn new(sequence: ItemSequenceNumber) -> Self {
+        LineUpdate {
+            sequence,
+            item: None,
+            quantity: None,
+            rate: None,
+            is_closed: None,
+        }
+    }
+
+    /// `true` when the change leaves the line as it is.
+    pub fn is_empty(&self) -> bool {
+        self.item.is_none()
+            && self.quantity.is_none()
+            && self.rate.is_none()
+            && self.is_closed.is_none()
+    }
+}
+
 /// Changes to an existing sales order. Lines are changed in place or added, never
-/// replaced wholesale.
+/// replaced wholesale; each field left `None` stays as NetSuite holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SalesOrderUpdate {
-    /// A new approval status.
+    /// A new approval status (`orderStatus`).
     pub status: Option<SalesOrderStatus>,
+    /// A new ship date (the header `shipDate`).
+    pub ship_date: Option<NaiveDate>,
     /// Lines to change.
     pub lines: Vec<LineUpdate>,
     /// Lines to add (lines Amazon added to the PO).
@@ -340,9 +366,13 @@ pub struct SalesOrderUpdate {
 }
 
 impl SalesOrderUpdate {
-    /// `true` when the update changes nothing.
+    /// `true` when the update changes nothing: no status, no ship date, no new line,
+    /// and no line change that changes anything.
     pub fn is_empty(&self) -> bool {
-        self.status.is_none() && self.lines.is_empty() && self.new_lines.is_empty()
+        self.status.is_none()
+            && self.ship_date.is_none()
+            && self.lines.iter().all(LineUpdate::is_empty)
+            && self.new_lines.is_empty()
     }
 }
 

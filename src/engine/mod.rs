@@ -1702,10 +1702,8 @@ impl Engine {
                             .iter()
                             .filter(|l| l.is_closed)
                             .map(|l| LineUpdate {
-                                sequence: l.sequence.clone(),
-                                quantity: None,
-                                rate: None,
                                 is_closed: Some(true),
+                                ..LineUpdate::new(l.sequence.clone())
                             })
                             .collect();
                         if closed.is_empty() {
@@ -1734,26 +1732,30 @@ impl Engine {
                 changes,
                 ..
             } => {
-                let mut update = SalesOrderUpdate::default();
+                let mut update = SalesOrderUpdate {
+                    ship_date: changes.ship_date,
+                    ..SalesOrderUpdate::default()
+                };
                 for change in &changes.lines {
                     match change {
                         LineChange::Add { line } => update.new_lines.push((**line).clone()),
+                        // The item is named only when Amazon's change moved the line to
+                        // another one: the lifecycle compares it with the draft NetSuite
+                        // was sent.
                         LineChange::Set {
                             sequence,
+                            item,
                             quantity,
                             rate,
-                            ..
                         } => update.lines.push(LineUpdate {
-                            sequence: sequence.clone(),
+                            item: item.clone(),
                             quantity: Some(*quantity),
                             rate: Some(*rate),
-                            is_closed: None,
+                            ..LineUpdate::new(sequence.clone())
                         }),
                         LineChange::Close { sequence } => update.lines.push(LineUpdate {
-                            sequence: sequence.clone(),
-                            quantity: None,
-                            rate: None,
                             is_closed: Some(true),
+                            ..LineUpdate::new(sequence.clone())
                         }),
                     }
                 }

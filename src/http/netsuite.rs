@@ -294,9 +294,9 @@ pub fn read_suiteql_page(response: &HttpResponse) -> Result<SuiteQlPage, ClientE
     serde_json::from_slice(&response.body).map_err(|e| unreadable(SUITEQL, response, e))
 }
 
-/// The `PATCH` body for an update: the status, the lines it names matched to the
-/// record's `line` keys through [`LINE_SEQUENCE_FIELD`], and the new lines appended
-/// (they carry no key). Lines not named stay as they are.
+/// The `PATCH` body for an update: the status, the ship date, the lines it names
+/// matched to the record's `line` keys through [`LINE_SEQUENCE_FIELD`], and the new
+/// lines appended (they carry no key). Lines not named stay as they are.
 ///
 /// # Errors
 /// [`RequestError::UnknownLine`] when a line update names a PO line none of `lines`
@@ -320,6 +320,7 @@ pub fn update_body(
         .map(
             |LineUpdate {
                  sequence,
+                 item,
                  quantity,
                  rate,
                  is_closed,
@@ -331,6 +332,7 @@ pub fn update_body(
                     }
                 })?;
                 Ok(LinePatch {
+                    item: item.clone(),
                     quantity: *quantity,
                     rate: *rate,
                     is_closed: *is_closed,
@@ -342,6 +344,9 @@ pub fn update_body(
     let mut patch = SalesOrderPatch::lines(patches)?;
     if let Some(status) = update.status {
         patch = patch.with_status(status);
+    }
+    if let Some(date) = update.ship_date {
+        patch = patch.with_ship_date(date);
     }
     let mut body = patch.as_body().clone();
     let new_lines = update
@@ -779,8 +784,10 @@ mod tests {
         ]));
         let update = SalesOrderUpdate {
             status: Some(SalesOrderStatus::PendingFulfillment),
+            ship_date: chrono::NaiveDate::from_ymd_opt(2025, 3, 12),
             lines: vec![LineUpdate {
                 sequence: "00002".parse().unwrap(),
+                item: Some("99".parse().unwrap()),
                 quantity: Some(4),
                 rate: Some("9.50".parse().unwrap()),
                 is_closed: None,
@@ -800,8 +807,10 @@ mod tests {
             serde_json::to_value(&body).unwrap(),
             json!({
                 "orderStatus": {"id": "B"},
+                "shipDate": "2025-03-12",
                 "item": {"items": [
-                    {"line": 2, "quantity": 4, "rate": 9.5, "amount": 38.0, "price": {"id": "-1"}},
+                    {"line": 2, "item": {"id": "99"}, "quantity": 4, "rate": 9.5, "amount": 38.0,
+                     "price": {"id": "-1"}},
                     {"item": {"id": "98"}, "quantity": 3, "rate": 2.5, "amount": 7.5,
                      "price": {"id": "-1"}, "custcol_avc_item_seq": "00003"}
                 ]}
@@ -811,6 +820,7 @@ mod tests {
         let unknown = SalesOrderUpdate {
             lines: vec![LineUpdate {
                 sequence: "1".parse().unwrap(),
+                item: None,
                 quantity: Some(1),
                 rate: None,
                 is_closed: None,

@@ -856,9 +856,15 @@ impl State {
         let mut problems = Vec::new();
         let mut patches = Vec::new();
         for (i, update) in update.lines.iter().enumerate() {
+            if let (Some(items), Some(item)) = (&self.items, &update.item) {
+                if !items.contains(item.as_str()) {
+                    problems.push(invalid_item(format!("item.items[{i}].item"), item));
+                }
+            }
             match record.lines.iter().find(|l| l.sequence.as_ref() == Some(&update.sequence)) {
                 Some(line) => patches.push(LinePatch {
                     line: line.line,
+                    item: update.item.clone(),
                     quantity: update.quantity,
                     rate: update.rate,
                     is_closed: update.is_closed,
@@ -917,14 +923,21 @@ impl State {
         if let Some(status) = update.status {
             record.approval = status;
         }
+        if let Some(date) = update.ship_date {
+            record.ship_date = Some(date);
+        }
         for LineUpdate {
             sequence,
+            item,
             quantity,
             rate,
             is_closed,
         } in &update.lines
         {
             if let Some(line) = record.line_mut(sequence) {
+                if let Some(item) = item {
+                    line.item = item.clone();
+                }
                 if let Some(quantity) = quantity {
                     line.quantity = *quantity;
                 }

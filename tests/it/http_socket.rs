@@ -1299,11 +1299,14 @@ mod tests {
             None
         );
 
-        // The reviewer's decision arrives as changes: approve, lower line 2, add a line.
+        // The reviewer's decision arrives as changes: approve, move the ship date, put
+        // another item on line 2 and lower it, add a line.
         let update = SalesOrderUpdate {
             status: Some(SalesOrderStatus::PendingFulfillment),
+            ship_date: "2025-03-12".parse().ok(),
             lines: vec![LineUpdate {
                 sequence: "2".parse().unwrap(),
+                item: Some("101".parse().unwrap()),
                 quantity: Some(6),
                 rate: None,
                 is_closed: None,
@@ -1328,8 +1331,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(snapshot.status, NetSuiteStatus::PendingFulfillment);
+        assert_eq!(snapshot.ship_date, "2025-03-12".parse().ok());
         let quantities: Vec<_> = snapshot.lines.iter().map(|l| l.quantity).collect();
         assert_eq!(quantities, [10, 6, 1]);
+        let items: Vec<_> = snapshot.lines.iter().map(|l| l.item.as_str()).collect();
+        assert_eq!(items, ["98", "101", "100"]);
         assert_eq!(
             snapshot.lines[2].sequence.as_ref().map(|s| s.as_str()),
             Some("3")

@@ -242,8 +242,10 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     clock.advance(Duration::from_secs(60));
     let update = SalesOrderUpdate {
         status: Some(SalesOrderStatus::PendingFulfillment),
+        ship_date: NaiveDate::from_ymd_opt(2025, 3, 14),
         lines: vec![LineUpdate {
             sequence: seq("2"),
+            item: Some("1105".parse().unwrap()),
             quantity: Some(3),
             rate: Some("20.00".parse().unwrap()),
             is_closed: None,
@@ -253,18 +255,24 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     ns.update_sales_order(&id, &update).await.unwrap();
     let order = ns.snapshot(&id).unwrap();
     assert_eq!(order.status, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(order.ship_date, NaiveDate::from_ymd_opt(2025, 3, 14));
     assert_eq!(order.last_modified, Some(t("2025-03-10T12:01:00Z")));
     assert_eq!(order.lines.len(), 3);
     assert_eq!(order.lines[0].quantity, 12);
     assert_eq!(
-        (order.lines[1].quantity, order.lines[1].rate.to_string()),
-        (3, "20.00".into())
+        (
+            order.lines[1].item.as_str(),
+            order.lines[1].quantity,
+            order.lines[1].rate.to_string()
+        ),
+        ("1105", 3, "20.00".into())
     );
     assert_eq!((order.lines[2].line, order.lines[2].quantity), (3, 6));
 
     let unknown_line = SalesOrderUpdate {
         lines: vec![LineUpdate {
             sequence: seq("9"),
+            item: None,
             quantity: Some(1),
             rate: None,
             is_closed: None,
@@ -276,6 +284,22 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
         codes(&err),
         [("INVALID_CONTENT", Some("item.items[0].line"))]
     );
+    // An item outside the catalogue is refused where it is named.
+    ns.set_item_catalogue(["1101".parse().unwrap(), "1102".parse().unwrap()]);
+    let unknown_item = SalesOrderUpdate {
+        lines: vec![LineUpdate {
+            item: Some("4040".parse().unwrap()),
+            ..LineUpdate::new(seq("1"))
+        }],
+        ..SalesOrderUpdate::default()
+    };
+    let err = ns.update_sales_order(&id, &unknown_item).await.unwrap_err();
+    assert_eq!(
+        codes(&err),
+        [("INVALID_CONTENT", Some("item.items[0].item"))]
+    );
+    assert_eq!(ns.snapshot(&id).unwrap().lines[0].item.as_str(), "1101");
+    ns.clear_item_catalogue();
     let existing_line = SalesOrderUpdate {
         new_lines: vec![line("1", "1101", 1, "1")],
         ..SalesOrderUpdate::default()
