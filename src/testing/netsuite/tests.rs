@@ -529,3 +529,156 @@ fn debug_shows_counts_only() {
     let debug = format!("{ns:?}");
     assert!(debug.starts_with("NetSuite { records: 0"), "{debug}");
 }
+
+mod towards {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A draft of lines `1..=lines.len()` with these items, quantities, rates and
+    /// closures.
+    fn draft_of(
+        status: bool,
+        ship_day: Option<u32>,
+        lines: &[(u8, u64, &str, bool)],
+    ) -> SalesOrderDraft {
+        let mut d = draft(
+            "AVC-RP-4Z32PABC",
+            if status {
+                SalesOrderStatus::PendingFulfillment
+            } else {
+                SalesOrderStatus::PendingApproval
+            },
+            lines
+                .iter()
+                .zip(1u32..)
+                .map(|(&(item, quantity, rate, closed), sequence)| {
+                    let mut l = line(
+                        &sequence.to_string(),
+                        &format!("11{item:02}"),
+                        quantity,
+                        rate,
+                    );
+                    l.is_closed = closed;
+                    l
+                })
+                .collect(),
+        );
+        d.ship_date = ship_day.and_then(|day| NaiveDate::from_ymd_opt(2025, 3, day));
+        d
+    }
+
+    fn arb_lines(max: usize) -> impl Strategy<Value = Vec<(u8, u64, &'static str, bool)>> {
+        prop::collection::vec(
+            (
+                0u8..3,
+                0u64..40,
+                prop_oneof![
+                    Just("0"),
+                    Just("4.00"),
+                    Just("9.5"),
+                    Just("9.50"),
+                    Just("18.40")
+                ],
+                prop::bool::weighted(0.2),
+            ),
+            1..max,
+        )
+    }
+
+    /// What a reviewer does between the create and the create sent again.
+    #[derive(Debug, Clone)]
+    struct Review {
+        approve: bool,
+        close: Option<usize>,
+        lower: Option<(usize, u64)>,
+    }
+
+    fn arb_review() -> impl Strategy<Value = Review> {
+        (
+            any::<bool>(),
+            prop::option::of(0usize..4),
+            prop::option::of((0usize..4, 0u64..10)),
+        )
+            .prop_map(|(approve, close, lower)| Review {
+                approve,
+                close,
+                lower,
+            })
+    }
+
+    /// A simulator holding `first`, as the reviewer left it.
+    fn reviewed(first: &SalesOrderDraft, review: &Review) -> NetSuite {
+        let (_, ns) = setup();
+        let id = &first.external_id;
+        crate::http::script::block_on(ns.upsert_sales_order(first)).unwrap();
+        if review.approve {
+            let _ = ns.approve(id);
+        }
+        if let Some(i) = review.close.filter(|i| *i < first.lines.len()) {
+            ns.close_line(id, &first.lines[i].sequence).unwrap();
+        }
+        if let Some((i, quantity)) = review.lower.filter(|(i, _)| *i < first.lines.len()) {
+            ns.set_line_quantity(id, &first.lines[i].sequence, quantity)
+                .unwrap();
+        }
+        ns
+    }
+
+    proptest! {
+        #[test]
+        fn applying_towards_in_the_simulator_leaves_it_holding_the_draft(
+            first in (any::<bool>(), prop::option::of(10u32..20), arb_lines(4)),
+            review in arb_review(),
+            second in (any::<bool>(), prop::option::of(10u32..20), arb_lines(6)),
+        ) {
+            let first = draft_of(first.0, first.1, &first.2);
+            let second = draft_of(second.0, second.1, &second.2);
+            let id = &first.external_id;
+            let ns = reviewed(&first, &review);
+            let before = ns.snapshot(id).unwrap();
+            let update = SalesOrderUpdate::towards(&before, &second);
+            crate::http::script::block_on(ns.update_sales_order(id, &update)).unwrap();
+            let after = ns.snapshot(id).unwrap();
+
+            // Every draft line is there with the draft's item, quantity and rate, closed
+            // when the draft closes it, and never reopened.
+            for line in &second.lines {
+                let held = after.lines.iter().find(|l| l.sequence.as_ref() == Some(&line.sequence));
+                prop_assert!(held.is_some(), "line {} is missing", line.sequence);
+                let held = held.unwrap();
+                prop_assert_eq!(&held.item, &line.item);
+                prop_assert_eq!(held.quantity, line.quantity);
+                prop_assert_eq!(held.rate, line.rate);
+                let was_closed = before
+                    .lines
+                    .iter()
+                    .any(|l| l.sequence.as_ref() == Some(&line.sequence) && l.is_closed);
+                prop_assert_eq!(held.is_closed, line.is_closed || was_closed);
+            }
+            // Lines the draft does not name are left as they were.
+            for line in before.lines.iter().filter(|l| {
+                !second.lines.iter().any(|d| l.sequence.as_ref() == Some(&d.sequence))
+            }) {
+                prop_assert!(after.lines.contains(line));
+            }
+            prop_assert_eq!(after.ship_date, second.ship_date.or(before.ship_date));
+            let settable = |s: &NetSuiteStatus| {
+                matches!(s, NetSuiteStatus::PendingApproval | NetSuiteStatus::PendingFulfillment)
+            };
+            if settable(&before.status) && settable(&after.status) {
+                prop_assert_eq!(after.status.letter(), second.status.letter());
+            }
+            let again = SalesOrderUpdate::towards(&after, &second);
+            prop_assert!(again.lines.is_empty() && again.new_lines.is_empty(), "{:?}", again);
+            prop_assert_eq!(again.ship_date, None);
+            prop_assert_eq!(ns.creations(id), 1);
+
+            // The simulator's own upsert of the draft, where it takes it, leaves the
+            // same order.
+            let upserted = reviewed(&first, &review);
+            if crate::http::script::block_on(upserted.upsert_sales_order(&second)).is_ok() {
+                prop_assert_eq!(upserted.snapshot(id).unwrap(), after);
+            }
+        }
+    }
+}
