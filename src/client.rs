@@ -495,13 +495,26 @@ impl SalesOrderUpdate {
 #[async_trait]
 pub trait NetSuiteApi: Send + Sync {
     /// Creates the sales order for the draft's external id and returns its internal
-    /// id; when one already exists, returns its id, and SHOULD bring it to the draft
-    /// (the engine sends a create again after a lost answer, possibly with a newer
-    /// draft; lines the draft closes are also closed through
-    /// [`NetSuiteApi::update_sales_order`]).
+    /// id; when one already exists, brings it to the draft and returns its id.
     ///
-    /// Implementations MUST NOT create a second sales order for an external id that
-    /// already has one, even when an earlier call's answer was lost.
+    /// The engine sends a create again when an earlier one went unanswered, possibly
+    /// with a newer draft (Amazon changed the order meanwhile), and takes a success as
+    /// NetSuite holding that draft. So implementations:
+    ///
+    /// - MUST NOT create a second sales order for an external id that already has
+    ///   one, even when an earlier call's answer was lost;
+    /// - MUST bring an order that exists to the draft by changing what
+    ///   [`SalesOrderUpdate::towards`] names and nothing else: the approval status
+    ///   while NetSuite lets it be set, the ship date, each PO line's item, quantity
+    ///   and rate, a close of each line the draft closes (a closed line is never
+    ///   reopened), and the PO lines the order lacks, matched by PO line and never by
+    ///   replacing the line list;
+    /// - SHOULD write nothing to an order that already holds the draft.
+    ///
+    /// [`crate::http::netsuite::NetSuiteRestClient`] reads the order once and sends one
+    /// `PATCH` of what differs; the simulator in `testing` applies the draft as
+    /// NetSuite's upsert does. After a create, the engine also closes the lines the
+    /// draft closes through [`NetSuiteApi::update_sales_order`].
     ///
     /// # Errors
     /// [`ErrorKind::Rejected`] with NetSuite's messages for a body it refuses;
