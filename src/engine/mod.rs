@@ -354,19 +354,23 @@ fn earlier(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 }
 
 /// Whether NetSuite's sales order holds what `draft` sends: every line with the same
-/// quantity, rate and closed flag.
+/// item, quantity, rate and closed flag, and the draft's ship date when it has one.
 fn holds_draft(
     snapshot: &crate::sales_order::SalesOrderSnapshot,
     draft: &crate::sales_order::SalesOrderDraft,
 ) -> bool {
-    draft.lines.iter().all(|line| {
-        snapshot.lines.iter().any(|l| {
-            l.sequence.as_ref() == Some(&line.sequence)
-                && l.quantity == line.quantity
-                && l.rate == line.rate
-                && l.is_closed == line.is_closed
+    draft
+        .ship_date
+        .is_none_or(|date| snapshot.ship_date == Some(date))
+        && draft.lines.iter().all(|line| {
+            snapshot.lines.iter().any(|l| {
+                l.sequence.as_ref() == Some(&line.sequence)
+                    && l.item == line.item
+                    && l.quantity == line.quantity
+                    && l.rate == line.rate
+                    && l.is_closed == line.is_closed
+            })
         })
-    })
 }
 
 /// The order key an external id the sync made names, if it is one.

@@ -702,6 +702,71 @@ async fn engine_flow_6_amazon_moves_the_ship_window_and_a_cost_before_approval()
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_ship_window_moved_while_a_create_is_unanswered_still_reaches_netsuite() {
+    // The create lands and its answer is lost.
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(608);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(kettles_and_blenders(&number, placed(30)))
+        .unwrap();
+    world
+        .netsuite
+        .fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
+    world.cycle().await;
+
+    // Amazon moves the ship window three days later; the create sent again with the
+    // new ship date fails before it reaches NetSuite.
+    world.wait(10);
+    let moved = placed(30) + TimeDelta::days(5);
+    let window = format!(
+        "{}--{}",
+        moved.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (moved + TimeDelta::days(6)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    world
+        .amazon
+        .change_retail_order(&number, |order| {
+            order.order_details.as_mut().unwrap().ship_window = Some(window);
+        })
+        .unwrap();
+    world.wait(1);
+    world
+        .netsuite
+        .fail_next(NetSuiteOperation::UpsertSalesOrder, 1);
+    world.cycle().await;
+    assert_eq!(
+        world
+            .netsuite
+            .pending_failures(NetSuiteOperation::UpsertSalesOrder),
+        0
+    );
+
+    // The reviewer approves the order NetSuite holds, with the old ship date. NetSuite
+    // lists the approval: the order is not taken as created, since it lacks the new
+    // ship date; the create goes out again.
+    let so = world.sales_order(&key).unwrap();
+    assert_eq!(
+        so.ship_date,
+        Some((placed(30) + TimeDelta::days(2)).date_naive())
+    );
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world
+        .run_until("the order is posted", |w| {
+            if w.sales_order(&key).map(|so| so.status) == Some(NetSuiteStatus::PendingApproval) {
+                w.netsuite.approve(&eid(&key)).unwrap();
+            }
+            w.status(&key).as_deref() == Some(POSTED)
+        })
+        .await;
+    let so = world.sales_order(&key).unwrap();
+    assert_eq!(so.ship_date, Some(moved.date_naive()));
+    assert_eq!(world.netsuite.creations(&eid(&key)), 1);
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn engine_flow_7_operator_actions() {
     // Retry now: NetSuite refuses the first create; the engine would try again in a
     // while, the operator has it done at once.
