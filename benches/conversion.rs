@@ -179,6 +179,7 @@ fn transitions(c: &mut Criterion) {
         tran_id: None,
         status: avc_order_sync::NetSuiteStatus::PendingFulfillment,
         last_modified: None,
+        ship_date: draft.ship_date,
         lines: draft
             .lines
             .iter()

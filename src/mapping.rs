@@ -1503,6 +1503,7 @@ pub(crate) mod fixtures {
             tran_id: Some("SO1001".into()),
             status,
             last_modified: None,
+            ship_date: mapped.draft.ship_date,
             lines: mapped
                 .draft
                 .lines

@@ -190,6 +190,9 @@ pub struct SalesOrderSnapshot {
     pub status: NetSuiteStatus,
     /// When the record last changed.
     pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
+    /// The header ship date (`shipDate`), when set.
+    #[serde(default)]
+    pub ship_date: Option<NaiveDate>,
     /// The lines.
     pub lines: Vec<SalesOrderLineSnapshot>,
 }

@@ -354,19 +354,23 @@ fn earlier(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 }
 
 /// Whether NetSuite's sales order holds what `draft` sends: every line with the same
-/// quantity, rate and closed flag.
+/// item, quantity, rate and closed flag, and the draft's ship date when it has one.
 fn holds_draft(
     snapshot: &crate::sales_order::SalesOrderSnapshot,
     draft: &crate::sales_order::SalesOrderDraft,
 ) -> bool {
-    draft.lines.iter().all(|line| {
-        snapshot.lines.iter().any(|l| {
-            l.sequence.as_ref() == Some(&line.sequence)
-                && l.quantity == line.quantity
-                && l.rate == line.rate
-                && l.is_closed == line.is_closed
+    draft
+        .ship_date
+        .is_none_or(|date| snapshot.ship_date == Some(date))
+        && draft.lines.iter().all(|line| {
+            snapshot.lines.iter().any(|l| {
+                l.sequence.as_ref() == Some(&line.sequence)
+                    && l.item == line.item
+                    && l.quantity == line.quantity
+                    && l.rate == line.rate
+                    && l.is_closed == line.is_closed
+            })
         })
-    })
 }
 
 /// The order key an external id the sync made names, if it is one.
@@ -1713,10 +1717,8 @@ impl Engine {
                             .iter()
                             .filter(|l| l.is_closed)
                             .map(|l| LineUpdate {
-                                sequence: l.sequence.clone(),
-                                quantity: None,
-                                rate: None,
                                 is_closed: Some(true),
+                                ..LineUpdate::new(l.sequence.clone())
                             })
                             .collect();
                         if closed.is_empty() {
@@ -1745,26 +1747,30 @@ impl Engine {
                 changes,
                 ..
             } => {
-                let mut update = SalesOrderUpdate::default();
+                let mut update = SalesOrderUpdate {
+                    ship_date: changes.ship_date,
+                    ..SalesOrderUpdate::default()
+                };
                 for change in &changes.lines {
                     match change {
                         LineChange::Add { line } => update.new_lines.push((**line).clone()),
+                        // The item is named only when Amazon's change moved the line to
+                        // another one: the lifecycle compares it with the draft NetSuite
+                        // was sent.
                         LineChange::Set {
                             sequence,
+                            item,
                             quantity,
                             rate,
-                            ..
                         } => update.lines.push(LineUpdate {
-                            sequence: sequence.clone(),
+                            item: item.clone(),
                             quantity: Some(*quantity),
                             rate: Some(*rate),
-                            is_closed: None,
+                            ..LineUpdate::new(sequence.clone())
                         }),
                         LineChange::Close { sequence } => update.lines.push(LineUpdate {
-                            sequence: sequence.clone(),
-                            quantity: None,
-                            rate: None,
                             is_closed: Some(true),
+                            ..LineUpdate::new(sequence.clone())
                         }),
                     }
                 }

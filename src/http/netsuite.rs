@@ -6,21 +6,26 @@
 //! A sales order is created with the **safe create pattern** (netsuite notes §3), not
 //! with `PUT /salesOrder/eid:{externalId}`:
 //!
-//! 1. `GET /salesOrder/eid:{externalId}`: an order that exists is the answer, and it is
-//!    not written again;
+//! 1. `GET /salesOrder/eid:{externalId}?expandSubResources=true`: an order that exists
+//!    is the answer. It is not created again but brought to the draft (the create may be
+//!    sent again after a lost answer with a newer draft): one `PATCH` of what differs,
+//!    as [`SalesOrderUpdate::towards`] computes it from the lines just read, each
+//!    matched by its `line` key;
 //! 2. otherwise `POST /salesOrder` with the `externalId` in the body; NetSuite answers
-//!    204 with the new record's URL in `Location`;
+//!    204 with the new record's URL in `Location` (without one, the order is read back
+//!    as in step 1);
 //! 3. a 400 on create is checked again by `eid:` (NetSuite refuses a second record with
-//!    the same external id, so a create whose first answer was lost shows up here);
-//!    any other failure is returned, and the next call starts again at step 1.
+//!    the same external id, so a create whose first answer was lost shows up here),
+//!    and an order found is brought to the draft as in step 1; any other failure is
+//!    returned, and the next call starts again at step 1.
 //!
 //! Why not the single upsert call: on an existing order, `PUT` re-applies the whole
-//! body. It overwrites what a reviewer changed while approving, and its lines carry no
-//! `line` key, so NetSuite appends them instead of matching them: a repeated upsert
-//! after a lost answer would double every line. NetSuite's unique external id makes the
-//! `POST` safe on its own; the reads before it make a repeat cheap. Changes to an
-//! existing order go through [`NetSuiteApi::update_sales_order`], which patches only
-//! the lines it names, by their `line` key.
+//! body, every header field included, and its lines carry no `line` key, so NetSuite
+//! appends them instead of matching them: a repeated upsert after a lost answer would
+//! double every line. NetSuite's unique external id makes the `POST` safe on its own;
+//! the read before it makes a repeat cheap. Changes to an existing order go through
+//! [`NetSuiteApi::update_sales_order`], which patches only the lines it names, by
+//! their `line` key.
 //!
 //! # Time zones
 //!
@@ -294,9 +299,9 @@ pub fn read_suiteql_page(response: &HttpResponse) -> Result<SuiteQlPage, ClientE
     serde_json::from_slice(&response.body).map_err(|e| unreadable(SUITEQL, response, e))
 }
 
-/// The `PATCH` body for an update: the status, the lines it names matched to the
-/// record's `line` keys through [`LINE_SEQUENCE_FIELD`], and the new lines appended
-/// (they carry no key). Lines not named stay as they are.
+/// The `PATCH` body for an update: the status, the ship date, the lines it names
+/// matched to the record's `line` keys through [`LINE_SEQUENCE_FIELD`], and the new
+/// lines appended (they carry no key). Lines not named stay as they are.
 ///
 /// # Errors
 /// [`RequestError::UnknownLine`] when a line update names a PO line none of `lines`
@@ -307,19 +312,25 @@ pub fn update_body(
     lines: &[SalesOrderRecordLine],
     update: &SalesOrderUpdate,
 ) -> Result<SalesOrderBody, RequestError> {
-    let keys: BTreeMap<&str, u64> = lines
-        .iter()
-        .filter_map(|line| {
-            let sequence = line.other_fields.get(LINE_SEQUENCE_FIELD)?.as_str()?;
-            Some((sequence, line.line?))
-        })
-        .collect();
+    // The first line carrying a PO line is the one changed, as
+    // [`SalesOrderUpdate::towards`] compares it.
+    let mut keys: BTreeMap<&str, u64> = BTreeMap::new();
+    for line in lines {
+        let sequence = line
+            .other_fields
+            .get(LINE_SEQUENCE_FIELD)
+            .and_then(|s| s.as_str());
+        if let (Some(sequence), Some(key)) = (sequence, line.line) {
+            keys.entry(sequence).or_insert(key);
+        }
+    }
     let patches = update
         .lines
         .iter()
         .map(
             |LineUpdate {
                  sequence,
+                 item,
                  quantity,
                  rate,
                  is_closed,
@@ -331,6 +342,7 @@ pub fn update_body(
                     }
                 })?;
                 Ok(LinePatch {
+                    item: item.clone(),
                     quantity: *quantity,
                     rate: *rate,
                     is_closed: *is_closed,
@@ -342,6 +354,9 @@ pub fn update_body(
     let mut patch = SalesOrderPatch::lines(patches)?;
     if let Some(status) = update.status {
         patch = patch.with_status(status);
+    }
+    if let Some(date) = update.ship_date {
+        patch = patch.with_ship_date(date);
     }
     let mut body = patch.as_body().clone();
     let new_lines = update
@@ -507,30 +522,31 @@ impl<T: HttpTransport> NetSuiteRestClient<T> {
         read_record(&response)
     }
 
-    /// The internal id of the order with this external id, `None` when there is none.
-    async fn existing_id(
+    /// The order with the draft's external id, brought to the draft: read once with
+    /// its lines, and patched with [`SalesOrderUpdate::towards`] when it differs.
+    /// Its internal id; `None` when there is no such order.
+    async fn bring_to_draft(
         &self,
-        external_id: &ExternalId,
+        draft: &SalesOrderDraft,
     ) -> Result<Option<InternalId>, ClientError> {
-        let Some(record) = self.record(external_id, false).await? else {
+        let external_id = &draft.external_id;
+        let Some(record) = self.record(external_id, true).await? else {
             return Ok(None);
         };
-        let id = record
-            .id
-            .as_deref()
-            .ok_or(crate::ids::IdError::Empty {
-                kind: "NetSuite internal id",
-            })
-            .and_then(InternalId::new)
-            .map_err(|e| {
-                ClientError::new(ErrorKind::Transient, READ).with_source(
-                    RequestError::UnreadableBody {
-                        status: 200,
-                        reason: e.to_string(),
-                    },
-                )
+        let snapshot = record.to_snapshot().map_err(|e| rejected(UPSERT, e))?;
+        let update = SalesOrderUpdate::towards(&snapshot, draft);
+        if !update.is_empty() {
+            let body = update_body(external_id, record.lines().unwrap_or_default(), &update)
+                .map_err(|e| rejected(UPSERT, e))?;
+            let response = self
+                .send(UPSERT, patch_request(external_id, &body)?)
+                .await?;
+            read_patched(&response).map_err(|mut e| {
+                e.operation = UPSERT.to_owned();
+                e
             })?;
-        Ok(Some(id))
+        }
+        Ok(Some(snapshot.internal_id))
     }
 
     fn local_to_utc(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
@@ -548,17 +564,19 @@ fn rejected(operation: &str, error: impl Into<RequestError>) -> ClientError {
 #[async_trait]
 impl<T: HttpTransport> NetSuiteApi for NetSuiteRestClient<T> {
     /// The safe create pattern described in the [module documentation](self): an order
-    /// that already has the draft's external id is returned as it is.
+    /// that already has the draft's external id is read once with its lines and
+    /// brought to the draft with one `PATCH` of what differs
+    /// ([`SalesOrderUpdate::towards`]), never created again.
     async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
         let body = SalesOrderBody::from_draft(draft).map_err(|e| rejected(UPSERT, e))?;
         let external_id = &draft.external_id;
-        if let Some(id) = self.existing_id(external_id).await? {
+        if let Some(id) = self.bring_to_draft(draft).await? {
             return Ok(id);
         }
         let response = self.send(UPSERT, create_request(&body)?).await?;
         match read_created(&response) {
             Ok(Some(id)) => Ok(id),
-            Ok(None) => self.existing_id(external_id).await?.ok_or_else(|| {
+            Ok(None) => self.bring_to_draft(draft).await?.ok_or_else(|| {
                 ClientError::new(ErrorKind::Transient, UPSERT).with_source(
                     RequestError::CreatedButNotFound {
                         external_id: external_id.as_str().to_owned(),
@@ -567,7 +585,7 @@ impl<T: HttpTransport> NetSuiteApi for NetSuiteRestClient<T> {
             }),
             // A 400 may be NetSuite refusing a second order with this external id: the
             // first create went through and its answer was lost.
-            Err(error) if response.status == 400 => match self.existing_id(external_id).await? {
+            Err(error) if response.status == 400 => match self.bring_to_draft(draft).await? {
                 Some(id) => Ok(id),
                 None => Err(error),
             },
@@ -779,8 +797,10 @@ mod tests {
         ]));
         let update = SalesOrderUpdate {
             status: Some(SalesOrderStatus::PendingFulfillment),
+            ship_date: chrono::NaiveDate::from_ymd_opt(2025, 3, 12),
             lines: vec![LineUpdate {
                 sequence: "00002".parse().unwrap(),
+                item: Some("99".parse().unwrap()),
                 quantity: Some(4),
                 rate: Some("9.50".parse().unwrap()),
                 is_closed: None,
@@ -800,8 +820,10 @@ mod tests {
             serde_json::to_value(&body).unwrap(),
             json!({
                 "orderStatus": {"id": "B"},
+                "shipDate": "2025-03-12",
                 "item": {"items": [
-                    {"line": 2, "quantity": 4, "rate": 9.5, "amount": 38.0, "price": {"id": "-1"}},
+                    {"line": 2, "item": {"id": "99"}, "quantity": 4, "rate": 9.5, "amount": 38.0,
+                     "price": {"id": "-1"}},
                     {"item": {"id": "98"}, "quantity": 3, "rate": 2.5, "amount": 7.5,
                      "price": {"id": "-1"}, "custcol_avc_item_seq": "00003"}
                 ]}
@@ -811,6 +833,7 @@ mod tests {
         let unknown = SalesOrderUpdate {
             lines: vec![LineUpdate {
                 sequence: "1".parse().unwrap(),
+                item: None,
                 quantity: Some(1),
                 rate: None,
                 is_closed: None,
@@ -886,6 +909,134 @@ mod tests {
         }
     }
 
+    /// The order `draft()` created, read with its lines, line 1 holding `quantity`.
+    fn found_record(quantity: u64) -> serde_json::Value {
+        json!({
+            "id": "77", "externalId": "AVC-RP-4Z32PABC",
+            "status": {"id": "A", "refName": "Pending Approval"},
+            "item": {"items": [
+                {"line": 1, "item": {"id": "98"}, "quantity": quantity, "rate": 9.5,
+                 "isClosed": false, "custcol_avc_item_seq": "1"},
+                {"line": 2, "item": {"id": "500"}, "quantity": 1, "rate": 0,
+                 "isClosed": false}
+            ]}
+        })
+    }
+
+    #[test]
+    fn a_create_sent_again_brings_the_order_to_the_draft() {
+        use HttpMethod::{Get, Patch, Post};
+        let held =
+            |quantity| HttpResponse::new(200, serde_json::to_vec(&found_record(quantity)).unwrap());
+        let patched = || HttpResponse::new(204, Vec::new());
+        let sent = |client: &NetSuiteRestClient<Script>| client.transport().sent();
+        let mut newer = draft();
+        newer.lines[0].quantity = 5;
+        newer.ship_date = "2025-03-12".parse().ok();
+        newer.lines.push(SalesOrderLineDraft {
+            sequence: "2".parse().unwrap(),
+            ..newer.lines[0].clone()
+        });
+        let expected = json!({
+            "shipDate": "2025-03-12",
+            "item": {"items": [
+                {"line": 1, "quantity": 5},
+                {"item": {"id": "98"}, "quantity": 5, "rate": 9.5, "amount": 47.5,
+                 "price": {"id": "-1"}, "custcol_avc_item_seq": "2"}
+            ]}
+        });
+
+        // Found before the create: one read, one patch of what differs, by line key.
+        let client = NetSuiteRestClient::new(Script::new(vec![held(2), patched()]));
+        assert_eq!(
+            block_on(client.upsert_sales_order(&newer))
+                .unwrap()
+                .as_str(),
+            "77"
+        );
+        let requests = sent(&client);
+        assert_eq!(
+            requests.iter().map(|r| r.method).collect::<Vec<_>>(),
+            [Get, Patch]
+        );
+        assert_eq!(
+            requests[1].path,
+            "/services/rest/record/v1/salesOrder/eid:AVC-RP-4Z32PABC"
+        );
+        assert!(requests[1].query.is_empty(), "never `replace=item`");
+        let body: serde_json::Value = serde_json::from_slice(&requests[1].body).unwrap();
+        assert_eq!(body, expected);
+
+        // The create's answer was lost and it is refused as a duplicate: the order found
+        // is brought to the draft the same way.
+        let client = NetSuiteRestClient::new(Script::new(vec![
+            HttpResponse::new(404, Vec::new()),
+            HttpResponse::new(
+                400,
+                br#"{"o:errorDetails":[{"detail":"duplicate"}]}"#.to_vec(),
+            ),
+            held(2),
+            patched(),
+        ]));
+        assert_eq!(
+            block_on(client.upsert_sales_order(&newer))
+                .unwrap()
+                .as_str(),
+            "77"
+        );
+        let requests = sent(&client);
+        assert_eq!(
+            requests.iter().map(|r| r.method).collect::<Vec<_>>(),
+            [Get, Post, Get, Patch]
+        );
+        let body: serde_json::Value = serde_json::from_slice(&requests[3].body).unwrap();
+        assert_eq!(body, expected);
+
+        // Created without a usable `Location`: read back, and patched only if it differs.
+        let client = NetSuiteRestClient::new(Script::new(vec![
+            HttpResponse::new(404, Vec::new()),
+            HttpResponse::new(204, Vec::new()),
+            held(2),
+            patched(),
+        ]));
+        assert_eq!(
+            block_on(client.upsert_sales_order(&newer))
+                .unwrap()
+                .as_str(),
+            "77"
+        );
+        assert_eq!(
+            sent(&client).iter().map(|r| r.method).collect::<Vec<_>>(),
+            [Get, Post, Get, Patch]
+        );
+
+        // A patch that fails is the upsert's failure, classified as NetSuite answered.
+        let client = NetSuiteRestClient::new(Script::new(vec![
+            held(2),
+            HttpResponse::new(503, Vec::new()),
+        ]));
+        let err = block_on(client.upsert_sales_order(&newer)).unwrap_err();
+        assert_eq!(
+            (err.kind, err.operation.as_str()),
+            (ErrorKind::Transient, UPSERT)
+        );
+
+        // An order that cannot be read cannot be brought to the draft: a person must
+        // look at it, and nothing is written.
+        let mut unreadable = found_record(2);
+        unreadable["item"]["items"][0]["quantity"] = json!(2.5);
+        let client = NetSuiteRestClient::new(Script::new(vec![HttpResponse::new(
+            200,
+            serde_json::to_vec(&unreadable).unwrap(),
+        )]));
+        let err = block_on(client.upsert_sales_order(&newer)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Rejected);
+        assert_eq!(
+            sent(&client).iter().map(|r| r.method).collect::<Vec<_>>(),
+            [Get]
+        );
+    }
+
     #[test]
     fn creates_never_make_a_second_order() {
         let not_found = || {
@@ -902,12 +1053,8 @@ mod tests {
                     .to_vec(),
             )
         };
-        let found = || {
-            HttpResponse::new(
-                200,
-                br#"{"id":"77","externalId":"AVC-RP-4Z32PABC"}"#.to_vec(),
-            )
-        };
+        // The order holding the draft, as `GET …?expandSubResources=true` returns it.
+        let found = || HttpResponse::new(200, serde_json::to_vec(&found_record(2)).unwrap());
         let methods = |client: &NetSuiteRestClient<Script>| {
             client
                 .transport()
@@ -918,7 +1065,7 @@ mod tests {
         };
         use HttpMethod::{Get, Post};
 
-        // An order that exists is the answer; nothing is written.
+        // An order that holds the draft is the answer; nothing is written.
         let client = NetSuiteRestClient::new(Script::new(vec![found()]));
         assert_eq!(
             block_on(client.upsert_sales_order(&draft()))
@@ -927,6 +1074,10 @@ mod tests {
             "77"
         );
         assert_eq!(methods(&client), [Get]);
+        assert_eq!(
+            client.transport().sent()[0].query_value("expandSubResources"),
+            Some("true")
+        );
 
         // The first create's answer was lost: NetSuite refuses the second, and the order
         // is found by its external id.

@@ -129,12 +129,16 @@ pub enum LineChange {
         /// The line.
         line: Box<SalesOrderLineDraft>,
     },
-    /// Set the item, quantity and rate of the line for `sequence`.
+    /// Set the quantity and rate of the line for `sequence`, and its item when that
+    /// changed.
     Set {
         /// The PO line.
         sequence: ItemSequenceNumber,
-        /// The item.
-        item: InternalId,
+        /// The new item, only when it changed: a change that does not touch the item
+        /// leaves the line's item as NetSuite holds it (a reviewer may have put a
+        /// substitute there).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<InternalId>,
         /// The quantity in eaches.
         quantity: u64,
         /// The rate.

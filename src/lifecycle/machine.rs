@@ -136,7 +136,7 @@ pub(super) fn diff(old: &SalesOrderDraft, new: &SalesOrderDraft) -> SalesOrderCh
             {
                 lines.push(LineChange::Set {
                     sequence: line.sequence.clone(),
-                    item: line.item.clone(),
+                    item: (o.item != line.item).then(|| line.item.clone()),
                     quantity: line.quantity,
                     rate: line.rate,
                 })

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CUSTOM_PRICE_LEVEL, RecordRef};
 use crate::decimal::{Decimal, DecimalError, excerpt};
-use crate::ids::{ExternalId, ItemSequenceNumber};
+use crate::ids::{ExternalId, InternalId, ItemSequenceNumber};
 use crate::order::Address;
 use crate::sales_order::{
     CustomFields, LINE_SEQUENCE_FIELD, SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus,
@@ -421,8 +421,9 @@ fn line_from_draft(index: usize, line: &SalesOrderLineDraft) -> Result<SalesOrde
 
 /// A change to one existing sales-order line, keyed by NetSuite's `line`.
 ///
-/// Only the fields set are sent. When both `quantity` and `rate` are set the amount
-/// is sent too, computed exactly; with only one of them NetSuite recomputes it.
+/// Only the fields set are sent; a new item is written as a create writes it,
+/// `{"id": …}`. When both `quantity` and `rate` are set the amount is sent too,
+/// computed exactly; with only one of them NetSuite recomputes it.
 ///
 /// # Example
 /// ```
@@ -444,6 +445,8 @@ fn line_from_draft(index: usize, line: &SalesOrderLineDraft) -> Result<SalesOrde
 pub struct LinePatch {
     /// NetSuite's line key of the line to change.
     pub line: u64,
+    /// The new item.
+    pub item: Option<InternalId>,
     /// The new quantity in eaches.
     pub quantity: Option<u64>,
     /// The new unit rate.
@@ -457,6 +460,7 @@ impl LinePatch {
     pub const fn new(line: u64) -> Self {
         LinePatch {
             line,
+            item: None,
             quantity: None,
             rate: None,
             is_closed: None,
@@ -467,18 +471,24 @@ impl LinePatch {
     /// since lines are closed rather than deleted.
     pub const fn close(line: u64) -> Self {
         LinePatch {
+            line,
+            item: None,
+            quantity: None,
+            rate: None,
             is_closed: Some(true),
-            ..LinePatch::new(line)
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.quantity.is_none() && self.rate.is_none() && self.is_closed.is_none()
+        self.item.is_none()
+            && self.quantity.is_none()
+            && self.rate.is_none()
+            && self.is_closed.is_none()
     }
 }
 
 /// A `PATCH /salesOrder/{id}` body that changes only what it names: the approval
-/// status, and lines matched by their `line` key.
+/// status, the ship date, and lines matched by their `line` key.
 ///
 /// It is sent without `replace=item`, so lines it does not name stay as they are;
 /// the sync never replaces the sublist.
@@ -507,6 +517,13 @@ impl SalesOrderPatch {
     /// This patch, also setting `orderStatus`.
     pub fn with_status(mut self, status: SalesOrderStatus) -> Self {
         self.body.order_status = Some(status_ref(status));
+        self
+    }
+
+    /// This patch, also setting the header `shipDate` (`YYYY-MM-DD`, as a create
+    /// writes it).
+    pub fn with_ship_date(mut self, date: NaiveDate) -> Self {
+        self.body.ship_date = Some(date);
         self
     }
 
@@ -544,6 +561,7 @@ impl SalesOrderPatch {
             };
             items.push(SalesOrderLine {
                 line: Some(patch.line),
+                item: patch.item.as_ref().map(RecordRef::from),
                 quantity: patch.quantity,
                 rate,
                 amount,
@@ -846,6 +864,20 @@ mod tests {
                     {"line": 3, "rate": 4, "price": {"id": "-1"}},
                     {"line": 2, "isClosed": true},
                 ]},
+            })
+        );
+        // A new item and ship date are written as a create writes them.
+        let moved = SalesOrderPatch::lines(vec![LinePatch {
+            item: Some(InternalId::new("99").unwrap()),
+            ..LinePatch::new(5)
+        }])
+        .unwrap()
+        .with_ship_date(NaiveDate::from_ymd_opt(2025, 3, 12).unwrap());
+        assert_eq!(
+            serde_json::to_value(&moved).unwrap(),
+            json!({
+                "shipDate": "2025-03-12",
+                "item": {"items": [{"line": 5, "item": {"id": "99"}}]},
             })
         );
         assert!(

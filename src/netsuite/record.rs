@@ -50,6 +50,9 @@ pub struct SalesOrderRecord {
     /// The transaction date, `YYYY-MM-DD`, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tran_date: Option<String>,
+    /// The ship date, `YYYY-MM-DD`, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_date: Option<String>,
     /// When the record last changed, ISO 8601 in UTC, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<String>,
@@ -75,6 +78,7 @@ impl fmt::Debug for SalesOrderRecord {
             .field("order_status", &self.order_status)
             .field("entity", &self.entity)
             .field("tran_date", &self.tran_date)
+            .field("ship_date", &self.ship_date)
             .field("last_modified_date", &self.last_modified_date)
             .field("item", &self.item)
             .field(
@@ -339,7 +343,7 @@ impl SalesOrderRecord {
     /// `status` or `item.items` (a read without `expandSubResources=true`); on a line,
     /// a missing `line`, `item`, `quantity` or `rate`, a quantity that is fractional or
     /// negative, an unreadable sequence or `expectedShipDate`; an unreadable
-    /// `lastModifiedDate`.
+    /// `lastModifiedDate` or `shipDate`.
     ///
     /// # Example
     /// ```
@@ -374,6 +378,10 @@ impl SalesOrderRecord {
             .last_modified_date
             .as_deref()
             .and_then(|t| p.check(parse_instant(t).map_err(Reason), "lastModifiedDate", None));
+        let ship_date = self
+            .ship_date
+            .as_deref()
+            .and_then(|text| p.check(date(text), "shipDate", None));
         let lines = p
             .require(self.lines(), "item.items", None)
             .unwrap_or_default()
@@ -389,6 +397,7 @@ impl SalesOrderRecord {
                     tran_id: self.tran_id.clone(),
                     status,
                     last_modified,
+                    ship_date,
                     lines,
                 })
             }
@@ -405,6 +414,12 @@ impl SalesOrderRecord {
 
 /// A reason given as text by a parser shared with the Amazon side.
 struct Reason(String);
+
+/// A `YYYY-MM-DD` date, as NetSuite writes date fields.
+fn date(text: &str) -> Result<NaiveDate, Reason> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| Reason(format!("`{}` is not a `YYYY-MM-DD` date", excerpt(text))))
+}
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -438,14 +453,10 @@ fn line_snapshot(
         });
     let rate = p.require(line.rate, &path("rate"), key);
     let sequence = sequence(p, &path(LINE_SEQUENCE_FIELD), key, line);
-    let expected_ship_date = line.expected_ship_date.as_deref().and_then(|text| {
-        p.check(
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| Reason(format!("`{}` is not a `YYYY-MM-DD` date", excerpt(text)))),
-            &path("expectedShipDate"),
-            key,
-        )
-    });
+    let expected_ship_date = line
+        .expected_ship_date
+        .as_deref()
+        .and_then(|text| p.check(date(text), &path("expectedShipDate"), key));
     Some(SalesOrderLineSnapshot {
         line: line_key?,
         sequence: sequence?,
@@ -517,6 +528,7 @@ mod tests {
             "tranId": "SO1001",
             "status": {"id": "A", "refName": "Pending Approval"},
             "lastModifiedDate": "2025-03-01T14:22:05Z",
+            "shipDate": "2025-03-10",
             "item": {"items": [
                 {"line": 1, "item": {"id": "98", "refName": "Widget"}, "quantity": 12,
                  "rate": 9.5, "amount": 114.0, "custcol_avc_item_seq": "00001",
@@ -538,6 +550,7 @@ mod tests {
             snap.last_modified.unwrap().to_rfc3339(),
             "2025-03-01T14:22:05+00:00"
         );
+        assert_eq!(snap.ship_date, NaiveDate::from_ymd_opt(2025, 3, 10));
         let first = &snap.lines[0];
         assert_eq!(first.sequence.as_ref().unwrap().as_str(), "00001");
         assert_eq!(first.quantity, 12);
@@ -613,6 +626,7 @@ mod tests {
         let v = json!({
             "status": {"refName": "Pending Approval"},
             "lastModifiedDate": "yesterday",
+            "shipDate": "10.03.2025",
             "item": {"items": [
                 {"item": {"id": "98"}, "quantity": 1, "custcol_avc_item_seq": 1,
                  "expectedShipDate": "03/10/2025"},
@@ -627,6 +641,7 @@ mod tests {
                 "externalId",
                 "status.id",
                 "lastModifiedDate",
+                "shipDate",
                 "item.items[0].line",
                 "item.items[0].rate",
                 "item.items[0].custcol_avc_item_seq",

@@ -130,6 +130,7 @@ struct Record {
     approval: SalesOrderStatus,
     cancelled: bool,
     forced: Option<NetSuiteStatus>,
+    ship_date: Option<NaiveDate>,
     lines: Vec<Line>,
     last_modified: DateTime<Utc>,
     draft: SalesOrderDraft,
@@ -203,6 +204,7 @@ impl Record {
             tran_id: Some(self.tran_id.clone()),
             status: self.status(),
             last_modified: Some(self.last_modified),
+            ship_date: self.ship_date,
             lines: self
                 .lines
                 .iter()
@@ -782,6 +784,10 @@ impl State {
 
         if let Some(record) = self.records.get_mut(draft.external_id.as_str()) {
             record.approval = draft.status;
+            // A body without `shipDate` leaves the order's as it is.
+            if draft.ship_date.is_some() {
+                record.ship_date = draft.ship_date;
+            }
             for line in &draft.lines {
                 match record.line_mut(&line.sequence) {
                     Some(existing) => {
@@ -823,6 +829,7 @@ impl State {
                 approval: draft.status,
                 cancelled: false,
                 forced: None,
+                ship_date: draft.ship_date,
                 lines,
                 last_modified: now,
                 draft: draft.clone(),
@@ -849,9 +856,15 @@ impl State {
         let mut problems = Vec::new();
         let mut patches = Vec::new();
         for (i, update) in update.lines.iter().enumerate() {
+            if let (Some(items), Some(item)) = (&self.items, &update.item) {
+                if !items.contains(item.as_str()) {
+                    problems.push(invalid_item(format!("item.items[{i}].item"), item));
+                }
+            }
             match record.lines.iter().find(|l| l.sequence.as_ref() == Some(&update.sequence)) {
                 Some(line) => patches.push(LinePatch {
                     line: line.line,
+                    item: update.item.clone(),
                     quantity: update.quantity,
                     rate: update.rate,
                     is_closed: update.is_closed,
@@ -910,14 +923,21 @@ impl State {
         if let Some(status) = update.status {
             record.approval = status;
         }
+        if let Some(date) = update.ship_date {
+            record.ship_date = Some(date);
+        }
         for LineUpdate {
             sequence,
+            item,
             quantity,
             rate,
             is_closed,
         } in &update.lines
         {
             if let Some(line) = record.line_mut(sequence) {
+                if let Some(item) = item {
+                    line.item = item.clone();
+                }
                 if let Some(quantity) = quantity {
                     line.quantity = *quantity;
                 }

@@ -637,6 +637,136 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn engine_flow_6_amazon_moves_the_ship_window_and_a_cost_before_approval() {
+    // The sales order waits for approval, shipping two days after the order date at
+    // 18.40 a kettle.
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(607);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(kettles_and_blenders(&number, placed(30)))
+        .unwrap();
+    world.cycle().await;
+    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    let so = world.sales_order(&key).unwrap();
+    let day = |days: i64| (placed(30) + TimeDelta::days(days)).date_naive();
+    assert_eq!(so.ship_date, Some(day(2)));
+    assert_eq!(so.lines[0].rate.to_string(), "18.40");
+
+    // Amazon moves the ship window three days later and raises the kettles' cost.
+    world.wait(10);
+    let window = format!(
+        "{}--{}",
+        (placed(30) + TimeDelta::days(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (placed(30) + TimeDelta::days(11)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    world
+        .amazon
+        .change_retail_order(&number, |order| {
+            order.order_details.as_mut().unwrap().ship_window = Some(window);
+        })
+        .unwrap();
+    world
+        .amazon
+        .set_retail_net_cost(&number, "1", "19.10")
+        .unwrap();
+    world.wait(1);
+    world.cycle().await;
+
+    // The one sales order follows: the new ship date and rate, the rest as it was.
+    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    let so = world.sales_order(&key).unwrap();
+    assert_eq!(so.status, NetSuiteStatus::PendingApproval);
+    assert_eq!(so.ship_date, Some(day(5)));
+    assert_eq!(
+        so.lines
+            .iter()
+            .map(|l| (l.item.to_string(), l.quantity, l.rate.to_string()))
+            .collect::<Vec<_>>(),
+        [
+            (PRODUCTS[0].netsuite_item.to_owned(), 18, "19.10".to_owned()),
+            (PRODUCTS[5].netsuite_item.to_owned(), 4, "346.27".to_owned())
+        ]
+    );
+    assert_eq!(world.netsuite.creations(&eid(&key)), 1);
+    assert_eq!(world.netsuite.calls(NetSuiteOperation::UpdateSalesOrder), 1);
+
+    // Approved, it is acknowledged at the new cost.
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world.run_until_status(&key, POSTED).await;
+    let acks = world.acknowledgements(&key);
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].body["items"][0]["netCost"]["amount"], "19.10");
+    assert_eq!(world.netsuite.creations(&eid(&key)), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_ship_window_moved_while_a_create_is_unanswered_still_reaches_netsuite() {
+    // The create lands and its answer is lost.
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(608);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(kettles_and_blenders(&number, placed(30)))
+        .unwrap();
+    world
+        .netsuite
+        .fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
+    world.cycle().await;
+
+    // Amazon moves the ship window three days later; the create sent again with the
+    // new ship date fails before it reaches NetSuite.
+    world.wait(10);
+    let moved = placed(30) + TimeDelta::days(5);
+    let window = format!(
+        "{}--{}",
+        moved.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (moved + TimeDelta::days(6)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    world
+        .amazon
+        .change_retail_order(&number, |order| {
+            order.order_details.as_mut().unwrap().ship_window = Some(window);
+        })
+        .unwrap();
+    world.wait(1);
+    world
+        .netsuite
+        .fail_next(NetSuiteOperation::UpsertSalesOrder, 1);
+    world.cycle().await;
+    assert_eq!(
+        world
+            .netsuite
+            .pending_failures(NetSuiteOperation::UpsertSalesOrder),
+        0
+    );
+
+    // The reviewer approves the order NetSuite holds, with the old ship date. NetSuite
+    // lists the approval: the order is not taken as created, since it lacks the new
+    // ship date; the create goes out again.
+    let so = world.sales_order(&key).unwrap();
+    assert_eq!(
+        so.ship_date,
+        Some((placed(30) + TimeDelta::days(2)).date_naive())
+    );
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world
+        .run_until("the order is posted", |w| {
+            if w.sales_order(&key).map(|so| so.status) == Some(NetSuiteStatus::PendingApproval) {
+                w.netsuite.approve(&eid(&key)).unwrap();
+            }
+            w.status(&key).as_deref() == Some(POSTED)
+        })
+        .await;
+    let so = world.sales_order(&key).unwrap();
+    assert_eq!(so.ship_date, Some(moved.date_naive()));
+    assert_eq!(world.netsuite.creations(&eid(&key)), 1);
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn engine_flow_7_operator_actions() {
     // Retry now: NetSuite refuses the first create; the engine would try again in a
     // while, the operator has it done at once.

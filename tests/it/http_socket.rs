@@ -1299,11 +1299,14 @@ mod tests {
             None
         );
 
-        // The reviewer's decision arrives as changes: approve, lower line 2, add a line.
+        // The reviewer's decision arrives as changes: approve, move the ship date, put
+        // another item on line 2 and lower it, add a line.
         let update = SalesOrderUpdate {
             status: Some(SalesOrderStatus::PendingFulfillment),
+            ship_date: "2025-03-12".parse().ok(),
             lines: vec![LineUpdate {
                 sequence: "2".parse().unwrap(),
+                item: Some("101".parse().unwrap()),
                 quantity: Some(6),
                 rate: None,
                 is_closed: None,
@@ -1328,8 +1331,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(snapshot.status, NetSuiteStatus::PendingFulfillment);
+        assert_eq!(snapshot.ship_date, "2025-03-12".parse().ok());
         let quantities: Vec<_> = snapshot.lines.iter().map(|l| l.quantity).collect();
         assert_eq!(quantities, [10, 6, 1]);
+        let items: Vec<_> = snapshot.lines.iter().map(|l| l.item.as_str()).collect();
+        assert_eq!(items, ["98", "101", "100"]);
         assert_eq!(
             snapshot.lines[2].sequence.as_ref().map(|s| s.as_str()),
             Some("3")
@@ -1386,6 +1392,78 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(later.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn socket_a_create_sent_again_with_a_newer_draft_changes_the_one_order() {
+        let services = spawn_local_services();
+        let client = services.netsuite_client();
+        let first = draft("AVC-RP-5LXQ8M2D", "5LXQ8M2D");
+        // The create goes through, and its answer is lost: the caller never sees the id.
+        let _lost = client.upsert_sales_order(&first).await.unwrap();
+        assert_eq!(services.sales_orders().len(), 1);
+
+        // Amazon lowers line 2 and moves the ship date meanwhile; the create is sent
+        // again with the newer draft.
+        let mut newer = first.clone();
+        newer.lines[1].quantity = 7;
+        newer.ship_date = "2025-03-12".parse().ok();
+        let id = client.upsert_sales_order(&newer).await.unwrap();
+        assert_eq!(id.as_str(), "1001");
+        let order = client
+            .sales_order(&newer.external_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let quantities: Vec<_> = order.lines.iter().map(|l| l.quantity).collect();
+        assert_eq!(quantities, [10, 7]);
+        assert_eq!(order.ship_date, newer.ship_date);
+
+        // Once more, as if that answer was lost too, through NetSuite refusing a second
+        // create (a read that missed the order): still the one order, brought to the
+        // draft again.
+        services.script(Scripted {
+            method: "GET",
+            path: RECORDS,
+            query: None,
+            status: 404,
+            headers: vec![],
+            body: json!({"status": 404, "o:errorDetails": [{
+                "detail": "The record instance does not exist.",
+                "o:errorCode": "NONEXISTENT_ID"}]}),
+        });
+        let mut newest = newer.clone();
+        newest.lines[1].quantity = 5;
+        let id = client.upsert_sales_order(&newest).await.unwrap();
+        assert_eq!(id.as_str(), "1001");
+        let order = client
+            .sales_order(&newest.external_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let quantities: Vec<_> = order.lines.iter().map(|l| l.quantity).collect();
+        assert_eq!(quantities, [10, 5]);
+
+        // Sent again with the draft NetSuite holds: read, and nothing written.
+        client.upsert_sales_order(&newest).await.unwrap();
+
+        assert_eq!(services.sales_orders().len(), 1);
+        let writes: Vec<_> = services
+            .requests()
+            .into_iter()
+            .filter(|r| !r.starts_with("GET "))
+            .map(|r| r.split('?').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(
+            writes,
+            [
+                "POST /services/rest/record/v1/salesOrder",
+                "PATCH /services/rest/record/v1/salesOrder/eid:AVC-RP-5LXQ8M2D",
+                "POST /services/rest/record/v1/salesOrder",
+                "PATCH /services/rest/record/v1/salesOrder/eid:AVC-RP-5LXQ8M2D",
+            ],
+            "two creates, one refused as a duplicate, and a patch for each newer draft"
+        );
     }
 
     #[tokio::test]

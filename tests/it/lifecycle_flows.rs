@@ -374,6 +374,35 @@ fn amazon_change() -> avc_order_sync::PurchaseOrder {
 }
 
 #[test]
+fn a_change_names_the_item_only_when_it_changed_and_carries_a_moved_ship_window() {
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    // Amazon puts SKU-1 (item 98) on line 2, in place of SKU-2 (item 99), raises line
+    // 1's cost and moves the ship window two days later.
+    let mut po = retail_po();
+    po.lines[1].vendor_sku = Some("SKU-1".parse().unwrap());
+    po.lines[0].net_cost.money =
+        avc_order_sync::Money::new("9.75".parse().unwrap(), "USD".parse().unwrap());
+    let window = po.ship_window.as_mut().unwrap();
+    window.start += TimeDelta::days(2);
+    window.end += TimeDelta::days(2);
+    story.then(changed(po));
+    let Command::UpdateSalesOrder { changes, .. } = story.command() else {
+        panic!("expected UpdateSalesOrder, got {:?}", story.commands);
+    };
+    assert!(
+        matches!(&changes.lines[..], [
+            LineChange::Set { sequence: first, item: None, quantity: 36, .. },
+            LineChange::Set { sequence: second, item: Some(item), quantity: 10, .. },
+        ] if first.as_str() == "1" && second.as_str() == "2" && item.as_str() == "98"),
+        "{changes:?}"
+    );
+    assert_eq!(changes.ship_date, NaiveDate::from_ymd_opt(2025, 3, 12));
+}
+
+#[test]
 fn flow_6_amazon_changes_or_cancels_a_po() {
     // Before acknowledgement: the sales order is updated, the cancelled line closed.
     let mut story = Story::receive(retail_po(), settings(false, false));
@@ -387,7 +416,7 @@ fn flow_6_amazon_changes_or_cancels_a_po() {
     };
     assert_eq!(changes.lines.len(), 2);
     assert!(
-        matches!(&changes.lines[0], LineChange::Set { sequence, quantity: 8, .. } if sequence.as_str() == "2")
+        matches!(&changes.lines[0], LineChange::Set { sequence, item: None, quantity: 8, .. } if sequence.as_str() == "2")
     );
     assert!(
         matches!(&changes.lines[1], LineChange::Close { sequence } if sequence.as_str() == "1")

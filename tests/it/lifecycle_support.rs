@@ -175,6 +175,7 @@ pub fn snapshot_of(record: &OrderRecord, status: NetSuiteStatus) -> SalesOrderSn
         tran_id: Some("SO1001".into()),
         status,
         last_modified: None,
+        ship_date: draft.ship_date,
         lines: draft
             .lines
             .iter()

@@ -204,6 +204,7 @@ fn a_pending_approval_read_becomes_a_snapshot() {
         snap.last_modified.unwrap().to_rfc3339(),
         "2025-03-01T14:22:05+00:00"
     );
+    assert_eq!(snap.ship_date, NaiveDate::from_ymd_opt(2025, 3, 10));
     assert_eq!(snap.lines.len(), 2);
     let (first, second) = (&snap.lines[0], &snap.lines[1]);
     assert_eq!(first.line, 1);

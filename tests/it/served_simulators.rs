@@ -698,6 +698,9 @@ fn record_json(base_url: &str, snapshot: &SalesOrderSnapshot, lines: bool) -> Va
     if let Some(modified) = snapshot.last_modified {
         record["lastModifiedDate"] = json!(modified.to_rfc3339_opts(SecondsFormat::Secs, true));
     }
+    if let Some(date) = snapshot.ship_date {
+        record["shipDate"] = json!(date.to_string());
+    }
     record["item"] = if lines {
         let items: Vec<Value> = snapshot
             .lines
@@ -834,6 +837,7 @@ fn update_of(
 ) -> Result<SalesOrderUpdate, Answer> {
     let mut update = SalesOrderUpdate {
         status: body.order_status.as_ref().and_then(approval),
+        ship_date: body.ship_date,
         ..SalesOrderUpdate::default()
     };
     for (index, line) in body.item.iter().flat_map(|s| s.items.iter()).enumerate() {
@@ -849,6 +853,7 @@ fn update_of(
                     })?;
                 update.lines.push(LineUpdate {
                     sequence,
+                    item: internal_id(line.item.as_ref()),
                     quantity: line.quantity,
                     rate: line.rate,
                     is_closed: line.is_closed,

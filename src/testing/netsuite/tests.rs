@@ -86,6 +86,7 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     let mut again = first.clone();
     again.lines[0].quantity = 10;
     again.lines.push(line("3", "1103", 1, "12.49"));
+    again.ship_date = NaiveDate::from_ymd_opt(2025, 3, 14);
     assert_eq!(ns.upsert_sales_order(&again).await.unwrap(), id);
     assert_eq!(ns.record_count(), 1);
     assert_eq!(ns.creations(&eid("AVC-RP-4Z32PABC")), 1);
@@ -99,6 +100,7 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     assert_eq!(order.tran_id.as_deref(), Some("SO1001"));
     assert_eq!(order.status, NetSuiteStatus::PendingApproval);
     assert_eq!(order.last_modified, Some(t("2025-03-10T12:00:05Z")));
+    assert_eq!(order.ship_date, NaiveDate::from_ymd_opt(2025, 3, 14));
     let lines: Vec<_> = order
         .lines
         .iter()
@@ -107,6 +109,12 @@ async fn an_upsert_creates_once_and_then_updates_the_same_record() {
     assert_eq!(
         lines,
         [(1, "1".into(), 10), (2, "2".into(), 4), (3, "3".into(), 1)]
+    );
+    // A body without a ship date leaves the order's as it is.
+    ns.upsert_sales_order(&first).await.unwrap();
+    assert_eq!(
+        ns.snapshot(&eid("AVC-RP-4Z32PABC")).unwrap().ship_date,
+        NaiveDate::from_ymd_opt(2025, 3, 14)
     );
 
     let other = draft(
@@ -234,8 +242,10 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     clock.advance(Duration::from_secs(60));
     let update = SalesOrderUpdate {
         status: Some(SalesOrderStatus::PendingFulfillment),
+        ship_date: NaiveDate::from_ymd_opt(2025, 3, 14),
         lines: vec![LineUpdate {
             sequence: seq("2"),
+            item: Some("1105".parse().unwrap()),
             quantity: Some(3),
             rate: Some("20.00".parse().unwrap()),
             is_closed: None,
@@ -245,18 +255,24 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     ns.update_sales_order(&id, &update).await.unwrap();
     let order = ns.snapshot(&id).unwrap();
     assert_eq!(order.status, NetSuiteStatus::PendingFulfillment);
+    assert_eq!(order.ship_date, NaiveDate::from_ymd_opt(2025, 3, 14));
     assert_eq!(order.last_modified, Some(t("2025-03-10T12:01:00Z")));
     assert_eq!(order.lines.len(), 3);
     assert_eq!(order.lines[0].quantity, 12);
     assert_eq!(
-        (order.lines[1].quantity, order.lines[1].rate.to_string()),
-        (3, "20.00".into())
+        (
+            order.lines[1].item.as_str(),
+            order.lines[1].quantity,
+            order.lines[1].rate.to_string()
+        ),
+        ("1105", 3, "20.00".into())
     );
     assert_eq!((order.lines[2].line, order.lines[2].quantity), (3, 6));
 
     let unknown_line = SalesOrderUpdate {
         lines: vec![LineUpdate {
             sequence: seq("9"),
+            item: None,
             quantity: Some(1),
             rate: None,
             is_closed: None,
@@ -268,6 +284,22 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
         codes(&err),
         [("INVALID_CONTENT", Some("item.items[0].line"))]
     );
+    // An item outside the catalogue is refused where it is named.
+    ns.set_item_catalogue(["1101".parse().unwrap(), "1102".parse().unwrap()]);
+    let unknown_item = SalesOrderUpdate {
+        lines: vec![LineUpdate {
+            item: Some("4040".parse().unwrap()),
+            ..LineUpdate::new(seq("1"))
+        }],
+        ..SalesOrderUpdate::default()
+    };
+    let err = ns.update_sales_order(&id, &unknown_item).await.unwrap_err();
+    assert_eq!(
+        codes(&err),
+        [("INVALID_CONTENT", Some("item.items[0].item"))]
+    );
+    assert_eq!(ns.snapshot(&id).unwrap().lines[0].item.as_str(), "1101");
+    ns.clear_item_catalogue();
     let existing_line = SalesOrderUpdate {
         new_lines: vec![line("1", "1101", 1, "1")],
         ..SalesOrderUpdate::default()
@@ -496,4 +528,157 @@ fn debug_shows_counts_only() {
     let (_, ns) = setup();
     let debug = format!("{ns:?}");
     assert!(debug.starts_with("NetSuite { records: 0"), "{debug}");
+}
+
+mod towards {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A draft of lines `1..=lines.len()` with these items, quantities, rates and
+    /// closures.
+    fn draft_of(
+        status: bool,
+        ship_day: Option<u32>,
+        lines: &[(u8, u64, &str, bool)],
+    ) -> SalesOrderDraft {
+        let mut d = draft(
+            "AVC-RP-4Z32PABC",
+            if status {
+                SalesOrderStatus::PendingFulfillment
+            } else {
+                SalesOrderStatus::PendingApproval
+            },
+            lines
+                .iter()
+                .zip(1u32..)
+                .map(|(&(item, quantity, rate, closed), sequence)| {
+                    let mut l = line(
+                        &sequence.to_string(),
+                        &format!("11{item:02}"),
+                        quantity,
+                        rate,
+                    );
+                    l.is_closed = closed;
+                    l
+                })
+                .collect(),
+        );
+        d.ship_date = ship_day.and_then(|day| NaiveDate::from_ymd_opt(2025, 3, day));
+        d
+    }
+
+    fn arb_lines(max: usize) -> impl Strategy<Value = Vec<(u8, u64, &'static str, bool)>> {
+        prop::collection::vec(
+            (
+                0u8..3,
+                0u64..40,
+                prop_oneof![
+                    Just("0"),
+                    Just("4.00"),
+                    Just("9.5"),
+                    Just("9.50"),
+                    Just("18.40")
+                ],
+                prop::bool::weighted(0.2),
+            ),
+            1..max,
+        )
+    }
+
+    /// What a reviewer does between the create and the create sent again.
+    #[derive(Debug, Clone)]
+    struct Review {
+        approve: bool,
+        close: Option<usize>,
+        lower: Option<(usize, u64)>,
+    }
+
+    fn arb_review() -> impl Strategy<Value = Review> {
+        (
+            any::<bool>(),
+            prop::option::of(0usize..4),
+            prop::option::of((0usize..4, 0u64..10)),
+        )
+            .prop_map(|(approve, close, lower)| Review {
+                approve,
+                close,
+                lower,
+            })
+    }
+
+    /// A simulator holding `first`, as the reviewer left it.
+    fn reviewed(first: &SalesOrderDraft, review: &Review) -> NetSuite {
+        let (_, ns) = setup();
+        let id = &first.external_id;
+        crate::http::script::block_on(ns.upsert_sales_order(first)).unwrap();
+        if review.approve {
+            let _ = ns.approve(id);
+        }
+        if let Some(i) = review.close.filter(|i| *i < first.lines.len()) {
+            ns.close_line(id, &first.lines[i].sequence).unwrap();
+        }
+        if let Some((i, quantity)) = review.lower.filter(|(i, _)| *i < first.lines.len()) {
+            ns.set_line_quantity(id, &first.lines[i].sequence, quantity)
+                .unwrap();
+        }
+        ns
+    }
+
+    proptest! {
+        #[test]
+        fn applying_towards_in_the_simulator_leaves_it_holding_the_draft(
+            first in (any::<bool>(), prop::option::of(10u32..20), arb_lines(4)),
+            review in arb_review(),
+            second in (any::<bool>(), prop::option::of(10u32..20), arb_lines(6)),
+        ) {
+            let first = draft_of(first.0, first.1, &first.2);
+            let second = draft_of(second.0, second.1, &second.2);
+            let id = &first.external_id;
+            let ns = reviewed(&first, &review);
+            let before = ns.snapshot(id).unwrap();
+            let update = SalesOrderUpdate::towards(&before, &second);
+            crate::http::script::block_on(ns.update_sales_order(id, &update)).unwrap();
+            let after = ns.snapshot(id).unwrap();
+
+            // Every draft line is there with the draft's item, quantity and rate, closed
+            // when the draft closes it, and never reopened.
+            for line in &second.lines {
+                let held = after.lines.iter().find(|l| l.sequence.as_ref() == Some(&line.sequence));
+                prop_assert!(held.is_some(), "line {} is missing", line.sequence);
+                let held = held.unwrap();
+                prop_assert_eq!(&held.item, &line.item);
+                prop_assert_eq!(held.quantity, line.quantity);
+                prop_assert_eq!(held.rate, line.rate);
+                let was_closed = before
+                    .lines
+                    .iter()
+                    .any(|l| l.sequence.as_ref() == Some(&line.sequence) && l.is_closed);
+                prop_assert_eq!(held.is_closed, line.is_closed || was_closed);
+            }
+            // Lines the draft does not name are left as they were.
+            for line in before.lines.iter().filter(|l| {
+                !second.lines.iter().any(|d| l.sequence.as_ref() == Some(&d.sequence))
+            }) {
+                prop_assert!(after.lines.contains(line));
+            }
+            prop_assert_eq!(after.ship_date, second.ship_date.or(before.ship_date));
+            let settable = |s: &NetSuiteStatus| {
+                matches!(s, NetSuiteStatus::PendingApproval | NetSuiteStatus::PendingFulfillment)
+            };
+            if settable(&before.status) && settable(&after.status) {
+                prop_assert_eq!(after.status.letter(), second.status.letter());
+            }
+            let again = SalesOrderUpdate::towards(&after, &second);
+            prop_assert!(again.lines.is_empty() && again.new_lines.is_empty(), "{:?}", again);
+            prop_assert_eq!(again.ship_date, None);
+            prop_assert_eq!(ns.creations(id), 1);
+
+            // The simulator's own upsert of the draft, where it takes it, leaves the
+            // same order.
+            let upserted = reviewed(&first, &review);
+            if crate::http::script::block_on(upserted.upsert_sales_order(&second)).is_ok() {
+                prop_assert_eq!(upserted.snapshot(id).unwrap(), after);
+            }
+        }
+    }
 }
