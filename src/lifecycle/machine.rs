@@ -128,8 +128,15 @@ pub(super) fn diff(old: &SalesOrderDraft, new: &SalesOrderDraft) -> SalesOrderCh
     let mut lines = Vec::new();
     for line in &new.lines {
         match before.get(&line.sequence) {
+            // A closed line NetSuite never had needs nothing.
+            None if line.is_closed => {}
             None => lines.push(LineChange::Add {
                 line: Box::new(line.clone()),
+            }),
+            // A line closed stays closed (see `carry_closed_lines`).
+            Some(o) if o.is_closed => {}
+            Some(_) if line.is_closed => lines.push(LineChange::Close {
+                sequence: line.sequence.clone(),
             }),
             Some(o)
                 if o.item != line.item || o.quantity != line.quantity || o.rate != line.rate =>
@@ -156,6 +163,24 @@ pub(super) fn diff(old: &SalesOrderDraft, new: &SalesOrderDraft) -> SalesOrderCh
         ship_date: (old.ship_date != new.ship_date)
             .then_some(new.ship_date)
             .flatten(),
+    }
+}
+
+/// Brings into `draft` every line of `previous` NetSuite holds closed or that `draft`
+/// drops (a line Amazon cancelled, or one capped at nothing accepted), closed. The
+/// sales order keeps such a line, so the draft must too: left out, a later change
+/// that lists the line again would add a second one. A closed line is never
+/// reopened: it may be one a reviewer, or an acknowledgement, refused.
+fn carry_closed_lines(previous: &SalesOrderDraft, draft: &mut SalesOrderDraft) {
+    for old in &previous.lines {
+        match draft.lines.iter_mut().find(|l| l.sequence == old.sequence) {
+            Some(line) if old.is_closed => *line = old.clone(),
+            Some(_) => {}
+            None => draft.lines.push(SalesOrderLineDraft {
+                is_closed: true,
+                ..old.clone()
+            }),
+        }
     }
 }
 
@@ -679,19 +704,7 @@ impl<'a> Machine<'a> {
                 // upsert that leaves alone the lines it does not name: name them,
                 // closed.
                 if let Some(previous) = &self.rec.sales_order {
-                    for line in &previous.lines {
-                        if !mapped
-                            .draft
-                            .lines
-                            .iter()
-                            .any(|l| l.sequence == line.sequence)
-                        {
-                            mapped.draft.lines.push(SalesOrderLineDraft {
-                                is_closed: true,
-                                ..line.clone()
-                            });
-                        }
-                    }
+                    carry_closed_lines(previous, &mut mapped.draft);
                 }
                 self.rec.sales_order = Some(mapped.draft.clone());
                 self.enter(OrderState::ExpectSalesOrderCreated {
@@ -1211,6 +1224,7 @@ impl<'a> Machine<'a> {
                         });
                 }
                 let changes = diff(&old, &mapped.draft);
+                carry_closed_lines(&old, &mut mapped.draft);
                 self.rec.sales_order = Some(mapped.draft);
                 if changes.is_empty() {
                     self.resume(resume);

@@ -240,3 +240,45 @@ fn an_acknowledgement_not_judged_after_a_change_is_rebuilt_from_the_approval() {
         .sum();
     assert_eq!(kept, 10);
 }
+
+/// Seed 901 (120,000-seed run): the reviewer refused line 1; a change from Amazon
+/// before the acknowledgement went out closed it in NetSuite (capped at nothing
+/// accepted) and left it out of the recorded draft. A second change listed the line
+/// again, and the update asked NetSuite to add a line it already had: refused for
+/// good. The draft now keeps the closed line, closed, and never reopens it.
+#[test]
+fn a_line_closed_by_an_update_is_never_added_again() {
+    use avc_order_sync::Quantity;
+    use avc_order_sync::lifecycle::{Command, LineChange};
+
+    let mut story = approve_retail(|s| s.lines[0].is_closed = true);
+    assert_eq!(story.state(), StateKind::ExpectAcknowledgementSubmitted);
+    let mut po = retail_po();
+    po.lines[1].ordered = Quantity::eaches_of(8);
+    story.then(changed(po.clone()));
+    let Command::UpdateSalesOrder { changes, .. } = story.command() else {
+        panic!("expected UpdateSalesOrder, got {:?}", story.commands);
+    };
+    assert!(
+        changes
+            .lines
+            .iter()
+            .any(|c| matches!(c, LineChange::Close { sequence } if sequence.as_str() == "1")),
+        "{changes:?}"
+    );
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderRead);
+
+    po.lines[1].ordered = Quantity::eaches_of(7);
+    story.then(changed(po));
+    let Command::UpdateSalesOrder { changes, .. } = story.command() else {
+        panic!("expected UpdateSalesOrder, got {:?}", story.commands);
+    };
+    assert!(
+        matches!(
+            changes.lines.as_slice(),
+            [LineChange::Set { sequence, quantity: 7, .. }] if sequence.as_str() == "2"
+        ),
+        "{changes:?}"
+    );
+}
