@@ -1149,6 +1149,7 @@ impl<'a> Machine<'a> {
             OrderState::ExpectShipment if self.changed_since_acknowledged() => {
                 self.apply_policy(OrderState::ExpectShipment)
             }
+            OrderState::ExpectShipment => self.follow_ship_date(),
             OrderState::ExpectSalesOrderClosed { .. } | OrderState::ExpectChangeReview => {}
             state if defers_changes(&state) => self.rec.change_pending = true,
             _ => {}
@@ -1238,6 +1239,34 @@ impl<'a> Machine<'a> {
                 }
             }
         }
+    }
+
+    /// Amazon changed an acknowledged order without touching what was acknowledged
+    /// (its lines and quantities): a moved ship window still reaches NetSuite, and
+    /// nothing else changes there.
+    fn follow_ship_date(&mut self) {
+        let Some(mut draft) = self.rec.sales_order.clone() else {
+            return;
+        };
+        let Ok(mapped) = sales_order_draft(&self.rec.purchase_order, self.settings, draft.status)
+        else {
+            return;
+        };
+        let ship_date = mapped.draft.ship_date;
+        if ship_date.is_none() || ship_date == draft.ship_date {
+            return;
+        }
+        draft.ship_date = ship_date;
+        self.rec.sales_order = Some(draft);
+        self.rec.sales_order_revision = self.rec.sales_order_revision.saturating_add(1);
+        self.enter(OrderState::ExpectSalesOrderUpdated {
+            changes: SalesOrderChanges {
+                lines: Vec::new(),
+                ship_date,
+            },
+            revision: self.rec.sales_order_revision,
+            resume: Box::new(OrderState::ExpectShipment),
+        });
     }
 
     /// Continues in `state`: stays without resending when already there.

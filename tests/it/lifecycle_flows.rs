@@ -460,6 +460,32 @@ fn flow_6_amazon_changes_or_cancels_a_po() {
     assert_eq!(story.state(), StateKind::ExpectShipment);
     assert!(story.commands.is_empty());
 
+    // Amazon moves the ship window of an acknowledged order: whatever the policy, only
+    // NetSuite's ship date follows, and nothing is acknowledged again.
+    for policy in [
+        ChangedAfterAcknowledgementPolicy::CancelSalesOrder,
+        ChangedAfterAcknowledgementPolicy::ReviewEachOrder,
+        ChangedAfterAcknowledgementPolicy::UpdateSalesOrder,
+    ] {
+        let mut story = confirmed_retail(policy);
+        let mut moved = retail_po();
+        moved.changed_at = Some(t0() + TimeDelta::hours(3));
+        let window = moved.ship_window.as_mut().unwrap();
+        window.start += TimeDelta::days(2);
+        window.end += TimeDelta::days(2);
+        let expected = window.start.date_naive();
+        story.then(changed(moved));
+        let Command::UpdateSalesOrder { changes, .. } = story.command() else {
+            panic!("expected UpdateSalesOrder, got {:?}", story.commands);
+        };
+        assert!(changes.lines.is_empty(), "{changes:?}");
+        assert_eq!(changes.ship_date, Some(expected));
+        story.then(Event::SalesOrderUpdated { revision: 1 });
+        assert_eq!(story.state(), StateKind::ExpectShipment);
+        assert!(story.commands.is_empty(), "{:?}", story.commands);
+        assert_eq!(story.record.acknowledgement_version(), Some(v(1)));
+    }
+
     // Amazon closes the retail PO: the NetSuite order is closed and the order is complete.
     let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::UpdateSalesOrder);
     let mut closed = retail_po();
