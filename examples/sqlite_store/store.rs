@@ -108,6 +108,7 @@ fn cursor_name(cursor: Cursor) -> &'static str {
         Cursor::Retail(WindowKind::Cancelled) => "retail-cancelled",
         Cursor::DirectFulfillment => "direct-fulfillment-created",
         Cursor::NetSuiteChanges => "netsuite-changes",
+        Cursor::DirectFulfillmentCancellations => "direct-fulfillment-cancellations",
     }
 }
 
