@@ -229,10 +229,13 @@ async fn run(world: &World, wall: &mut Vec<(Duration, u64, u64)>) -> Workload {
     let late: Vec<&String> = world.retail.iter().skip(3).step_by(10).collect();
     let first_line = ItemSequenceNumber::new("1").expect("valid");
     let mut quiet = 0;
+    let began = world.clock.now();
+    let mut last_cycle = began;
     let cpu = Instant::now();
     let mut idle = Duration::ZERO;
     for cycle in 1..=80 {
         let (ns_before, az_before) = (world.netsuite.total_calls(), world.amazon.total_calls());
+        last_cycle = world.clock.now();
         let started = Instant::now();
         let report = world
             .engine
@@ -367,7 +370,18 @@ async fn run(world: &World, wall: &mut Vec<(Duration, u64, u64)>) -> Workload {
     w.engine_calls = world.netsuite.total_calls() + world.amazon.total_calls();
     // The floor: what any correct connector needs with pages of 100 and batches of 50.
     let cycles = w.cycles as u64;
+    // Direct Fulfillment orders Amazon cancels after they were read are seen only by
+    // listing the cancelled ones: once per check interval the cycles span (a page, as
+    // none is cancelled here).
+    let spanned = (last_cycle - began).to_std().unwrap_or_default();
+    let interval = world.engine.config().cancellation_check_interval;
+    let cancellation_checks = if interval.is_zero() {
+        cycles
+    } else {
+        (spanned.as_secs_f64() / interval.as_secs_f64()).floor() as u64
+    };
     let lists = 3 * cycles
+        + cancellation_checks
         + (div_ceil(n, 100).max(1) - 1)
         + (div_ceil(w.direct_fulfillment, 100).max(1) - 1)
         + div_ceil(w.changed_before_approval, 100).saturating_sub(1);

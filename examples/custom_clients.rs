@@ -84,6 +84,8 @@ impl RetailOrdersApi for MyRetailClient {
         //   &createdAfter=…&createdBefore=…   (WindowKind::Created)
         //   &changedAfter=…&changedBefore=…   (WindowKind::Changed)
         //   &nextToken=…                      (follow-up pages: resend every filter)
+        // `getPurchaseOrders` cannot list cancelled POs: refuse WindowKind::Cancelled
+        // as `Rejected` (the engine never asks for it).
         // Read `payload.orders` one order at a time: one that does not read goes to
         // `Page::malformed` with its reason; the next token is
         // `payload.pagination.nextToken`.
@@ -156,8 +158,10 @@ impl DirectFulfillmentOrdersApi for MyDirectFulfillmentClient {
     async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
         // GET /vendor/directFulfillment/orders/2021-12-28/purchaseOrders
         //   ?createdAfter=…&createdBefore=…&limit=…&includeDetails=true[&nextToken=…]
-        // with the Restricted Data Token. The body is an `OrderList`; read its
-        // `orders` one at a time into `Page::orders` or `Page::malformed`.
+        // with `&status=CANCELLED` for WindowKind::Cancelled (the engine's check for
+        // orders Amazon cancelled after it read them), and the Restricted Data Token.
+        // The body is an `OrderList`; read its `orders` one at a time into
+        // `Page::orders` or `Page::malformed`.
         self.calls.count();
         self.service.orders(query).await
     }

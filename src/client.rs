@@ -140,7 +140,7 @@ impl ClientError {
     }
 }
 
-/// Which dates a window of orders is selected by.
+/// Which orders a window selects, and by which dates.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -149,6 +149,15 @@ pub enum WindowKind {
     Created,
     /// Retail orders changed in the window (`changedAfter`/`changedBefore`).
     Changed,
+    /// Direct Fulfillment orders created in the window that Amazon has cancelled since
+    /// (`createdAfter`/`createdBefore` with `status=CANCELLED`).
+    ///
+    /// Direct Fulfillment orders are listed by creation date only, so a consumer's
+    /// order Amazon cancels after it was read is seen again only this way. Retail has
+    /// no such listing and needs none: Amazon's cancellations move a PO's
+    /// `purchaseOrderChangedDate`, and [`WindowKind::Changed`] reads them. Retail
+    /// clients refuse it.
+    Cancelled,
 }
 
 /// One page request for orders in a window.
@@ -157,7 +166,7 @@ pub enum WindowKind {
 /// bounds are always set; a follow-up page repeats them with the `next_token`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderQuery {
-    /// Created or changed.
+    /// Created, changed, or created and cancelled since.
     pub kind: WindowKind,
     /// The window's start (`createdAfter`).
     pub after: DateTime<Utc>,
@@ -211,10 +220,13 @@ pub trait RetailOrdersApi: Send + Sync {
     ///
     /// Implementations MUST send both window bounds and, for a follow-up page, the same
     /// filters again with the token. They MUST NOT drop an order they cannot read:
-    /// report it in [`Page::malformed`].
+    /// report it in [`Page::malformed`]. The engine never asks for
+    /// [`WindowKind::Cancelled`]; implementations MUST refuse it rather than list
+    /// other orders.
     ///
     /// # Errors
-    /// A [`ClientError`] classified as described on [`ErrorKind`].
+    /// A [`ClientError`] classified as described on [`ErrorKind`];
+    /// [`ErrorKind::Rejected`] for a [`WindowKind::Cancelled`] query.
     async fn purchase_orders(&self, query: &OrderQuery)
     -> Result<Page<retail::Order>, ClientError>;
 
@@ -264,14 +276,19 @@ pub trait RetailOrdersApi: Send + Sync {
 /// Transactions, either version).
 #[async_trait]
 pub trait DirectFulfillmentOrdersApi: Send + Sync {
-    /// One page of orders created in the query's window, with details. The query's
-    /// kind is always [`WindowKind::Created`].
+    /// One page of orders created in the query's window, with details: every such
+    /// order for [`WindowKind::Created`], only those Amazon has cancelled for
+    /// [`WindowKind::Cancelled`] (`status=CANCELLED`).
     ///
     /// Implementations MUST send both window bounds, resend the filters with a token,
-    /// and report unreadable orders in [`Page::malformed`].
+    /// and report unreadable orders in [`Page::malformed`]. They MUST NOT answer a
+    /// [`WindowKind::Cancelled`] query with orders that are not cancelled: the engine
+    /// applies only those whose `orderStatus` says `CANCELLED`, and reports the others.
     ///
     /// # Errors
-    /// A [`ClientError`] classified as described on [`ErrorKind`].
+    /// A [`ClientError`] classified as described on [`ErrorKind`];
+    /// [`ErrorKind::Rejected`] for a [`WindowKind::Changed`] query (Direct
+    /// Fulfillment has no changed window).
     async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError>;
 
     /// One order, with details.

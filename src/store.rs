@@ -57,12 +57,18 @@ pub struct StoredOrder {
 /// A retrieval watermark's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Cursor {
-    /// Retail POs, by creation or by change.
+    /// Retail POs, by creation or by change (the engine never lists retail POs as
+    /// [`WindowKind::Cancelled`]).
     Retail(WindowKind),
     /// Direct Fulfillment orders, by creation.
     DirectFulfillment,
     /// NetSuite sales orders changed (approvals, reviewer edits).
     NetSuiteChanges,
+    /// When the engine last listed the Direct Fulfillment orders Amazon cancelled (the
+    /// start of the last check that read every window; see
+    /// `EngineConfig::cancellation_check_interval`). Not a window's end: the check
+    /// always reads back the whole `EngineConfig::cancellation_lookback`.
+    DirectFulfillmentCancellations,
 }
 
 /// A store failure.

@@ -104,8 +104,11 @@ fn cursor_name(cursor: Cursor) -> &'static str {
     match cursor {
         Cursor::Retail(WindowKind::Created) => "retail-created",
         Cursor::Retail(WindowKind::Changed) => "retail-changed",
+        // The engine never lists retail POs as cancelled; the name keeps the match whole.
+        Cursor::Retail(WindowKind::Cancelled) => "retail-cancelled",
         Cursor::DirectFulfillment => "direct-fulfillment-created",
         Cursor::NetSuiteChanges => "netsuite-changes",
+        Cursor::DirectFulfillmentCancellations => "direct-fulfillment-cancellations",
     }
 }
 

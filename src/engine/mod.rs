@@ -2,12 +2,13 @@
 //! integrator's clients and store.
 //!
 //! One call, [`Engine::run_cycle`], does a cycle: it reads new and changed orders of
-//! both programs from Amazon, picks up approvals from NetSuite, wakes the orders that
-//! are due (retries, status checks, deadlines), executes every command the lifecycle
-//! decides, feeds the outcomes back, and returns a [`CycleReport`]. The integrator's
-//! scheduler calls it again at [`CycleReport::next_wakeup`] or on its own schedule:
-//! the engine spawns nothing and sleeps only through [`Clock::sleep`], to pace calls
-//! under Amazon's rate limits.
+//! both programs from Amazon (and, every half hour by default, the Direct Fulfillment
+//! orders Amazon cancelled since it read them), picks up approvals from NetSuite, wakes
+//! the orders that are due (retries, status checks, deadlines), executes every command
+//! the lifecycle decides, feeds the outcomes back, and returns a [`CycleReport`]. The
+//! integrator's scheduler calls it again at [`CycleReport::next_wakeup`] or on its own
+//! schedule: the engine spawns nothing and sleeps only through [`Clock::sleep`], to
+//! pace calls under Amazon's rate limits.
 //!
 //! Persist, then act: every record is saved with the command it is about to execute
 //! before the call is made, and every side effect carries its idempotency key (the
@@ -63,6 +64,23 @@ pub struct EngineConfig {
     pub window_overlap: Duration,
     /// How far back the first retrieval reaches, before any watermark exists.
     pub first_lookback: Duration,
+    /// How often to list the Direct Fulfillment orders Amazon cancelled
+    /// ([`WindowKind::Cancelled`]: `getOrders` with `status=CANCELLED`): at most once in
+    /// this interval, counted from the start of the last check that read every window
+    /// (kept in the store as [`Cursor::DirectFulfillmentCancellations`]). A check that
+    /// fails is reported and tried again the next cycle. The first cycle on a store
+    /// only starts the interval: every order it reads comes with its status then.
+    ///
+    /// Direct Fulfillment orders are listed by creation date only, so without this an
+    /// order a consumer cancelled after the engine read it would wait in NetSuite (for
+    /// approval, or to ship) until an acknowledgement of it failed. Retail POs need no
+    /// such check: Amazon's cancellations move their changed date. Default 30 minutes.
+    pub cancellation_check_interval: Duration,
+    /// How far back, by creation date, that check looks for cancelled Direct
+    /// Fulfillment orders, in windows of at most [`EngineConfig::max_window`] (and never
+    /// more than 7 days). A cancellation of an order created earlier is not seen this
+    /// way. Amazon lists orders of the last six months only. Default 7 days.
+    pub cancellation_lookback: Duration,
     /// NetSuite requests in flight at once (the account's concurrency limit, or the
     /// share of it given to this integration).
     pub netsuite_concurrency: usize,
@@ -96,6 +114,8 @@ impl Default for EngineConfig {
             max_window: Duration::from_secs(7 * 24 * 3600),
             window_overlap: Duration::from_secs(10 * 60),
             first_lookback: Duration::from_secs(3 * 24 * 3600),
+            cancellation_check_interval: Duration::from_secs(30 * 60),
+            cancellation_lookback: Duration::from_secs(7 * 24 * 3600),
             netsuite_concurrency: 5,
             amazon_rate_per_second: 10,
             amazon_burst: 10,
@@ -339,6 +359,77 @@ const CURSORS: [Cursor; 4] = [
 /// The most reads of one window in a cycle while its listing keeps changing.
 const MAX_WINDOW_PASSES: usize = 3;
 
+/// Amazon's longest window: "date range must not exceed 7 days".
+const AMAZON_MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// One order of a listed page, as the listing takes it.
+enum Listed {
+    /// An order to take in: new to the store, or a copy of one it holds.
+    Order(Box<Result<PurchaseOrder, ValidationError>>),
+    /// A Direct Fulfillment order listed among those Amazon cancelled: `None` when its
+    /// own status says so, else why it is not taken as cancelled.
+    Cancelled(Option<String>),
+}
+
+/// What a listing of `kind` is called in the cycle's errors.
+fn listing_name(program: Program, kind: WindowKind) -> String {
+    match kind {
+        WindowKind::Cancelled => format!("{} cancellation check", program.code()),
+        _ => format!("{} retrieval", program.code()),
+    }
+}
+
+/// Why a Direct Fulfillment order listed among those Amazon cancelled is not taken
+/// as cancelled: its `orderStatus` does not say so (a client that ignored the
+/// filter must not cancel every order it lists).
+fn doubt_of_cancellation(order: &crate::amazon::direct_fulfillment::Order) -> Option<String> {
+    use crate::amazon::direct_fulfillment::OrderStatus;
+    match order
+        .order_details
+        .as_ref()
+        .and_then(|d| d.order_status.as_ref())
+    {
+        Some(status) if status.known() == Some(OrderStatus::Cancelled) => None,
+        Some(status) => Some(format!(
+            "its `orderStatus` is `{}`",
+            crate::decimal::excerpt(status.as_str())
+        )),
+        None => Some("it shows no `orderStatus`".to_owned()),
+    }
+}
+
+/// Whether a Direct Fulfillment acknowledgement rejects the whole order (DF is fill or
+/// kill): Amazon then shows the order as cancelled.
+fn rejects_whole(acknowledgement: &Acknowledgement) -> bool {
+    match acknowledgement {
+        Acknowledgement::DirectFulfillment(a) => {
+            a.status_code != crate::acknowledgement::df_status::ACCEPTED
+        }
+        Acknowledgement::Retail(_) => false,
+    }
+}
+
+/// Whether Amazon's cancellation of an order still has something to end. Not when the
+/// order has ended or its sales order is being closed already, nor while an
+/// acknowledgement rejecting it is out: Amazon shows an order the vendor rejected as
+/// cancelled, and the acknowledgement's confirmation ends it as rejected.
+fn awaits_cancellation(record: &OrderRecord) -> bool {
+    let state = match record.state() {
+        OrderState::Held { resume, .. } => resume,
+        state => state,
+    };
+    match state {
+        OrderState::Cancelled { .. }
+        | OrderState::Closed { .. }
+        | OrderState::ExpectSalesOrderClosed { .. } => false,
+        OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
+        | OrderState::ExpectAcknowledgementConfirmation {
+            acknowledgement, ..
+        } => !rejects_whole(acknowledgement),
+        _ => true,
+    }
+}
+
 fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     TimeDelta::from_std(d)
         .ok()
@@ -562,7 +653,9 @@ impl Engine {
         &self.config
     }
 
-    /// Runs one cycle: retrieve from Amazon, pick up approvals from NetSuite, wake what
+    /// Runs one cycle: retrieve from Amazon (and, when
+    /// [`EngineConfig::cancellation_check_interval`] has passed, list the Direct
+    /// Fulfillment orders Amazon cancelled), pick up approvals from NetSuite, wake what
     /// is due, execute every command decided, and report.
     ///
     /// # Errors
@@ -572,12 +665,14 @@ impl Engine {
     pub async fn run_cycle(&self) -> Result<CycleReport, EngineError> {
         let cycle = Cycle::new(self.clock.now());
         self.save_starts(self.clock.now()).await?;
-        // The three retrievals and the NetSuite poll wait on different services and
-        // rate limits: run them side by side.
+        // The three retrievals, the check for cancelled Direct Fulfillment orders and
+        // the NetSuite poll wait on different services and rate limits: run them side
+        // by side (the check and the Direct Fulfillment retrieval share the pacing of
+        // `getOrders`).
         let cycle_ref = &cycle;
         let results = limits::run_limited(
-            vec![0u8, 1, 2, 3],
-            4,
+            vec![0u8, 1, 2, 3, 4],
+            5,
             |part| -> BoxFuture<'_, Result<(), EngineError>> {
                 match part {
                     0 => Box::pin(self.retrieve(
@@ -595,7 +690,8 @@ impl Engine {
                         Program::DirectFulfillment,
                         WindowKind::Created,
                     )),
-                    _ => Box::pin(self.poll_netsuite(cycle_ref)),
+                    3 => Box::pin(self.poll_netsuite(cycle_ref)),
+                    _ => Box::pin(self.check_cancellations(cycle_ref)),
                 }
             },
         )
@@ -1024,34 +1120,12 @@ impl Engine {
         let mut start = self.start_of(cursor, now).await?;
         while start < now {
             let end = later(start, self.config.max_window).min(now);
-            // A listing that changes while it is paged (an order placed, a shuffled
-            // order) can shift an order onto a page already read: a window read over
-            // several pages is read again until two passes list the same orders.
-            let mut taken = BTreeSet::new();
-            let mut previous: Option<BTreeSet<String>> = None;
-            let mut passes = 0;
-            loop {
-                passes += 1;
-                let Some((listed, pages)) = self
-                    .read_window(cycle, program, kind, (start, end), &mut taken)
-                    .await?
-                else {
-                    // The watermark stays: the next cycle reads this window again.
-                    return Ok(());
-                };
-                if pages <= 1 || previous.as_ref() == Some(&listed) {
-                    break;
-                }
-                if passes >= MAX_WINDOW_PASSES {
-                    cycle.error(format!(
-                        "{} retrieval: the window from {} to {} listed other orders on each of {passes} reads; it is read again next cycle",
-                        program.code(),
-                        crate::order::format_instant(&start),
-                        crate::order::format_instant(&end)
-                    ));
-                    return Ok(());
-                }
-                previous = Some(listed);
+            if !self
+                .read_settled(cycle, program, kind, (start, end))
+                .await?
+            {
+                // The watermark stays: the next cycle reads this window again.
+                return Ok(());
             }
             self.store.save_watermark(cursor, end).await?;
             start = end;
@@ -1059,9 +1133,86 @@ impl Engine {
         Ok(())
     }
 
+    /// Lists the Direct Fulfillment orders Amazon cancelled among those created in the
+    /// last [`EngineConfig::cancellation_lookback`], at most once per
+    /// [`EngineConfig::cancellation_check_interval`], and takes each one in
+    /// ([`Engine::take_cancellation`]). The time of the last check that read every
+    /// window is saved only then: a failed check is reported and runs again next cycle.
+    async fn check_cancellations(&self, cycle: &Cycle) -> Result<(), EngineError> {
+        let cursor = Cursor::DirectFulfillmentCancellations;
+        let now = self.clock.now();
+        match self.store.watermark(cursor).await? {
+            // The first cycle on this store: what it reads comes with its status now.
+            None => return Ok(self.store.save_watermark(cursor, now).await?),
+            // A clock set back waits until it is past the last check again, as the
+            // retrievals wait for their watermarks.
+            Some(last) if now < later(last, self.config.cancellation_check_interval) => {
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+        let program = Program::DirectFulfillment;
+        let window = self.config.max_window.min(AMAZON_MAX_WINDOW);
+        let mut start = earlier(now, self.config.cancellation_lookback);
+        while start < now {
+            let end = later(start, window).min(now);
+            if !self
+                .read_settled(cycle, program, WindowKind::Cancelled, (start, end))
+                .await?
+            {
+                return Ok(());
+            }
+            start = end;
+        }
+        self.store.save_watermark(cursor, now).await?;
+        Ok(())
+    }
+
+    /// Reads one window and takes every order it lists. A listing that changes while
+    /// it is paged (an order placed or cancelled, a shuffled order) can shift an order
+    /// onto a page already read: a window read over several pages is read again until
+    /// two passes list the same orders. `false` when the read stopped (a failed call, a
+    /// repeated token, a listing that kept changing): the window is read again next
+    /// cycle.
+    async fn read_settled(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        kind: WindowKind,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<bool, EngineError> {
+        let mut taken = BTreeSet::new();
+        let mut previous: Option<BTreeSet<String>> = None;
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            let Some((listed, pages)) = self
+                .read_window(cycle, program, kind, (start, end), &mut taken)
+                .await?
+            else {
+                return Ok(false);
+            };
+            if pages <= 1 || previous.as_ref() == Some(&listed) {
+                return Ok(true);
+            }
+            if passes >= MAX_WINDOW_PASSES {
+                cycle.error(format!(
+                    "{}: the window from {} to {} listed other orders on each of {passes} reads; it is read again next cycle",
+                    listing_name(program, kind),
+                    crate::order::format_instant(&start),
+                    crate::order::format_instant(&end)
+                ));
+                return Ok(false);
+            }
+            previous = Some(listed);
+        }
+    }
+
     /// Reads one window from its first page to its last and takes every order not
-    /// taken in an earlier pass. Returns what the pass listed and how many pages it
-    /// took; `None` when the retrieval stopped (a failed call, a repeated token).
+    /// taken in an earlier pass: into the store, or for a [`WindowKind::Cancelled`]
+    /// listing as cancelled ([`Engine::take_cancellation`]). Returns what the pass
+    /// listed and how many pages it took; `None` when the read stopped (a failed call,
+    /// a repeated token).
     async fn read_window(
         &self,
         cycle: &Cycle,
@@ -1095,7 +1246,10 @@ impl Engine {
                         let orders = p
                             .orders
                             .iter()
-                            .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                            .map(|o| {
+                                let order = Listed::Order(Box::new(o.to_purchase_order()));
+                                (o.purchase_order_number.clone(), order)
+                            })
                             .collect::<Vec<_>>();
                         (orders, p.malformed, p.next_token)
                     }),
@@ -1111,7 +1265,15 @@ impl Engine {
                         let orders = p
                             .orders
                             .iter()
-                            .map(|o| (o.purchase_order_number.clone(), o.to_purchase_order()))
+                            .map(|o| {
+                                let order = match kind {
+                                    WindowKind::Cancelled => {
+                                        Listed::Cancelled(doubt_of_cancellation(o))
+                                    }
+                                    _ => Listed::Order(Box::new(o.to_purchase_order())),
+                                };
+                                (o.purchase_order_number.clone(), order)
+                            })
                             .collect::<Vec<_>>();
                         (orders, p.malformed, p.next_token)
                     }),
@@ -1120,8 +1282,8 @@ impl Engine {
                 Ok(page) => page,
                 Err(e) => {
                     cycle.error(format!(
-                        "{} retrieval stopped in the window from {} to {}: {e}",
-                        program.code(),
+                        "{} stopped in the window from {} to {}: {e}",
+                        listing_name(program, kind),
                         crate::order::format_instant(&start),
                         crate::order::format_instant(&end)
                     ));
@@ -1136,6 +1298,12 @@ impl Engine {
                     .unwrap_or_else(|| format!("(unreadable) {}", m.reason));
                 listed.insert(entry.clone());
                 if !taken.insert(entry) {
+                    continue;
+                }
+                if kind == WindowKind::Cancelled {
+                    let doubt = format!("it cannot be read ({})", m.reason);
+                    self.take_cancellation(cycle, m.purchase_order_number.as_deref(), Some(doubt))
+                        .await?;
                     continue;
                 }
                 let key = m
@@ -1153,17 +1321,26 @@ impl Engine {
             for (number, order) in orders {
                 let entry = number.clone().unwrap_or_default();
                 listed.insert(entry.clone());
-                if taken.insert(entry) {
-                    self.take_order(cycle, program, number.as_deref(), order)
-                        .await?;
+                if !taken.insert(entry) {
+                    continue;
+                }
+                match order {
+                    Listed::Order(order) => {
+                        self.take_order(cycle, program, number.as_deref(), *order)
+                            .await?
+                    }
+                    Listed::Cancelled(doubt) => {
+                        self.take_cancellation(cycle, number.as_deref(), doubt)
+                            .await?
+                    }
                 }
             }
             match next {
                 Some(t) if tokens_seen.insert(t.clone()) => token = Some(t),
                 Some(t) => {
                     cycle.error(format!(
-                        "{} retrieval: Amazon repeated the page token {t}; the window is read again next cycle",
-                        program.code()
+                        "{}: Amazon repeated the page token {t}; the window is read again next cycle",
+                        listing_name(program, kind)
                     ));
                     return Ok(None);
                 }
@@ -1205,6 +1382,48 @@ impl Engine {
             cycle.with(|s| s.report.retrieved += 1);
         }
         self.receive(cycle, &key, po).await
+    }
+
+    /// Takes one Direct Fulfillment order listed among those Amazon cancelled: applies
+    /// [`Event::PurchaseOrderCancelled`] to the stored order while it has something to
+    /// end ([`awaits_cancellation`], checked again on the version the event is saved
+    /// over). An order the store does not hold needs nothing: it was never received,
+    /// and would be received as cancelled. `doubt` says why the listing does not show
+    /// the order as cancelled after all; such an order is reported and left as it is.
+    async fn take_cancellation(
+        &self,
+        cycle: &Cycle,
+        number: Option<&str>,
+        doubt: Option<String>,
+    ) -> Result<(), EngineError> {
+        let Some(number) = number.and_then(|n| PurchaseOrderNumber::new(n).ok()) else {
+            return Ok(());
+        };
+        let key = OrderKey {
+            program: Program::DirectFulfillment,
+            number,
+        };
+        let open = |stored: &StoredOrder| awaits_cancellation(&stored.record);
+        match self.store.load(&key).await? {
+            Some(stored) if open(&stored) => {}
+            _ => return Ok(()),
+        }
+        if let Some(doubt) = doubt {
+            cycle.error(format!(
+                "{key}: listed among the orders Amazon cancelled, but {doubt}; left as it is"
+            ));
+            return Ok(());
+        }
+        self.apply_answer(
+            cycle,
+            &key,
+            &Event::PurchaseOrderCancelled,
+            None,
+            None,
+            Some(&open),
+        )
+        .await
+        .map(drop)
     }
 
     async fn receive(
@@ -1579,7 +1798,7 @@ impl Engine {
             Ok(po) => po,
             Err(_) => return Ok(None),
         };
-        let rejected_whole = matches!(acknowledgement, Acknowledgement::DirectFulfillment(a) if a.status_code != crate::acknowledgement::df_status::ACCEPTED);
+        let rejected_whole = rejects_whole(acknowledgement);
         Ok(Some(match po.state {
             // The PO turns Acknowledged with the first version that lands: whether
             // this one did, only Amazon's status report tells.

@@ -501,6 +501,12 @@ pub enum RequestError {
     /// Direct Fulfillment selects orders by creation date only.
     #[error("direct fulfillment orders cannot be selected by `changedAfter`/`changedBefore`")]
     ChangedWindow,
+    /// Retail purchase orders cannot be listed as cancelled: `getPurchaseOrders` has no
+    /// such filter (Amazon's cancellations move `purchaseOrderChangedDate` instead).
+    #[error(
+        "retail purchase orders cannot be listed as cancelled; read them by `changedAfter`/`changedBefore`"
+    )]
+    CancelledWindow,
     /// A sales-order line update names a PO line the sales order does not carry in
     /// `custcol_avc_item_seq`.
     #[error("sales order `{external_id}` has no line for PO line {sequence}")]

@@ -1,5 +1,6 @@
 //! One module per feature.
 mod engine_approvals;
+mod engine_cancellations;
 mod engine_flows;
 mod engine_retrieval;
 mod engine_support;

@@ -675,8 +675,8 @@ async fn run(case: &Case, sandbox: &Arc<Sandbox>) -> Result<Check, String> {
                     WindowKind::Created
                 };
                 let (after, before) = match kind {
-                    WindowKind::Created => (params.created_after, params.created_before),
                     WindowKind::Changed => (params.changed_after, params.changed_before),
+                    _ => (params.created_after, params.created_before),
                 };
                 let through_trait = trait_query(
                     kind,
@@ -687,10 +687,12 @@ async fn run(case: &Case, sandbox: &Arc<Sandbox>) -> Result<Check, String> {
                     params.next_token.clone(),
                 )
                 .filter(|q| {
-                    GetPurchaseOrdersParams {
-                        sort_order: params.sort_order,
-                        ..GetPurchaseOrdersParams::from_query(q)
-                    } == params
+                    GetPurchaseOrdersParams::from_query(q).is_ok_and(|p| {
+                        GetPurchaseOrdersParams {
+                            sort_order: params.sort_order,
+                            ..p
+                        } == params
+                    })
                 });
                 match (through_trait, params.sort_order) {
                     (Some(query), Some(order)) => {
@@ -792,8 +794,12 @@ async fn run(case: &Case, sandbox: &Arc<Sandbox>) -> Result<Check, String> {
                 df_client.orders(&window(3)).await
             } else {
                 let params = df_orders_params(case)?;
+                let kind = match params.status.as_ref().and_then(|s| s.known()) {
+                    Some(df::OrderStatus::Cancelled) => WindowKind::Cancelled,
+                    _ => WindowKind::Created,
+                };
                 let through_trait = trait_query(
-                    WindowKind::Created,
+                    kind,
                     Some(params.created_after),
                     Some(params.created_before),
                     params.limit,

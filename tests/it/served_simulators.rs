@@ -385,6 +385,12 @@ fn order_query(request: &Incoming) -> Option<OrderQuery> {
         (None, None, Some(after), Some(before)) => (WindowKind::Changed, after, before),
         _ => return None,
     };
+    // `status=CANCELLED` (Direct Fulfillment): the created window's cancelled orders.
+    let kind = match (kind, request.query("status")) {
+        (kind, None) => kind,
+        (WindowKind::Created, Some("CANCELLED")) => WindowKind::Cancelled,
+        _ => return None,
+    };
     Some(OrderQuery {
         kind,
         after,
@@ -540,7 +546,9 @@ async fn amazon(shared: &Shared, request: &Incoming) -> Answer {
                 "purchaseOrders",
             ],
         ) => {
-            let Some(query) = order_query(request).filter(|q| q.kind == WindowKind::Created) else {
+            let Some(query) = order_query(request)
+                .filter(|q| matches!(q.kind, WindowKind::Created | WindowKind::Cancelled))
+            else {
                 return invalid();
             };
             let v1 = *version == "v1";

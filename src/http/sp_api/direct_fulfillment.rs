@@ -114,19 +114,24 @@ pub struct GetOrdersParams {
 
 impl GetOrdersParams {
     /// The parameters for one page of an [`OrderQuery`]: both bounds, its limit,
-    /// `includeDetails=true` and its next token.
+    /// `includeDetails=true` and its next token, and `status=CANCELLED` for a
+    /// [`WindowKind::Cancelled`] query.
     ///
     /// # Errors
     /// [`ErrorKind::Rejected`] with [`RequestError::ChangedWindow`] for a
     /// [`WindowKind::Changed`] query: Direct Fulfillment has no such filter.
     pub fn from_query(query: &OrderQuery) -> Result<Self, ClientError> {
-        if query.kind != WindowKind::Created {
-            return Err(ClientError::new(ErrorKind::Rejected, GET_ORDERS)
-                .with_source(RequestError::ChangedWindow));
-        }
+        let status = match query.kind {
+            WindowKind::Created => None,
+            WindowKind::Cancelled => Some(df::OrderStatus::Cancelled),
+            WindowKind::Changed => {
+                return Err(ClientError::new(ErrorKind::Rejected, GET_ORDERS)
+                    .with_source(RequestError::ChangedWindow));
+            }
+        };
         Ok(GetOrdersParams {
             ship_from_party_id: None,
-            status: None,
+            status,
             limit: Some(query.limit),
             created_after: query.after,
             created_before: query.before,
@@ -599,6 +604,67 @@ mod tests {
                 .to_string()
                 .contains("changedAfter")
         );
+    }
+
+    #[test]
+    fn a_cancelled_window_asks_for_status_cancelled_in_either_version() {
+        use crate::http::script::{Script, block_on};
+        let query = OrderQuery {
+            kind: WindowKind::Cancelled,
+            after: "2025-03-01T00:00:00Z".parse().unwrap(),
+            before: "2025-03-08T00:00:00Z".parse().unwrap(),
+            limit: 100,
+            next_token: None,
+        };
+        for (version, body) in [
+            (
+                V1,
+                r#"{"payload":{"pagination":{"nextToken":"N2"},"orders":[]}}"#,
+            ),
+            (
+                V2021_12_28,
+                r#"{"pagination":{"nextToken":"N2"},"orders":[]}"#,
+            ),
+        ] {
+            let last = r#"{"orders":[{"purchaseOrderNumber":"C1","orderDetails":{"orderStatus":"CANCELLED"}}]}"#;
+            let last = if version == V1 {
+                format!(r#"{{"payload":{last}}}"#)
+            } else {
+                last.to_owned()
+            };
+            let client =
+                SpApiDirectFulfillmentClient::new(Script::new(vec![ok(body), ok(&last)]), version);
+            let first = block_on(client.orders(&query)).unwrap();
+            let next = OrderQuery {
+                next_token: first.next_token.clone(),
+                ..query.clone()
+            };
+            let page = block_on(client.orders(&next)).unwrap();
+            assert_eq!(page.orders[0].purchase_order_number.as_deref(), Some("C1"));
+            let sent = client.transport().sent();
+            assert_eq!(
+                sent[0].path_and_query(),
+                format!(
+                    "/vendor/directFulfillment/orders/{version}/purchaseOrders?status=CANCELLED\
+                     &limit=100&createdAfter=2025-03-01T00%3A00%3A00Z\
+                     &createdBefore=2025-03-08T00%3A00%3A00Z&includeDetails=true"
+                )
+            );
+            // The follow-up page sends the status again, with the token.
+            assert_eq!(sent[1].query_value("status"), Some("CANCELLED"));
+            assert_eq!(sent[1].query_value("nextToken"), Some("N2"));
+            assert_eq!(
+                sent[1].query_value("createdAfter"),
+                Some("2025-03-01T00:00:00Z")
+            );
+        }
+        // A created window sends no status: every order, whatever its status.
+        let created = OrderQuery {
+            kind: WindowKind::Created,
+            ..query
+        };
+        let params = GetOrdersParams::from_query(&created).unwrap();
+        assert_eq!(orders_request(V1, &params).query_value("status"), None);
     }
 
     #[test]

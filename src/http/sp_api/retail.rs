@@ -91,6 +91,12 @@ impl GetPurchaseOrdersParams {
     /// The parameters for one page of an [`OrderQuery`]: both bounds of its window
     /// (created or changed), its limit, `includeDetails=true`, and its next token.
     ///
+    /// # Errors
+    /// [`ErrorKind::Rejected`] with [`RequestError::CancelledWindow`] for a
+    /// [`WindowKind::Cancelled`] query: `getPurchaseOrders` cannot list POs Amazon
+    /// cancelled (`poItemState=Cancelled` selects POs with any line cancelled, which is
+    /// not the same), and needs not: the changed window reads Amazon's cancellations.
+    ///
     /// # Example
     /// ```
     /// use avc_order_sync::http::sp_api::retail::{purchase_orders_request, GetPurchaseOrdersParams};
@@ -102,19 +108,23 @@ impl GetPurchaseOrdersParams {
     ///     limit: 100,
     ///     next_token: Some("MDAwMDAwMDAwMQ==".into()),
     /// };
-    /// let request = purchase_orders_request(&GetPurchaseOrdersParams::from_query(&query));
+    /// let request = purchase_orders_request(&GetPurchaseOrdersParams::from_query(&query)?);
     /// assert_eq!(request.path_and_query(), "/vendor/orders/v1/purchaseOrders?limit=100\
     ///     &changedAfter=2025-03-01T00%3A00%3A00Z&changedBefore=2025-03-02T00%3A00%3A00Z\
     ///     &nextToken=MDAwMDAwMDAwMQ%3D%3D&includeDetails=true");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_query(query: &OrderQuery) -> Self {
+    pub fn from_query(query: &OrderQuery) -> Result<Self, ClientError> {
         let window = (Some(query.after), Some(query.before));
         let (created, changed) = match query.kind {
             WindowKind::Created => (window, (None, None)),
             WindowKind::Changed => ((None, None), window),
+            WindowKind::Cancelled => {
+                return Err(ClientError::new(ErrorKind::Rejected, GET_PURCHASE_ORDERS)
+                    .with_source(RequestError::CancelledWindow));
+            }
         };
-        GetPurchaseOrdersParams {
+        Ok(GetPurchaseOrdersParams {
             limit: Some(query.limit),
             created_after: created.0,
             created_before: created.1,
@@ -123,7 +133,7 @@ impl GetPurchaseOrdersParams {
             next_token: query.next_token.clone(),
             include_details: Some(true),
             ..GetPurchaseOrdersParams::default()
-        }
+        })
     }
 
     /// The query pairs, in the model's order, absent parameters left out.
@@ -525,7 +535,7 @@ impl<T: HttpTransport> RetailOrdersApi for SpApiRetailClient<T> {
     ) -> Result<Page<retail::Order>, ClientError> {
         let params = GetPurchaseOrdersParams {
             sort_order: self.sort_order,
-            ..GetPurchaseOrdersParams::from_query(query)
+            ..GetPurchaseOrdersParams::from_query(query)?
         };
         self.get_purchase_orders(&params).await
     }
@@ -618,7 +628,8 @@ mod tests {
 
     #[test]
     fn the_list_request_carries_both_bounds_in_utc() {
-        let request = purchase_orders_request(&GetPurchaseOrdersParams::from_query(&query(None)));
+        let request =
+            purchase_orders_request(&GetPurchaseOrdersParams::from_query(&query(None)).unwrap());
         assert_eq!(request.method, HttpMethod::Get);
         assert_eq!(request.path, "/vendor/orders/v1/purchaseOrders");
         assert_eq!(
@@ -777,6 +788,24 @@ mod tests {
         let sent = client.transport().sent.lock().unwrap();
         assert_eq!(sent[1].query_value("purchaseOrderNumber"), Some("TestPO2"));
         assert_eq!(sent[1].query_value("nextToken"), Some("N"));
+    }
+
+    #[test]
+    fn a_cancelled_window_is_refused_before_sending() {
+        let cancelled = OrderQuery {
+            kind: WindowKind::Cancelled,
+            ..query(None)
+        };
+        let client = SpApiRetailClient::new(Script::new(vec![]));
+        let err = block_on(client.purchase_orders(&cancelled)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Rejected);
+        assert!(
+            std::error::Error::source(&err)
+                .unwrap()
+                .to_string()
+                .contains("cannot be listed as cancelled")
+        );
+        assert!(client.transport().sent().is_empty());
     }
 
     #[test]

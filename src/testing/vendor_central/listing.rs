@@ -19,6 +19,7 @@ fn kind_code(kind: WindowKind) -> &'static str {
     match kind {
         WindowKind::Created => "C",
         WindowKind::Changed => "U",
+        WindowKind::Cancelled => "X",
     }
 }
 
@@ -54,6 +55,7 @@ impl Cursor {
         let kind = match parts.next()? {
             "C" => WindowKind::Created,
             "U" => WindowKind::Changed,
+            "X" => WindowKind::Cancelled,
             _ => return None,
         };
         let cursor = Cursor {
@@ -69,7 +71,7 @@ impl Cursor {
 
 fn window_names(kind: WindowKind) -> (&'static str, &'static str) {
     match kind {
-        WindowKind::Created => ("createdAfter", "createdBefore"),
+        WindowKind::Created | WindowKind::Cancelled => ("createdAfter", "createdBefore"),
         WindowKind::Changed => ("changedAfter", "changedBefore"),
     }
 }
@@ -87,6 +89,13 @@ fn check_query(
             "InvalidInput",
             "changedAfter and changedBefore are not parameters of getOrders; use createdAfter and createdBefore.",
             Some("changedAfter".into()),
+        ));
+    }
+    if program == Program::RetailProcurement && query.kind == WindowKind::Cancelled {
+        messages.push(message(
+            "InvalidInput",
+            "status is not a parameter of getPurchaseOrders.",
+            Some("status".into()),
         ));
     }
     if !(1..=100).contains(&query.limit) {
@@ -177,7 +186,7 @@ impl State {
             .iter()
             .filter_map(|(number, r)| {
                 let date = match query.kind {
-                    WindowKind::Created => Some(r.listed_at),
+                    WindowKind::Created | WindowKind::Cancelled => Some(r.listed_at),
                     WindowKind::Changed => r.changed_at,
                 }?;
                 in_window(date, query).then(|| (date, number.clone(), Ok(r.order.clone())))
@@ -195,18 +204,27 @@ impl State {
         query: &OrderQuery,
     ) -> Result<Page<df::Order>, ClientError> {
         let offset = check_query(op, Program::DirectFulfillment, query)?;
-        if let Some(page) = self.indexed_page(Program::DirectFulfillment, query, offset, |n| {
-            self.df.get(n).map(|r| &r.order)
-        }) {
-            return Ok(page);
+        // `status=CANCELLED` lists the orders created in the window whose status is
+        // CANCELLED now, paged as any listing; an unreadable entry has no status to
+        // match.
+        let cancelled = query.kind == WindowKind::Cancelled;
+        if !cancelled {
+            if let Some(page) = self.indexed_page(Program::DirectFulfillment, query, offset, |n| {
+                self.df.get(n).map(|r| &r.order)
+            }) {
+                return Ok(page);
+            }
         }
         let mut entries: Vec<Entry<df::Order>> = self
             .df
             .iter()
             .filter(|(_, r)| in_window(r.listed_at, query))
+            .filter(|(_, r)| !cancelled || r.status().known() == Some(df::OrderStatus::Cancelled))
             .map(|(number, r)| (r.listed_at, number.clone(), Ok(r.order.clone())))
             .collect();
-        entries.extend(self.unreadable_in(Program::DirectFulfillment, query));
+        if !cancelled {
+            entries.extend(self.unreadable_in(Program::DirectFulfillment, query));
+        }
         Ok(self.page(Program::DirectFulfillment, query, offset, entries))
     }
 

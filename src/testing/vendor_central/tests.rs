@@ -351,6 +351,164 @@ async fn the_changed_window_selects_pos_by_their_changed_date() {
     assert_eq!(po.changed_at, Some(t("2025-03-10T13:00:00Z")));
 }
 
+/// Every page of a Direct Fulfillment listing, numbers in the order listed.
+async fn all_df_pages(vc: &VendorCentral, mut q: OrderQuery) -> (Vec<String>, usize) {
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = DirectFulfillmentOrdersApi::orders(vc, &q).await.unwrap();
+        pages += 1;
+        assert!(page.orders.len() <= q.limit as usize);
+        seen.extend(
+            page.orders
+                .iter()
+                .map(|o| o.purchase_order_number.clone().unwrap()),
+        );
+        match page.next_token {
+            Some(token) => q.next_token = Some(token),
+            None => return (seen, pages),
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_cancelled_window_lists_only_the_df_orders_created_in_it_and_cancelled_since() {
+    let (_, vc) = setup();
+    let numbers: Vec<String> = (0..12)
+        .map(|i| {
+            let number = purchase_order_number(500 + i);
+            let at = t("2025-03-04T00:00:00Z") + TimeDelta::hours(i as i64);
+            vc.add_df_order(orders::df_order(&number, at, 1)).unwrap();
+            number
+        })
+        .collect();
+    // Cancelled, but created before the window.
+    vc.add_df_order(orders::df_order("EARLY001", t("2025-03-01T00:00:00Z"), 1))
+        .unwrap();
+    vc.cancel_df_order("EARLY001").unwrap();
+    // Unreadable entries have no status to match: never listed as cancelled.
+    vc.add_unreadable_order(
+        Program::DirectFulfillment,
+        t("2025-03-04T00:30:00Z"),
+        MalformedOrder {
+            purchase_order_number: Some("BROKEN01".into()),
+            reason: "`orderDetails` is not an object".into(),
+        },
+    );
+    let cancelled = |limit| {
+        query(
+            WindowKind::Cancelled,
+            "2025-03-03T12:00:00Z",
+            "2025-03-10T12:00:00Z",
+            limit,
+        )
+    };
+    assert_eq!(all_df_pages(&vc, cancelled(100)).await, (Vec::new(), 1));
+
+    let chosen: Vec<String> = numbers.iter().step_by(2).cloned().collect();
+    for number in &chosen {
+        vc.cancel_df_order(number).unwrap();
+    }
+    // An order Amazon holds as cancelled in another spelling is cancelled too.
+    let mut lower = orders::df_order("LOWER001", t("2025-03-05T00:00:00Z"), 1);
+    lower.order_details.as_mut().unwrap().order_status =
+        Some(df::OrderStatus::Other("cancelled".into()));
+    vc.add_df_order(lower).unwrap();
+    let mut expected = chosen.clone();
+    expected.push("LOWER001".into());
+
+    // Paged as any listing: by date, the filters sent again with each token.
+    let (seen, pages) = all_df_pages(&vc, cancelled(3)).await;
+    assert_eq!(seen, expected);
+    assert_eq!(pages, 3);
+    let page = DirectFulfillmentOrdersApi::orders(&vc, &cancelled(100))
+        .await
+        .unwrap();
+    assert!(page.malformed.is_empty());
+    assert!(page.orders.iter().all(|o| {
+        o.to_purchase_order().unwrap().state == crate::order::AmazonOrderState::Cancelled
+    }));
+    // The created window still lists every order, cancelled or not.
+    let (all, _) = all_df_pages(
+        &vc,
+        query(
+            WindowKind::Created,
+            "2025-03-03T12:00:00Z",
+            "2025-03-10T12:00:00Z",
+            100,
+        ),
+    )
+    .await;
+    assert_eq!(all.len(), 13);
+
+    // Shuffled and overlapping pages cover the cancelled orders too.
+    vc.set_shuffle(Some(3));
+    vc.set_page_overlap(true);
+    let (mut seen, _) = all_df_pages(&vc, cancelled(2)).await;
+    seen.sort();
+    seen.dedup();
+    let mut sorted = expected.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_cancelled_window_is_checked_as_any_other() {
+    let (_, vc) = setup();
+    for i in 0..3 {
+        let number = purchase_order_number(600 + i);
+        let at = t("2025-03-04T00:00:00Z") + TimeDelta::hours(i as i64);
+        vc.add_df_order(orders::df_order(&number, at, 1)).unwrap();
+        vc.cancel_df_order(&number).unwrap();
+    }
+    let cancelled = query(
+        WindowKind::Cancelled,
+        "2025-03-03T12:00:00Z",
+        "2025-03-10T12:00:00Z",
+        2,
+    );
+    let refused = |q: OrderQuery| {
+        let vc = &vc;
+        async move {
+            let err = DirectFulfillmentOrdersApi::orders(vc, &q)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Rejected, "{err}");
+            err
+        }
+    };
+    // Seven days at most.
+    let mut long = cancelled.clone();
+    long.after = t("2025-03-03T11:59:59Z");
+    let err = refused(long).await;
+    assert_eq!(err.messages[0].field.as_deref(), Some("createdAfter"));
+    // A token of the cancelled listing goes only with the cancelled filter, and the
+    // other way round.
+    let first = DirectFulfillmentOrdersApi::orders(&vc, &cancelled)
+        .await
+        .unwrap();
+    let token = first.next_token.unwrap();
+    let mut created = cancelled.clone();
+    created.kind = WindowKind::Created;
+    created.next_token = Some(token.clone());
+    refused(created).await;
+    let mut next = cancelled.clone();
+    next.next_token = Some(token);
+    assert_eq!(
+        DirectFulfillmentOrdersApi::orders(&vc, &next)
+            .await
+            .unwrap()
+            .orders
+            .len(),
+        1
+    );
+    // Retail has no such listing.
+    let err = vc.purchase_orders(&cancelled).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Rejected);
+    assert_eq!(err.messages[0].field.as_deref(), Some("status"));
+    assert_eq!(vc.calls(AmazonOperation::GetOrders), 4);
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn unreadable_entries_are_reported_as_malformed_and_the_page_goes_on() {
     let (_, vc) = setup();
