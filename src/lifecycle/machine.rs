@@ -361,14 +361,12 @@ impl<'a> Machine<'a> {
                 **purchase_order == self.rec.purchase_order
                     || is_older(purchase_order, &self.rec.purchase_order)
             }
-            Event::PurchaseOrderCancelled => matches!(
-                &self.rec.state,
-                OrderState::Cancelled {
-                    reason: CloseReason::CancelledByAmazon
-                } | OrderState::ExpectSalesOrderClosed {
-                    reason: CloseReason::CancelledByAmazon
-                }
-            ),
+            // Amazon's cancellation of an order that has ended, or whose sales order is
+            // being closed already, changes nothing: the close is not sent twice.
+            Event::PurchaseOrderCancelled => {
+                self.rec.state.is_terminal()
+                    || matches!(&self.rec.state, OrderState::ExpectSalesOrderClosed { .. })
+            }
             Event::SalesOrderCreated { internal_id } => {
                 self.rec.internal_id.as_ref() == Some(internal_id)
                     && !matches!(state, OrderState::ExpectSalesOrderCreated { .. })
@@ -1114,10 +1112,11 @@ impl<'a> Machine<'a> {
                         self.apply_policy(resume);
                     }
                 } else {
+                    // A reviewer may approve while the update is out: NetSuite lists
+                    // that approval before the update's answer is in, when the order
+                    // does not wait for it yet. Read the order once it is up to date.
                     let resume = match &self.rec.state {
-                        OrderState::ExpectApproval { .. } => OrderState::ExpectApproval {
-                            problems: Vec::new(),
-                        },
+                        OrderState::ExpectApproval { .. } => OrderState::ExpectSalesOrderRead,
                         other => other.clone(),
                     };
                     self.update_netsuite(resume, None);

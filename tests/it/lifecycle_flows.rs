@@ -421,8 +421,15 @@ fn flow_6_amazon_changes_or_cancels_a_po() {
     assert!(
         matches!(&changes.lines[1], LineChange::Close { sequence } if sequence.as_str() == "1")
     );
+    // Once NetSuite is up to date the order is read (an approval given while the
+    // update was out is seen there), and waits for approval while it shows none.
     story.then(Event::SalesOrderUpdated { revision: 1 });
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderRead);
+    assert!(matches!(story.command(), Command::ReadSalesOrder { .. }));
+    let pending = snapshot_of(&story.record, NetSuiteStatus::PendingApproval);
+    story.then(read(pending));
     assert_eq!(story.label(), "Waiting for approval");
+    assert!(story.commands.is_empty(), "{:?}", story.commands);
 
     // After acknowledgement, "update the NetSuite order".
     let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::UpdateSalesOrder);
@@ -558,6 +565,27 @@ fn an_older_copy_of_a_changed_po_changes_nothing() {
     story.then(changed(third.clone()));
     assert_eq!(story.record.purchase_order(), &third);
     assert_eq!(story.state(), StateKind::ExpectSalesOrderUpdated);
+}
+
+/// Amazon's cancellation that comes after the order ended, or while its sales order is
+/// being closed for another reason (a late listing, an operator's refetch), changes
+/// nothing and sends no second close.
+#[test]
+fn a_cancellation_after_the_order_ended_changes_nothing() {
+    let mut story = confirmed_retail(ChangedAfterAcknowledgementPolicy::CancelSalesOrder);
+    story.then(changed(amazon_change()));
+    assert_eq!(story.keys(), ["netsuite:close:AVC-RP-4Z32PABC"]);
+    let closing = story.record.clone();
+    story.then(Event::PurchaseOrderCancelled);
+    assert_eq!(story.record, closing);
+    assert!(story.commands.is_empty(), "{:?}", story.commands);
+
+    story.then(Event::SalesOrderClosed);
+    assert!(story.record.is_terminal());
+    let ended = story.record.clone();
+    story.then(Event::PurchaseOrderCancelled);
+    assert_eq!(story.record, ended);
+    assert!(story.commands.is_empty(), "{:?}", story.commands);
 }
 
 #[test]
