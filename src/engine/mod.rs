@@ -77,9 +77,11 @@ pub struct EngineConfig {
     /// such check: Amazon's cancellations move their changed date. Default 30 minutes.
     pub cancellation_check_interval: Duration,
     /// How far back, by creation date, that check looks for cancelled Direct
-    /// Fulfillment orders, in windows of at most [`EngineConfig::max_window`] (and never
-    /// more than 7 days). A cancellation of an order created earlier is not seen this
-    /// way. Amazon lists orders of the last six months only. Default 7 days.
+    /// Fulfillment orders: from this long before the previous check to now, in windows
+    /// of at most [`EngineConfig::max_window`] (and never more than 7 days), so a stop
+    /// of the sync widens the next check rather than leaving a gap. A cancellation of an
+    /// order created earlier is not seen this way. Amazon lists orders of the last six
+    /// months only. Default 7 days.
     pub cancellation_lookback: Duration,
     /// NetSuite requests in flight at once (the account's concurrency limit, or the
     /// share of it given to this integration).
@@ -359,6 +361,9 @@ const CURSORS: [Cursor; 4] = [
 /// The most reads of one window in a cycle while its listing keeps changing.
 const MAX_WINDOW_PASSES: usize = 3;
 
+/// How far back Amazon lists orders (six months).
+const AMAZON_LISTING_HORIZON: Duration = Duration::from_secs(180 * 24 * 3600);
+
 /// Amazon's longest window: "date range must not exceed 7 days".
 const AMAZON_MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -462,6 +467,28 @@ fn holds_draft(
                     && l.is_closed == line.is_closed
             })
         })
+}
+
+/// What Amazon's order says of an acknowledgement whose answer was lost.
+enum Landing {
+    /// The order shows it taken.
+    Taken,
+    /// The order shows it not taken: it may be sent again.
+    NotTaken,
+    /// Amazon's order was read but could not be understood: it cannot tell.
+    Unknown,
+    /// Amazon cancelled the order, which the acknowledgement did not ask for.
+    Ended(Box<crate::order::PurchaseOrder>),
+}
+
+impl From<bool> for Landing {
+    fn from(taken: bool) -> Self {
+        if taken {
+            Landing::Taken
+        } else {
+            Landing::NotTaken
+        }
+    }
 }
 
 /// The order key an external id the sync made names, if it is one.
@@ -1141,7 +1168,7 @@ impl Engine {
     async fn check_cancellations(&self, cycle: &Cycle) -> Result<(), EngineError> {
         let cursor = Cursor::DirectFulfillmentCancellations;
         let now = self.clock.now();
-        match self.store.watermark(cursor).await? {
+        let last = match self.store.watermark(cursor).await? {
             // The first cycle on this store: what it reads comes with its status now.
             None => return Ok(self.store.save_watermark(cursor, now).await?),
             // A clock set back waits until it is past the last check again, as the
@@ -1149,11 +1176,15 @@ impl Engine {
             Some(last) if now < later(last, self.config.cancellation_check_interval) => {
                 return Ok(());
             }
-            Some(_) => {}
-        }
+            Some(last) => last,
+        };
         let program = Program::DirectFulfillment;
         let window = self.config.max_window.min(AMAZON_MAX_WINDOW);
-        let mut start = earlier(now, self.config.cancellation_lookback);
+        // Reach back from the last check, not from now: after a stop longer than the
+        // lookback, an order created within the lookback before the stop may have been
+        // cancelled during it. Amazon lists six months at most.
+        let mut start = earlier(last, self.config.cancellation_lookback)
+            .max(earlier(now, AMAZON_LISTING_HORIZON));
         while start < now {
             let end = later(start, window).min(now);
             if !self
@@ -1735,7 +1766,7 @@ impl Engine {
                 .landed(cycle, key, &stored.record, acknowledgement)
                 .await
             {
-                Ok(Some(true)) => {
+                Ok(Landing::Taken) => {
                     return self
                         .apply(
                             cycle,
@@ -1747,7 +1778,16 @@ impl Engine {
                         )
                         .await;
                 }
-                Ok(Some(false)) | Ok(None) => {}
+                // Amazon ended the order (a consumer cancelled it): whether the
+                // acknowledgement landed no longer matters, and sending it again would
+                // answer an order that is gone. The end is applied as a change.
+                Ok(Landing::Ended(po)) => {
+                    let ended = Event::PurchaseOrderChanged { purchase_order: po };
+                    return self
+                        .apply(cycle, key, &ended, Some(&flight.command_key))
+                        .await;
+                }
+                Ok(Landing::NotTaken) | Ok(Landing::Unknown) => {}
                 Err(e) => {
                     cycle.error(format!(
                         "{key}: checking an unanswered acknowledgement failed: {e}"
@@ -1783,23 +1823,24 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether Amazon shows the acknowledgement as taken: `Some(true)` when the order
-    /// is acknowledged (or answered as the acknowledgement said), `Some(false)` when it
-    /// is not, `None` when Amazon's order can no longer tell (a PO ended meanwhile is
-    /// applied as a change).
+    /// Whether Amazon shows the acknowledgement as taken, or the order as ended by
+    /// Amazon in a way the acknowledgement did not ask for.
     async fn landed(
         &self,
         cycle: &Cycle,
         key: &OrderKey,
         record: &OrderRecord,
         acknowledgement: &Acknowledgement,
-    ) -> Result<Option<bool>, ClientError> {
+    ) -> Result<Landing, ClientError> {
         let po = match self.fetch_order(cycle, key).await? {
             Ok(po) => po,
-            Err(_) => return Ok(None),
+            Err(_) => return Ok(Landing::Unknown),
         };
         let rejected_whole = rejects_whole(acknowledgement);
-        Ok(Some(match po.state {
+        if po.state == AmazonOrderState::Cancelled && !rejected_whole {
+            return Ok(Landing::Ended(Box::new(po)));
+        }
+        Ok(Landing::from(match po.state {
             // The PO turns Acknowledged with the first version that lands: whether
             // this one did, only Amazon's status report tells.
             AmazonOrderState::Acknowledged => match acknowledgement {
