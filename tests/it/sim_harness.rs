@@ -537,7 +537,7 @@ impl World {
 
     /// Amazon changes or cancels one of its open orders.
     fn amazon_acts(&self, st: &mut WorldState) {
-        let Some((program, number, _)) = st.rng.pick(&st.placed.clone()).cloned() else {
+        let Some((program, number, placed)) = st.rng.pick(&st.placed.clone()).cloned() else {
             return;
         };
         let Some(po) = self.amazon_po(program, &number) else {
@@ -546,8 +546,17 @@ impl World {
         let roll = st.rng.below(100);
         let result = match program {
             Program::DirectFulfillment => {
-                // Amazon cancels Direct Fulfillment orders it has not seen accepted.
-                if po.state != AmazonOrderState::New || roll >= 40 {
+                // Amazon cancels Direct Fulfillment orders, most often before they are
+                // accepted, now and then after (a consumer's late cancellation) while
+                // the order is within the engine's cancellation lookback: later ones
+                // are outside what the engine promises to see.
+                let recent = self.clock.now() - placed < TimeDelta::days(6);
+                let chance = match po.state {
+                    AmazonOrderState::New => 40,
+                    AmazonOrderState::Accepted if recent => 10,
+                    _ => 0,
+                };
+                if roll >= chance {
                     return;
                 }
                 self.note(st, format!("amazon: cancels DF {number}"));
@@ -1892,6 +1901,12 @@ fn ends_of(world: &World) -> BTreeMap<String, String> {
 /// a bounded number of times.
 fn settle(world: &Arc<World>, engines: &mut Engines) {
     let mut quiet = 0;
+    // Amazon's cancellations of accepted Direct Fulfillment orders are read by a check
+    // that runs once per interval, with no wake-up in the store: calm lasts at least
+    // one interval past the faults.
+    let checked_by = world.clock.now()
+        + TimeDelta::from_std(world.config.cancellation_check_interval).unwrap_or_default()
+        + TimeDelta::minutes(1);
     for _ in 0..150 {
         let reports = engines.cycle();
         let acted = settle_people(world, engines);
@@ -1903,7 +1918,7 @@ fn settle(world: &Arc<World>, engines: &mut Engines) {
             Driven::Done(Ok(next)) => next,
             _ => None,
         };
-        if !busy && !acted && next.is_none() {
+        if !busy && !acted && next.is_none() && world.clock.now() >= checked_by {
             quiet += 1;
             if quiet >= 2 {
                 return;
