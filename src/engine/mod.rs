@@ -2245,7 +2245,20 @@ impl Engine {
                 )
                 .await
             {
-                Ok(_) => return Ok(Some(current)),
+                Ok(_) => {
+                    // The grace runs from the claim's stamp, not from the send: a save
+                    // that took a good part of it leaves too little for the call, and
+                    // another worker could take the command for abandoned while it is
+                    // still out. Leave it to recovery, which checks before it sends.
+                    let grace = self.unanswered_at(&renewed) - renewed.started_at;
+                    if (self.clock.now() - renewed.started_at) * 4 > grace {
+                        cycle.error(format!(
+                            "{key}: saving the claim of {command_key} took too long; it is left to recovery once its grace is over"
+                        ));
+                        return Ok(None);
+                    }
+                    return Ok(Some(current));
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
