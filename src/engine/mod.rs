@@ -77,9 +77,10 @@ pub struct EngineConfig {
     /// such check: Amazon's cancellations move their changed date. Default 30 minutes.
     pub cancellation_check_interval: Duration,
     /// How far back, by creation date, that check looks for cancelled Direct
-    /// Fulfillment orders: from this long before the previous check to now, in windows
-    /// of at most [`EngineConfig::max_window`] (and never more than 7 days), so a stop
-    /// of the sync widens the next check rather than leaving a gap. A cancellation of an
+    /// Fulfillment orders, in windows of at most [`EngineConfig::max_window`] (and never
+    /// more than 7 days). After a stop (more than two intervals since the previous
+    /// check) it reaches back from the previous check instead of from now, so the stop
+    /// widens the next check rather than leaving a gap. A cancellation of an
     /// order created earlier is not seen this way. Amazon lists orders of the last six
     /// months only. Default 7 days.
     pub cancellation_lookback: Duration,
@@ -1180,10 +1181,12 @@ impl Engine {
         };
         let program = Program::DirectFulfillment;
         let window = self.config.max_window.min(AMAZON_MAX_WINDOW);
-        // Reach back from the last check, not from now: after a stop longer than the
-        // lookback, an order created within the lookback before the stop may have been
+        // After a stop (a check missed), reach back from the last check, not from
+        // now: an order created within the lookback before the stop may have been
         // cancelled during it. Amazon lists six months at most.
-        let mut start = earlier(last, self.config.cancellation_lookback)
+        let stopped = now > later(last, self.config.cancellation_check_interval * 2);
+        let from = if stopped { last } else { now };
+        let mut start = earlier(from, self.config.cancellation_lookback)
             .max(earlier(now, AMAZON_LISTING_HORIZON));
         while start < now {
             let end = later(start, window).min(now);
