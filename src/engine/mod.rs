@@ -957,23 +957,8 @@ impl Engine {
                         .filter(|p| p.key() == c.key() && p != c)
                 });
             if let Some(newer) = newer {
-                let renewed = InFlight {
-                    command_key: newer.key(),
-                    started_at: self.clock.now(),
-                };
-                let wakeup = self.wakeup(&stored.record, Some(&renewed));
-                match self
-                    .store
-                    .save(
-                        key,
-                        &stored.record,
-                        Some(&renewed),
-                        wakeup,
-                        Some(stored.version),
-                    )
-                    .await
-                {
-                    Ok(_) => {
+                match self.mark_in_flight(key, &stored, newer.key()).await {
+                    Ok(renewed) => {
                         cycle.mark(key, &renewed);
                         cycle.queue(key.clone(), newer);
                         return Ok(true);
@@ -1800,23 +1785,11 @@ impl Engine {
             }
         }
         // Send it again (idempotent, or known not to have landed), marked in flight.
-        let refreshed = InFlight {
-            command_key: flight.command_key.clone(),
-            started_at: self.clock.now(),
-        };
-        let wakeup = self.wakeup(&stored.record, Some(&refreshed));
         match self
-            .store
-            .save(
-                key,
-                &stored.record,
-                Some(&refreshed),
-                wakeup,
-                Some(stored.version),
-            )
+            .mark_in_flight(key, stored, flight.command_key.clone())
             .await
         {
-            Ok(_) => {
+            Ok(refreshed) => {
                 cycle.mark(key, &refreshed);
                 cycle.queue(key.clone(), command);
             }
@@ -2197,6 +2170,31 @@ impl Engine {
         Ok(())
     }
 
+    /// Saves the order as read, with a new in-flight marker for `command_key` stamped
+    /// now, over the version read (a conflict means another worker moved it).
+    async fn mark_in_flight(
+        &self,
+        key: &OrderKey,
+        stored: &StoredOrder,
+        command_key: String,
+    ) -> Result<InFlight, StoreError> {
+        let marker = InFlight {
+            command_key,
+            started_at: self.clock.now(),
+        };
+        let wakeup = self.wakeup(&stored.record, Some(&marker));
+        self.store
+            .save(
+                key,
+                &stored.record,
+                Some(&marker),
+                wakeup,
+                Some(stored.version),
+            )
+            .await?;
+        Ok(marker)
+    }
+
     /// Claims a queued acknowledgement, create or update right before it is sent.
     /// Its order must still wait for it with the in-flight marker saved when it was
     /// queued; the marker is renewed to now with a compare-and-set save, so that no
@@ -2232,23 +2230,8 @@ impl Engine {
             else {
                 return Ok(None);
             };
-            let renewed = InFlight {
-                command_key: command_key.clone(),
-                started_at: self.clock.now(),
-            };
-            let wakeup = self.wakeup(&stored.record, Some(&renewed));
-            match self
-                .store
-                .save(
-                    key,
-                    &stored.record,
-                    Some(&renewed),
-                    wakeup,
-                    Some(stored.version),
-                )
-                .await
-            {
-                Ok(_) => {
+            match self.mark_in_flight(key, &stored, command_key.clone()).await {
+                Ok(renewed) => {
                     // The grace runs from the claim's stamp, not from the send: a save
                     // that took a good part of it leaves too little for the call, and
                     // another worker could take the command for abandoned while it is
