@@ -25,4 +25,5 @@ mod sandbox_replay;
 mod served_simulators;
 mod sim_harness;
 mod simulators;
+mod sp_api_model;
 mod sqlite_store;
