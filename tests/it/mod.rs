@@ -24,6 +24,7 @@ mod sandbox_clients;
 mod sandbox_replay;
 mod served_simulators;
 mod sim_harness;
+mod simulator_conformance;
 mod simulators;
 mod sp_api_model;
 mod sqlite_store;

@@ -339,8 +339,8 @@ async fn handle(shared: &Shared, request: &Incoming) -> Answer {
 // SP-API
 // ---------------------------------------------------------------------------------
 
-/// A simulator's refusal as the SP-API answers it.
-fn amazon_refusal(error: &ClientError) -> Answer {
+/// A simulator's refusal as the SP-API writes it: the status and the `errors` body.
+pub fn refusal_json(error: &ClientError) -> (u16, Value) {
     let status = match error.kind {
         ErrorKind::RateLimited { .. } => 429,
         ErrorKind::NotFound => 404,
@@ -357,7 +357,13 @@ fn amazon_refusal(error: &ClientError) -> Answer {
             .map(|m| json!({"code": m.code, "message": m.message, "details": m.field.clone().unwrap_or_default()}))
             .collect()
     };
-    let mut reply = answer(status, &json!({ "errors": errors }));
+    (status, json!({ "errors": errors }))
+}
+
+/// A simulator's refusal as the SP-API answers it.
+fn amazon_refusal(error: &ClientError) -> Answer {
+    let (status, body) = refusal_json(error);
+    let mut reply = answer(status, &body);
     if status == 429 {
         reply
             .1
@@ -405,7 +411,7 @@ fn order_query(request: &Incoming) -> Option<OrderQuery> {
 
 /// A page as the list operations write it. An order the simulator lists as unreadable
 /// goes out as an entry whose details are not an object, which a client sets aside.
-fn page_json<T: serde::Serialize>(page: &Page<T>) -> Value {
+pub fn page_json<T: serde::Serialize>(page: &Page<T>) -> Value {
     let mut orders: Vec<Value> = page
         .orders
         .iter()
@@ -421,7 +427,9 @@ fn page_json<T: serde::Serialize>(page: &Page<T>) -> Value {
     list
 }
 
-fn transaction_json(
+/// A transaction's status as the status operations write it: `errors` a list (v1)
+/// or an object holding the list (`object_errors`, 2021-12-28).
+pub fn transaction_json(
     id: &TransactionId,
     outcome: &TransactionOutcome,
     object_errors: bool,

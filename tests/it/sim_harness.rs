@@ -1270,6 +1270,76 @@ fn listed<T>(query: &OrderQuery, orders: &[T], number: fn(&T) -> &Option<String>
     )
 }
 
+/// One answer the Vendor Central simulator gave the engine, before any fault the
+/// decorators add: what the conformance test checks against Amazon's models. Orders
+/// are large; the enum lives only as long as one call to the listener.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum AmazonAnswer {
+    /// Retail `getPurchaseOrders`.
+    RetailPage(Result<Page<retail::Order>, ClientError>),
+    /// Retail `getPurchaseOrder`.
+    RetailOrder(Result<retail::Order, ClientError>),
+    /// Retail `submitAcknowledgement`.
+    RetailSubmit(Result<TransactionId, ClientError>),
+    /// Retail `getTransaction`.
+    RetailTransaction(TransactionId, Result<TransactionOutcome, ClientError>),
+    /// Retail `getPurchaseOrdersStatus`.
+    RetailStatus(Result<Option<retail::OrderStatus>, ClientError>),
+    /// Direct Fulfillment `getOrders`.
+    DfPage(Result<Page<df::Order>, ClientError>),
+    /// Direct Fulfillment `getOrder`.
+    DfOrder(Result<df::Order, ClientError>),
+    /// Direct Fulfillment `submitAcknowledgement`.
+    DfSubmit(Result<TransactionId, ClientError>),
+    /// Direct Fulfillment `getTransactionStatus`.
+    DfTransaction(TransactionId, Result<TransactionOutcome, ClientError>),
+}
+
+/// Whoever hears the simulator's answers.
+type AnswerListener = Box<dyn FnMut(AmazonAnswer)>;
+
+thread_local! {
+    /// Who hears every answer of the simulator on this thread (every future of a seed
+    /// is polled on the thread running it); nobody by default.
+    static AMAZON_ANSWERS: std::cell::RefCell<Option<AnswerListener>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `run` with every answer of the Vendor Central simulator on this thread given
+/// to `hear`.
+pub fn hearing_amazon<R>(hear: impl FnMut(AmazonAnswer) + 'static, run: impl FnOnce() -> R) -> R {
+    let previous = AMAZON_ANSWERS.with(|h| h.borrow_mut().replace(Box::new(hear)));
+    let result = run();
+    AMAZON_ANSWERS.with(|h| *h.borrow_mut() = previous);
+    result
+}
+
+/// A copy of an answer (an error loses its source, which no body carries).
+fn copy<T: Clone>(result: &Result<T, ClientError>) -> Result<T, ClientError> {
+    match result {
+        Ok(value) => Ok(value.clone()),
+        Err(e) => {
+            Err(ClientError::new(e.kind.clone(), e.operation.clone())
+                .with_messages(e.messages.clone()))
+        }
+    }
+}
+
+/// Awaits the simulator's answer and tells it to whoever hears them.
+async fn answered<T>(
+    call: impl Future<Output = Result<T, ClientError>>,
+    wrap: impl FnOnce(&Result<T, ClientError>) -> AmazonAnswer,
+) -> Result<T, ClientError> {
+    let result = call.await;
+    AMAZON_ANSWERS.with(|h| {
+        if let Some(hear) = h.borrow_mut().as_mut() {
+            hear(wrap(&result));
+        }
+    });
+    result
+}
+
 /// Amazon through a transport that fails, loses answers and crashes.
 pub struct FaultyAmazon {
     world: Arc<World>,
@@ -1321,7 +1391,9 @@ impl RetailOrdersApi for FaultyAmazon {
             op,
             CallKind::Read,
             client_error(op),
-            self.world.amazon.purchase_orders(query),
+            answered(self.world.amazon.purchase_orders(query), |r| {
+                AmazonAnswer::RetailPage(copy(r))
+            }),
         )
         .await;
         if let Ok(page) = &result {
@@ -1341,7 +1413,10 @@ impl RetailOrdersApi for FaultyAmazon {
             op,
             CallKind::Read,
             client_error(op),
-            RetailOrdersApi::purchase_order(&*self.world.amazon, number),
+            answered(
+                RetailOrdersApi::purchase_order(&*self.world.amazon, number),
+                |r| AmazonAnswer::RetailOrder(copy(r)),
+            ),
         )
         .await
     }
@@ -1354,7 +1429,10 @@ impl RetailOrdersApi for FaultyAmazon {
             "submitAcknowledgement",
             acknowledgements,
             Acknowledgement::Retail,
-            RetailOrdersApi::submit_acknowledgements(&*self.world.amazon, acknowledgements),
+            answered(
+                RetailOrdersApi::submit_acknowledgements(&*self.world.amazon, acknowledgements),
+                |r| AmazonAnswer::RetailSubmit(copy(r)),
+            ),
         )
         .await
     }
@@ -1369,7 +1447,10 @@ impl RetailOrdersApi for FaultyAmazon {
             op,
             CallKind::Read,
             client_error(op),
-            RetailOrdersApi::transaction_status(&*self.world.amazon, id),
+            answered(
+                RetailOrdersApi::transaction_status(&*self.world.amazon, id),
+                |r| AmazonAnswer::RetailTransaction(id.clone(), copy(r)),
+            ),
         )
         .await
     }
@@ -1384,7 +1465,9 @@ impl RetailOrdersApi for FaultyAmazon {
             op,
             CallKind::Read,
             client_error(op),
-            self.world.amazon.purchase_order_status(number),
+            answered(self.world.amazon.purchase_order_status(number), |r| {
+                AmazonAnswer::RetailStatus(copy(r))
+            }),
         )
         .await
     }
@@ -1399,7 +1482,9 @@ impl DirectFulfillmentOrdersApi for FaultyAmazon {
             op,
             CallKind::Read,
             client_error(op),
-            self.world.amazon.orders(query),
+            answered(self.world.amazon.orders(query), |r| {
+                AmazonAnswer::DfPage(copy(r))
+            }),
         )
         .await;
         if let Ok(page) = &result {
@@ -1416,7 +1501,9 @@ impl DirectFulfillmentOrdersApi for FaultyAmazon {
             op,
             CallKind::Read,
             client_error(op),
-            self.world.amazon.order(number),
+            answered(self.world.amazon.order(number), |r| {
+                AmazonAnswer::DfOrder(copy(r))
+            }),
         )
         .await
     }
@@ -1429,9 +1516,12 @@ impl DirectFulfillmentOrdersApi for FaultyAmazon {
             "submitAcknowledgement (direct fulfillment)",
             acknowledgements,
             Acknowledgement::DirectFulfillment,
-            DirectFulfillmentOrdersApi::submit_acknowledgements(
-                &*self.world.amazon,
-                acknowledgements,
+            answered(
+                DirectFulfillmentOrdersApi::submit_acknowledgements(
+                    &*self.world.amazon,
+                    acknowledgements,
+                ),
+                |r| AmazonAnswer::DfSubmit(copy(r)),
             ),
         )
         .await
@@ -1447,7 +1537,10 @@ impl DirectFulfillmentOrdersApi for FaultyAmazon {
             op,
             CallKind::Read,
             client_error(op),
-            DirectFulfillmentOrdersApi::transaction_status(&*self.world.amazon, id),
+            answered(
+                DirectFulfillmentOrdersApi::transaction_status(&*self.world.amazon, id),
+                |r| AmazonAnswer::DfTransaction(id.clone(), copy(r)),
+            ),
         )
         .await
     }
