@@ -19,8 +19,8 @@ use async_trait::async_trait;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::http::sp_api::requires_restricted_data_token;
 use avc_order_sync::http::{
-    DirectFulfillmentVersion, HttpRequest, HttpResponse, HttpTransport, NetSuiteRestClient,
-    SpApiDirectFulfillmentClient, SpApiRetailClient, TransportError,
+    DirectFulfillmentVersion, HttpMethod, HttpRequest, HttpResponse, HttpTransport,
+    NetSuiteRestClient, SpApiDirectFulfillmentClient, SpApiRetailClient, TransportError,
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Map, Value, json};
@@ -470,6 +470,170 @@ pub fn amazon_error(status: u16, code: &str, message: &str) -> Answer {
     )
 }
 
+/// What SP-API answers a request its model refuses (an unknown query parameter, a
+/// body member the model lacks): 400 `InvalidInput`. `None` when the request passes,
+/// or when the models are not at hand.
+pub fn sp_api_refusal(request: &Incoming) -> Option<Answer> {
+    let models = super::sp_api_model::models()?;
+    let (status, body) = models.refusal(
+        &request.method,
+        &request.path,
+        &request.query,
+        &request.body,
+    )?;
+    Some(answer(status, &body))
+}
+
+// ---------------------------------------------------------------------------------
+// What a strict SP-API refuses
+// ---------------------------------------------------------------------------------
+
+/// Good request bodies, as Amazon's models write them, and the same with one member
+/// the model lacks.
+pub fn acknowledgement_bodies(number: &str) -> [(&'static str, Value); 3] {
+    let retail = json!({"acknowledgements": [{
+        "purchaseOrderNumber": number,
+        "sellingParty": {"partyId": "API01"},
+        "acknowledgementDate": "2025-03-01T00:00:00Z",
+        "items": [{
+            "itemSequenceNumber": "1",
+            "amazonProductIdentifier": "B07DFVDRAB",
+            "orderedQuantity": {"amount": 1, "unitOfMeasure": "Eaches", "unitSize": 1},
+            "netCost": {"currencyCode": "USD", "amount": "9.50"},
+            "itemAcknowledgements": [{
+                "acknowledgementCode": "Accepted",
+                "acknowledgedQuantity": {"amount": 1, "unitOfMeasure": "Eaches", "unitSize": 1}
+            }]
+        }]
+    }]});
+    let df = json!({"orderAcknowledgements": [{
+        "purchaseOrderNumber": number,
+        "vendorOrderNumber": "SO-1",
+        "acknowledgementDate": "2025-03-01T00:00:00Z",
+        "acknowledgementStatus": {"code": "00", "description": "Shipping 100 percent of ordered product"},
+        "sellingParty": {"partyId": "API01"},
+        "shipFromParty": {"partyId": "ABCD"},
+        "itemAcknowledgements": [{
+            "itemSequenceNumber": "00001",
+            "buyerProductIdentifier": "B07DFVDRAB",
+            "acknowledgedQuantity": {"amount": 1, "unitOfMeasure": "Each"}
+        }]
+    }]});
+    [
+        ("/vendor/orders/v1/acknowledgements", retail),
+        (
+            "/vendor/directFulfillment/orders/v1/acknowledgements",
+            df.clone(),
+        ),
+        (
+            "/vendor/directFulfillment/orders/2021-12-28/acknowledgements",
+            df,
+        ),
+    ]
+}
+
+/// Sends one request to a local SP-API with the tokens it expects: the status and
+/// the JSON body (`null` for none).
+pub async fn sp_api_request(
+    base_url: &str,
+    method: HttpMethod,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let transport = UreqTransport::new(
+        base_url,
+        Credentials::Amazon {
+            access_token: LWA_TOKEN.into(),
+            restricted_data_token: RDT_TOKEN.into(),
+        },
+    );
+    let request = HttpRequest {
+        method,
+        path: path.to_owned(),
+        query: query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+    };
+    let response = transport
+        .send(request)
+        .await
+        .expect("the local SP-API answers");
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    (response.status, body)
+}
+
+/// Checks that a local SP-API refuses, as SP-API does, an unknown query parameter
+/// and an unknown body member in each acknowledgement POST, with SP-API's error body;
+/// and that the same requests without them pass that check.
+pub async fn assert_refuses_what_sp_api_refuses(base_url: &str, number: &str) {
+    let refused = |(status, body): (u16, Value), what: &str, at: &str| {
+        assert_eq!(status, 400, "{what}: {body}");
+        let error = &body["errors"][0];
+        assert_eq!(error["code"], "InvalidInput", "{what}: {body}");
+        assert!(error["message"].is_string(), "{what}: {body}");
+        assert_eq!(error["details"], at, "{what}: {body}");
+        assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
+    };
+    let window = [
+        ("createdAfter", "2025-02-27T00:00:00Z"),
+        ("createdBefore", "2025-03-01T00:00:00Z"),
+        ("includeDetails", "true"),
+    ];
+    for path in [
+        "/vendor/orders/v1/purchaseOrders",
+        "/vendor/directFulfillment/orders/v1/purchaseOrders",
+        "/vendor/directFulfillment/orders/2021-12-28/purchaseOrders",
+    ] {
+        let (status, body) = sp_api_request(base_url, HttpMethod::Get, path, &window, None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let mut extra = window.to_vec();
+        extra.push(("createdSince", "2025-02-27T00:00:00Z"));
+        refused(
+            sp_api_request(base_url, HttpMethod::Get, path, &extra, None).await,
+            path,
+            "query.createdSince",
+        );
+    }
+    let (status, _) = sp_api_request(
+        base_url,
+        HttpMethod::Get,
+        "/vendor/orders/v1/purchaseOrdersStatus",
+        &[("purchaseOrderNumber", number), ("shipFromPartyId", "ABCD")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 400,
+        "shipFromPartyId is not a status report parameter"
+    );
+    for (path, good) in acknowledgement_bodies(number) {
+        let (status, body) =
+            sp_api_request(base_url, HttpMethod::Post, path, &[], Some(&good)).await;
+        assert_eq!(status, 202, "{path}: {body}");
+        let mut bad = good.clone();
+        let (first, at) = match bad.get_mut("acknowledgements") {
+            Some(acks) => (
+                &mut acks[0]["items"][0],
+                "$.acknowledgements[0].items[0].note",
+            ),
+            None => (
+                &mut bad["orderAcknowledgements"][0]["itemAcknowledgements"][0],
+                "$.orderAcknowledgements[0].itemAcknowledgements[0].note",
+            ),
+        };
+        first["note"] = json!("not in the model");
+        refused(
+            sp_api_request(base_url, HttpMethod::Post, path, &[], Some(&bad)).await,
+            path,
+            at,
+        );
+    }
+}
+
 /// A NetSuite REST error answer.
 pub fn netsuite_error(status: u16, code: &str, detail: &str, path: Option<&str>) -> Answer {
     let mut entry = json!({"detail": detail, "o:errorCode": code});
@@ -496,6 +660,11 @@ fn handle(state: &mut State, request: &Incoming) -> Answer {
         if query_text.is_empty() { "" } else { "?" },
         query_text.join("&")
     ));
+    if request.path.starts_with("/vendor/") {
+        if let Some(refusal) = sp_api_refusal(request) {
+            return refusal;
+        }
+    }
     if let Some(index) = state.scripted.iter().position(|s| {
         s.method == request.method
             && request.path.starts_with(s.path)
@@ -1497,6 +1666,12 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Transient);
+    }
+
+    #[tokio::test]
+    async fn socket_sp_api_refuses_unknown_query_parameters_and_body_members() {
+        let services = spawn_local_services();
+        assert_refuses_what_sp_api_refuses(services.base_url(), "2JK3S9VC").await;
     }
 
     // The engine-cycle test of issue 5 belongs here once the engine lands: start

@@ -52,6 +52,7 @@ use serde_json::{Value, json};
 use super::http_socket::{
     Answer, Credentials, EXTERNAL_ID_PREFIX, Incoming, LWA_TOKEN, NETSUITE_TOKEN, RDT_TOKEN,
     UreqTransport, amazon_error, answer, decode, netsuite_error, netsuite_user_offset, respond,
+    sp_api_refusal,
 };
 
 /// The most requests the server answers before it stops by itself.
@@ -478,6 +479,9 @@ async fn amazon(shared: &Shared, request: &Incoming) -> Answer {
             "Unauthorized",
             "Access to requested resource is denied.",
         );
+    }
+    if let Some(refusal) = sp_api_refusal(request) {
+        return refusal;
     }
     let segments: Vec<String> = request
         .path
@@ -1176,6 +1180,29 @@ mod tests {
     use avc_order_sync::store::MemoryStore;
     use avc_order_sync::testing::{catalogue_settings, orders};
     use avc_order_sync::{Program, mapping};
+
+    /// The served SP-API refuses what SP-API refuses: an unknown query parameter, an
+    /// unknown body member, with SP-API's error body.
+    #[tokio::test]
+    async fn served_sp_api_refuses_unknown_query_parameters_and_body_members() {
+        let start: DateTime<Utc> = "2025-03-01T12:00:00Z".parse().unwrap();
+        let clock = ManualClock::new(start);
+        let amazon = Arc::new(VendorCentral::new(clock.clone()));
+        let number = orders::purchase_order_number(1);
+        amazon
+            .add_retail_order(orders::retail_order(
+                &number,
+                start - chrono::TimeDelta::days(1),
+                1,
+            ))
+            .unwrap();
+        let netsuite = Arc::new(NetSuite::new(clock.clone()));
+        let served = serve_simulators(clock, amazon.clone(), netsuite);
+        super::super::http_socket::assert_refuses_what_sp_api_refuses(served.base_url(), &number)
+            .await;
+        // Only the three good acknowledgements reached the simulator.
+        assert_eq!(amazon.transaction_count(), 3);
+    }
 
     /// The engine in this process, through the real HTTP clients, against the served
     /// simulators: a retail PO reviewed and acknowledged, a Direct Fulfillment order

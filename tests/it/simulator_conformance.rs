@@ -216,6 +216,7 @@ fn check_body<'m>(models: &'m Models, body: &Body) -> (&'m Model, Vec<Violation>
                 "{} declares no response {} for {}",
                 body.model, body.status, body.operation
             ),
+            value: false,
         }],
     };
     (model, found)

@@ -35,6 +35,10 @@ pub struct Violation {
     pub path: String,
     /// What is wrong there.
     pub problem: String,
+    /// The shape is the model's but the value is not one it allows (an enum, a
+    /// date-time, a length or a bound): SP-API checks values when it processes a
+    /// transaction, not when it takes the POST.
+    pub value: bool,
 }
 
 impl fmt::Display for Violation {
@@ -279,7 +283,7 @@ impl Model {
         if let Some(allowed) = schema["enum"].as_array() {
             if !allowed.contains(value) {
                 let names: Vec<String> = allowed.iter().map(Value::to_string).collect();
-                found.push(violation(
+                found.push(value_violation(
                     path,
                     format!("{value} is not one of {}", names.join(", ")),
                 ));
@@ -328,7 +332,7 @@ impl Model {
                 if schema["format"] == "date-time"
                     && chrono::DateTime::parse_from_rfc3339(text).is_err()
                 {
-                    found.push(violation(
+                    found.push(value_violation(
                         path,
                         format!("{text:?} is not an RFC 3339 date-time"),
                     ));
@@ -336,12 +340,18 @@ impl Model {
                 let length = text.chars().count() as u64;
                 if let Some(max) = schema["maxLength"].as_u64() {
                     if length > max {
-                        found.push(violation(path, format!("longer than {max} characters")));
+                        found.push(value_violation(
+                            path,
+                            format!("longer than {max} characters"),
+                        ));
                     }
                 }
                 if let Some(min) = schema["minLength"].as_u64() {
                     if length < min {
-                        found.push(violation(path, format!("shorter than {min} characters")));
+                        found.push(value_violation(
+                            path,
+                            format!("shorter than {min} characters"),
+                        ));
                     }
                 }
             }
@@ -349,12 +359,12 @@ impl Model {
                 let n = number.as_f64().unwrap_or(f64::NAN);
                 if let Some(min) = schema["minimum"].as_f64() {
                     if n < min {
-                        found.push(violation(path, format!("{number} is below {min}")));
+                        found.push(value_violation(path, format!("{number} is below {min}")));
                     }
                 }
                 if let Some(max) = schema["maximum"].as_f64() {
                     if n > max {
-                        found.push(violation(path, format!("{number} is above {max}")));
+                        found.push(value_violation(path, format!("{number} is above {max}")));
                     }
                 }
             }
@@ -365,7 +375,9 @@ impl Model {
 
 impl Operation<'_> {
     /// What the model refuses in a request: undeclared or missing query parameters,
-    /// and a body that does not validate against the body parameter's schema.
+    /// a query value outside its enum, and a body whose shape is not the body
+    /// parameter's schema (unknown or missing members, wrong JSON types). A body's
+    /// values are left to the transaction, as SP-API judges them there.
     pub fn check_request(&self, query: &[(String, String)], body: &[u8]) -> Vec<Violation> {
         let parameters: Vec<&Value> = self.op["parameters"]
             .as_array()
@@ -413,7 +425,13 @@ impl Operation<'_> {
             .and_then(|p| p.get("schema"))
         {
             match serde_json::from_slice::<Value>(body) {
-                Ok(body) => found.extend(self.model.validate_schema(schema, &body)),
+                // Values (enums, dates) are the transaction's to judge.
+                Ok(body) => found.extend(
+                    self.model
+                        .validate_schema(schema, &body)
+                        .into_iter()
+                        .filter(|v| !v.value),
+                ),
                 Err(_) => found.push(violation("$", "the body is not JSON".into())),
             }
         }
@@ -425,6 +443,14 @@ fn violation(path: &str, problem: String) -> Violation {
     Violation {
         path: path.to_owned(),
         problem,
+        value: false,
+    }
+}
+
+fn value_violation(path: &str, problem: String) -> Violation {
+    Violation {
+        value: true,
+        ..violation(path, problem)
     }
 }
 
