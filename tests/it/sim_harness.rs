@@ -1294,6 +1294,11 @@ pub enum AmazonAnswer {
     DfSubmit(Result<TransactionId, ClientError>),
     /// Direct Fulfillment `getTransactionStatus`.
     DfTransaction(TransactionId, Result<TransactionOutcome, ClientError>),
+    /// Not an answer: the retail acknowledgements the engine sent, heard before the
+    /// simulator takes them, so their body can be checked too.
+    RetailSent(Vec<RetailAcknowledgement>),
+    /// Not an answer: the Direct Fulfillment acknowledgements the engine sent.
+    DfSent(Vec<DirectFulfillmentAcknowledgement>),
 }
 
 /// Whoever hears the simulator's answers.
@@ -1324,6 +1329,15 @@ fn copy<T: Clone>(result: &Result<T, ClientError>) -> Result<T, ClientError> {
                 .with_messages(e.messages.clone()))
         }
     }
+}
+
+/// Tells whoever hears the simulator's answers of something else (a request).
+fn tell(what: impl FnOnce() -> AmazonAnswer) {
+    AMAZON_ANSWERS.with(|h| {
+        if let Some(hear) = h.borrow_mut().as_mut() {
+            hear(what());
+        }
+    });
 }
 
 /// Awaits the simulator's answer and tells it to whoever hears them.
@@ -1425,6 +1439,7 @@ impl RetailOrdersApi for FaultyAmazon {
         &self,
         acknowledgements: &[RetailAcknowledgement],
     ) -> Result<TransactionId, ClientError> {
+        tell(|| AmazonAnswer::RetailSent(acknowledgements.to_vec()));
         self.submit(
             "submitAcknowledgement",
             acknowledgements,
@@ -1512,6 +1527,7 @@ impl DirectFulfillmentOrdersApi for FaultyAmazon {
         &self,
         acknowledgements: &[DirectFulfillmentAcknowledgement],
     ) -> Result<TransactionId, ClientError> {
+        tell(|| AmazonAnswer::DfSent(acknowledgements.to_vec()));
         self.submit(
             "submitAcknowledgement (direct fulfillment)",
             acknowledgements,

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::{ClientError, Page};
 
 use super::served_simulators::{page_json, refusal_json, transaction_json};
@@ -181,6 +182,7 @@ fn bodies(answer: &AmazonAnswer) -> (Vec<Body>, usize) {
             ],
             0,
         ),
+        AmazonAnswer::RetailSent(_) | AmazonAnswer::DfSent(_) => (Vec::new(), 0),
         AmazonAnswer::DfTransaction(_, Err(e)) => (
             refusals(
                 e,
@@ -191,6 +193,22 @@ fn bodies(answer: &AmazonAnswer) -> (Vec<Body>, usize) {
             ),
             0,
         ),
+    }
+}
+
+/// The request bodies of acknowledgements the engine sent, as its HTTP clients write
+/// them, with the model and operation whose request schema they must meet.
+fn requests(answer: &AmazonAnswer) -> Vec<(&'static str, Value)> {
+    match answer {
+        AmazonAnswer::RetailSent(acks) => vec![(
+            RETAIL,
+            wire(&retail::SubmitAcknowledgementRequest::from_domain(acks)),
+        )],
+        AmazonAnswer::DfSent(acks) => {
+            let body = wire(&df::SubmitAcknowledgementRequest::from_domain(acks));
+            vec![(DF_V1, body.clone()), (DF_2021, body)]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -232,6 +250,9 @@ struct Tally {
     first: Vec<String>,
     /// Bodies checked per model, operation and status.
     kinds: BTreeMap<(&'static str, &'static str, u16), u64>,
+    /// Acknowledgement requests the engine sent, and what their bodies broke.
+    requests: u64,
+    request_violations: u64,
     /// Kinds whose first body, spoilt, was caught.
     spoilt_caught: BTreeMap<(&'static str, &'static str, u16), bool>,
 }
@@ -267,6 +288,26 @@ fn spoilt(body: &Value) -> (Value, String) {
 
 impl Tally {
     fn hear(&mut self, models: &Models, seed: u64, answer: &AmazonAnswer) {
+        let sent = requests(answer);
+        if !sent.is_empty() {
+            self.requests += 1;
+            for (file, body) in sent {
+                let model = models.model(file);
+                let found = match model.request_schema("submitAcknowledgement") {
+                    Some(schema) => model.validate_schema(schema, &body),
+                    None => panic!("{file} has no submitAcknowledgement body"),
+                };
+                self.request_violations += found.len() as u64;
+                for violation in found {
+                    if self.first.len() < 20 {
+                        self.first.push(format!(
+                            "seed {seed}: {file} submitAcknowledgement request: {violation}"
+                        ));
+                    }
+                }
+            }
+            return;
+        }
         self.responses += 1;
         let (bodies, skipped) = bodies(answer);
         self.unreadable_entries += skipped as u64;
@@ -329,6 +370,10 @@ fn simulator_conformance_of_every_answer_in_the_fault_simulation() {
         "  ({} bodies over both Direct Fulfillment versions, {} page entries unreadable on purpose not checked)",
         tally.bodies, tally.unreadable_entries
     );
+    println!(
+        "  (and {} acknowledgement requests the engine sent, checked against the models' request schemas, values included: {} violations)",
+        tally.requests, tally.request_violations
+    );
     for ((model, operation, status), count) in &tally.kinds {
         println!("  {count:>7} {model} {operation} {status}");
     }
@@ -354,6 +399,13 @@ fn simulator_conformance_of_every_answer_in_the_fault_simulation() {
         tally.violations,
         0,
         "simulator answers that Amazon's models refuse, first ones:\n{}",
+        tally.first.join("\n")
+    );
+    assert!(tally.requests > 0, "no acknowledgement was sent");
+    assert_eq!(
+        tally.request_violations,
+        0,
+        "acknowledgements the engine sent that Amazon's models refuse:\n{}",
         tally.first.join("\n")
     );
 }

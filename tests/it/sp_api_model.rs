@@ -204,6 +204,20 @@ impl Model {
             })
     }
 
+    /// The schema of the body parameter of `operation_id`, if it takes one.
+    pub fn request_schema(&self, operation_id: &str) -> Option<&Value> {
+        self.doc["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|paths| paths.values())
+            .flat_map(|ops| ops.as_object().into_iter().flat_map(|o| o.values()))
+            .find(|op| op["operationId"] == operation_id)?["parameters"]
+            .as_array()?
+            .iter()
+            .find(|p| p["in"] == "body")?
+            .get("schema")
+    }
+
     /// The schema the model gives a response of `operation_id` with `status`.
     pub fn response_schema(&self, operation_id: &str, status: u16) -> Option<&Value> {
         self.doc["paths"]
