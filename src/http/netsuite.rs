@@ -153,7 +153,8 @@ pub fn patch_request(
 }
 
 /// `POST /services/rest/query/v1/suiteql?limit=…&offset=…` with `Prefer: transient`,
-/// which SuiteQL requires.
+/// which SuiteQL requires, and the body `{"q": …}`: REST binds no parameters, so the
+/// query carries its values as literals (see [`SuiteQlRequest`]).
 ///
 /// # Errors
 /// [`ErrorKind::Rejected`] with [`RequestError::Body`] if the body cannot be written.
@@ -161,11 +162,16 @@ pub fn patch_request(
 /// # Example
 /// ```
 /// use avc_order_sync::http::netsuite::suiteql_request;
-/// use avc_order_sync::netsuite::SuiteQlRequest;
-/// let query = SuiteQlRequest::new("SELECT id FROM transaction WHERE id = ?", vec![7.into()]);
+/// use avc_order_sync::netsuite::{SuiteQlRequest, string_literal};
+/// let query = SuiteQlRequest::new(format!(
+///     "SELECT id FROM transaction WHERE externalid = {}",
+///     string_literal("AVC-RP-4Z32PABC"),
+/// ));
 /// let request = suiteql_request(&query, 1000, 2000)?;
 /// assert_eq!(request.path_and_query(), "/services/rest/query/v1/suiteql?limit=1000&offset=2000");
 /// assert_eq!(request.header("Prefer"), Some("transient"));
+/// let body: serde_json::Value = serde_json::from_slice(&request.body)?;
+/// assert_eq!(body, serde_json::json!({"q": "SELECT id FROM transaction WHERE externalid = 'AVC-RP-4Z32PABC'"}));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn suiteql_request(
@@ -1153,8 +1159,16 @@ mod tests {
             .collect();
         assert_eq!(offsets, ["0", "1", "2"]);
         assert!(sent.iter().all(|r| r.header("Prefer") == Some("transient")));
-        let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
-        assert_eq!(body["params"], json!(["AVC-%", "2025-03-01 06:00:00"]));
+        for request in &sent {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            let members: Vec<&String> = body.as_object().unwrap().keys().collect();
+            assert_eq!(members, ["q"], "the body is the query alone");
+            let q = body["q"].as_str().unwrap();
+            assert!(!q.contains('?'), "{q}");
+            assert!(q.contains("LIKE 'AVC-%'"), "{q}");
+            // The watermark, in the NetSuite user's zone (UTC-8).
+            assert!(q.contains("TO_TIMESTAMP('2025-03-01 06:00:00', "), "{q}");
+        }
 
         // A page that says more follow but holds none stops the paging.
         let empty = HttpResponse::new(200, br#"{"hasMore": true, "items": []}"#.to_vec());

@@ -48,8 +48,8 @@ pub use record::{
     SnapshotProblem, SnapshotProblemKind,
 };
 pub use suiteql::{
-    CHANGED_SALES_ORDERS_QUERY, ChangedSalesOrderRow, SUITEQL_MAX_LIMIT, SuiteQlError, SuiteQlPage,
-    SuiteQlRequest,
+    ChangedSalesOrderRow, SUITEQL_MAX_LIMIT, SuiteQlError, SuiteQlPage, SuiteQlRequest,
+    string_literal,
 };
 
 /// The record type tag of a sales order in record API paths (`/salesOrder/{id}`).

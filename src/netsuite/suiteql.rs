@@ -3,8 +3,12 @@
 //! SuiteQL returns every value as a JSON string, and formats dates by the querying
 //! user's preferences, so the queries here select timestamps with an explicit
 //! `TO_CHAR` format and rows are read with typed readers.
+//!
+//! The body is `{"q": …}` alone: SuiteTalk REST binds no parameters, so values are
+//! written into the query as literals, each checked or escaped first (ids restricted
+//! to their alphabet, timestamps written by the crate, `'` doubled).
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -16,41 +20,24 @@ use crate::sales_order::NetSuiteStatus;
 /// The largest page SuiteQL returns (`limit`); also its default.
 pub const SUITEQL_MAX_LIMIT: u32 = 1000;
 
-/// The timestamp format the queries select and bind, in SuiteQL's (Oracle's) spelling.
+/// The timestamp format the queries select and compare, in SuiteQL's (Oracle's)
+/// spelling.
 const TIMESTAMP_FORMAT_SQL: &str = "YYYY-MM-DD HH24:MI:SS";
 /// The same format in chrono's spelling.
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
-/// Sales orders the sync created that changed (approved, edited, fulfilled, closed, …)
-/// at or after a time, oldest change first.
+/// A SuiteQL request body, as SuiteTalk REST takes it: the query in `q` and nothing
+/// else.
 ///
-/// Parameters, in order: the `LIKE` pattern of the sync's external ids (`AVC-%`) and
-/// the watermark as `YYYY-MM-DD HH24:MI:SS`. Build them with
-/// [`SuiteQlRequest::changed_sales_orders`]; read rows with
-/// [`ChangedSalesOrderRow::from_row`].
-///
-/// `lastmodifieddate` changes on any edit, so the caller keeps the last status it saw
-/// per order and acts on transitions only. The timestamp is selected and compared in
-/// the querying user's time zone; a watermark taken from the rows' own
-/// `lastmodifieddate` (minus an overlap window) stays in that clock.
-pub const CHANGED_SALES_ORDERS_QUERY: &str = concat!(
-    "SELECT t.id, t.tranid, t.externalid, t.otherrefnum, t.status, ",
-    "TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS lastmodifieddate ",
-    "FROM transaction t ",
-    "WHERE t.type = 'SalesOrd' ",
-    "AND t.externalid LIKE ? ",
-    "AND t.lastmodifieddate >= TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS') ",
-    "ORDER BY t.lastmodifieddate, t.id"
-);
-
-/// A SuiteQL request body: the query and its anonymous `?` parameters.
+/// REST has no bound parameters (`params` with `?` placeholders exists only in
+/// SuiteScript's `N/query`), so every value is written into `q` as a literal. Build
+/// string literals with [`string_literal`], which doubles any `'`; the crate's own
+/// queries also restrict each value to its alphabet before writing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SuiteQlRequest {
-    /// The query text, with `?` for each parameter; never interpolate values into it.
+    /// The query text, values written in as literals.
     pub q: String,
-    /// The values bound to the `?`s, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<Value>,
 }
 
 /// Why a SuiteQL request cannot be built or a row cannot be read.
@@ -59,11 +46,17 @@ pub struct SuiteQlRequest {
 pub enum SuiteQlError {
     /// The external id prefix is empty or holds a character other than letters,
     /// digits and `-`; `_` and `%` would act as `LIKE` wildcards and match orders the
-    /// sync does not own.
+    /// sync does not own, and `'` would end the literal.
     #[error("external id prefix `{prefix}` must be letters, digits and `-` only")]
     Prefix {
         /// The prefix, shortened when long.
         prefix: String,
+    },
+    /// A timestamp outside the years 1 to 9999, which `YYYY-MM-DD` cannot write.
+    #[error("timestamp {timestamp} is outside the years 1 to 9999")]
+    Timestamp {
+        /// The timestamp as chrono writes it.
+        timestamp: String,
     },
     /// A column the row reader needs is absent or `null`; the query did not select it.
     #[error("suiteql row has no `{column}`")]
@@ -81,32 +74,75 @@ pub enum SuiteQlError {
     },
 }
 
+/// `text` as a SuiteQL string literal: in single quotes, each `'` in it doubled.
+///
+/// # Example
+/// ```
+/// use avc_order_sync::netsuite::string_literal;
+/// assert_eq!(string_literal("AVC-%"), "'AVC-%'");
+/// assert_eq!(string_literal("O'Brien"), "'O''Brien'");
+/// ```
+pub fn string_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// `at` as a SuiteQL timestamp literal,
+/// `TO_TIMESTAMP('YYYY-MM-DD HH24:MI:SS', 'YYYY-MM-DD HH24:MI:SS')`, whole seconds
+/// (fractions are dropped).
+fn timestamp_literal(at: NaiveDateTime) -> Result<String, SuiteQlError> {
+    if !(1..=9999).contains(&at.year()) {
+        return Err(SuiteQlError::Timestamp {
+            timestamp: at.to_string(),
+        });
+    }
+    Ok(format!(
+        "TO_TIMESTAMP({}, {})",
+        string_literal(&at.format(TIMESTAMP_FORMAT).to_string()),
+        string_literal(TIMESTAMP_FORMAT_SQL)
+    ))
+}
+
 impl SuiteQlRequest {
-    /// A request for `q` with these parameters.
-    pub fn new(q: impl Into<String>, params: Vec<Value>) -> Self {
-        SuiteQlRequest {
-            q: q.into(),
-            params,
-        }
+    /// A request for `q`, whose values are already written in as literals.
+    pub fn new(q: impl Into<String>) -> Self {
+        SuiteQlRequest { q: q.into() }
     }
 
-    /// [`CHANGED_SALES_ORDERS_QUERY`] for the sync's external ids starting with
-    /// `external_id_prefix`, changed at or after `since` (whole seconds; fractions are
-    /// dropped, which only widens the window).
+    /// Sales orders the sync created that changed (approved, edited, fulfilled,
+    /// closed, …) at or after `since`, oldest change first: those whose external id
+    /// starts with `external_id_prefix`, changed at or after `since` (whole seconds;
+    /// fractions are dropped, which only widens the window). Read its rows with
+    /// [`ChangedSalesOrderRow::from_row`].
     ///
-    /// `since` is in the querying user's time zone, the clock of
-    /// [`ChangedSalesOrderRow::last_modified`].
+    /// ```sql
+    /// SELECT t.id, t.tranid, t.externalid, t.otherrefnum, t.status,
+    ///        TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS lastmodifieddate
+    /// FROM transaction t
+    /// WHERE t.type = 'SalesOrd'
+    ///   AND t.externalid LIKE 'AVC-%'
+    ///   AND t.lastmodifieddate >= TO_TIMESTAMP('2025-03-01 14:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    /// ORDER BY t.lastmodifieddate, t.id
+    /// ```
+    ///
+    /// `lastmodifieddate` changes on any edit, so the caller keeps the last status it
+    /// saw per order and acts on transitions only. The timestamp is selected and
+    /// compared in the querying user's time zone: `since` is in that zone, the clock
+    /// of [`ChangedSalesOrderRow::last_modified`], and a watermark taken from the rows'
+    /// own `lastmodifieddate` (minus an overlap window) stays in it.
     ///
     /// # Errors
     /// [`SuiteQlError::Prefix`] when the prefix is empty or holds anything but letters,
-    /// digits and `-`.
+    /// digits and `-`; [`SuiteQlError::Timestamp`] when `since` is outside the years 1
+    /// to 9999.
     ///
     /// # Example
     /// ```
     /// use avc_order_sync::netsuite::SuiteQlRequest;
     /// let since = "2025-03-01T14:00:00".parse()?;
     /// let request = SuiteQlRequest::changed_sales_orders("AVC-", since)?;
-    /// assert_eq!(request.params, [serde_json::json!("AVC-%"), serde_json::json!("2025-03-01 14:00:00")]);
+    /// assert!(request.q.contains("t.externalid LIKE 'AVC-%'"));
+    /// assert!(request.q.contains("TO_TIMESTAMP('2025-03-01 14:00:00', 'YYYY-MM-DD HH24:MI:SS')"));
+    /// assert!(!request.q.contains('?'));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn changed_sales_orders(
@@ -122,13 +158,18 @@ impl SuiteQlRequest {
                 prefix: excerpt(external_id_prefix),
             });
         }
-        Ok(SuiteQlRequest::new(
-            CHANGED_SALES_ORDERS_QUERY,
-            vec![
-                Value::String(format!("{external_id_prefix}%")),
-                Value::String(since.format(TIMESTAMP_FORMAT).to_string()),
-            ],
-        ))
+        let pattern = string_literal(&format!("{external_id_prefix}%"));
+        let since = timestamp_literal(since)?;
+        Ok(SuiteQlRequest::new(format!(
+            "SELECT t.id, t.tranid, t.externalid, t.otherrefnum, t.status, \
+             TO_CHAR(t.lastmodifieddate, {format}) AS lastmodifieddate \
+             FROM transaction t \
+             WHERE t.type = 'SalesOrd' \
+             AND t.externalid LIKE {pattern} \
+             AND t.lastmodifieddate >= {since} \
+             ORDER BY t.lastmodifieddate, t.id",
+            format = string_literal(TIMESTAMP_FORMAT_SQL),
+        )))
     }
 }
 
@@ -176,7 +217,7 @@ impl SuiteQlPage {
     }
 }
 
-/// A row of [`CHANGED_SALES_ORDERS_QUERY`].
+/// A row of [`SuiteQlRequest::changed_sales_orders`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangedSalesOrderRow {
     /// The sales order's internal id (`id`).
@@ -282,27 +323,62 @@ mod tests {
     }
 
     #[test]
-    fn the_query_binds_two_parameters() {
-        assert_eq!(CHANGED_SALES_ORDERS_QUERY.matches('?').count(), 2);
-        assert!(CHANGED_SALES_ORDERS_QUERY.contains(TIMESTAMP_FORMAT_SQL));
+    fn the_body_is_the_query_alone_with_its_values_written_in() {
         let since =
             NaiveDateTime::parse_from_str("2025-03-01 14:00:00.750", "%Y-%m-%d %H:%M:%S%.f")
                 .unwrap();
         let request = SuiteQlRequest::changed_sales_orders("AVC-RP-", since).unwrap();
-        assert_eq!(
-            serde_json::to_value(&request).unwrap(),
-            json!({"q": CHANGED_SALES_ORDERS_QUERY, "params": ["AVC-RP-%", "2025-03-01 14:00:00"]})
+        let body = serde_json::to_value(&request).unwrap();
+        let members: Vec<&String> = body.as_object().unwrap().keys().collect();
+        assert_eq!(members, ["q"]);
+        let q = body["q"].as_str().unwrap();
+        assert!(!q.contains('?'), "{q}");
+        assert!(q.contains("t.externalid LIKE 'AVC-RP-%'"), "{q}");
+        assert!(
+            q.contains(
+                "t.lastmodifieddate >= TO_TIMESTAMP('2025-03-01 14:00:00', 'YYYY-MM-DD HH24:MI:SS')"
+            ),
+            "{q}"
         );
+        assert!(q.contains("TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS')"));
+        assert!(q.ends_with("ORDER BY t.lastmodifieddate, t.id"), "{q}");
         assert_eq!(
-            serde_json::to_value(SuiteQlRequest::new("SELECT 1 FROM dual", vec![])).unwrap(),
+            serde_json::to_value(SuiteQlRequest::new("SELECT 1 FROM dual")).unwrap(),
             json!({"q": "SELECT 1 FROM dual"})
         );
     }
 
     #[test]
+    fn a_body_with_params_is_not_a_request() {
+        let body = json!({"q": "SELECT id FROM transaction WHERE id = ?", "params": [7]});
+        assert!(serde_json::from_value::<SuiteQlRequest>(body).is_err());
+    }
+
+    #[test]
+    fn string_literals_double_their_quotes() {
+        assert_eq!(string_literal(""), "''");
+        assert_eq!(string_literal("a'b"), "'a''b'");
+        assert_eq!(string_literal("''"), "''''''");
+        assert_eq!(string_literal("x' OR '1'='1"), "'x'' OR ''1''=''1'");
+    }
+
+    #[test]
+    fn timestamps_outside_four_digit_years_are_refused() {
+        let far =
+            NaiveDateTime::parse_from_str("+10000-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        assert!(matches!(
+            SuiteQlRequest::changed_sales_orders("AVC-", far),
+            Err(SuiteQlError::Timestamp { .. })
+        ));
+        let first =
+            NaiveDateTime::parse_from_str("0001-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        assert!(SuiteQlRequest::changed_sales_orders("AVC-", first).is_ok());
+    }
+
+    #[test]
     fn prefixes_that_are_wildcards_are_refused() {
         let since = NaiveDateTime::default();
-        for prefix in ["", "AVC_", "AVC%", "A'B", "AVC|"] {
+        for prefix in ["", "AVC_", "AVC%", "A'B", "AVC|", "A?", "A B"] {
             assert!(
                 matches!(
                     SuiteQlRequest::changed_sales_orders(prefix, since),
@@ -434,11 +510,22 @@ mod tests {
         }
 
         #[test]
-        fn watermarks_bound_as_parameters_read_back(secs in 0i64..4_000_000_000) {
+        fn watermarks_written_as_literals_read_back(secs in 0i64..4_000_000_000) {
             let since = chrono::DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
             let request = SuiteQlRequest::changed_sales_orders("AVC-", since).unwrap();
-            let text = request.params[1].as_str().unwrap();
+            let (_, rest) = request.q.split_once(">= TO_TIMESTAMP('").unwrap();
+            let (text, _) = rest.split_once('\'').unwrap();
             prop_assert_eq!(parse_timestamp(text), Some(since));
+            prop_assert!(!request.q.contains('?'));
+        }
+
+        #[test]
+        fn any_text_as_a_literal_reads_back(text in "\\PC{0,40}") {
+            let literal = string_literal(&text);
+            let inner = &literal[1..literal.len() - 1];
+            // Every quote inside comes in pairs, so the literal ends where it should.
+            prop_assert!(!inner.replace("''", "").contains('\''));
+            prop_assert_eq!(inner.replace("''", "'"), text);
         }
     }
 }
