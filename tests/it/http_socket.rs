@@ -22,7 +22,7 @@ use avc_order_sync::http::{
     DirectFulfillmentVersion, HttpMethod, HttpRequest, HttpResponse, HttpTransport,
     NetSuiteRestClient, SpApiDirectFulfillmentClient, SpApiRetailClient, TransportError,
 };
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
 
 /// The most requests the local server answers before it stops by itself.
@@ -640,11 +640,7 @@ pub fn netsuite_error(status: u16, code: &str, detail: &str, path: Option<&str>)
     if let Some(path) = path {
         entry["o:errorPath"] = json!(path);
     }
-    answer(
-        status,
-        &json!({"type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html", "title": "Error",
-                "status": status, "o:errorDetails": [entry]}),
-    )
+    netsuite_errors(status, vec![entry])
 }
 
 fn handle(state: &mut State, request: &Incoming) -> Answer {
@@ -880,6 +876,275 @@ fn amazon(state: &mut State, request: &Incoming) -> Answer {
 
 const RECORDS: &str = "/services/rest/record/v1/salesOrder";
 
+/// The `type` and `title` NetSuite gives an error answer with this status.
+pub fn netsuite_problem(status: u16) -> (&'static str, &'static str) {
+    match status {
+        400 => (
+            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
+            "Bad Request",
+        ),
+        401 => (
+            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2",
+            "Unauthorized",
+        ),
+        403 => (
+            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.4",
+            "Forbidden",
+        ),
+        404 => (
+            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.5",
+            "Not Found",
+        ),
+        429 => (
+            "https://www.rfc-editor.org/rfc/rfc6585#section-4",
+            "Too Many Requests",
+        ),
+        _ => (
+            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.1",
+            "Internal Server Error",
+        ),
+    }
+}
+
+/// A NetSuite REST error answer with these `o:errorDetails`.
+pub fn netsuite_errors(status: u16, details: Vec<Value>) -> Answer {
+    let (kind, title) = netsuite_problem(status);
+    answer(
+        status,
+        &json!({"type": kind, "title": title, "status": status, "o:errorDetails": details}),
+    )
+}
+
+/// NetSuite's refusal of a SuiteQL query it cannot run.
+pub fn invalid_search_query(reason: &str) -> Answer {
+    netsuite_errors(
+        400,
+        vec![json!({
+            "detail": format!("Invalid search query. Detailed unprocessed description follows. \
+                               Search error occurred: {reason}"),
+            "o:errorQueryParam": "q",
+            "o:errorCode": "INVALID_PARAMETER",
+        })],
+    )
+}
+
+/// The first query parameter not in `known`, refused as NetSuite refuses it.
+pub fn unknown_query_parameter(request: &Incoming, known: &[&str]) -> Option<Answer> {
+    let (name, _) = request
+        .query
+        .iter()
+        .find(|(name, _)| !known.contains(&name.as_str()))?;
+    Some(netsuite_errors(
+        400,
+        vec![json!({
+            "detail": format!("Invalid query parameter name: {name}. \
+                               Provide a valid query parameter name."),
+            "o:errorQueryParam": name,
+            "o:errorCode": "INVALID_PARAMETER",
+        })],
+    ))
+}
+
+/// The members a sales-order body may carry here, besides custom body fields
+/// (`custbody_*`).
+const SALES_ORDER_MEMBERS: &[&str] = &[
+    "externalId",
+    "entity",
+    "subsidiary",
+    "location",
+    "customForm",
+    "currency",
+    "tranDate",
+    "shipDate",
+    "otherRefNum",
+    "memo",
+    "orderStatus",
+    "shippingAddress",
+    "item",
+];
+/// The members of a line, besides custom line fields (`custcol_*`).
+const LINE_MEMBERS: &[&str] = &[
+    "line",
+    "item",
+    "quantity",
+    "rate",
+    "amount",
+    "price",
+    "description",
+    "isClosed",
+];
+/// The members of the shipping address subrecord.
+const ADDRESS_MEMBERS: &[&str] = &[
+    "addressee",
+    "attention",
+    "addr1",
+    "addr2",
+    "addr3",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "addrPhone",
+    "override",
+];
+/// The members of a reference to another record.
+const REFERENCE_MEMBERS: &[&str] = &["id", "externalId", "refName"];
+
+/// The JSON path (as NetSuite writes `o:errorPath`) of the first member of a
+/// sales-order body that the record does not have: what NetSuite refuses under
+/// `X-NetSuite-PropertyNameValidation: Error` instead of dropping it.
+pub fn unknown_sales_order_member(body: &Map<String, Value>) -> Option<String> {
+    fn first_unknown(
+        object: &Map<String, Value>,
+        known: &[&str],
+        custom_prefix: Option<&str>,
+        at: &str,
+    ) -> Option<String> {
+        object
+            .keys()
+            .find(|name| {
+                !known.contains(&name.as_str())
+                    && !custom_prefix.is_some_and(|prefix| name.starts_with(prefix))
+            })
+            .map(|name| format!("{at}{name}"))
+    }
+    fn reference(value: &Value, at: &str) -> Option<String> {
+        value
+            .as_object()
+            .and_then(|r| first_unknown(r, REFERENCE_MEMBERS, None, &format!("{at}.")))
+    }
+    if let Some(unknown) = first_unknown(body, SALES_ORDER_MEMBERS, Some("custbody_"), "") {
+        return Some(unknown);
+    }
+    for name in [
+        "entity",
+        "subsidiary",
+        "location",
+        "customForm",
+        "currency",
+        "orderStatus",
+    ] {
+        if let Some(unknown) = body.get(name).and_then(|r| reference(r, name)) {
+            return Some(unknown);
+        }
+    }
+    if let Some(address) = body.get("shippingAddress").and_then(Value::as_object) {
+        if let Some(unknown) = first_unknown(address, ADDRESS_MEMBERS, None, "shippingAddress.") {
+            return Some(unknown);
+        }
+        if let Some(unknown) = address
+            .get("country")
+            .and_then(|r| reference(r, "shippingAddress.country"))
+        {
+            return Some(unknown);
+        }
+    }
+    let sublist = body.get("item").and_then(Value::as_object)?;
+    if let Some(unknown) = first_unknown(sublist, &["items"], None, "item.") {
+        return Some(unknown);
+    }
+    let lines = sublist.get("items").and_then(Value::as_array)?;
+    lines.iter().enumerate().find_map(|(index, line)| {
+        let at = format!("item.items[{index}].");
+        let line = line.as_object()?;
+        first_unknown(line, LINE_MEMBERS, Some("custcol_"), &at).or_else(|| {
+            ["item", "price"].iter().find_map(|name| {
+                line.get(*name)
+                    .and_then(|r| reference(r, &format!("{at}{name}")))
+            })
+        })
+    })
+}
+
+/// NetSuite's refusal of a body member the record does not have.
+pub fn unknown_member(path: &str) -> Answer {
+    netsuite_errors(
+        400,
+        vec![json!({
+            "detail": format!("Error while accessing a resource. \
+                               The field {path} does not exist on the record."),
+            "o:errorPath": path,
+            "o:errorCode": "INVALID_CONTENT",
+        })],
+    )
+}
+
+/// What the local SuiteQL reads from the query the library sends: the external-id
+/// prefix of its `LIKE` pattern and the watermark of its `TO_TIMESTAMP`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteQlLiterals {
+    /// The pattern's prefix, before its closing `%`.
+    pub prefix: String,
+    /// The watermark, in the NetSuite user's time zone.
+    pub since: NaiveDateTime,
+}
+
+/// Reads a SuiteQL request body as NetSuite does: `{"q": …}` and no other member;
+/// values are literals in `q`, and a `?` outside a literal is a syntax error (REST
+/// binds no parameters). The literals are then read from `q` itself.
+pub fn read_suiteql(body: &[u8]) -> Result<SuiteQlLiterals, Answer> {
+    let bad_body =
+        |detail: &str, path: Option<&str>| netsuite_error(400, "INVALID_CONTENT", detail, path);
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
+        return Err(bad_body("The request body is not a JSON object.", None));
+    };
+    if let Some(name) = body.keys().find(|name| name.as_str() != "q") {
+        return Err(unknown_member(name));
+    }
+    let Some(q) = body.get("q").and_then(Value::as_str) else {
+        return Err(bad_body("The query is missing: send it in q.", Some("q")));
+    };
+    // Split `q` into the text outside literals and the literals, `''` read as `'`.
+    let mut literals: Vec<(String, String)> = Vec::new();
+    let mut outside = String::new();
+    let mut chars = q.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '?' => return Err(invalid_search_query("Syntax error: unexpected '?'.")),
+            '\'' => {
+                let mut literal = String::new();
+                loop {
+                    match chars.next() {
+                        Some('\'') if chars.peek() == Some(&'\'') => {
+                            chars.next();
+                            literal.push('\'');
+                        }
+                        Some('\'') => break,
+                        Some(c) => literal.push(c),
+                        None => {
+                            return Err(invalid_search_query(
+                                "Syntax error: unterminated string literal.",
+                            ));
+                        }
+                    }
+                }
+                literals.push((std::mem::take(&mut outside), literal));
+            }
+            c => outside.push(c),
+        }
+    }
+    let after = |text: &str| {
+        literals
+            .iter()
+            .find(|(before, _)| before.trim_end().ends_with(text))
+            .map(|(_, literal)| literal.as_str())
+    };
+    let pattern = after("externalid LIKE")
+        .ok_or_else(|| invalid_search_query("No external id pattern in the query."))?;
+    let prefix = pattern
+        .strip_suffix('%')
+        .filter(|p| !p.contains(['%', '_']))
+        .ok_or_else(|| invalid_search_query("This NetSuite reads prefix patterns only."))?;
+    let since = after("lastmodifieddate >= TO_TIMESTAMP(")
+        .ok_or_else(|| invalid_search_query("No lastmodifieddate bound in the query."))?;
+    let since = NaiveDateTime::parse_from_str(since, "%Y-%m-%d %H:%M:%S")
+        .map_err(|_| invalid_search_query("The timestamp does not match its format."))?;
+    Ok(SuiteQlLiterals {
+        prefix: prefix.to_owned(),
+        since,
+    })
+}
+
 fn status_name(letter: &str) -> &'static str {
     match letter {
         "A" => "Pending Approval",
@@ -911,6 +1176,19 @@ fn netsuite(state: &mut State, request: &Incoming) -> Answer {
             "This test NetSuite wants X-NetSuite-PropertyNameValidation: Error.",
             None,
         );
+    }
+    let known: &[&str] = if request.method == "GET" {
+        &["expandSubResources"]
+    } else {
+        &[]
+    };
+    if let Some(refusal) = unknown_query_parameter(request, known) {
+        return refusal;
+    }
+    if let Some(Value::Object(body)) = request.json() {
+        if let Some(path) = unknown_sales_order_member(&body) {
+            return unknown_member(&path);
+        }
     }
     let key = rest.strip_prefix('/');
     let index = key.and_then(|key| match key.strip_prefix("eid:") {
@@ -1105,16 +1383,15 @@ fn suiteql(state: &mut State, request: &Incoming) -> Answer {
             None,
         );
     }
-    let Some(body) = request.json() else {
-        return netsuite_error(400, "INVALID_CONTENT", "The body is not a query.", None);
+    if let Some(refusal) = unknown_query_parameter(request, &["limit", "offset"]) {
+        return refusal;
+    }
+    let literals = match read_suiteql(&request.body) {
+        Ok(literals) => literals,
+        Err(refusal) => return refusal,
     };
-    let params = body["params"].as_array().cloned().unwrap_or_default();
-    let prefix = params
-        .first()
-        .and_then(Value::as_str)
-        .and_then(|p| p.strip_suffix('%'))
-        .unwrap_or("");
-    let since = params.get(1).and_then(Value::as_str).unwrap_or("");
+    let prefix = literals.prefix.as_str();
+    let since = literals.since.format("%Y-%m-%d %H:%M:%S").to_string();
     let limit: usize = request
         .query("limit")
         .and_then(|l| l.parse().ok())
@@ -1150,7 +1427,7 @@ fn suiteql(state: &mut State, request: &Incoming) -> Answer {
             });
             (local, r.id, row)
         })
-        .filter(|(local, _, _)| local.as_str() >= since)
+        .filter(|(local, _, _)| *local >= since)
         .collect();
     rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let total = rows.len();
@@ -1166,6 +1443,60 @@ fn suiteql(state: &mut State, request: &Incoming) -> Answer {
         &json!({"links": [], "count": page.len(), "hasMore": has_more, "offset": offset,
                 "totalResults": total, "items": page}),
     )
+}
+
+/// Sends one request to a local NetSuite at `base_url` as a hand-written client
+/// would, with the headers the library sends (bearer token, `Prefer: transient`,
+/// `X-NetSuite-PropertyNameValidation: Error`): the status and the JSON body
+/// (`null` when empty).
+pub fn netsuite_raw(
+    base_url: &str,
+    method: &str,
+    path_and_query: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{base_url}{path_and_query}"))
+        .header("Authorization", format!("Bearer {NETSUITE_TOKEN}"))
+        .header("Prefer", "transient")
+        .header("X-NetSuite-PropertyNameValidation", "Error")
+        .header("content-type", "application/json")
+        .body(body.map(Value::to_string).unwrap_or_default())
+        .expect("a request");
+    let mut response = http.run(request).expect("the local NetSuite answers");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Asserts `answer` is NetSuite's refusal: 400, `Bad Request`, one detail with this
+/// `o:errorCode` and this member (`o:errorPath` or `o:errorQueryParam`) naming what
+/// was refused.
+pub fn assert_netsuite_refusal(answer: &(u16, Value), code: &str, member: &str, value: &str) {
+    let (status, body) = answer;
+    assert_eq!(*status, 400, "{body}");
+    assert_eq!(body["status"], json!(400), "{body}");
+    assert_eq!(body["title"], json!("Bad Request"), "{body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("https://")),
+        "{body}"
+    );
+    let details = body["o:errorDetails"].as_array().expect("o:errorDetails");
+    assert_eq!(details.len(), 1, "{body}");
+    assert_eq!(details[0]["o:errorCode"], json!(code), "{body}");
+    assert_eq!(details[0][member], json!(value), "{body}");
+    assert!(
+        details[0]["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -1632,6 +1963,157 @@ mod tests {
                 "PATCH /services/rest/record/v1/salesOrder/eid:AVC-RP-5LXQ8M2D",
             ],
             "two creates, one refused as a duplicate, and a patch for each newer draft"
+        );
+    }
+
+    /// The local NetSuite refuses what NetSuite refuses: a SuiteQL body with a
+    /// member besides `q` or a `?` in it, an unknown query parameter, a misspelt
+    /// field on a sales order; and its SuiteQL reads the literals written in `q`.
+    #[tokio::test]
+    async fn socket_netsuite_refuses_what_netsuite_refuses() {
+        let services = spawn_local_services();
+        let client = services.netsuite_client();
+        client
+            .upsert_sales_order(&draft("AVC-RP-4Z32PABC", "4Z32PABC"))
+            .await
+            .unwrap();
+        client
+            .upsert_sales_order(&draft("OTHER-4Z32PABD", "4Z32PABD"))
+            .await
+            .unwrap();
+        let base = services.base_url().to_owned();
+        let suiteql = |path: &str, body: Value| {
+            let base = base.clone();
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || netsuite_raw(&base, "POST", &path, Some(&body)))
+        };
+        let query = |pattern: &str, since: &str| {
+            format!(
+                "SELECT t.id, t.externalid, t.status FROM transaction t \
+                 WHERE t.type = 'SalesOrd' AND t.externalid LIKE '{pattern}' \
+                 AND t.lastmodifieddate >= TO_TIMESTAMP('{since}', 'YYYY-MM-DD HH24:MI:SS') \
+                 ORDER BY t.lastmodifieddate, t.id"
+            )
+        };
+        let path = "/services/rest/query/v1/suiteql?limit=10&offset=0";
+
+        // The literals are read from `q`: the prefix and the watermark both filter.
+        let (status, page) = suiteql(path, json!({"q": query("AVC-%", "2000-01-01 00:00:00")}))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{page}");
+        let ids: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["externalid"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["AVC-RP-4Z32PABC"]);
+        let (status, page) = suiteql(path, json!({"q": query("AVC-%", "2100-01-01 00:00:00")}))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["items"], json!([]));
+
+        // Bound parameters do not exist over REST.
+        let refused = suiteql(
+            path,
+            json!({"q": query("AVC-%", "2000-01-01 00:00:00"), "params": []}),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_CONTENT", "o:errorPath", "params");
+        let placeholders = "SELECT t.id FROM transaction t WHERE t.externalid LIKE ? \
+                            AND t.lastmodifieddate >= TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS')";
+        let refused = suiteql(
+            path,
+            json!({"q": placeholders, "params": ["AVC-%", "2000-01-01 00:00:00"]}),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_CONTENT", "o:errorPath", "params");
+        let refused = suiteql(path, json!({"q": placeholders})).await.unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_PARAMETER", "o:errorQueryParam", "q");
+        // A `?` inside a literal is text, not a placeholder.
+        let (status, page) = suiteql(path, json!({"q": query("AVC?%", "2000-01-01 00:00:00")}))
+            .await
+            .unwrap();
+        assert_eq!((status, page["items"].clone()), (200, json!([])), "{page}");
+        let refused = suiteql(
+            "/services/rest/query/v1/suiteql?limit=10&ofset=0",
+            json!({"q": query("AVC-%", "2000-01-01 00:00:00")}),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_PARAMETER", "o:errorQueryParam", "ofset");
+
+        // A misspelt field on a create, on a line, on an update; an unknown query
+        // parameter on a read.
+        let record = |method: &'static str, path: String, body: Option<Value>| {
+            let base = base.clone();
+            tokio::task::spawn_blocking(move || netsuite_raw(&base, method, &path, body.as_ref()))
+        };
+        let create = json!({"externalId": "AVC-RP-4Z32PABE", "entity": {"id": "1234"},
+            "tranDate": "2025-03-01", "otherRefNumber": "4Z32PABE",
+            "item": {"items": [{"item": {"id": "98"}, "quantity": 1, "rate": 2.5}]}});
+        let refused = record("POST", RECORDS.to_owned(), Some(create.clone()))
+            .await
+            .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_CONTENT", "o:errorPath", "otherRefNumber");
+        let mut misspelt_line = create.clone();
+        misspelt_line
+            .as_object_mut()
+            .unwrap()
+            .remove("otherRefNumber");
+        misspelt_line["item"]["items"][0]["quantiy"] = json!(1);
+        let refused = record("POST", RECORDS.to_owned(), Some(misspelt_line))
+            .await
+            .unwrap();
+        assert_netsuite_refusal(
+            &refused,
+            "INVALID_CONTENT",
+            "o:errorPath",
+            "item.items[0].quantiy",
+        );
+        let eid = format!("{RECORDS}/eid:AVC-RP-4Z32PABC");
+        let refused = record(
+            "PATCH",
+            eid.clone(),
+            Some(json!({"shipdate": "2025-03-09"})),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_CONTENT", "o:errorPath", "shipdate");
+        let refused = record("PATCH", format!("{eid}?replace=item"), Some(json!({})))
+            .await
+            .unwrap();
+        assert_netsuite_refusal(
+            &refused,
+            "INVALID_PARAMETER",
+            "o:errorQueryParam",
+            "replace",
+        );
+        let refused = record("GET", format!("{eid}?expandSubresources=true"), None)
+            .await
+            .unwrap();
+        assert_netsuite_refusal(
+            &refused,
+            "INVALID_PARAMETER",
+            "o:errorQueryParam",
+            "expandSubresources",
+        );
+        // Nothing refused was applied.
+        let (status, record) = record("GET", format!("{eid}?expandSubResources=true"), None)
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{record}");
+        assert_eq!(record.get("shipDate"), None, "{record}");
+        assert!(
+            client
+                .sales_order(&"AVC-RP-4Z32PABE".parse().unwrap())
+                .await
+                .unwrap()
+                .is_none()
         );
     }
 

@@ -37,7 +37,7 @@ use avc_order_sync::http::{
     DirectFulfillmentVersion, HttpRequest, HttpResponse, HttpTransport, NetSuiteRestClient,
     SpApiDirectFulfillmentClient, SpApiRetailClient, TransportError,
 };
-use avc_order_sync::netsuite::{SalesOrderBody, SalesOrderLine, ShippingAddress, SuiteQlRequest};
+use avc_order_sync::netsuite::{SalesOrderBody, SalesOrderLine, ShippingAddress};
 use avc_order_sync::sales_order::LINE_SEQUENCE_FIELD;
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral};
 use avc_order_sync::{
@@ -46,13 +46,14 @@ use avc_order_sync::{
     PurchaseOrderNumber, RetailOrdersApi, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot,
     SalesOrderStatus, SalesOrderUpdate, TransactionId, TransactionOutcome, WindowKind,
 };
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use super::http_socket::{
     Answer, Credentials, EXTERNAL_ID_PREFIX, Incoming, LWA_TOKEN, NETSUITE_TOKEN, RDT_TOKEN,
-    UreqTransport, amazon_error, answer, decode, netsuite_error, netsuite_user_offset, respond,
-    sp_api_refusal,
+    UreqTransport, amazon_error, answer, decode, invalid_search_query, netsuite_error,
+    netsuite_problem, netsuite_user_offset, read_suiteql, respond, sp_api_refusal, unknown_member,
+    unknown_query_parameter, unknown_sales_order_member,
 };
 
 /// The most requests the server answers before it stops by itself.
@@ -676,10 +677,11 @@ fn netsuite_refusal(error: &ClientError) -> Answer {
             })
             .collect()
     };
+    let (kind, title) = netsuite_problem(status);
     answer(
         status,
-        &json!({"type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
-                "title": "Error", "status": status, "o:errorCode": code, "o:errorDetails": details}),
+        &json!({"type": kind, "title": title, "status": status, "o:errorCode": code,
+                "o:errorDetails": details}),
     )
 }
 
@@ -911,6 +913,19 @@ async fn netsuite(shared: &Shared, request: &Incoming) -> Answer {
             None,
         );
     }
+    let known: &[&str] = if request.method == "GET" {
+        &["expandSubResources"]
+    } else {
+        &[]
+    };
+    if let Some(refusal) = unknown_query_parameter(request, known) {
+        return refusal;
+    }
+    if let Some(Value::Object(body)) = request.json() {
+        if let Some(path) = unknown_sales_order_member(&body) {
+            return unknown_member(&path);
+        }
+    }
     let ns = &shared.netsuite;
     let external_id = rest
         .strip_prefix("/eid:")
@@ -995,33 +1010,17 @@ async fn suiteql(shared: &Shared, request: &Incoming) -> Answer {
             None,
         );
     }
-    let Some(query) = request
-        .json()
-        .and_then(|b| serde_json::from_value::<SuiteQlRequest>(b).ok())
-    else {
-        return netsuite_error(400, "INVALID_CONTENT", "The body is not a query.", None);
+    if let Some(refusal) = unknown_query_parameter(request, &["limit", "offset"]) {
+        return refusal;
+    }
+    let literals = match read_suiteql(&request.body) {
+        Ok(literals) => literals,
+        Err(refusal) => return refusal,
     };
     let offset_zone = netsuite_user_offset();
-    let prefix = query
-        .params
-        .first()
-        .and_then(Value::as_str)
-        .and_then(|p| p.strip_suffix('%'))
-        .unwrap_or(EXTERNAL_ID_PREFIX)
-        .to_owned();
-    let Some(since) = query
-        .params
-        .get(1)
-        .and_then(Value::as_str)
-        .and_then(|s| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok())
-        .and_then(|local| offset_zone.from_local_datetime(&local).single())
-    else {
-        return netsuite_error(
-            400,
-            "INVALID_CONTENT",
-            "The watermark is not a timestamp.",
-            None,
-        );
+    let prefix = literals.prefix;
+    let Some(since) = offset_zone.from_local_datetime(&literals.since).single() else {
+        return invalid_search_query("The timestamp is not a time in the user's time zone.");
     };
     let limit: usize = request
         .query("limit")
@@ -1202,6 +1201,93 @@ mod tests {
             .await;
         // Only the three good acknowledgements reached the simulator.
         assert_eq!(amazon.transaction_count(), 3);
+    }
+
+    /// The served NetSuite refuses what NetSuite refuses, with NetSuite's error
+    /// bodies, and its SuiteQL reads the literals written in `q`.
+    #[tokio::test]
+    async fn served_netsuite_refuses_what_netsuite_refuses() {
+        use super::super::http_socket::{assert_netsuite_refusal, netsuite_raw};
+        let clock = ManualClock::new("2026-11-27T08:00:00Z".parse().unwrap());
+        let amazon = Arc::new(VendorCentral::new(clock.clone()));
+        let netsuite = Arc::new(NetSuite::new(clock.clone()));
+        let served = serve_simulators(clock, amazon, netsuite);
+        let base = served.base_url().to_owned();
+        let send = |method: &'static str, path: String, body: Option<Value>| {
+            let base = base.clone();
+            tokio::task::spawn_blocking(move || netsuite_raw(&base, method, &path, body.as_ref()))
+        };
+        let q = |since: &str| {
+            json!(format!(
+                "SELECT t.id FROM transaction t WHERE t.type = 'SalesOrd' \
+                 AND t.externalid LIKE 'AVC-%' \
+                 AND t.lastmodifieddate >= TO_TIMESTAMP('{since}', 'YYYY-MM-DD HH24:MI:SS') \
+                 ORDER BY t.lastmodifieddate, t.id"
+            ))
+        };
+        let suiteql = format!("{SUITEQL}?limit=10&offset=0");
+        let (status, page) = send(
+            "POST",
+            suiteql.clone(),
+            Some(json!({"q": q("2026-11-01 00:00:00")})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{page}");
+        // The watermark is read from `q`: one that is not a timestamp is refused.
+        let refused = send("POST", suiteql.clone(), Some(json!({"q": q("yesterday")})))
+            .await
+            .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_PARAMETER", "o:errorQueryParam", "q");
+        let refused = send(
+            "POST",
+            suiteql.clone(),
+            Some(json!({"q": q("2026-11-01 00:00:00"), "params": ["AVC-%"]})),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_CONTENT", "o:errorPath", "params");
+        let refused = send(
+            "POST",
+            suiteql.clone(),
+            Some(json!({"q": "SELECT t.id FROM transaction t WHERE t.externalid LIKE ?"})),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_PARAMETER", "o:errorQueryParam", "q");
+        let refused = send(
+            "POST",
+            format!("{SUITEQL}?limit=10&page=2"),
+            Some(json!({"q": q("2026-11-01 00:00:00")})),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_PARAMETER", "o:errorQueryParam", "page");
+
+        let create = json!({"externalId": "AVC-RP-4Z32PABE", "entity": {"id": "1234"},
+            "tranDate": "2026-11-27", "otherRefNum": "4Z32PABE", "memmo": "typo",
+            "item": {"items": []}});
+        let refused = send("POST", RECORDS.to_owned(), Some(create))
+            .await
+            .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_CONTENT", "o:errorPath", "memmo");
+        let eid = format!("{RECORDS}/eid:AVC-RP-4Z32PABE");
+        let refused = send(
+            "PATCH",
+            eid.clone(),
+            Some(json!({"item": {"items": [{"line": 1, "isclosed": true}]}})),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(
+            &refused,
+            "INVALID_CONTENT",
+            "o:errorPath",
+            "item.items[0].isclosed",
+        );
+        let refused = send("GET", format!("{eid}?fields=id"), None).await.unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_PARAMETER", "o:errorQueryParam", "fields");
+        assert_eq!(served.shared.netsuite.record_count(), 0);
     }
 
     /// The engine in this process, through the real HTTP clients, against the served
