@@ -20,6 +20,7 @@
 mod limits;
 mod observer;
 mod report;
+mod windows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -31,7 +32,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use limits::TokenBucket;
 pub use observer::{NoObserver, Observer};
-pub use report::{CycleReport, ReportLine, SetAside, write_table};
+pub use report::{CycleReport, ReportLine, SetAside, SkippedSpan, write_table};
 
 use crate::acknowledgement::Acknowledgement;
 use crate::client::{
@@ -47,6 +48,7 @@ use crate::order::{AmazonOrderState, Program, PurchaseOrder, ValidationError};
 use crate::sales_order::NetSuiteStatus;
 use crate::settings::Settings;
 use crate::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+use windows::WindowPlan;
 
 /// How the engine paces and batches its work. [`Default`] follows Amazon's and
 /// NetSuite's documented limits.
@@ -1130,9 +1132,33 @@ impl Engine {
             Program::DirectFulfillment => Cursor::DirectFulfillment,
         };
         let now = self.clock.now();
-        let mut start = self.start_of(cursor, now).await?;
-        while start < now {
-            let end = later(start, self.config.max_window).min(now);
+        let watermark = match self.store.watermark(cursor).await? {
+            Some(mark) => mark,
+            // Saved by `save_starts` before any retrieval; read as it would be.
+            None => later(
+                earlier(now, self.config.first_lookback),
+                self.config.window_overlap,
+            ),
+        };
+        // Never further back than Amazon lists: a window it refuses would stop every
+        // cycle here, and the watermark would never move again.
+        let plan = WindowPlan::new(
+            watermark,
+            self.config.window_overlap,
+            now,
+            self.config.max_window,
+            AMAZON_LISTING_HORIZON,
+        );
+        if let Some((from, until)) = plan.skipped {
+            let span = SkippedSpan {
+                cursor,
+                from,
+                until,
+            };
+            self.observer.skipped(&span);
+            cycle.with(|s| s.report.skipped.push(span));
+        }
+        for (start, end) in plan.windows() {
             if !self
                 .read_settled(cycle, program, kind, (start, end))
                 .await?
@@ -1141,7 +1167,6 @@ impl Engine {
                 return Ok(());
             }
             self.store.save_watermark(cursor, end).await?;
-            start = end;
         }
         Ok(())
     }

@@ -6,6 +6,8 @@ use crate::client::ClientError;
 use crate::lifecycle::{EventKind, Notice, StateKind};
 use crate::store::OrderKey;
 
+use super::SkippedSpan;
+
 /// Sees what the engine does, so it reaches the integrator's logs and metrics without
 /// a logging dependency in the library. Every method has an empty default.
 ///
@@ -26,6 +28,13 @@ pub trait Observer: Send + Sync {
     /// The machine asked for a person to be told something.
     fn notice(&self, key: &OrderKey, notice: &Notice) {
         let _ = (key, notice);
+    }
+
+    /// A retrieval skipped a span Amazon no longer lists (a stop longer than six
+    /// months): orders in it are not retrieved, and a person should look for them in
+    /// Vendor Central.
+    fn skipped(&self, span: &SkippedSpan) {
+        let _ = span;
     }
 }
 

@@ -5,9 +5,10 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use crate::client::WindowKind;
 use crate::ids::InternalId;
 use crate::order::format_instant;
-use crate::store::OrderKey;
+use crate::store::{Cursor, OrderKey};
 
 /// One order in a report: its status now, and why when it needs someone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,37 @@ pub struct SetAside {
     pub key: Option<OrderKey>,
     /// Every problem, naming the PO and the field.
     pub reason: String,
+}
+
+/// A span a retrieval did not read because Amazon no longer lists it: the cursor
+/// fell further behind than Amazon's horizon (six months), after a long stop. Orders
+/// created (or changed) in it are not retrieved; find them in Vendor Central.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedSpan {
+    /// The listing whose cursor fell behind.
+    pub cursor: Cursor,
+    /// Where the cursor was: everything before it had been read.
+    pub from: DateTime<Utc>,
+    /// The oldest time Amazon lists, where reading resumed.
+    pub until: DateTime<Utc>,
+}
+
+impl fmt::Display for SkippedSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let listing = match self.cursor {
+            Cursor::Retail(WindowKind::Changed) => "retail orders changed",
+            Cursor::Retail(_) => "retail orders created",
+            Cursor::DirectFulfillment => "Direct Fulfillment orders created",
+            Cursor::NetSuiteChanges => "NetSuite sales orders changed",
+            Cursor::DirectFulfillmentCancellations => "Direct Fulfillment cancellations",
+        };
+        write!(
+            f,
+            "{listing} from {} to {} were not read: Amazon lists six months back only",
+            format_instant(&self.from),
+            format_instant(&self.until)
+        )
+    }
 }
 
 /// What one cycle did.
@@ -60,12 +92,17 @@ pub struct CycleReport {
     pub errors: Vec<String>,
     /// When an order next needs the engine, if any is scheduled.
     pub next_wakeup: Option<DateTime<Utc>>,
+    /// Spans older than Amazon lists that a retrieval skipped to go on.
+    pub skipped: Vec<SkippedSpan>,
 }
 
 impl CycleReport {
     /// `true` when the cycle did nothing and found nothing to report.
     pub fn is_quiet(&self) -> bool {
-        self.retrieved == 0 && self.orders.is_empty() && self.set_aside.is_empty()
+        self.retrieved == 0
+            && self.orders.is_empty()
+            && self.set_aside.is_empty()
+            && self.skipped.is_empty()
     }
 
     /// The total number of calls made.
@@ -130,6 +167,9 @@ impl fmt::Display for CycleReport {
                 .as_ref()
                 .map_or_else(|| "<no number>".to_owned(), |k| k.to_string());
             writeln!(f, "set aside {name}: {}", s.reason)?;
+        }
+        for s in &self.skipped {
+            writeln!(f, "skipped: {s}")?;
         }
         for e in &self.errors {
             writeln!(f, "error: {e}")?;

@@ -989,7 +989,8 @@ impl RetailOrdersApi for VendorCentral {
         query: &OrderQuery,
     ) -> Result<Page<retail::Order>, ClientError> {
         let op = AmazonOperation::GetPurchaseOrders;
-        self.call(op, |state, _| state.list_retail(op, query)).await
+        self.call(op, |state, now| state.list_retail(op, query, now))
+            .await
     }
 
     async fn purchase_order(
@@ -1050,7 +1051,8 @@ impl RetailOrdersApi for VendorCentral {
 impl DirectFulfillmentOrdersApi for VendorCentral {
     async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
         let op = AmazonOperation::GetOrders;
-        self.call(op, |state, _| state.list_df(op, query)).await
+        self.call(op, |state, now| state.list_df(op, query, now))
+            .await
     }
 
     async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError> {

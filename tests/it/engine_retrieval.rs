@@ -716,3 +716,101 @@ async fn two_engines_on_one_store_never_both_act_on_an_order() {
     assert!(world.all_show(POSTED), "{}", world.table());
     exactly_once(&world, &keys);
 }
+
+/// After a stop longer than Amazon's six months, every retrieval starts at the oldest
+/// time Amazon lists instead of at its watermark, which Amazon would refuse every
+/// cycle: the orders placed since reach NetSuite, and the report names the span no
+/// longer listed.
+#[tokio::test(flavor = "current_thread")]
+async fn after_a_seven_month_stop_retrieval_resumes_at_amazons_horizon() {
+    let world = World::new(catalogue_settings(true, true));
+    let (before_rp, before_df) = (purchase_order_number(1), purchase_order_number(2));
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&before_rp, placed(60), 1))
+        .unwrap();
+    world
+        .amazon
+        .add_df_order(orders::df_order(&before_df, placed(60), 1))
+        .unwrap();
+    world
+        .run_until("both orders posted", |w| w.all_show(POSTED))
+        .await;
+    let stopped_at = world.now();
+
+    // Seven months stopped. An order placed a day into the stop is past Amazon's
+    // horizon by now; one placed a month ago is not.
+    world.clock.advance(Duration::from_secs(212 * 24 * 3600));
+    let now = world.now();
+    let (lost, recent_rp, recent_df) = (
+        purchase_order_number(3),
+        purchase_order_number(4),
+        purchase_order_number(5),
+    );
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(
+            &lost,
+            stopped_at + TimeDelta::days(1),
+            1,
+        ))
+        .unwrap();
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(
+            &recent_rp,
+            now - TimeDelta::days(30),
+            1,
+        ))
+        .unwrap();
+    world
+        .amazon
+        .add_df_order(orders::df_order(&recent_df, now - TimeDelta::days(30), 1))
+        .unwrap();
+
+    let report = world.cycle().await;
+    assert!(report.errors.is_empty(), "{report}");
+    let oldest = now - TimeDelta::days(180);
+    let mut skipped: Vec<_> = report
+        .skipped
+        .iter()
+        .map(|s| (format!("{:?}", s.cursor), s.until))
+        .collect();
+    skipped.sort();
+    assert_eq!(skipped.len(), 3, "{report}");
+    // Each retrieval reads the clock when it starts; the simulated calls before it
+    // take a moment.
+    assert!(
+        skipped
+            .iter()
+            .all(|(_, until)| *until >= oldest && *until - oldest < TimeDelta::minutes(1)),
+        "{report}"
+    );
+    assert!(
+        report
+            .skipped
+            .iter()
+            .all(|s| s.from <= stopped_at && s.from > placed(60)),
+        "{report}"
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("skipped: retail orders created from "),
+        "{text}"
+    );
+    assert!(text.contains("Amazon lists six months back only"), "{text}");
+
+    world
+        .run_until("the orders placed within six months posted", |w| {
+            [retail_key(recent_rp.as_str()), df_key(recent_df.as_str())]
+                .iter()
+                .all(|k| w.status(k).as_deref() == Some(POSTED))
+        })
+        .await;
+    // The watermarks moved on: nothing is skipped again, and nothing older than six
+    // months was asked for.
+    let report = world.cycle().await;
+    assert!(report.skipped.is_empty(), "{report}");
+    assert!(report.errors.is_empty(), "{report}");
+    assert_eq!(world.status(&retail_key(lost.as_str())), None);
+}

@@ -4,6 +4,8 @@ use super::*;
 
 /// Amazon's limit on a window: "date range must not exceed 7 days".
 const MAX_WINDOW_DAYS: i64 = 7;
+/// How far back Amazon lists: "available to pull data from the past 6 months".
+const LISTING_HORIZON_MONTHS: u32 = 6;
 
 /// Where a follow-up page starts, and the filters of the query it continues.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +83,7 @@ fn check_query(
     op: AmazonOperation,
     program: Program,
     query: &OrderQuery,
+    now: DateTime<Utc>,
 ) -> Result<usize, ClientError> {
     let (after_name, before_name) = window_names(query.kind);
     let mut messages = Vec::new();
@@ -119,6 +122,18 @@ fn check_query(
             "InvalidInput",
             format!(
                 "Invalid Input: the date range between {after_name} and {before_name} must not exceed {MAX_WINDOW_DAYS} days."
+            ),
+            Some(after_name.into()),
+        ));
+    }
+    let oldest = now
+        .checked_sub_months(chrono::Months::new(LISTING_HORIZON_MONTHS))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    if query.after < oldest {
+        messages.push(message(
+            "InvalidInput",
+            format!(
+                "Invalid Input: {after_name} must be within the past {LISTING_HORIZON_MONTHS} months."
             ),
             Some(after_name.into()),
         ));
@@ -172,8 +187,9 @@ impl State {
         &self,
         op: AmazonOperation,
         query: &OrderQuery,
+        now: DateTime<Utc>,
     ) -> Result<Page<retail::Order>, ClientError> {
-        let offset = check_query(op, Program::RetailProcurement, query)?;
+        let offset = check_query(op, Program::RetailProcurement, query, now)?;
         if query.kind == WindowKind::Created {
             if let Some(page) = self.indexed_page(Program::RetailProcurement, query, offset, |n| {
                 self.retail.get(n).map(|r| &r.order)
@@ -202,8 +218,9 @@ impl State {
         &self,
         op: AmazonOperation,
         query: &OrderQuery,
+        now: DateTime<Utc>,
     ) -> Result<Page<df::Order>, ClientError> {
-        let offset = check_query(op, Program::DirectFulfillment, query)?;
+        let offset = check_query(op, Program::DirectFulfillment, query, now)?;
         // `status=CANCELLED` lists the orders created in the window whose status is
         // CANCELLED now, paged as any listing; an unreadable entry has no status to
         // match.
@@ -393,7 +410,7 @@ mod tests {
             let mut pages: Vec<Vec<String>> = Vec::new();
             loop {
                 let page = lock(&vc.state)
-                    .list_retail(AmazonOperation::GetPurchaseOrders, &query)
+                    .list_retail(AmazonOperation::GetPurchaseOrders, &query, vc.clock.now())
                     .unwrap();
                 prop_assert!(page.orders.len() <= limit as usize);
                 pages.push(
@@ -424,6 +441,40 @@ mod tests {
     }
 
     #[test]
+    fn a_window_older_than_six_months_is_refused_as_amazon_does() {
+        let now: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().unwrap();
+        let vc = VendorCentral::new(crate::testing::ManualClock::new(now));
+        let query = |after: &str| OrderQuery {
+            kind: WindowKind::Created,
+            after: after.parse().unwrap(),
+            before: after.parse::<DateTime<Utc>>().unwrap() + TimeDelta::days(7),
+            limit: 100,
+            next_token: None,
+        };
+        let state = lock(&vc.state);
+        for after in ["2026-05-27T07:59:59Z", "2026-04-27T08:00:00Z"] {
+            let op = AmazonOperation::GetPurchaseOrders;
+            let err = state.list_retail(op, &query(after), now).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Rejected, "{after}");
+            assert_eq!(err.messages[0].code, "InvalidInput");
+            assert_eq!(err.messages[0].field.as_deref(), Some("createdAfter"));
+            let op = AmazonOperation::GetOrders;
+            let err = state.list_df(op, &query(after), now).unwrap_err();
+            assert_eq!(err.messages[0].code, "InvalidInput");
+        }
+        let op = AmazonOperation::GetPurchaseOrders;
+        assert!(
+            state
+                .list_retail(op, &query("2026-05-27T08:00:00Z"), now)
+                .is_ok()
+        );
+        let mut changed = query("2026-05-01T00:00:00Z");
+        changed.kind = WindowKind::Changed;
+        let err = state.list_retail(op, &changed, now).unwrap_err();
+        assert_eq!(err.messages[0].field.as_deref(), Some("changedAfter"));
+    }
+
+    #[test]
     fn a_token_past_the_end_gives_an_empty_last_page() {
         let clock = crate::testing::ManualClock::new("2025-03-10T00:00:00Z".parse().unwrap());
         let vc = VendorCentral::new(clock);
@@ -448,7 +499,7 @@ mod tests {
             for overlap in [false, true] {
                 vc.set_page_overlap(overlap);
                 let page = lock(&vc.state)
-                    .list_retail(AmazonOperation::GetPurchaseOrders, &query)
+                    .list_retail(AmazonOperation::GetPurchaseOrders, &query, vc.clock.now())
                     .unwrap();
                 assert!(page.orders.is_empty());
                 assert_eq!(page.next_token, None);
