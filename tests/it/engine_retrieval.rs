@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::{Context, Waker};
 use std::time::Duration;
 
-use avc_order_sync::engine::{EngineConfig, OperatorAction};
+use avc_order_sync::engine::{EngineConfig, Observer, OperatorAction, SkippedSpan};
 use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{
     self, DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder, purchase_order_number,
@@ -723,7 +724,14 @@ async fn two_engines_on_one_store_never_both_act_on_an_order() {
 /// longer listed.
 #[tokio::test(flavor = "current_thread")]
 async fn after_a_seven_month_stop_retrieval_resumes_at_amazons_horizon() {
-    let world = World::new(catalogue_settings(true, true));
+    #[derive(Default)]
+    struct Skips(std::sync::Mutex<Vec<SkippedSpan>>);
+    impl Observer for Skips {
+        fn skipped(&self, span: &SkippedSpan) {
+            self.0.lock().unwrap().push(span.clone());
+        }
+    }
+    let mut world = World::new(catalogue_settings(true, true));
     let (before_rp, before_df) = (purchase_order_number(1), purchase_order_number(2));
     world
         .amazon
@@ -768,8 +776,15 @@ async fn after_a_seven_month_stop_retrieval_resumes_at_amazons_horizon() {
         .add_df_order(orders::df_order(&recent_df, now - TimeDelta::days(30), 1))
         .unwrap();
 
+    let skips = Arc::new(Skips::default());
+    world.engine = world.another_engine().with_observer(skips.clone());
     let report = world.cycle().await;
     assert!(report.errors.is_empty(), "{report}");
+    assert_eq!(
+        *skips.0.lock().unwrap(),
+        report.skipped,
+        "the observer is told"
+    );
     let oldest = now - TimeDelta::days(180);
     let mut skipped: Vec<_> = report
         .skipped
