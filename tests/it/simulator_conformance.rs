@@ -228,14 +228,18 @@ fn check_body<'m>(models: &'m Models, body: &Body) -> (&'m Model, Vec<Violation>
     }
     let found = match model.response_schema(body.operation, body.status) {
         Some(schema) => model.validate_schema(schema, &body.body),
-        None => vec![Violation {
-            path: "$".into(),
-            problem: format!(
+        None => {
+            let problem = format!(
                 "{} declares no response {} for {}",
                 body.model, body.status, body.operation
-            ),
-            value: false,
-        }],
+            );
+            vec![Violation {
+                path: "$".into(),
+                amazon: problem.clone(),
+                problem,
+                value: false,
+            }]
+        }
     };
     (model, found)
 }

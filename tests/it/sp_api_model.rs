@@ -39,6 +39,8 @@ pub struct Violation {
     /// date-time, a length or a bound): SP-API checks values when it processes a
     /// transaction, not when it takes the POST.
     pub value: bool,
+    /// The problem in the words of SP-API's schema check, for a refusal's `message`.
+    pub amazon: String,
 }
 
 impl fmt::Display for Violation {
@@ -137,15 +139,20 @@ impl Models {
     ) -> Option<(u16, Value)> {
         let operation = self.operation(method, path)?;
         let violations = operation.check_request(query, body);
-        let first = violations.first()?;
-        Some((
-            400,
-            json!({"errors": [{
-                "code": "InvalidInput",
-                "message": first.problem,
-                "details": first.path,
-            }]}),
-        ))
+        if violations.is_empty() {
+            return None;
+        }
+        let errors: Vec<Value> = violations
+            .iter()
+            .map(|v| {
+                json!({
+                    "code": "InvalidInput",
+                    "message": v.amazon,
+                    "details": wire_path(&v.path),
+                })
+            })
+            .collect();
+        Some((400, json!({ "errors": errors })))
     }
 }
 
@@ -287,10 +294,15 @@ impl Model {
                 }
             };
             if !fits {
-                found.push(violation(
-                    path,
-                    format!("expected {kind}, found {}", json_kind(value)),
-                ));
+                let article = if kind.starts_with(['a', 'i', 'o']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                found.push(Violation {
+                    amazon: format!("The element '{}' must be {article} {kind}.", element(path)),
+                    ..violation(path, format!("expected {kind}, found {}", json_kind(value)))
+                });
                 return;
             }
         }
@@ -309,10 +321,13 @@ impl Model {
                 for name in schema["required"].as_array().into_iter().flatten() {
                     if let Some(name) = name.as_str() {
                         if !members.contains_key(name) {
-                            found.push(violation(
-                                path,
-                                format!("required member `{name}` is missing"),
-                            ));
+                            found.push(Violation {
+                                amazon: format!(
+                                    "The content of element '{}' is not complete. One of '{{{name}}}' is expected.",
+                                    element(path)
+                                ),
+                                ..violation(path, format!("required member `{name}` is missing"))
+                            });
                         }
                     }
                 }
@@ -325,7 +340,20 @@ impl Model {
                             Some(extra @ Value::Object(_)) => {
                                 self.check(extra, member, &inner, found)
                             }
-                            _ => found.push(violation(&inner, "member not in the model".into())),
+                            _ => {
+                                let names: Vec<&str> = properties
+                                    .into_iter()
+                                    .flat_map(|p| p.keys())
+                                    .map(String::as_str)
+                                    .collect();
+                                found.push(Violation {
+                                    amazon: format!(
+                                        "Invalid content was found starting with element '{name}'. One of '{{{}}}' is expected.",
+                                        names.join(", ")
+                                    ),
+                                    ..violation(&inner, "member not in the model".into())
+                                });
+                            }
                         },
                     }
                 }
@@ -456,8 +484,33 @@ impl Operation<'_> {
 fn violation(path: &str, problem: String) -> Violation {
     Violation {
         path: path.to_owned(),
+        amazon: problem.clone(),
         problem,
         value: false,
+    }
+}
+
+/// The element a path ends in, as SP-API's schema check names it (`items` for
+/// `$.acknowledgements[0].items[1]`, `body` for the root).
+fn element(path: &str) -> &str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    match last.split('[').next() {
+        Some("$") | None => "body",
+        Some(name) => name,
+    }
+}
+
+/// A path as SP-API's `details` write it: no `$.`, `body` for the root, a query
+/// parameter by its name.
+fn wire_path(path: &str) -> String {
+    let path = path
+        .strip_prefix("query.")
+        .or_else(|| path.strip_prefix("$."))
+        .unwrap_or(path);
+    if path == "$" {
+        "body".into()
+    } else {
+        path.to_owned()
     }
 }
 
@@ -525,10 +578,15 @@ mod tests {
         let found = retail().validate("Order", &order);
         assert_eq!(
             found,
-            vec![violation(
-                "$.orderDetails",
-                "required member `purchaseOrderDate` is missing".into()
-            )]
+            vec![Violation {
+                amazon: "The content of element 'orderDetails' is not complete. \
+                         One of '{purchaseOrderDate}' is expected."
+                    .into(),
+                ..violation(
+                    "$.orderDetails",
+                    "required member `purchaseOrderDate` is missing".into()
+                )
+            }]
         );
     }
 
@@ -537,12 +595,19 @@ mod tests {
         let mut order = sandbox_order();
         order["orderDetails"]["items"][0]["netCostt"] = json!({"amount": "1"});
         let found = retail().validate("Order", &order);
+        assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found,
-            vec![violation(
+            (found[0].path.as_str(), found[0].problem.as_str()),
+            (
                 "$.orderDetails.items[0].netCostt",
-                "member not in the model".into()
-            )]
+                "member not in the model"
+            )
+        );
+        assert!(
+            found[0].amazon.starts_with(
+                "Invalid content was found starting with element 'netCostt'. One of '{"
+            ),
+            "{found:?}"
         );
     }
 
@@ -615,7 +680,7 @@ mod tests {
             .expect("refused");
         assert_eq!(status, 400);
         assert_eq!(body["errors"][0]["code"], "InvalidInput");
-        assert_eq!(body["errors"][0]["details"], "query.createdSince");
+        assert_eq!(body["errors"][0]["details"], "createdSince");
         let sort = query(&[("sortOrder", "ascending")]);
         assert!(models.refusal("GET", list, &sort, b"").is_some());
         let ack = json!({"acknowledgements": [{
@@ -633,7 +698,12 @@ mod tests {
                 ack.to_string().as_bytes(),
             )
             .expect("refused");
-        assert_eq!(body["errors"][0]["details"], "$.acknowledgements[0].note");
+        assert_eq!(body["errors"][0]["details"], "acknowledgements[0].note");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "Invalid content was found starting with element 'note'. One of \
+             '{acknowledgementDate, items, purchaseOrderNumber, sellingParty}' is expected."
+        );
         assert_eq!(models.refusal("GET", "/elsewhere", &good, b""), None);
     }
 }
