@@ -32,7 +32,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use limits::TokenBucket;
 pub use observer::{NoObserver, Observer};
-pub use report::{CycleReport, ReportLine, SetAside, SkippedSpan, write_table};
+pub use report::{CycleReport, ListingPlace, ReportLine, SetAside, SkippedSpan, write_table};
 
 use crate::acknowledgement::Acknowledgement;
 use crate::client::{
@@ -41,8 +41,10 @@ use crate::client::{
 };
 use crate::ids::{ExternalId, PurchaseOrderNumber, TransactionId};
 use crate::lifecycle::{
-    AcknowledgementKey, AmazonMessage, Command, CommandFailure, Event, FailureKind, LineChange,
-    OrderRecord, OrderState, RetryPolicy,
+    AcknowledgementKey, AmazonAcceptance, AmazonMessage, Command, CommandFailure, Event,
+    FailureKind, LineChange, OrderRecord, OrderState, RetryPolicy, UnreadableOrder,
+    accepted_at_amazon, acknowledged_before, awaits_cancellation, doubt_of_cancellation,
+    rejects_whole,
 };
 use crate::order::{AmazonOrderState, Program, PurchaseOrder, ValidationError};
 use crate::sales_order::NetSuiteStatus;
@@ -326,7 +328,7 @@ fn reason_of(record: &OrderRecord) -> Option<String> {
                 .join("; "),
         ),
         OrderState::ExpectFix { attention } => Some(match attention {
-            Attention::Mapping { problems, .. } => problems
+            Attention::Mapping { problems, .. } | Attention::Unreadable { problems } => problems
                 .iter()
                 .map(|p| p.to_string())
                 .collect::<Vec<_>>()
@@ -370,10 +372,17 @@ const AMAZON_LISTING_HORIZON: Duration = Duration::from_secs(180 * 24 * 3600);
 /// Amazon's longest window: "date range must not exceed 7 days".
 const AMAZON_MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// An order Amazon listed that could not be converted: the reasons, and what can be
+/// kept of it (`None` when its number cannot be read).
+struct Invalid {
+    reason: String,
+    kept: Option<UnreadableOrder>,
+}
+
 /// One order of a listed page, as the listing takes it.
 enum Listed {
     /// An order to take in: new to the store, or a copy of one it holds.
-    Order(Box<Result<PurchaseOrder, ValidationError>>),
+    Order(Box<Result<PurchaseOrder, Invalid>>),
     /// A Direct Fulfillment order listed among those Amazon cancelled: `None` when its
     /// own status says so, else why it is not taken as cancelled.
     Cancelled(Option<String>),
@@ -384,57 +393,6 @@ fn listing_name(program: Program, kind: WindowKind) -> String {
     match kind {
         WindowKind::Cancelled => format!("{} cancellation check", program.code()),
         _ => format!("{} retrieval", program.code()),
-    }
-}
-
-/// Why a Direct Fulfillment order listed among those Amazon cancelled is not taken
-/// as cancelled: its `orderStatus` does not say so (a client that ignored the
-/// filter must not cancel every order it lists).
-fn doubt_of_cancellation(order: &crate::amazon::direct_fulfillment::Order) -> Option<String> {
-    use crate::amazon::direct_fulfillment::OrderStatus;
-    match order
-        .order_details
-        .as_ref()
-        .and_then(|d| d.order_status.as_ref())
-    {
-        Some(status) if status.known() == Some(OrderStatus::Cancelled) => None,
-        Some(status) => Some(format!(
-            "its `orderStatus` is `{}`",
-            crate::decimal::excerpt(status.as_str())
-        )),
-        None => Some("it shows no `orderStatus`".to_owned()),
-    }
-}
-
-/// Whether a Direct Fulfillment acknowledgement rejects the whole order (DF is fill or
-/// kill): Amazon then shows the order as cancelled.
-fn rejects_whole(acknowledgement: &Acknowledgement) -> bool {
-    match acknowledgement {
-        Acknowledgement::DirectFulfillment(a) => {
-            a.status_code != crate::acknowledgement::df_status::ACCEPTED
-        }
-        Acknowledgement::Retail(_) => false,
-    }
-}
-
-/// Whether Amazon's cancellation of an order still has something to end. Not when the
-/// order has ended or its sales order is being closed already, nor while an
-/// acknowledgement rejecting it is out: Amazon shows an order the vendor rejected as
-/// cancelled, and the acknowledgement's confirmation ends it as rejected.
-fn awaits_cancellation(record: &OrderRecord) -> bool {
-    let state = match record.state() {
-        OrderState::Held { resume, .. } => resume,
-        state => state,
-    };
-    match state {
-        OrderState::Cancelled { .. }
-        | OrderState::Closed { .. }
-        | OrderState::ExpectSalesOrderClosed { .. } => false,
-        OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
-        | OrderState::ExpectAcknowledgementConfirmation {
-            acknowledgement, ..
-        } => !rejects_whole(acknowledgement),
-        _ => true,
     }
 }
 
@@ -766,13 +724,22 @@ impl Engine {
                             s.report.set_aside.push(SetAside {
                                 key: Some(key.clone()),
                                 reason: invalid.to_string(),
+                                place: None,
                             })
                         });
                         return self.finish(cycle).await;
                     }
                 };
-                Event::PurchaseOrderChanged {
-                    purchase_order: Box::new(purchase_order),
+                if stored.record.awaits_readable_order() && acknowledged_before(&purchase_order) {
+                    let acceptance = self.acceptance_of(&cycle, &purchase_order).await;
+                    Event::PurchaseOrderFoundAcknowledged {
+                        purchase_order: Box::new(purchase_order),
+                        acceptance,
+                    }
+                } else {
+                    Event::PurchaseOrderChanged {
+                        purchase_order: Box::new(purchase_order),
+                    }
                 }
             }
         };
@@ -1291,8 +1258,14 @@ impl Engine {
                             .orders
                             .iter()
                             .map(|o| {
-                                let order = Listed::Order(Box::new(o.to_purchase_order()));
-                                (o.purchase_order_number.clone(), order)
+                                let order = o.to_purchase_order().map_err(|e| Invalid {
+                                    reason: e.to_string(),
+                                    kept: UnreadableOrder::of_retail(o, e),
+                                });
+                                (
+                                    o.purchase_order_number.clone(),
+                                    Listed::Order(Box::new(order)),
+                                )
                             })
                             .collect::<Vec<_>>();
                         (orders, p.malformed, p.next_token)
@@ -1314,7 +1287,12 @@ impl Engine {
                                     WindowKind::Cancelled => {
                                         Listed::Cancelled(doubt_of_cancellation(o))
                                     }
-                                    _ => Listed::Order(Box::new(o.to_purchase_order())),
+                                    _ => Listed::Order(Box::new(o.to_purchase_order().map_err(
+                                        |e| Invalid {
+                                            reason: e.to_string(),
+                                            kept: UnreadableOrder::of_direct_fulfillment(o, e),
+                                        },
+                                    ))),
                                 };
                                 (o.purchase_order_number.clone(), order)
                             })
@@ -1335,6 +1313,12 @@ impl Engine {
                 }
             };
             pages += 1;
+            let place = || ListingPlace {
+                listing: listing_name(program, kind),
+                window_start: start,
+                window_end: end,
+                page: pages,
+            };
             for m in malformed {
                 let entry = m
                     .purchase_order_number
@@ -1350,17 +1334,8 @@ impl Engine {
                         .await?;
                     continue;
                 }
-                let key = m
-                    .purchase_order_number
-                    .as_deref()
-                    .and_then(|n| PurchaseOrderNumber::new(n).ok())
-                    .map(|number| OrderKey { program, number });
-                cycle.with(|s| {
-                    s.report.set_aside.push(SetAside {
-                        key,
-                        reason: m.reason,
-                    })
-                });
+                let kept = UnreadableOrder::of_malformed(program, &m);
+                self.take_unreadable(cycle, m.reason, kept, place()).await?;
             }
             for (number, order) in orders {
                 let entry = number.clone().unwrap_or_default();
@@ -1369,10 +1344,13 @@ impl Engine {
                     continue;
                 }
                 match order {
-                    Listed::Order(order) => {
-                        self.take_order(cycle, program, number.as_deref(), *order)
-                            .await?
-                    }
+                    Listed::Order(order) => match *order {
+                        Ok(po) => self.take_order(cycle, program, po).await?,
+                        Err(invalid) => {
+                            self.take_unreadable(cycle, invalid.reason, invalid.kept, place())
+                                .await?
+                        }
+                    },
                     Listed::Cancelled(doubt) => {
                         self.take_cancellation(cycle, number.as_deref(), doubt)
                             .await?
@@ -1398,24 +1376,8 @@ impl Engine {
         &self,
         cycle: &Cycle,
         program: Program,
-        number: Option<&str>,
-        order: Result<PurchaseOrder, ValidationError>,
+        po: PurchaseOrder,
     ) -> Result<(), EngineError> {
-        let po = match order {
-            Ok(po) => po,
-            Err(invalid) => {
-                let key = number
-                    .and_then(|n| PurchaseOrderNumber::new(n).ok())
-                    .map(|number| OrderKey { program, number });
-                cycle.with(|s| {
-                    s.report.set_aside.push(SetAside {
-                        key,
-                        reason: invalid.to_string(),
-                    })
-                });
-                return Ok(());
-            }
-        };
         let key = OrderKey {
             program,
             number: po.number.clone(),
@@ -1426,6 +1388,53 @@ impl Engine {
             cycle.with(|s| s.report.retrieved += 1);
         }
         self.receive(cycle, &key, po).await
+    }
+
+    /// Takes one order a listing held that cannot be read. It is reported with where
+    /// it was listed; one whose number can be read and that the store does not hold is
+    /// stored waiting for a readable copy ([`OrderRecord::receive_unreadable`]), so it
+    /// shows in the status table and can be re-fetched. A known order keeps its last
+    /// readable copy. One whose number cannot be read is counted.
+    async fn take_unreadable(
+        &self,
+        cycle: &Cycle,
+        reason: String,
+        kept: Option<UnreadableOrder>,
+        place: ListingPlace,
+    ) -> Result<(), EngineError> {
+        let Some(kept) = kept else {
+            cycle.with(|s| {
+                s.report.unnumbered += 1;
+                s.report.set_aside.push(SetAside {
+                    key: None,
+                    reason,
+                    place: Some(place),
+                })
+            });
+            return Ok(());
+        };
+        let key = OrderKey {
+            program: kept.program,
+            number: kept.number.clone(),
+        };
+        cycle.with(|s| {
+            if s.seen.insert(key.clone()) {
+                s.report.retrieved += 1;
+            }
+            s.report.set_aside.push(SetAside {
+                key: Some(key.clone()),
+                reason,
+                place: Some(place),
+            })
+        });
+        if self.store.load(&key).await?.is_some() {
+            return Ok(());
+        }
+        let (record, commands) =
+            OrderRecord::receive_unreadable(kept, self.clock.now(), &self.settings);
+        // Another worker may have stored it meanwhile: what it holds stands.
+        self.save_new(cycle, &key, record, commands).await?;
+        Ok(())
     }
 
     /// Takes one Direct Fulfillment order listed among those Amazon cancelled: applies
@@ -1477,6 +1486,22 @@ impl Engine {
         po: PurchaseOrder,
     ) -> Result<(), EngineError> {
         match self.store.load(key).await? {
+            // Amazon sends an order the store keeps as unreadable readable at last, and
+            // shows it acknowledged: taken in with what Amazon accepted.
+            Some(stored) if stored.record.awaits_readable_order() && acknowledged_before(&po) => {
+                let acceptance = self.acceptance_of(cycle, &po).await;
+                self.apply(
+                    cycle,
+                    key,
+                    &Event::PurchaseOrderFoundAcknowledged {
+                        purchase_order: Box::new(po),
+                        acceptance,
+                    },
+                    None,
+                )
+                .await?;
+                Ok(())
+            }
             Some(stored) => {
                 if stored.record.purchase_order() != &po {
                     self.apply(
@@ -1492,63 +1517,98 @@ impl Engine {
                 Ok(())
             }
             None => {
-                if matches!(
-                    po.state,
-                    AmazonOrderState::Acknowledged | AmazonOrderState::Accepted
-                ) {
-                    // Acknowledged before this sync ever saw it: acknowledging again
-                    // would duplicate someone else's answer.
-                    cycle.with(|s| {
-                        s.report.set_aside.push(SetAside {
-                            key: Some(key.clone()),
-                            reason: format!(
-                                "PO {}: already acknowledged at Amazon before the sync saw it",
-                                key.number
-                            ),
-                        })
-                    });
-                    return Ok(());
-                }
                 let now = self.clock.now();
-                let (record, commands) =
-                    OrderRecord::receive_with(po, now, &self.settings, &self.policy(key.program));
-                let (notices, actions): (Vec<Command>, Vec<Command>) = commands
-                    .into_iter()
-                    .partition(|c| matches!(c, Command::Notify { .. }));
-                let in_flight = actions.first().map(|c| InFlight {
-                    command_key: c.key(),
-                    started_at: now,
-                });
-                let wakeup = self.wakeup(&record, in_flight.as_ref());
-                match self
-                    .store
-                    .save(key, &record, in_flight.as_ref(), wakeup, None)
-                    .await
-                {
-                    Ok(_) => {}
+                let policy = self.policy(key.program);
+                // Acknowledged before this sync ever saw it: acknowledging again would
+                // duplicate someone else's answer, so the sales order is made from
+                // what Amazon accepted.
+                let (record, commands) = if acknowledged_before(&po) {
+                    let acceptance = self.acceptance_of(cycle, &po).await;
+                    OrderRecord::receive_acknowledged(po, &acceptance, now, &self.settings, &policy)
+                } else {
+                    OrderRecord::receive_with(po, now, &self.settings, &policy)
+                };
+                if let Some(record) = self.save_new(cycle, key, record, commands).await? {
                     // Another worker created it meanwhile: take it as a change.
-                    Err(StoreError::Conflict { .. }) => {
-                        return Box::pin(self.receive(cycle, key, record.purchase_order().clone()))
-                            .await;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-                cycle.with(|s| s.report.new_orders += 1);
-                cycle.touch(key, &record);
-                for notice in &notices {
-                    if let Command::Notify { notice, .. } = notice {
-                        self.observer.notice(key, notice);
-                    }
-                }
-                if let Some(flight) = &in_flight {
-                    cycle.mark(key, flight);
-                }
-                for action in actions {
-                    cycle.queue(key.clone(), action);
+                    return Box::pin(self.receive(cycle, key, record.purchase_order().clone()))
+                        .await;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// What Amazon accepted of `po`, which Amazon shows acknowledged: for a retail PO,
+    /// read from Amazon's status report; a report that cannot be read is a reason the
+    /// order waits for a person.
+    async fn acceptance_of(&self, cycle: &Cycle, po: &PurchaseOrder) -> AmazonAcceptance {
+        if po.program != Program::RetailProcurement {
+            return accepted_at_amazon(po, None);
+        }
+        match self
+            .call(
+                cycle,
+                "getPurchaseOrdersStatus",
+                true,
+                self.clients.retail.purchase_order_status(&po.number),
+            )
+            .await
+        {
+            Ok(status) => accepted_at_amazon(po, status.as_ref()),
+            Err(e) => AmazonAcceptance::Unreadable {
+                problems: vec![crate::order::Problem {
+                    purchase_order_number: po.number.to_string(),
+                    line: None,
+                    field: "ordersStatus".into(),
+                    kind: crate::order::ProblemKind::Invalid {
+                        reason: format!("Amazon's status report could not be read: {e}"),
+                    },
+                }],
+            },
+        }
+    }
+
+    /// Saves a record new to the store and queues its first commands. Returns the
+    /// record, unsaved, when another worker created the order meanwhile.
+    async fn save_new(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        record: OrderRecord,
+        commands: Vec<Command>,
+    ) -> Result<Option<OrderRecord>, EngineError> {
+        let now = self.clock.now();
+        let (notices, actions): (Vec<Command>, Vec<Command>) = commands
+            .into_iter()
+            .partition(|c| matches!(c, Command::Notify { .. }));
+        let in_flight = actions.first().map(|c| InFlight {
+            command_key: c.key(),
+            started_at: now,
+        });
+        let wakeup = self.wakeup(&record, in_flight.as_ref());
+        match self
+            .store
+            .save(key, &record, in_flight.as_ref(), wakeup, None)
+            .await
+        {
+            Ok(_) => {}
+            Err(StoreError::Conflict { .. }) => return Ok(Some(record)),
+            Err(e) => return Err(e.into()),
+        }
+        cycle.with(|s| s.report.new_orders += 1);
+        cycle.touch(key, &record);
+        for notice in &notices {
+            if let Command::Notify { notice, .. } = notice {
+                self.observer.notice(key, notice);
+            }
+        }
+        if let Some(flight) = &in_flight {
+            cycle.mark(key, flight);
+        }
+        for action in actions {
+            cycle.queue(key.clone(), action);
+        }
+        Ok(None)
     }
 
     /// Reads one order from Amazon again.

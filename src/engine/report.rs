@@ -24,15 +24,46 @@ pub struct ReportLine {
     pub reason: Option<String>,
 }
 
-/// An order Amazon sent that could not be used, set aside with its reasons. It is
-/// taken up again when Amazon sends it again (a changed PO) or an operator re-fetches
-/// it.
+/// An order Amazon sent that could not be used, with its reasons. An order whose
+/// number could be read is also kept in the store (a new one in "Error reading from
+/// Amazon", with its problems; a known one keeps its last readable copy): it shows in
+/// the status table, an operator can re-fetch it, and the next readable copy Amazon
+/// lists takes it in. One whose number cannot be read exists only here, with where it
+/// was listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetAside {
     /// The order, when its number could be read.
     pub key: Option<OrderKey>,
     /// Every problem, naming the PO and the field.
     pub reason: String,
+    /// Where the listing held it, for an order read from a listing.
+    pub place: Option<ListingPlace>,
+}
+
+/// Where a listing held an order: the listing, its window and the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingPlace {
+    /// The listing (`RP retrieval`, `DF retrieval`, `DF cancellation check`).
+    pub listing: String,
+    /// The window's start.
+    pub window_start: DateTime<Utc>,
+    /// The window's end.
+    pub window_end: DateTime<Utc>,
+    /// The page, counted from 1 within one read of the window.
+    pub page: usize,
+}
+
+impl fmt::Display for ListingPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, window {} to {}, page {}",
+            self.listing,
+            format_instant(&self.window_start),
+            format_instant(&self.window_end),
+            self.page
+        )
+    }
 }
 
 /// A span a retrieval did not read because Amazon no longer lists it: the cursor
@@ -79,6 +110,9 @@ pub struct CycleReport {
     pub new_orders: usize,
     /// Orders set aside as unusable.
     pub set_aside: Vec<SetAside>,
+    /// How many listed orders could not be read even for their PO number (each is in
+    /// [`CycleReport::set_aside`] with where it was listed).
+    pub unnumbered: usize,
     /// Every order the cycle changed or found needing someone, in key order.
     pub orders: Vec<ReportLine>,
     /// How many of those orders are in each status.
@@ -148,10 +182,11 @@ impl fmt::Display for CycleReport {
             .map_or_else(|| "-".to_owned(), format_instant);
         writeln!(
             f,
-            "cycle at {at}: {} retrieved ({} new), {} set aside, {} orders changed, {} calls",
+            "cycle at {at}: {} retrieved ({} new), {} set aside ({} without a PO number), {} orders changed, {} calls",
             self.retrieved,
             self.new_orders,
             self.set_aside.len(),
+            self.unnumbered,
             self.orders.len(),
             self.total_calls()
         )?;
@@ -166,7 +201,10 @@ impl fmt::Display for CycleReport {
                 .key
                 .as_ref()
                 .map_or_else(|| "<no number>".to_owned(), |k| k.to_string());
-            writeln!(f, "set aside {name}: {}", s.reason)?;
+            match &s.place {
+                Some(place) => writeln!(f, "set aside {name} ({place}): {}", s.reason)?,
+                None => writeln!(f, "set aside {name}: {}", s.reason)?,
+            }
         }
         for s in &self.skipped {
             writeln!(f, "skipped: {s}")?;

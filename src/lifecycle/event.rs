@@ -36,6 +36,18 @@ pub enum Event {
         /// The order as it is now.
         purchase_order: Box<PurchaseOrder>,
     },
+    /// Amazon's order, read for the first time in a form the sync can use, shows it
+    /// acknowledged before the sync saw it (in Vendor Central's pages, or with another
+    /// connector), with what Amazon accepted. No acknowledgement goes out: the sales
+    /// order is created Pending Fulfillment with what Amazon accepted. A new record
+    /// starts with [`super::OrderRecord::receive_acknowledged`]; a record that waits
+    /// for a readable copy ([`super::Attention::Unreadable`]) takes this event.
+    PurchaseOrderFoundAcknowledged {
+        /// The order as Amazon sent it.
+        purchase_order: Box<PurchaseOrder>,
+        /// What Amazon accepted of it.
+        acceptance: super::intake::AmazonAcceptance,
+    },
     /// Amazon cancelled the order.
     PurchaseOrderCancelled,
     /// NetSuite created (or already had) the sales order.
@@ -203,6 +215,8 @@ kinds! {
         PurchaseOrderReceived,
         /// [`Event::PurchaseOrderChanged`].
         PurchaseOrderChanged,
+        /// [`Event::PurchaseOrderFoundAcknowledged`].
+        PurchaseOrderFoundAcknowledged,
         /// [`Event::PurchaseOrderCancelled`].
         PurchaseOrderCancelled,
         /// [`Event::SalesOrderCreated`].
@@ -261,6 +275,9 @@ impl Event {
         match self {
             Event::PurchaseOrderReceived { .. } => EventKind::PurchaseOrderReceived,
             Event::PurchaseOrderChanged { .. } => EventKind::PurchaseOrderChanged,
+            Event::PurchaseOrderFoundAcknowledged { .. } => {
+                EventKind::PurchaseOrderFoundAcknowledged
+            }
             Event::PurchaseOrderCancelled => EventKind::PurchaseOrderCancelled,
             Event::SalesOrderCreated { .. } => EventKind::SalesOrderCreated,
             Event::SalesOrderUpdated { .. } => EventKind::SalesOrderUpdated,

@@ -22,7 +22,10 @@ use crate::settings::{ChangedAfterAcknowledgementPolicy, Settings};
 use super::command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
 use super::error::TransitionError;
 use super::event::{AmazonMessage, CommandFailure, Event, EventKind, FailureKind};
-use super::record::{Approval, Attempt, ConfirmedAcknowledgement, OrderRecord};
+use super::intake::{
+    AmazonAcceptance, accepted_at_amazon, acknowledged_before, acknowledgement_found,
+};
+use super::record::{Approval, Attempt, ConfirmedAcknowledgement, OrderRecord, deadline_of};
 use super::retry::{RetryDecision, RetryPolicy, later};
 use super::state::{Attention, CloseReason, MappingStep, OrderState};
 use super::table;
@@ -280,7 +283,8 @@ impl<'a> Machine<'a> {
         let kind = event.kind();
         match event {
             Event::PurchaseOrderReceived { purchase_order }
-            | Event::PurchaseOrderChanged { purchase_order } => {
+            | Event::PurchaseOrderChanged { purchase_order }
+            | Event::PurchaseOrderFoundAcknowledged { purchase_order, .. } => {
                 let own = &self.rec.purchase_order;
                 if purchase_order.number != own.number || purchase_order.program != own.program {
                     return Err(TransitionError::WrongPurchaseOrder {
@@ -361,6 +365,12 @@ impl<'a> Machine<'a> {
                 **purchase_order == self.rec.purchase_order
                     || is_older(purchase_order, &self.rec.purchase_order)
             }
+            // Only an order that waits for a readable copy is taken in this way; the
+            // same copy again is taken too, since what Amazon accepted may read now.
+            Event::PurchaseOrderFoundAcknowledged { purchase_order, .. } => {
+                !self.rec.awaits_readable_order()
+                    || is_older(purchase_order, &self.rec.purchase_order)
+            }
             // Amazon's cancellation of an order that has ended, or whose sales order is
             // being closed already, changes nothing: the close is not sent twice.
             Event::PurchaseOrderCancelled => {
@@ -428,7 +438,8 @@ impl<'a> Machine<'a> {
         if let OrderState::Held { reason, resume } = &self.rec.state {
             let ends_the_order = match event {
                 Event::PurchaseOrderReceived { purchase_order }
-                | Event::PurchaseOrderChanged { purchase_order } => {
+                | Event::PurchaseOrderChanged { purchase_order }
+                | Event::PurchaseOrderFoundAcknowledged { purchase_order, .. } => {
                     self.amazon_ended(purchase_order).is_some()
                 }
                 _ => false,
@@ -450,6 +461,14 @@ impl<'a> Machine<'a> {
             | Event::PurchaseOrderChanged { purchase_order } => {
                 self.rec.purchase_order = (**purchase_order).clone();
                 self.apply_change();
+            }
+            Event::PurchaseOrderFoundAcknowledged {
+                purchase_order,
+                acceptance,
+            } => {
+                self.rec.purchase_order = (**purchase_order).clone();
+                self.rec.acknowledgement_deadline = deadline_of(purchase_order);
+                self.route_acknowledged(acceptance);
             }
             Event::PurchaseOrderCancelled => self.close(CloseReason::CancelledByAmazon),
             Event::SalesOrderCreated { internal_id } => {
@@ -646,6 +665,45 @@ impl<'a> Machine<'a> {
         self.notify(Notice::NeedsAttention { summary });
     }
 
+    /// Waits for Amazon to send the order readable, with why it cannot be used.
+    pub(super) fn needs_reading(&mut self, problems: Vec<Problem>) {
+        let summary = summary(&problems);
+        self.enter(OrderState::ExpectFix {
+            attention: Attention::Unreadable { problems },
+        });
+        self.notify(Notice::NeedsAttention { summary });
+    }
+
+    /// Takes in an order someone acknowledged before the sync saw it: records what
+    /// Amazon accepted as the confirmed acknowledgement (so every later change is
+    /// capped by it, as by one the sync sent) and creates the sales order Pending
+    /// Fulfillment with it. Nothing is sent to Amazon.
+    pub(super) fn route_acknowledged(&mut self, acceptance: &AmazonAcceptance) {
+        let po = self.rec.purchase_order.clone();
+        if let Some(reason) = self.amazon_ended(&po) {
+            return self.close(reason);
+        }
+        let acknowledgement = match acceptance {
+            AmazonAcceptance::Unreadable { problems } => {
+                return self.needs_reading(problems.clone());
+            }
+            AmazonAcceptance::Lines { lines } => {
+                acknowledgement_found(&po, Some(lines), self.settings, self.now)
+            }
+            AmazonAcceptance::Whole => acknowledgement_found(&po, None, self.settings, self.now),
+        };
+        self.rec.confirmed = Some(ConfirmedAcknowledgement {
+            version: AcknowledgementVersion(0),
+            acknowledgement,
+            confirmed_at: self.now,
+        });
+        self.rec.approval = Some(Approval::AcknowledgedAtAmazon);
+        self.create_sales_order(
+            SalesOrderStatus::PendingFulfillment,
+            MappingStep::CreateAfterAcknowledgement,
+        );
+    }
+
     /// Maps a received order and takes the first step.
     pub(super) fn route_new(&mut self) {
         let po = &self.rec.purchase_order;
@@ -685,7 +743,54 @@ impl<'a> Machine<'a> {
 
     /// Maps the latest order and creates its sales order with `status`.
     fn create_sales_order(&mut self, status: SalesOrderStatus, step: MappingStep) {
-        match sales_order_draft(&self.rec.purchase_order, self.settings, status) {
+        let draft = sales_order_draft(&self.rec.purchase_order, self.settings, status);
+        let draft = match (draft, &self.rec.confirmed) {
+            // What Amazon accepted of an order acknowledged elsewhere is all it ships:
+            // a line capped at what was accepted, one accepted none of left out.
+            (Ok(mut mapped), Some(confirmed))
+                if self.rec.approval == Some(Approval::AcknowledgedAtAmazon) =>
+            {
+                let accepted = accepted_eaches(&confirmed.acknowledgement);
+                // A line Amazon accepted must ship: the unmapped-item policy cannot
+                // reject it any more, so its item must be mapped.
+                let unmapped: Vec<Problem> = self
+                    .rec
+                    .purchase_order
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| {
+                        mapped.rejected_lines.contains(&l.sequence)
+                            && accepted.get(&l.sequence).is_some_and(|e| *e > 0)
+                    })
+                    .map(|(index, l)| Problem {
+                        purchase_order_number: self.po_number(),
+                        line: Some(l.sequence.to_string()),
+                        field: format!("items[{index}]"),
+                        kind: crate::order::ProblemKind::UnmappedItem {
+                            vendor_sku: l.vendor_sku.as_ref().map(|v| v.to_string()),
+                            asin: l.asin.as_ref().map(|a| a.to_string()),
+                        },
+                    })
+                    .collect();
+                if !unmapped.is_empty() {
+                    return self.needs_mapping(unmapped, step);
+                }
+                mapped
+                    .draft
+                    .lines
+                    .retain_mut(|line| match accepted.get(&line.sequence) {
+                        Some(0) | None => false,
+                        Some(eaches) => {
+                            line.quantity = line.quantity.min(*eaches);
+                            true
+                        }
+                    });
+                Ok(mapped)
+            }
+            (draft, _) => draft,
+        };
+        match draft {
             Err(e) => self.needs_mapping(e.problems, step),
             Ok(mapped) if mapped.draft.lines.is_empty() => match status {
                 // Nothing to review: every line is rejected by policy.
@@ -1037,6 +1142,10 @@ impl<'a> Machine<'a> {
             OrderState::ExpectFix {
                 attention: Attention::Command { resume, .. },
             } => self.reenter(*resume, false),
+            // Only a readable copy from Amazon moves it (a re-fetch).
+            OrderState::ExpectFix {
+                attention: Attention::Unreadable { .. },
+            } => {}
             OrderState::ExpectApproval { .. } => {
                 let read = self.read_command();
                 self.commands.push(read);
@@ -1047,6 +1156,9 @@ impl<'a> Machine<'a> {
 
     fn run_mapping_step(&mut self, step: MappingStep) {
         match step {
+            MappingStep::Receive if acknowledged_before(&self.rec.purchase_order) => {
+                self.route_acknowledged(&accepted_at_amazon(&self.rec.purchase_order, None))
+            }
             MappingStep::Receive => self.route_new(),
             MappingStep::CreateAfterAcknowledgement => self.create_sales_order(
                 SalesOrderStatus::PendingFulfillment,
@@ -1103,6 +1215,22 @@ impl<'a> Machine<'a> {
             OrderState::ExpectFix {
                 attention: Attention::Mapping { step, .. },
             } => self.run_mapping_step(step),
+            // A readable copy at last: taken in as a new order, unless Amazon shows it
+            // acknowledged, which only what Amazon accepted can take in.
+            OrderState::ExpectFix {
+                attention: Attention::Unreadable { .. },
+            } if acknowledged_before(&self.rec.purchase_order) => {
+                self.rec.acknowledgement_deadline = deadline_of(&self.rec.purchase_order);
+                let acceptance = accepted_at_amazon(&self.rec.purchase_order, None);
+                self.route_acknowledged(&acceptance)
+            }
+            OrderState::ExpectFix {
+                attention: Attention::Unreadable { .. },
+            } => {
+                // Amazon's deadline runs from its order date, read at last.
+                self.rec.acknowledgement_deadline = deadline_of(&self.rec.purchase_order);
+                self.route_new()
+            }
             OrderState::ExpectApproval { .. }
             | OrderState::ExpectSalesOrderRead
             | OrderState::ExpectRepost { .. } => {

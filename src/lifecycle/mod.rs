@@ -43,6 +43,7 @@
 mod command;
 mod error;
 mod event;
+mod intake;
 mod machine;
 mod record;
 mod retry;
@@ -55,10 +56,17 @@ mod proptests;
 pub use command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
 pub use error::TransitionError;
 pub use event::{AmazonMessage, CommandFailure, Event, EventKind, FailureKind};
+pub use intake::{
+    AcceptedLine, AmazonAcceptance, UnreadableOrder, accepted_at_amazon, acknowledged_before,
+    awaits_cancellation, doubt_of_cancellation, rejects_whole,
+};
 pub use record::{
     Approval, Attempt, ConfirmedAcknowledgement, DeadlineNotices, HistoryEntry, OrderRecord,
     SCHEMA_VERSION,
 };
 pub use retry::{RetryDecision, RetryPolicy};
 pub use state::{Attention, CloseReason, MappingStep, OrderState, StateKind};
-pub use table::{START, TRANSITIONS, Transition, accepted, accepts, rule, state_machine_markdown};
+pub use table::{
+    START, START_ACKNOWLEDGED, TRANSITIONS, Transition, accepted, accepts, rule,
+    state_machine_markdown,
+};

@@ -380,6 +380,7 @@ proptest! {
                         step.settings.policies.unmapped_item == UnmappedItemPolicy::RejectLine
                             || po.lines.iter().all(|l| l.ordered.amount == 0)
                     ),
+                    Some(Approval::AcknowledgedAtAmazon) => prop_assert!(false, "acknowledged again an order acknowledged at Amazon"),
                     None => prop_assert!(false, "an acknowledgement without approval"),
                 }
             }

@@ -99,6 +99,9 @@ pub enum Approval {
     /// Every line was rejected by the unmapped-item policy (or cancelled by Amazon):
     /// there was nothing to review.
     RejectedByPolicy,
+    /// Someone acknowledged the order before the sync saw it (in Vendor Central's
+    /// pages, or with another connector): the sales order holds what Amazon accepted.
+    AcknowledgedAtAmazon,
 }
 
 /// Which deadline notices were raised.
@@ -149,11 +152,93 @@ impl OrderRecord {
     }
 
     /// [`OrderRecord::receive`] with a retry policy other than the default.
+    ///
+    /// An order Amazon already shows acknowledged ([`super::acknowledged_before`]) is
+    /// never acknowledged again: a Direct Fulfillment order `ACCEPTED` is taken as
+    /// accepted whole ([`OrderRecord::receive_acknowledged`]); a retail PO, whose
+    /// accepted quantities are in Amazon's status report and not in the order, waits
+    /// for a person in [`Attention::Unreadable`]. Call
+    /// [`OrderRecord::receive_acknowledged`] with the status report instead.
     pub fn receive_with(
         purchase_order: PurchaseOrder,
         now: DateTime<Utc>,
         settings: &Settings,
         policy: &RetryPolicy,
+    ) -> (OrderRecord, Vec<Command>) {
+        if super::acknowledged_before(&purchase_order) {
+            let acceptance = super::accepted_at_amazon(&purchase_order, None);
+            return Self::start(
+                purchase_order,
+                now,
+                settings,
+                policy,
+                EventKind::PurchaseOrderReceived,
+                |machine| machine.route_acknowledged(&acceptance),
+            );
+        }
+        Self::start(
+            purchase_order,
+            now,
+            settings,
+            policy,
+            EventKind::PurchaseOrderReceived,
+            |machine| machine.route_new(),
+        )
+    }
+
+    /// Starts a record for a purchase order someone acknowledged before the sync saw
+    /// it ([`super::acknowledged_before`]), with what Amazon accepted of it
+    /// ([`super::accepted_at_amazon`]). No acknowledgement is sent: the sales order is
+    /// created Pending Fulfillment with the quantities Amazon accepted (a line it
+    /// accepted none of is left out; an order it accepted nothing of is closed). When
+    /// what Amazon accepted could not be read, the order waits for a person in
+    /// [`Attention::Unreadable`] with the reasons.
+    pub fn receive_acknowledged(
+        purchase_order: PurchaseOrder,
+        acceptance: &super::AmazonAcceptance,
+        now: DateTime<Utc>,
+        settings: &Settings,
+        policy: &RetryPolicy,
+    ) -> (OrderRecord, Vec<Command>) {
+        Self::start(
+            purchase_order,
+            now,
+            settings,
+            policy,
+            EventKind::PurchaseOrderFoundAcknowledged,
+            |machine| machine.route_acknowledged(acceptance),
+        )
+    }
+
+    /// Starts a record for an order Amazon sent that cannot be read, so it is kept and
+    /// shown until Amazon sends it readable: in [`Attention::Unreadable`] with its
+    /// problems, holding only what identifies it ([`super::UnreadableOrder`]). The
+    /// next readable copy ([`Event::PurchaseOrderChanged`], or
+    /// [`Event::PurchaseOrderFoundAcknowledged`]) takes it in as a new order.
+    pub fn receive_unreadable(
+        order: super::UnreadableOrder,
+        now: DateTime<Utc>,
+        settings: &Settings,
+    ) -> (OrderRecord, Vec<Command>) {
+        let stand_in = order.stand_in(now);
+        let problems = order.problems;
+        Self::start(
+            stand_in,
+            now,
+            settings,
+            &RetryPolicy::default(),
+            EventKind::PurchaseOrderReceived,
+            |machine| machine.needs_reading(problems),
+        )
+    }
+
+    fn start(
+        purchase_order: PurchaseOrder,
+        now: DateTime<Utc>,
+        settings: &Settings,
+        policy: &RetryPolicy,
+        event: EventKind,
+        route: impl FnOnce(&mut Machine<'_>),
     ) -> (OrderRecord, Vec<Command>) {
         let record = OrderRecord {
             schema_version: SCHEMA_VERSION,
@@ -178,11 +263,11 @@ impl OrderRecord {
             history: Vec::new(),
         };
         let mut machine = Machine::new(record, now, settings, policy);
-        machine.route_new();
+        route(&mut machine);
         let (mut record, commands) = machine.finish();
         record.history.push(HistoryEntry {
             at: now,
-            event: EventKind::PurchaseOrderReceived,
+            event,
             from: None,
             to: record.state.kind(),
         });
@@ -268,6 +353,22 @@ impl OrderRecord {
             .unwrap_or(self.acknowledgement_deadline)
     }
 
+    /// `true` while the order waits for Amazon to send it readable
+    /// ([`Attention::Unreadable`], held or not): the next readable copy is taken in as
+    /// a new order would be.
+    pub fn awaits_readable_order(&self) -> bool {
+        let state = match &self.state {
+            OrderState::Held { resume, .. } => resume,
+            state => state,
+        };
+        matches!(
+            state,
+            OrderState::ExpectFix {
+                attention: Attention::Unreadable { .. }
+            }
+        )
+    }
+
     /// `true` once the order is cancelled or closed: no event moves it again.
     pub fn is_terminal(&self) -> bool {
         self.state.is_terminal()
@@ -281,6 +382,9 @@ impl OrderRecord {
             OrderState::ExpectFix {
                 attention: Attention::Command { command_key, .. },
             } if command_key.starts_with("amazon:") => "Error posting to Amazon",
+            OrderState::ExpectFix {
+                attention: Attention::Unreadable { .. },
+            } => "Error reading from Amazon",
             state => state.kind().connector_status(),
         }
     }
@@ -372,7 +476,7 @@ impl OrderRecord {
 }
 
 /// Amazon's 24 hours to acknowledge, from the order date.
-fn deadline_of(po: &PurchaseOrder) -> DateTime<Utc> {
+pub(super) fn deadline_of(po: &PurchaseOrder) -> DateTime<Utc> {
     po.ordered_at
         .checked_add_signed(TimeDelta::hours(24))
         .unwrap_or(po.ordered_at)

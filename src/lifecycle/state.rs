@@ -130,6 +130,15 @@ pub enum Attention {
         /// What the mapping was for.
         step: MappingStep,
     },
+    /// Amazon's order, or what Amazon accepted of an order someone acknowledged before
+    /// the sync saw it, could not be read. The record keeps only what identifies the
+    /// order (no party, address, line or message of an order that could not be read).
+    /// It goes on by itself with the next readable copy Amazon lists, or when an
+    /// operator re-fetches it; nothing is sent to Amazon or NetSuite meanwhile.
+    Unreadable {
+        /// Every problem, naming the PO, the line and the field.
+        problems: Vec<Problem>,
+    },
     /// A command failed for good: rejected by the service, not found, or out of
     /// attempts. Retrying sends it again.
     Command {

@@ -82,6 +82,15 @@ pub const START: &[StateKind] = &[
     S::Closed,
 ];
 
+/// Where an order someone acknowledged before the sync saw it starts
+/// ([`super::OrderRecord::receive_acknowledged`]).
+pub const START_ACKNOWLEDGED: &[StateKind] = &[
+    S::ExpectSalesOrderCreated,
+    S::ExpectFix,
+    S::Cancelled,
+    S::Closed,
+];
+
 /// Every transition the machine makes. [`EventKind::TimerElapsed`] is accepted in
 /// every state and never changes it (it sends a due retry or check, or a deadline
 /// notice), and [`EventKind::PurchaseOrderReceived`] for an existing record is handled
@@ -146,6 +155,7 @@ pub const TRANSITIONS: &[Transition] = &[
     // Needs attention.
     t(S::ExpectFix, E::RetryRequested, NOT_HELD),
     t(S::ExpectFix, E::PurchaseOrderChanged, NOT_HELD),
+    t(S::ExpectFix, E::PurchaseOrderFoundAcknowledged, &[S::ExpectSalesOrderCreated, S::ExpectFix, S::Cancelled, S::Closed]),
     t(S::ExpectFix, E::SalesOrderCreated, &[S::ExpectFix]),
     t(S::ExpectFix, E::PurchaseOrderCancelled, CLOSING),
     t(S::ExpectFix, E::HoldRequested, HELD),
@@ -177,6 +187,7 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::Held, E::CancelRequested, CLOSING),
     t(S::Held, E::PurchaseOrderCancelled, CLOSING),
     t(S::Held, E::PurchaseOrderChanged, &[S::Held, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
+    t(S::Held, E::PurchaseOrderFoundAcknowledged, &[S::Held, S::Cancelled, S::Closed]),
     t(S::Held, E::SalesOrderCreated, HELD_OUTCOME),
     t(S::Held, E::SalesOrderUpdated, HELD_OUTCOME),
     t(S::Held, E::SalesOrderRead, HELD_OUTCOME),
@@ -198,6 +209,7 @@ const MAIN_PATH: &[(Option<StateKind>, EventKind, StateKind)] = &[
     (None, E::PurchaseOrderReceived, S::ExpectSalesOrderCreated),
     (None, E::PurchaseOrderReceived, S::ExpectAcknowledgementSubmitted),
     (None, E::PurchaseOrderReceived, S::ExpectFix),
+    (None, E::PurchaseOrderFoundAcknowledged, S::ExpectSalesOrderCreated),
     (Some(S::ExpectFix), E::RetryRequested, S::ExpectSalesOrderCreated),
     (Some(S::ExpectSalesOrderCreated), E::SalesOrderCreated, S::ExpectApproval),
     (Some(S::ExpectSalesOrderCreated), E::SalesOrderCreated, S::ExpectShipment),
@@ -299,6 +311,9 @@ pub fn state_machine_markdown() -> String {
     for s in START {
         let _ = writeln!(out, "    [*] --> {s} : PurchaseOrderReceived");
     }
+    for s in START_ACKNOWLEDGED {
+        let _ = writeln!(out, "    [*] --> {s} : PurchaseOrderFoundAcknowledged");
+    }
     let mut edges: Vec<(StateKind, StateKind, Vec<EventKind>)> = Vec::new();
     for row in TRANSITIONS {
         for to in row.to {
@@ -339,6 +354,11 @@ pub fn state_machine_markdown() -> String {
         "| (new record) | `PurchaseOrderReceived` | {} |",
         kinds(START)
     );
+    let _ = writeln!(
+        out,
+        "| (new record) | `PurchaseOrderFoundAcknowledged` | {} |",
+        kinds(START_ACKNOWLEDGED)
+    );
     for row in TRANSITIONS {
         let _ = writeln!(
             out,
@@ -362,7 +382,8 @@ fn kinds(states: &[StateKind]) -> String {
 fn connector_cell(state: StateKind) -> String {
     match state {
         S::ExpectFix => "Error posting to NetSuite (\"Error posting to Amazon\" when an Amazon \
-                         command failed; that one is this library's wording)"
+                         command failed, \"Error reading from Amazon\" for an order Amazon \
+                         sent unreadable; those two are this library's wording)"
             .to_owned(),
         S::ExpectSalesOrderRead | S::ExpectAcknowledgementSubmitted | S::ExpectSalesOrderClosed => {
             format!(
@@ -383,7 +404,10 @@ fn waits_for(state: StateKind) -> &'static str {
         S::ExpectAcknowledgementConfirmation => "Amazon's answer to the acknowledgement",
         S::ExpectShipment => "shipment (Amazon confirmed; the sales order is Pending Fulfillment)",
         S::ExpectRepost => "a fix in NetSuite and a repost (Amazon rejected the acknowledgement)",
-        S::ExpectFix => "an operator to fix data or settings and retry",
+        S::ExpectFix => {
+            "an operator to fix data or settings and retry, or (an order Amazon sent \
+             unreadable) a readable copy from Amazon"
+        }
         S::ExpectChangeReview => "an operator to post Amazon's change to NetSuite or cancel",
         S::ExpectSalesOrderUpdated => "NetSuite to apply an update",
         S::ExpectSalesOrderClosed => "NetSuite to close the sales order",
@@ -427,6 +451,9 @@ mod tests {
     fn the_overview_shows_only_transitions_in_the_table() {
         for (from, event, to) in MAIN_PATH {
             let listed = match from {
+                None if *event == E::PurchaseOrderFoundAcknowledged => {
+                    START_ACKNOWLEDGED.contains(to)
+                }
                 None => START.contains(to),
                 Some(from) => rule(*from, *event).is_some_and(|r| r.to.contains(to)),
             };

@@ -663,6 +663,67 @@ impl VendorCentral {
         Ok(())
     }
 
+    /// Records an acknowledgement of a retail PO made outside the sync (in Vendor
+    /// Central's pages, or with another connector), as of now: each line in
+    /// `accepted` (by `itemSequenceNumber`) accepts that many eaches and rejects the
+    /// rest of what it orders, a line not named rejects all of it, and the PO turns
+    /// `Acknowledged`. Nothing is added to [`VendorCentral::acknowledgements`].
+    ///
+    /// # Errors
+    /// [`SimulatorError::UnknownOrder`].
+    pub fn acknowledge_retail_order_elsewhere(
+        &self,
+        number: &str,
+        accepted: &[(&str, u64)],
+    ) -> Result<(), SimulatorError> {
+        let now = self.clock.now();
+        let mut state = self.settled();
+        let record = state.retail_mut(number)?;
+        let lines = record
+            .order
+            .order_details
+            .as_ref()
+            .and_then(|d| d.items.as_deref())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| {
+                let sequence = item.item_sequence_number.clone()?;
+                let ordered = acknowledgements::ordered_eaches(item).unwrap_or(0);
+                let kept = accepted
+                    .iter()
+                    .find(|(s, _)| *s == sequence)
+                    .map_or(0, |(_, e)| (*e).min(ordered));
+                Some((sequence, (kept, ordered - kept)))
+            })
+            .collect();
+        record.apply(
+            &acknowledgements::RetailEffect {
+                acknowledged_at: now,
+                lines,
+            },
+            now,
+        );
+        Ok(())
+    }
+
+    /// Records that a Direct Fulfillment order was accepted outside the sync: its
+    /// status becomes `ACCEPTED`. Nothing is added to
+    /// [`VendorCentral::acknowledgements`].
+    ///
+    /// # Errors
+    /// [`SimulatorError::UnknownOrder`].
+    pub fn accept_df_order_elsewhere(&self, number: &str) -> Result<(), SimulatorError> {
+        let mut state = self.settled();
+        let record = state
+            .df
+            .get_mut(number)
+            .ok_or_else(|| SimulatorError::UnknownOrder {
+                number: number.to_owned(),
+            })?;
+        record.set_status(df::OrderStatus::Accepted);
+        Ok(())
+    }
+
     /// Cancels a Direct Fulfillment order: its status becomes `CANCELLED`.
     ///
     /// # Errors

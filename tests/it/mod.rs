@@ -2,6 +2,7 @@
 mod engine_approvals;
 mod engine_cancellations;
 mod engine_flows;
+mod engine_intake;
 mod engine_retrieval;
 mod engine_support;
 mod fault_simulation;
