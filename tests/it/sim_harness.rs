@@ -146,6 +146,13 @@ pub struct Knobs {
     pub max_skew: Duration,
     /// No usage plan or concurrency limit at all, so no call is refused or paced.
     pub unpaced: bool,
+    /// Orders someone acknowledged (retail) or accepted (Direct Fulfillment) in Vendor
+    /// Central before the sync first lists them, per mille of orders placed.
+    pub acknowledged_elsewhere: u32,
+    /// Orders Amazon lists unreadable (two lines with one `itemSequenceNumber`), per
+    /// mille of orders placed; Amazon corrects a retail one later, now and then. As
+    /// often, an entry whose PO number cannot be read lands among the orders.
+    pub unreadable: u32,
 }
 
 impl Knobs {
@@ -156,7 +163,12 @@ impl Knobs {
             ChangedAfterAcknowledgementPolicy::CancelSalesOrder,
         ];
         let initial_orders = rng.between(1, 5) as usize;
+        // Drawn from a stream of their own, so the rest of the seed's world stays as
+        // it was before these faults existed.
+        let mut intake = Rng::new(rng.0 ^ 0x1A7A_4E00_D0C5_0001);
         Knobs {
+            acknowledged_elsewhere: intake.below(200) as u32,
+            unreadable: intake.below(150) as u32,
             two_engines: rng.chance(400),
             auto_retail: rng.chance(500),
             auto_direct_fulfillment: rng.chance(500),
@@ -286,6 +298,13 @@ struct WorldState {
     crashes: usize,
     /// Trace every call and save (when replaying one seed).
     verbose: bool,
+    /// What Amazon does outside the sync to the orders it lists: acknowledges them
+    /// elsewhere, lists them unreadable, corrects them.
+    intake: Rng,
+    /// Orders acknowledged or accepted before the sync listed them.
+    elsewhere: BTreeSet<(Program, String)>,
+    /// Orders Amazon lists unreadable now.
+    broken: BTreeSet<(Program, String)>,
 }
 
 /// Everything one seed runs against.
@@ -385,6 +404,9 @@ impl World {
                 faults: 0,
                 crashes: 0,
                 verbose,
+                intake: Rng::new(seed ^ 0x1A7A_4E00_0000_5EED),
+                elsewhere: BTreeSet::new(),
+                broken: BTreeSet::new(),
             }),
         });
         {
@@ -494,8 +516,13 @@ impl World {
                 TimeDelta::zero()
             };
         let lines = st.rng.between(1, 3) as usize;
-        let (program, result) = if st.rng.chance(500) {
-            let order = if st.rng.chance(300) {
+        let retail = st.rng.chance(500);
+        let unreadable = st.knobs.unreadable;
+        let broken = st.intake.chance(unreadable);
+        let (program, result) = if retail {
+            let mut order = if broken {
+                orders::retail_order(&number, placed, 2)
+            } else if st.rng.chance(300) {
                 // Ordered by the each and in cases, some lines allowing back orders.
                 let product = &orders::PRODUCTS[st.rng.below(12) as usize];
                 RetailOrderBuilder::new(&number, placed)
@@ -504,26 +531,101 @@ impl World {
             } else {
                 orders::retail_order(&number, placed, lines)
             };
+            if broken {
+                let items = order.order_details.as_mut().and_then(|d| d.items.as_mut());
+                if let Some(items) = items {
+                    items[1].item_sequence_number = items[0].item_sequence_number.clone();
+                }
+            }
             (
                 Program::RetailProcurement,
                 self.amazon.add_retail_order(order),
             )
         } else {
-            (
-                Program::DirectFulfillment,
-                self.amazon
-                    .add_df_order(orders::df_order(&number, placed, lines)),
-            )
+            let mut order = orders::df_order(&number, placed, if broken { 2 } else { lines });
+            if broken {
+                let items = order.order_details.as_mut().and_then(|d| d.items.as_mut());
+                if let Some(items) = items {
+                    items[1].item_sequence_number = items[0].item_sequence_number.clone();
+                }
+            }
+            (Program::DirectFulfillment, self.amazon.add_df_order(order))
         };
         match result {
             Ok(()) => {
                 self.note(
                     st,
-                    format!("amazon: new {} PO {number}", program_code(program)),
+                    format!(
+                        "amazon: new {} PO {number}{}",
+                        program_code(program),
+                        if broken { " (unreadable)" } else { "" }
+                    ),
                 );
-                st.placed.push((program, number, placed));
+                st.placed.push((program, number.clone(), placed));
+                if broken {
+                    st.broken.insert((program, number.clone()));
+                }
             }
-            Err(e) => self.note(st, format!("amazon: could not place {number}: {e}")),
+            Err(e) => {
+                self.note(st, format!("amazon: could not place {number}: {e}"));
+                return;
+            }
+        }
+        if st.intake.chance(unreadable) {
+            // An entry no part of which can be read, the number included.
+            self.note(st, "amazon: lists an entry it cannot read".to_owned());
+            self.amazon.add_unreadable_order(
+                program,
+                placed,
+                avc_order_sync::MalformedOrder {
+                    purchase_order_number: None,
+                    reason: "`orders[1]` cannot be read: expected a map".into(),
+                },
+            );
+        }
+        let elsewhere = st.knobs.acknowledged_elsewhere;
+        if broken || !st.intake.chance(elsewhere) {
+            return;
+        }
+        // Someone answers the order in Vendor Central's pages before the sync lists it.
+        let result = match program {
+            Program::DirectFulfillment => self.amazon.accept_df_order_elsewhere(&number),
+            Program::RetailProcurement => {
+                let lines = self
+                    .amazon_po(program, &number)
+                    .map(|po| po.lines)
+                    .unwrap_or_default();
+                let accepted: Vec<(String, u64)> = lines
+                    .iter()
+                    .map(|l| {
+                        let ordered = l.ordered.eaches().unwrap_or(0);
+                        let case = l.ordered.unit_size.max(1);
+                        let kept = match st.intake.below(4) {
+                            0 => 0,
+                            1 => ordered / case / 2 * case,
+                            _ => ordered,
+                        };
+                        (l.sequence.to_string(), kept)
+                    })
+                    .collect();
+                let accepted: Vec<(&str, u64)> =
+                    accepted.iter().map(|(s, e)| (s.as_str(), *e)).collect();
+                self.amazon
+                    .acknowledge_retail_order_elsewhere(&number, &accepted)
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.note(
+                    st,
+                    format!(
+                        "amazon: {} {number} acknowledged in Vendor Central",
+                        program_code(program)
+                    ),
+                );
+                st.elsewhere.insert((program, number));
+            }
+            Err(e) => self.note(st, format!("amazon: could not acknowledge {number}: {e}")),
         }
     }
 
@@ -712,6 +814,29 @@ impl World {
         }
     }
 
+    /// Amazon now and then corrects a retail PO it listed unreadable: a change, so its
+    /// changed windows list the readable copy.
+    fn correct_unreadable(&self, st: &mut WorldState) {
+        for (program, number) in st.broken.clone() {
+            if program != Program::RetailProcurement || !st.intake.chance(300) {
+                continue;
+            }
+            let result = self.amazon.change_retail_order(&number, |o| {
+                let items = o.order_details.as_mut().and_then(|d| d.items.as_mut());
+                if let Some(item) = items.and_then(|items| items.get_mut(1)) {
+                    item.item_sequence_number = Some("2".to_owned());
+                }
+            });
+            match result {
+                Ok(()) => {
+                    self.note(st, format!("amazon: corrects RP {number}"));
+                    st.broken.remove(&(program, number));
+                }
+                Err(e) => self.note(st, format!("amazon: could not correct {number}: {e}")),
+            }
+        }
+    }
+
     /// What happens between two cycles while faults are on: the world acts a few
     /// times, and now and then the whole world sleeps for long (a suspended host, a
     /// weekend).
@@ -720,6 +845,7 @@ impl World {
         for _ in 0..st.rng.below(3) {
             self.act(&mut st);
         }
+        self.correct_unreadable(&mut st);
         let pause = if st.rng.chance(60) {
             Duration::from_secs(st.rng.between(3_600, 9 * 86_400))
         } else {
@@ -1845,6 +1971,13 @@ fn settle_people(world: &Arc<World>, engines: &mut Engines) -> bool {
         let id = stored.record.external_id().clone();
         let so = world.netsuite.snapshot(&id);
         let action = match stored.record.state() {
+            // An operator re-fetches an order the sync could not read once Vendor
+            // Central shows it readable.
+            OrderState::ExpectFix {
+                attention: Attention::Unreadable { .. },
+            } => world
+                .amazon_po(key.program, key.number.as_str())
+                .map(|_| OperatorAction::Refetch),
             OrderState::ExpectFix { .. } => Some(OperatorAction::RetryNow),
             OrderState::ExpectRepost { .. } | OrderState::ExpectChangeReview => {
                 Some(OperatorAction::Repost)
@@ -2090,9 +2223,14 @@ fn retail_accepted(world: &World, number: &str) -> (bool, BTreeMap<String, (u64,
 /// The final checks of one seed.
 pub fn check(world: &Arc<World>) -> Outcome {
     let records: BTreeMap<OrderKey, StoredOrder> = stored(world).into_iter().collect();
-    let (placed, first_marks) = {
+    let (placed, first_marks, elsewhere, broken) = {
         let st = world.lock();
-        (st.placed.clone(), st.first_marks.clone())
+        (
+            st.placed.clone(),
+            st.first_marks.clone(),
+            st.elsewhere.clone(),
+            st.broken.clone(),
+        )
     };
     let mut found: Vec<(Finding, String)> = Vec::new();
     let mut before_the_start = 0;
@@ -2145,12 +2283,35 @@ pub fn check(world: &Arc<World>) -> Outcome {
             ));
         }
         let Some(po) = world.amazon_po(*program, number) else {
-            found.push((
-                Finding::Violation,
-                format!("{name}: Amazon's order cannot be read"),
-            ));
+            // Not lost: stored, shown as needing attention, until Amazon sends it
+            // readable.
+            if !(broken.contains(&(*program, number.clone())) && record.awaits_readable_order()) {
+                found.push((
+                    Finding::Violation,
+                    format!(
+                        "{name} ({}): Amazon's order cannot be read",
+                        record.status_label()
+                    ),
+                ));
+            }
             continue;
         };
+        if elsewhere.contains(&(*program, number.clone())) {
+            // Answered in Vendor Central before the sync saw it: the sync never
+            // acknowledges it again, and it ends as any acknowledged order does.
+            let st = world.lock();
+            let sent = st
+                .sent
+                .iter()
+                .filter(|s| s.program == *program && s.number == *number)
+                .count();
+            if sent > 0 {
+                found.push((
+                    Finding::DuplicateAcknowledgement,
+                    format!("{name}: acknowledged in Vendor Central, and {sent} time(s) again by the sync"),
+                ));
+            }
+        }
         let id = record.external_id().clone();
         let so = world.netsuite.snapshot(&id);
         for problem in agreement(world, &name, record, &po, so.as_ref()) {
