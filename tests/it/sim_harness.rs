@@ -573,7 +573,7 @@ impl World {
         }
         if st.intake.chance(unreadable) {
             // An entry no part of which can be read, the number included.
-            self.note(st, "amazon: lists an entry it cannot read".to_owned());
+            self.note(st, "amazon: lists an entry it cannot read");
             self.amazon.add_unreadable_order(
                 program,
                 placed,
