@@ -244,12 +244,16 @@ impl ReceivedAcknowledgement {
 ///   the one ordered, `Backordered` where the line does not allow it, a net cost
 ///   missing, not positive or above the PO's, a line first rejected and now accepted,
 ///   an enum spelt otherwise than in Amazon's model. Any of those fails the whole
-///   transaction with one [`ServiceMessage`] each (naming the PO and the body path)
-///   and changes nothing. A good retail transaction turns its POs `Acknowledged` and
-///   shows the quantities in `getPurchaseOrdersStatus`, but itself stays `Processing`
-///   for good, as Amazon's do ([`VendorCentral::set_retail_success_reported`] changes
-///   that). A good Direct Fulfillment transaction turns `Success`, and its orders
-///   `ACCEPTED` (code `00`) or `CANCELLED` (any rejection code).
+///   transaction with one [`ServiceMessage`] each (naming the PO and the body path;
+///   [`VendorCentral::set_failures_as_amazon`] answers with Amazon's real messages
+///   instead, which name no order) and changes nothing. A good retail transaction
+///   turns its POs `Acknowledged` and shows the quantities in
+///   `getPurchaseOrdersStatus` (leaving a quantity of zero out of each
+///   acknowledgement's details, as Amazon's sandbox does), but itself stays
+///   `Processing` for good, as Amazon's do ([`VendorCentral::set_retail_success_reported`]
+///   changes that). A good Direct Fulfillment transaction turns `Success`
+///   ([`VendorCentral::set_df_success_reported`] keeps it `Processing`), and its
+///   orders `ACCEPTED` (code `00`) or `CANCELLED` (any rejection code).
 /// - **Rate limits**: a token bucket per operation on the shared clock
 ///   ([`AmazonOperation::default_rate_limit`]); a call over it is refused as HTTP 429
 ///   `QuotaExceeded`, [`ErrorKind::RateLimited`] without a retry-after (Amazon sends
@@ -268,6 +272,8 @@ pub struct VendorCentral {
 struct Config {
     processing_time: Duration,
     retail_success_reported: bool,
+    df_success_reported: bool,
+    failures_as_amazon: bool,
     latency: Duration,
     shuffle_seed: Option<u64>,
     page_overlap: bool,
@@ -342,6 +348,28 @@ fn message(code: &str, message: impl Into<String>, field: Option<String>) -> Ser
     }
 }
 
+/// A failed transaction's errors as Amazon sends them: messages that name no order
+/// and no field. Direct Fulfillment's sandbox answers `INVALID_ORDER_ID` "Invalid
+/// order ID." for an order it does not know; a production vendor transaction answered
+/// `NotAvailable` with the text below for the rest.
+fn as_amazon_sends(program: Program, errors: &[ServiceMessage]) -> Vec<ServiceMessage> {
+    const NOT_AVAILABLE: &str =
+        "Error details are not available. Please make sure you are sending valid input payload.";
+    let mut sent: Vec<ServiceMessage> = Vec::new();
+    for error in errors {
+        let terse = match program {
+            Program::DirectFulfillment if error.code == "INVALID_ORDER_ID" => {
+                message("INVALID_ORDER_ID", "Invalid order ID.", None)
+            }
+            _ => message("NotAvailable", NOT_AVAILABLE, None),
+        };
+        if !sent.contains(&terse) {
+            sent.push(terse);
+        }
+    }
+    sent
+}
+
 fn rejected(op: AmazonOperation, messages: Vec<ServiceMessage>) -> ClientError {
     ClientError::new(ErrorKind::Rejected, op.name()).with_messages(messages)
 }
@@ -399,6 +427,8 @@ impl VendorCentral {
                 config: Config {
                     processing_time: Duration::from_secs(60),
                     retail_success_reported: false,
+                    df_success_reported: true,
+                    failures_as_amazon: false,
                     latency: Duration::ZERO,
                     shuffle_seed: None,
                     page_overlap: false,
@@ -753,6 +783,24 @@ impl VendorCentral {
     /// `false`: it stays `Processing` for good, as Amazon's do).
     pub fn set_retail_success_reported(&self, reported: bool) {
         self.settled().config.retail_success_reported = reported;
+    }
+
+    /// Whether a good Direct Fulfillment acknowledgement transaction reports `Success`
+    /// (default `true`, as Amazon's current guide says). With `false` it stays
+    /// `Processing` for good, as Amazon's older guide describes: only the order,
+    /// turned `ACCEPTED` or `CANCELLED`, shows it was taken.
+    pub fn set_df_success_reported(&self, reported: bool) {
+        self.settled().config.df_success_reported = reported;
+    }
+
+    /// Whether a failed transaction answers with the messages Amazon really sends,
+    /// which name no order (retail `NotAvailable` "Error details are not available.
+    /// Please make sure you are sending valid input payload.", Direct Fulfillment
+    /// `INVALID_ORDER_ID` "Invalid order ID." for an order Amazon does not know),
+    /// rather than the simulator's own (default), one per problem naming the PO and
+    /// the body path.
+    pub fn set_failures_as_amazon(&self, as_amazon: bool) {
+        self.settled().config.failures_as_amazon = as_amazon;
     }
 
     /// Sets an operation's usage plan, with a full bucket; `None` lifts the limit.
@@ -1262,9 +1310,15 @@ impl State {
     fn outcome(&self, t: &Transaction) -> TransactionOutcome {
         match &t.decision {
             None => TransactionOutcome::Processing,
+            Some(Err(errors)) if self.config.failures_as_amazon => {
+                TransactionOutcome::Failure(as_amazon_sends(t.program, errors))
+            }
             Some(Err(errors)) => TransactionOutcome::Failure(errors.clone()),
             Some(Ok(())) => match t.program {
                 Program::RetailProcurement if !self.config.retail_success_reported => {
+                    TransactionOutcome::Processing
+                }
+                Program::DirectFulfillment if !self.config.df_success_reported => {
                     TransactionOutcome::Processing
                 }
                 _ => TransactionOutcome::Success,
@@ -1504,6 +1558,10 @@ impl RetailRecord {
                 let line = self.lines.get(&sequence).cloned().unwrap_or_default();
                 let ordered = acknowledgements::ordered_eaches(item).unwrap_or(0);
                 let quantity = |eaches| acknowledgements::quantity_like(item, eaches);
+                // Amazon's sandbox leaves a quantity of zero out of an
+                // acknowledgement's details (`getPurchaseOrdersStatus`, PO 2JK3S9VB,
+                // item 3: no `acceptedQuantity` for a line rejected in full).
+                let stated = |eaches: u64| (eaches > 0).then(|| quantity(eaches));
                 let confirmation = if !line.acknowledged {
                     retail::ConfirmationStatus::Unconfirmed
                 } else if line.accepted == 0 {
@@ -1543,8 +1601,8 @@ impl RetailRecord {
                                     .map(|(at, accepted, rejected)| {
                                         retail::AcknowledgementStatusDetails {
                                             acknowledgement_date: Some(format_instant(at)),
-                                            accepted_quantity: Some(quantity(*accepted)),
-                                            rejected_quantity: Some(quantity(*rejected)),
+                                            accepted_quantity: stated(*accepted),
+                                            rejected_quantity: stated(*rejected),
                                         }
                                     })
                                     .collect()
