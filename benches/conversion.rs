@@ -203,6 +203,7 @@ fn transitions(c: &mut Criterion) {
     let submitted = Event::AcknowledgementSubmitted {
         version,
         transaction_id: TransactionId::new("tx-1").unwrap(),
+        orders: 1,
     };
     let (sent, _) = ready.handle(&submitted, now, &settings).unwrap();
     let confirmed = Event::AcknowledgementConfirmed { version };

@@ -400,6 +400,7 @@ fn follow_confirmation(
             &Event::AcknowledgementSubmitted {
                 version,
                 transaction_id,
+                orders: 1,
             },
             now,
             settings,

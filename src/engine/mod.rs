@@ -37,16 +37,16 @@ pub use report::{CycleReport, ListingPlace, ReportLine, SetAside, SkippedSpan, w
 use crate::acknowledgement::Acknowledgement;
 use crate::client::{
     ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, LineUpdate, NetSuiteApi, OrderQuery,
-    RetailOrdersApi, SalesOrderUpdate, TransactionOutcome, WindowKind,
+    RetailOrdersApi, SalesOrderUpdate, WindowKind,
 };
 use crate::ids::{ExternalId, PurchaseOrderNumber, TransactionId};
+use crate::lifecycle::answers::{self, AnswerTiming, TransactionAnswer};
 use crate::lifecycle::{
-    AcknowledgementKey, AmazonAcceptance, AmazonMessage, Command, CommandFailure, Event,
-    FailureKind, LineChange, OrderRecord, OrderState, RetryPolicy, UnreadableOrder,
-    accepted_at_amazon, acknowledged_before, awaits_cancellation, doubt_of_cancellation,
-    rejects_whole,
+    AcknowledgementKey, AmazonAcceptance, Command, CommandFailure, Event, FailureKind, LineChange,
+    OrderRecord, OrderState, RetryPolicy, UnreadableOrder, accepted_at_amazon, acknowledged_before,
+    awaits_cancellation, doubt_of_cancellation,
 };
-use crate::order::{AmazonOrderState, Program, PurchaseOrder, ValidationError};
+use crate::order::{Program, PurchaseOrder, ValidationError};
 use crate::sales_order::NetSuiteStatus;
 use crate::settings::Settings;
 use crate::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
@@ -98,6 +98,16 @@ pub struct EngineConfig {
     /// A retail acknowledgement whose transaction still says Processing this long after
     /// submission is taken as accepted: Amazon never reports Success for them.
     pub processing_confirms_after: Duration,
+    /// A Direct Fulfillment acknowledgement whose transaction still says Processing
+    /// this long after submission has its order read at Amazon: `ACCEPTED` confirms
+    /// it. Amazon's older guide says Direct Fulfillment transactions report only
+    /// Processing and Failure, and that one not turned to Failure after 30 minutes
+    /// succeeded. Default 30 minutes.
+    pub direct_fulfillment_processing_read_after: Duration,
+    /// A Direct Fulfillment acknowledgement still unconfirmed this long after
+    /// submission (its transaction Processing, its order not shown `ACCEPTED`) is
+    /// handed to a person; retrying checks again. Default 4 hours.
+    pub direct_fulfillment_unconfirmed_after: Duration,
     /// After an acknowledgement's answer was lost, how long to wait before checking the
     /// order at Amazon and deciding whether to send it again (longer than Amazon takes
     /// to process one).
@@ -127,6 +137,8 @@ impl Default for EngineConfig {
             amazon_rate_per_second: 10,
             amazon_burst: 10,
             processing_confirms_after: Duration::from_secs(15 * 60),
+            direct_fulfillment_processing_read_after: Duration::from_secs(30 * 60),
+            direct_fulfillment_unconfirmed_after: Duration::from_secs(4 * 3600),
             uncertain_submission_wait: Duration::from_secs(30 * 60),
             in_flight_grace: Duration::from_secs(5 * 60),
             max_passes: 16,
@@ -430,28 +442,6 @@ fn holds_draft(
         })
 }
 
-/// What Amazon's order says of an acknowledgement whose answer was lost.
-enum Landing {
-    /// The order shows it taken.
-    Taken,
-    /// The order shows it not taken: it may be sent again.
-    NotTaken,
-    /// Amazon's order was read but could not be understood: it cannot tell.
-    Unknown,
-    /// Amazon cancelled the order, which the acknowledgement did not ask for.
-    Ended(Box<crate::order::PurchaseOrder>),
-}
-
-impl From<bool> for Landing {
-    fn from(taken: bool) -> Self {
-        if taken {
-            Landing::Taken
-        } else {
-            Landing::NotTaken
-        }
-    }
-}
-
 /// The order key an external id the sync made names, if it is one.
 pub fn order_key_of(external_id: &ExternalId) -> Option<OrderKey> {
     let id = external_id.as_str();
@@ -508,86 +498,6 @@ fn command_failed(command: &Command, error: &ClientError) -> Event {
             exhausted: false,
         },
     }
-}
-
-/// Amazon's errors from a failed transaction that concern `number`: those that name
-/// it, or all of them when none names any order of the batch.
-fn errors_for(
-    number: &PurchaseOrderNumber,
-    messages: &[crate::client::ServiceMessage],
-    batch: &[PurchaseOrderNumber],
-) -> Vec<AmazonMessage> {
-    let names = |m: &crate::client::ServiceMessage, n: &PurchaseOrderNumber| {
-        m.message.contains(n.as_str()) || m.field.as_deref().is_some_and(|f| f.contains(n.as_str()))
-    };
-    // A message that names this order is about it; one that names another order
-    // (one of the batch, or one no longer waiting, such as an order Amazon cancelled
-    // meanwhile) is not; one that names no order at all is about the whole request.
-    let names_some_order = |m: &crate::client::ServiceMessage| {
-        batch.iter().any(|n| names(m, n)) || m.message.contains("PO ")
-    };
-    messages
-        .iter()
-        .filter(|m| names(m, number) || !names_some_order(m))
-        .map(|m| AmazonMessage {
-            code: m.code.clone(),
-            message: m.message.clone(),
-        })
-        .collect()
-}
-
-/// A quantity in Amazon's status report, in eaches.
-fn eaches_in(quantity: Option<&crate::amazon::retail::ItemQuantity>) -> Option<u64> {
-    use crate::amazon::retail::UnitOfMeasure;
-    let quantity = quantity?;
-    let amount = quantity.amount.as_ref()?.as_u64()?;
-    let size = match quantity.unit_of_measure.as_ref().and_then(|u| u.known()) {
-        Some(UnitOfMeasure::Cases) => quantity
-            .unit_size
-            .as_ref()
-            .and_then(|n| n.as_u64())
-            .filter(|s| *s > 0)
-            .unwrap_or(1),
-        _ => 1,
-    };
-    amount.checked_mul(size)
-}
-
-/// Whether Amazon's status report shows `ack` as the latest acknowledgement of every
-/// line it answers: the quantities accepted (or back-ordered) and rejected, in
-/// eaches, of each line's latest acknowledgement.
-fn shows_as_acknowledged(
-    status: &crate::amazon::retail::OrderStatus,
-    ack: &crate::acknowledgement::RetailAcknowledgement,
-) -> bool {
-    use crate::acknowledgement::AcknowledgementCode;
-    let items = status.item_status.as_deref().unwrap_or_default();
-    ack.lines.iter().all(|line| {
-        let (mut accepted, mut rejected) = (0u64, 0u64);
-        for decision in &line.decisions {
-            let eaches = decision.quantity.eaches().unwrap_or(u64::MAX);
-            match decision.code {
-                AcknowledgementCode::Rejected => rejected = rejected.saturating_add(eaches),
-                _ => accepted = accepted.saturating_add(eaches),
-            }
-        }
-        let latest = items
-            .iter()
-            .find(|i| i.item_sequence_number.as_deref() == Some(line.sequence.as_str()))
-            .and_then(|i| i.acknowledgement_status.as_ref())
-            .and_then(|a| a.acknowledgement_status_details.as_ref())
-            .and_then(|details| {
-                details.iter().max_by_key(|d| {
-                    d.acknowledgement_date
-                        .as_deref()
-                        .and_then(|t| crate::order::parse_instant(t).ok())
-                })
-            });
-        latest.is_some_and(|d| {
-            eaches_in(d.accepted_quantity.as_ref()) == Some(accepted)
-                && eaches_in(d.rejected_quantity.as_ref()) == Some(rejected)
-        })
-    })
 }
 
 fn acknowledgement_of(command: &Command) -> Option<(&AcknowledgementKey, &Acknowledgement)> {
@@ -1839,28 +1749,13 @@ impl Engine {
                 .landed(cycle, key, &stored.record, acknowledgement)
                 .await
             {
-                Ok(Landing::Taken) => {
-                    return self
-                        .apply(
-                            cycle,
-                            key,
-                            &Event::AcknowledgementConfirmed {
-                                version: ack_key.version,
-                            },
-                            Some(&flight.command_key),
-                        )
-                        .await;
+                Ok(landing) => {
+                    if let Some(event) = landing.event(ack_key.version) {
+                        return self
+                            .apply(cycle, key, &event, Some(&flight.command_key))
+                            .await;
+                    }
                 }
-                // Amazon ended the order (a consumer cancelled it): whether the
-                // acknowledgement landed no longer matters, and sending it again would
-                // answer an order that is gone. The end is applied as a change.
-                Ok(Landing::Ended(po)) => {
-                    let ended = Event::PurchaseOrderChanged { purchase_order: po };
-                    return self
-                        .apply(cycle, key, &ended, Some(&flight.command_key))
-                        .await;
-                }
-                Ok(Landing::NotTaken) | Ok(Landing::Unknown) => {}
                 Err(e) => {
                     cycle.error(format!(
                         "{key}: checking an unanswered acknowledgement failed: {e}"
@@ -1884,46 +1779,34 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether Amazon shows the acknowledgement as taken, or the order as ended by
-    /// Amazon in a way the acknowledgement did not ask for.
+    /// Reads Amazon's order (and, where it is needed, its status report) again, for
+    /// [`answers::landing`] to say what a lost answer to `acknowledgement` means.
     async fn landed(
         &self,
         cycle: &Cycle,
         key: &OrderKey,
         record: &OrderRecord,
         acknowledgement: &Acknowledgement,
-    ) -> Result<Landing, ClientError> {
-        let po = match self.fetch_order(cycle, key).await? {
-            Ok(po) => po,
-            Err(_) => return Ok(Landing::Unknown),
+    ) -> Result<answers::Landing, ClientError> {
+        let read = self.fetch_order(cycle, key).await?.ok();
+        let status = match &read {
+            Some(po) if answers::needs_status_report(po, acknowledgement) => {
+                self.call(
+                    cycle,
+                    "getPurchaseOrdersStatus",
+                    true,
+                    self.clients.retail.purchase_order_status(&key.number),
+                )
+                .await?
+            }
+            _ => None,
         };
-        let rejected_whole = rejects_whole(acknowledgement);
-        if po.state == AmazonOrderState::Cancelled && !rejected_whole {
-            return Ok(Landing::Ended(Box::new(po)));
-        }
-        Ok(Landing::from(match po.state {
-            // The PO turns Acknowledged with the first version that lands: whether
-            // this one did, only Amazon's status report tells.
-            AmazonOrderState::Acknowledged => match acknowledgement {
-                Acknowledgement::Retail(ack) => {
-                    let status = self
-                        .call(
-                            cycle,
-                            "getPurchaseOrdersStatus",
-                            true,
-                            self.clients.retail.purchase_order_status(&key.number),
-                        )
-                        .await?;
-                    status.is_some_and(|s| shows_as_acknowledged(&s, ack))
-                }
-                Acknowledgement::DirectFulfillment(_) => {
-                    record.confirmed_acknowledgement().is_none()
-                }
-            },
-            AmazonOrderState::Accepted | AmazonOrderState::Shipped => !rejected_whole,
-            AmazonOrderState::Cancelled => rejected_whole,
-            _ => false,
-        }))
+        Ok(answers::landing(
+            acknowledgement,
+            read.as_ref(),
+            status.as_ref(),
+            record.confirmed_acknowledgement().is_some(),
+        ))
     }
 
     // ----- executing commands -----
@@ -2006,7 +1889,7 @@ impl Engine {
         let command = match command {
             Command::CreateSalesOrder { .. } | Command::UpdateSalesOrder { .. } => {
                 match self.claim(cycle, key, command).await? {
-                    Some(current) => {
+                    Some((current, _)) => {
                         claimed = current;
                         &claimed
                     }
@@ -2177,16 +2060,32 @@ impl Engine {
         program: Program,
         batch: &[(OrderKey, Command)],
     ) -> Result<(), EngineError> {
-        let mut claimed = Vec::with_capacity(batch.len());
+        let mut together = Vec::with_capacity(batch.len());
         for (key, command) in batch {
-            if let Some(current) = self.claim(cycle, key, command).await? {
-                claimed.push((key.clone(), current));
+            if let Some((current, alone)) = self.claim(cycle, key, command).await? {
+                // An acknowledgement that goes out again after Amazon refused a
+                // transaction it shared goes alone, so that the answer is its own.
+                if alone {
+                    self.send(cycle, program, &[(key.clone(), current)]).await?;
+                } else {
+                    together.push((key.clone(), current));
+                }
             }
         }
-        if claimed.is_empty() {
+        if together.is_empty() {
             return Ok(());
         }
-        let batch = &claimed[..];
+        self.send(cycle, program, &together).await
+    }
+
+    /// Sends claimed acknowledgements in one request and feeds each order the answer.
+    async fn send(
+        &self,
+        cycle: &Cycle,
+        program: Program,
+        batch: &[(OrderKey, Command)],
+    ) -> Result<(), EngineError> {
+        let orders = u32::try_from(batch.len()).unwrap_or(u32::MAX);
         let result = match program {
             Program::RetailProcurement => {
                 let acks: Vec<_> = batch
@@ -2232,6 +2131,7 @@ impl Engine {
                     let event = Event::AcknowledgementSubmitted {
                         version: ack_key.version,
                         transaction_id: transaction_id.clone(),
+                        orders,
                     };
                     self.apply(cycle, key, &event, Some(&command.key())).await?;
                 }
@@ -2288,13 +2188,14 @@ impl Engine {
     /// change from Amazon may have brought a newer draft under the same key). `None`
     /// when the order moved on, or its marker was replaced (another worker, or this
     /// one later in a long cycle, took the command for unanswered and queued it
-    /// again; that copy is the one sent).
+    /// again; that copy is the one sent). With it, whether the order asks for the
+    /// command to go out alone ([`OrderRecord::sends_alone`]).
     async fn claim(
         &self,
         cycle: &Cycle,
         key: &OrderKey,
         command: &Command,
-    ) -> Result<Option<Command>, EngineError> {
+    ) -> Result<Option<(Command, bool)>, EngineError> {
         let command_key = command.key();
         let Some(queued_at) = cycle.with(|s| s.marks.remove(&(key.clone(), command_key.clone())))
         else {
@@ -2328,7 +2229,7 @@ impl Engine {
                         ));
                         return Ok(None);
                     }
-                    return Ok(Some(current));
+                    return Ok(Some((current, stored.record.sends_alone())));
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
@@ -2412,7 +2313,11 @@ impl Engine {
                 .await
             }
         };
-        let batch: Vec<PurchaseOrderNumber> = jobs.iter().map(|(k, _)| k.number.clone()).collect();
+        let timing = AnswerTiming {
+            retail_processing_confirms_after: self.config.processing_confirms_after,
+            direct_fulfillment_read_after: self.config.direct_fulfillment_processing_read_after,
+            direct_fulfillment_unconfirmed_after: self.config.direct_fulfillment_unconfirmed_after,
+        };
         let now = self.clock.now();
         for (key, command) in jobs {
             let Command::CheckAcknowledgement { key: ack_key, .. } = command else {
@@ -2420,47 +2325,40 @@ impl Engine {
             };
             let version = ack_key.version;
             let answers = Some(command.key());
-            let event = match &outcome {
-                Ok(TransactionOutcome::Success) => Event::AcknowledgementConfirmed { version },
-                Ok(TransactionOutcome::Processing) => {
-                    let submitted = self
-                        .store
-                        .load(key)
-                        .await?
-                        .and_then(|s| s.record.submitted_at());
-                    let long_enough = submitted
-                        .is_some_and(|at| later(at, self.config.processing_confirms_after) <= now);
-                    if program == Program::RetailProcurement && long_enough {
-                        Event::AcknowledgementConfirmed { version }
-                    } else {
-                        Event::AcknowledgementStillProcessing { version }
+            let outcome = match &outcome {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    self.apply(cycle, key, &command_failed(command, e), answers.as_deref())
+                        .await?;
+                    continue;
+                }
+            };
+            let Some(stored) = self.store.load(key).await? else {
+                continue;
+            };
+            let submission = answers::submission(&stored.record, version);
+            let event = match answers::transaction_answer(&submission, outcome, now, &timing) {
+                TransactionAnswer::Decided(event) => event,
+                TransactionAnswer::Rejected(errors) => {
+                    let read = self.fetch_order(cycle, key).await.ok().and_then(Result::ok);
+                    answers::rejection(version, errors, read.as_ref())
+                }
+                TransactionAnswer::ReadOrder => {
+                    match answers::awaited_acknowledgement(&stored.record) {
+                        None => Event::AcknowledgementStillProcessing { version },
+                        Some(acknowledgement) => match self.fetch_order(cycle, key).await {
+                            Ok(read) => answers::processing_after_reading(
+                                &submission,
+                                acknowledgement,
+                                read.ok().as_ref(),
+                                &command.key(),
+                                now,
+                                &timing,
+                            ),
+                            Err(e) => command_failed(command, &e),
+                        },
                     }
                 }
-                Ok(TransactionOutcome::Failure(messages)) => {
-                    let errors = errors_for(&key.number, messages, &batch);
-                    if errors.is_empty() {
-                        // The transaction failed for other orders in the same request:
-                        // this acknowledgement was never judged. It goes out again as
-                        // the next version.
-                        Event::AcknowledgementNotJudged { version }
-                    } else {
-                        // Amazon may have refused because it ended the order meanwhile.
-                        match self.fetch_order(cycle, key).await {
-                            Ok(Ok(po))
-                                if matches!(
-                                    po.state,
-                                    AmazonOrderState::Cancelled | AmazonOrderState::Closed
-                                ) =>
-                            {
-                                Event::PurchaseOrderChanged {
-                                    purchase_order: Box::new(po),
-                                }
-                            }
-                            _ => Event::AcknowledgementFailed { version, errors },
-                        }
-                    }
-                }
-                Err(e) => command_failed(command, e),
             };
             self.apply(cycle, key, &event, answers.as_deref()).await?;
         }

@@ -73,6 +73,11 @@ pub enum Event {
         version: AcknowledgementVersion,
         /// Amazon's transaction id.
         transaction_id: TransactionId,
+        /// How many acknowledgements the transaction carries (0 when not known). A
+        /// failed transaction of one order is that order's rejection; one of several
+        /// is split.
+        #[serde(default)]
+        orders: u32,
     },
     /// Amazon's transaction status still says Processing.
     AcknowledgementStillProcessing {
@@ -93,13 +98,18 @@ pub enum Event {
         /// Amazon's errors.
         errors: Vec<AmazonMessage>,
     },
-    /// Amazon refused the transaction this acknowledgement went out in because of other
-    /// acknowledgements in the same request: nothing of this one was judged or applied.
-    /// It goes out again, unchanged, as the next version (the one it went out as is
-    /// spent, so Amazon never receives one version twice).
+    /// Amazon refused the transaction this acknowledgement went out in with others (or
+    /// in a transaction whose size is not known): nothing of it was applied, and
+    /// nothing says which acknowledgement it failed for. It goes out again, unchanged,
+    /// alone, as the next version (the one it went out as is spent, so Amazon never
+    /// receives one version twice). After [`super::MAX_UNJUDGED_RESENDS`] such
+    /// re-sends the order goes to a person with Amazon's messages.
     AcknowledgementNotJudged {
         /// The version that went out in the refused transaction.
         version: AcknowledgementVersion,
+        /// Amazon's errors for the transaction, as sent.
+        #[serde(default)]
+        errors: Vec<AmazonMessage>,
     },
     /// Executing a command failed.
     CommandFailed {

@@ -25,7 +25,9 @@ use super::event::{AmazonMessage, CommandFailure, Event, EventKind, FailureKind}
 use super::intake::{
     AmazonAcceptance, accepted_at_amazon, acknowledged_before, acknowledgement_found,
 };
-use super::record::{Approval, Attempt, ConfirmedAcknowledgement, OrderRecord, deadline_of};
+use super::record::{
+    Approval, Attempt, ConfirmedAcknowledgement, MAX_UNJUDGED_RESENDS, OrderRecord, deadline_of,
+};
 use super::retry::{RetryDecision, RetryPolicy, later};
 use super::state::{Attention, CloseReason, MappingStep, OrderState};
 use super::table;
@@ -321,7 +323,7 @@ impl<'a> Machine<'a> {
             Event::AcknowledgementSubmitted { version, .. }
             | Event::AcknowledgementStillProcessing { version }
             | Event::AcknowledgementConfirmed { version }
-            | Event::AcknowledgementNotJudged { version }
+            | Event::AcknowledgementNotJudged { version, .. }
             | Event::AcknowledgementFailed { version, .. } => {
                 let latest = self.rec.acknowledgement_version;
                 if latest.is_none_or(|l| *version > l) {
@@ -407,7 +409,7 @@ impl<'a> Machine<'a> {
                 _ => true,
             },
             Event::AcknowledgementConfirmed { version }
-            | Event::AcknowledgementNotJudged { version }
+            | Event::AcknowledgementNotJudged { version, .. }
             | Event::AcknowledgementFailed { version, .. } => match state {
                 OrderState::ExpectAcknowledgementSubmitted { .. }
                 | OrderState::ExpectAcknowledgementConfirmation { .. } => {
@@ -483,7 +485,11 @@ impl<'a> Machine<'a> {
             }
             Event::SalesOrderClosed => self.on_closed(),
             Event::SalesOrderRead { snapshot } => self.on_read(snapshot),
-            Event::AcknowledgementSubmitted { transaction_id, .. } => {
+            Event::AcknowledgementSubmitted {
+                transaction_id,
+                orders,
+                ..
+            } => {
                 if let OrderState::ExpectAcknowledgementSubmitted { acknowledgement } =
                     &self.rec.state
                 {
@@ -492,13 +498,14 @@ impl<'a> Machine<'a> {
                         acknowledgement,
                         transaction_id: transaction_id.clone(),
                         checks: 0,
+                        orders: *orders,
                     });
                 }
             }
             Event::AcknowledgementStillProcessing { .. } => self.on_still_processing(),
             Event::AcknowledgementConfirmed { .. } => self.on_confirmed(),
             Event::AcknowledgementFailed { errors, .. } => self.on_rejected(errors.clone()),
-            Event::AcknowledgementNotJudged { .. } => self.on_not_judged(),
+            Event::AcknowledgementNotJudged { errors, .. } => self.on_not_judged(errors.clone()),
             Event::CommandFailed {
                 command_key,
                 failure,
@@ -825,6 +832,7 @@ impl<'a> Machine<'a> {
         match next {
             Some(v) => {
                 self.rec.acknowledgement_version = Some(AcknowledgementVersion(v));
+                self.rec.unjudged_resends = 0;
                 self.enter(OrderState::ExpectAcknowledgementSubmitted {
                     acknowledgement: Box::new(acknowledgement),
                 });
@@ -944,6 +952,7 @@ impl<'a> Machine<'a> {
         ) else {
             return;
         };
+        self.rec.unjudged_resends = 0;
         self.rec.confirmed = Some(ConfirmedAcknowledgement {
             version,
             acknowledgement: acknowledgement.clone(),
@@ -976,9 +985,10 @@ impl<'a> Machine<'a> {
         }
     }
 
-    /// The transaction failed for other orders in it: send the same acknowledgement as
-    /// the next version.
-    fn on_not_judged(&mut self) {
+    /// The transaction was refused without judging this acknowledgement: send the same
+    /// acknowledgement alone, as the next version, at most [`MAX_UNJUDGED_RESENDS`]
+    /// times; then a person gets the order with Amazon's messages.
+    fn on_not_judged(&mut self, errors: Vec<AmazonMessage>) {
         let Some(acknowledgement) = self.in_flight_acknowledgement() else {
             return;
         };
@@ -988,8 +998,20 @@ impl<'a> Machine<'a> {
             || check_acknowledgement(po, &acknowledgement, previous).is_err();
         self.rec.change_pending = false;
         if !stale {
-            return self.start_acknowledgement(acknowledgement);
+            let resends = self.rec.unjudged_resends;
+            if resends >= MAX_UNJUDGED_RESENDS {
+                return self.unjudged_to_person(acknowledgement, errors);
+            }
+            self.start_acknowledgement(acknowledgement);
+            if matches!(
+                self.rec.state,
+                OrderState::ExpectAcknowledgementSubmitted { .. }
+            ) {
+                self.rec.unjudged_resends = resends.saturating_add(1);
+            }
+            return;
         }
+        self.rec.unjudged_resends = 0;
         // Amazon changed the order meanwhile: decide again, as for a change that comes
         // before an acknowledgement is sent.
         match self.rec.approval {
@@ -1005,7 +1027,35 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// Amazon left the acknowledgement unjudged once more after it went out alone
+    /// [`MAX_UNJUDGED_RESENDS`] times: the order needs a person, who sees Amazon's
+    /// messages. Retrying sends it again, alone, as a version Amazon has not seen.
+    fn unjudged_to_person(&mut self, acknowledgement: Acknowledgement, errors: Vec<AmazonMessage>) {
+        let key = self.pending_command().map(|c| c.key()).unwrap_or_default();
+        let attempts = self.rec.unjudged_resends.saturating_add(1);
+        let Some(next) = self
+            .rec
+            .acknowledgement_version
+            .and_then(|v| v.0.checked_add(1))
+        else {
+            // No version is left: the same problem as for any new acknowledgement.
+            return self.start_acknowledgement(acknowledgement);
+        };
+        self.rec.acknowledgement_version = Some(AcknowledgementVersion(next));
+        self.rec.state = OrderState::ExpectAcknowledgementSubmitted {
+            acknowledgement: Box::new(acknowledgement),
+        };
+        let failure = CommandFailure {
+            kind: FailureKind::Rejected {
+                messages: errors.iter().map(ToString::to_string).collect(),
+            },
+            exhausted: true,
+        };
+        self.give_up(&key, &failure, attempts);
+    }
+
     fn on_rejected(&mut self, errors: Vec<AmazonMessage>) {
+        self.rec.unjudged_resends = 0;
         let version = self
             .rec
             .acknowledgement_version
@@ -1491,6 +1541,7 @@ mod tests {
             Event::AcknowledgementSubmitted {
                 version: v1,
                 transaction_id: TransactionId::new("t-1").unwrap(),
+                orders: 1,
             },
         );
         let (rec, _) = step(

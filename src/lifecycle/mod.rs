@@ -40,6 +40,7 @@
 //! 7. **Operator actions**: retry now, repost, hold, release, cancel, each where it
 //!    makes sense.
 
+pub mod answers;
 mod command;
 mod error;
 mod event;
@@ -61,8 +62,8 @@ pub use intake::{
     awaits_cancellation, doubt_of_cancellation, rejects_whole,
 };
 pub use record::{
-    Approval, Attempt, ConfirmedAcknowledgement, DeadlineNotices, HistoryEntry, OrderRecord,
-    SCHEMA_VERSION,
+    Approval, Attempt, ConfirmedAcknowledgement, DeadlineNotices, HistoryEntry,
+    MAX_UNJUDGED_RESENDS, OrderRecord, SCHEMA_VERSION,
 };
 pub use retry::{RetryDecision, RetryPolicy};
 pub use state::{Attention, CloseReason, MappingStep, OrderState, StateKind};

@@ -194,6 +194,7 @@ fn arb_event(base: PurchaseOrder) -> impl Strategy<Value = Event> {
             Event::AcknowledgementSubmitted {
                 version,
                 transaction_id: TransactionId::new(id).unwrap_or_else(|_| unreachable!()),
+                orders: 1,
             }
         }),
         2 => version().prop_map(|version| Event::AcknowledgementStillProcessing { version }),
@@ -202,7 +203,7 @@ fn arb_event(base: PurchaseOrder) -> impl Strategy<Value = Event> {
             version,
             errors: vec![AmazonMessage { code: "InvalidInput".into(), message: "bad cost".into() }],
         }),
-        1 => version().prop_map(|version| Event::AcknowledgementNotJudged { version }),
+        1 => version().prop_map(|version| Event::AcknowledgementNotJudged { version, errors: Vec::new() }),
         4 => (prop::sample::select(keys), arb_failure())
             .prop_map(|(command_key, failure)| Event::CommandFailed { command_key, failure }),
         4 => Just(Event::TimerElapsed),

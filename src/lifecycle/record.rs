@@ -64,6 +64,19 @@ pub struct OrderRecord {
     pub(super) sales_order_revision: u32,
     pub(super) change_pending: bool,
     pub(super) history: Vec<HistoryEntry>,
+    /// How many times the acknowledgement in flight went out again, alone, after
+    /// Amazon refused a transaction it shared with others.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) unjudged_resends: u32,
+}
+
+/// How many times an acknowledgement goes out again after an answer that did not
+/// judge it ([`super::Event::AcknowledgementNotJudged`]); the next such answer hands
+/// the order to a person with Amazon's messages.
+pub const MAX_UNJUDGED_RESENDS: u32 = 2;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn schema_version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
@@ -260,6 +273,7 @@ impl OrderRecord {
             sales_order: None,
             sales_order_revision: 0,
             change_pending: false,
+            unjudged_resends: 0,
             history: Vec::new(),
         };
         let mut machine = Machine::new(record, now, settings, policy);
@@ -412,6 +426,19 @@ impl OrderRecord {
             .rev()
             .find(|h| h.event == EventKind::AcknowledgementSubmitted)
             .map(|h| h.at)
+    }
+
+    /// Whether the acknowledgement waiting to go out must go alone, in a transaction
+    /// of its own: it goes out again after Amazon refused a transaction it shared with
+    /// others, so that Amazon's answer is its own.
+    pub fn sends_alone(&self) -> bool {
+        self.unjudged_resends > 0
+    }
+
+    /// How many times the acknowledgement in flight went out again after an answer
+    /// that did not judge it (at most [`MAX_UNJUDGED_RESENDS`]).
+    pub fn unjudged_resends(&self) -> u32 {
+        self.unjudged_resends
     }
 
     /// The state.

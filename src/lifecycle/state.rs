@@ -56,6 +56,9 @@ pub enum OrderState {
         transaction_id: TransactionId,
         /// How many status checks answered "still processing".
         checks: u32,
+        /// How many acknowledgements the transaction carries (0 when not known).
+        #[serde(default)]
+        orders: u32,
     },
     /// Amazon confirmed and the sales order is Pending Fulfillment; waits for shipment,
     /// which later syncs handle ("Order posted, awaiting shipment").

@@ -5,7 +5,7 @@ use avc_order_sync::NetSuiteStatus;
 use avc_order_sync::acknowledgement::RejectionReason;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::engine::{EngineError, OperatorAction};
-use avc_order_sync::lifecycle::{EventKind, StateKind, TransitionError};
+use avc_order_sync::lifecycle::{AmazonMessage, EventKind, OrderState, StateKind, TransitionError};
 use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy as Policy;
 use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{
@@ -981,12 +981,14 @@ async fn engine_flow_7_operator_actions() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_batch_amazon_fails_for_one_order_is_sent_again_for_the_others() {
-    // Two retail POs acknowledged automatically travel in one request.
+async fn a_failed_batch_is_split_and_each_order_sent_again_alone() {
+    // Two retail POs acknowledged automatically travel in one request. Amazon answers
+    // failures as it really does, with messages that name no order.
     let world = World::new(catalogue_settings(true, false));
+    world.amazon.set_failures_as_amazon(true);
     let good = retail_key(&purchase_order_number(801));
-    let bad = retail_key(&purchase_order_number(802));
-    for (i, key) in [&good, &bad].into_iter().enumerate() {
+    let changed = retail_key(&purchase_order_number(802));
+    for (i, key) in [&good, &changed].into_iter().enumerate() {
         world
             .amazon
             .add_retail_order(kettles_and_blenders(
@@ -1000,25 +1002,138 @@ async fn a_batch_amazon_fails_for_one_order_is_sent_again_for_the_others() {
     assert_eq!(sent.len(), 1);
     assert_eq!(
         sent[0].transaction_id,
-        world.acknowledgements(&bad)[0].transaction_id
+        world.acknowledgements(&changed)[0].transaction_id
     );
 
     // Amazon lowers its cost on one of them before processing: the whole transaction
-    // fails, with an error naming that PO only.
+    // fails, and nothing says for which order. Amazon applied none of it, so each
+    // order goes out again alone, as a new version: the unchanged one as it was, the
+    // changed one built from Amazon's order as it is now. Both are taken and posted,
+    // with nobody asked to review them.
     world
         .amazon
-        .set_retail_net_cost(bad.number.as_str(), "1", "17.90")
+        .set_retail_net_cost(changed.number.as_str(), "1", "17.90")
         .unwrap();
-    world.run_until_status(&bad, "Rejected").await;
-
-    // The other was never judged: it is sent again as it was, by itself, and posted,
-    // with nobody asked to review it.
-    world.run_until_status(&good, POSTED).await;
+    world
+        .run_until("both posted", |w| {
+            w.status(&good).as_deref() == Some(POSTED)
+                && w.status(&changed).as_deref() == Some(POSTED)
+        })
+        .await;
     let acks = world.acknowledgements(&good);
     assert_eq!(acks.len(), 2);
     assert_eq!(parts(&acks[1]), parts(&acks[0]));
-    let so = world.sales_order(&good).unwrap();
+    let again = world.acknowledgements(&changed);
+    assert_eq!(again.len(), 2);
+    assert_ne!(acks[1].transaction_id, again[1].transaction_id);
+    assert_eq!(world.amazon.acknowledgements().len(), 4);
+    for key in [&good, &changed] {
+        assert_eq!(
+            world
+                .stored(key)
+                .record
+                .confirmed_acknowledgement()
+                .map(|c| c.version.0),
+            Some(2),
+            "{key}"
+        );
+        let so = world.sales_order(key).unwrap();
+        assert_eq!(so.status, NetSuiteStatus::PendingFulfillment);
+        assert_eq!(world.netsuite.creations(&eid(key)), 1);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_transaction_of_one_order_is_its_rejection_with_amazons_messages() {
+    // One retail PO acknowledged automatically, alone in its request; Amazon lowers
+    // its cost before processing, and its failure message names no order.
+    let world = World::new(catalogue_settings(true, false));
+    world.amazon.set_failures_as_amazon(true);
+    let key = retail_key(&purchase_order_number(803));
+    world
+        .amazon
+        .add_retail_order(kettles_and_blenders(key.number.as_str(), placed(30)))
+        .unwrap();
+    world.cycle().await;
+    world
+        .amazon
+        .set_retail_net_cost(key.number.as_str(), "1", "17.90")
+        .unwrap();
+    world.run_until_status(&key, "Rejected").await;
+
+    // It is that order's rejection, with Amazon's code and message as sent; it was
+    // sent once.
+    assert_eq!(world.acknowledgements(&key).len(), 1);
+    let OrderState::ExpectRepost { errors, .. } = world.stored(&key).record.state().clone() else {
+        panic!("not rejected");
+    };
+    assert_eq!(
+        errors,
+        [AmazonMessage {
+            code: "NotAvailable".into(),
+            message: "Error details are not available. Please make sure you are sending \
+                      valid input payload."
+                .into(),
+        }]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_direct_fulfillment_acknowledgement_never_reported_success_is_confirmed_by_its_order() {
+    // Amazon's older guide: Direct Fulfillment transactions report Processing and
+    // Failure only. The order turns ACCEPTED when the acknowledgement is taken.
+    let world = World::new(catalogue_settings(false, true));
+    world.amazon.set_df_success_reported(false);
+    let number = purchase_order_number(204);
+    let key = df_key(&number);
+    world
+        .amazon
+        .add_df_order(toasters_and_coffee(&number, placed(20)))
+        .unwrap();
+    world.cycle().await;
+    assert_eq!(world.acknowledgements(&key).len(), 1);
+
+    // After 30 minutes of Processing the order is read: ACCEPTED confirms it, and the
+    // sales order is created ready to fulfil.
+    world.run_until_status(&key, POSTED).await;
+    let confirmed = world
+        .stored(&key)
+        .record
+        .confirmed_acknowledgement()
+        .cloned();
+    let submitted = world.acknowledgements(&key)[0].received_at;
+    assert!(confirmed.is_some_and(|c| c.confirmed_at >= submitted + TimeDelta::minutes(30)));
+    let so = world.sales_order(&key).unwrap();
     assert_eq!(so.status, NetSuiteStatus::PendingFulfillment);
-    assert_eq!(world.netsuite.creations(&eid(&good)), 1);
-    assert_eq!(world.status(&bad).as_deref(), Some("Rejected"));
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_direct_fulfillment_acknowledgement_never_confirmed_goes_to_a_person() {
+    // Amazon never decides the transaction: it says Processing, and the order stays NEW.
+    let world = World::new(catalogue_settings(false, true));
+    world.amazon.set_df_success_reported(false);
+    world
+        .amazon
+        .set_processing_time(std::time::Duration::from_secs(30 * 24 * 3600));
+    let number = purchase_order_number(205);
+    let key = df_key(&number);
+    world
+        .amazon
+        .add_df_order(toasters_and_coffee(&number, placed(20)))
+        .unwrap();
+    world.cycle().await;
+    let submitted = world.now();
+
+    // It keeps being checked, then after the bound (4 hours by default) a person
+    // gets it; nothing is sent again and no sales order is made.
+    world
+        .run_until("it needs attention", |w| {
+            matches!(w.stored(&key).record.state(), OrderState::ExpectFix { .. })
+        })
+        .await;
+    assert!(world.now() >= submitted + TimeDelta::hours(4));
+    assert!(world.now() <= submitted + TimeDelta::hours(6));
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+    assert_eq!(world.sales_order(&key), None);
 }

@@ -829,3 +829,49 @@ async fn after_a_seven_month_stop_retrieval_resumes_at_amazons_horizon() {
     assert!(report.errors.is_empty(), "{report}");
     assert_eq!(world.status(&retail_key(lost.as_str())), None);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_answer_to_an_acknowledgement_that_rejects_a_line_is_not_sent_twice() {
+    // A manual retail order of two lines; the reviewer closes line 1 and approves, so
+    // the acknowledgement rejects that line in full. Amazon takes it, but its answer
+    // is lost.
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(36_100);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(30), 2))
+        .unwrap();
+    world.cycle().await;
+    let po = world.stored(&key).record.purchase_order().clone();
+    world
+        .netsuite
+        .close_line(&eid(&key), &seq(po.lines[0].sequence.as_str()))
+        .unwrap();
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world
+        .amazon
+        .fail_next_after_effect(AmazonOperation::SubmitAcknowledgement, 1);
+    for _ in 0..12 {
+        world.wait(15);
+        world.cycle().await;
+    }
+
+    // Amazon's status report leaves the rejected line's accepted quantity out: that
+    // is zero, so it shows version 1 landed, and version 1 is not sent again.
+    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    let versions: Vec<_> = world
+        .acknowledgements(&key)
+        .iter()
+        .map(|a| a.body["purchaseOrderNumber"].clone())
+        .collect();
+    assert_eq!(versions.len(), 1, "Amazon received {versions:?}");
+    assert_eq!(
+        world
+            .stored(&key)
+            .record
+            .confirmed_acknowledgement()
+            .map(|c| c.version.0),
+        Some(1)
+    );
+}

@@ -35,6 +35,7 @@ fn flow_1_retail_auto_acknowledgement() {
     story.then(Event::AcknowledgementSubmitted {
         version: v(1),
         transaction_id: txn("20250301-abc"),
+        orders: 1,
     });
     assert_eq!(story.label(), "Waiting for response from Amazon");
     assert!(story.commands.is_empty());
@@ -106,6 +107,7 @@ fn flow_2_direct_fulfillment_auto_acknowledgement() {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("df-1"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
     let Command::CreateSalesOrder { draft, .. } = story.command() else {
@@ -190,6 +192,7 @@ fn flow_3_retail_manual_acknowledgement() {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("t-1"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
     assert_eq!(story.state(), StateKind::ExpectShipment);
@@ -226,6 +229,7 @@ fn flow_4_direct_fulfillment_manual_acknowledgement() {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("df-1"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
     assert_eq!(story.keys(), ["netsuite:close:AVC-DF-DF0001"]);
@@ -284,6 +288,7 @@ fn flow_5_amazon_rejects_and_the_order_is_reposted() {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("t-1"),
+            orders: 1,
         });
 
     // Amazon's transaction fails: the order is Rejected, with Amazon's reason.
@@ -328,6 +333,7 @@ fn flow_5_amazon_rejects_and_the_order_is_reposted() {
         .then(Event::AcknowledgementSubmitted {
             version: v(2),
             transaction_id: txn("t-2"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(2) });
     assert_eq!(story.label(), "Order posted, awaiting shipment");
@@ -359,6 +365,7 @@ fn confirmed_retail(policy: ChangedAfterAcknowledgementPolicy) -> Story {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("t-1"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
     assert_eq!(story.state(), StateKind::ExpectShipment);
@@ -684,6 +691,7 @@ fn flow_7_operator_actions() {
     story.then(Event::AcknowledgementSubmitted {
         version: v(1),
         transaction_id: txn("t-1"),
+        orders: 1,
     });
     story.refused(Event::CancelRequested {
         reason: "wait for Amazon".into(),

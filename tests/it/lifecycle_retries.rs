@@ -145,6 +145,7 @@ fn a_rejected_request_needs_attention_at_once() {
     story.then(Event::AcknowledgementSubmitted {
         version: v(1),
         transaction_id: txn("t-1"),
+        orders: 1,
     });
     story.wait(2).then(Event::TimerElapsed);
     assert_eq!(story.keys(), ["amazon:check:4Z32PABC:v1"]);
@@ -231,6 +232,7 @@ fn a_confirmed_order_has_no_deadline_to_watch() {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("t-1"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
     // Only the sales order creation is pending: no wake-up until something fails.
@@ -265,6 +267,7 @@ fn replayed_events_change_nothing() {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("t-1"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
     let confirmed = story.record.clone();
@@ -310,6 +313,7 @@ fn a_change_before_the_acknowledgement_goes_out_rebuilds_it_and_nothing_stale_is
     story.then(Event::AcknowledgementSubmitted {
         version: v(1),
         transaction_id: txn("late"),
+        orders: 1,
     });
     assert_eq!(story.record, before);
 }

@@ -106,6 +106,7 @@ fn a_line_rejected_before_can_never_be_accepted() {
         .then(Event::AcknowledgementSubmitted {
             version: v(1),
             transaction_id: txn("t-1"),
+            orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
     assert_eq!(story.state(), StateKind::ExpectShipment);
@@ -216,11 +217,15 @@ fn an_acknowledgement_not_judged_after_a_change_is_rebuilt_from_the_approval() {
     story.then(Event::AcknowledgementSubmitted {
         version: v(1),
         transaction_id: txn("t-1"),
+        orders: 1,
     });
     let mut po = retail_po();
     po.lines[1].ordered = Quantity::eaches_of(12);
     story.then(changed(po));
-    story.then(Event::AcknowledgementNotJudged { version: v(1) });
+    story.then(Event::AcknowledgementNotJudged {
+        version: v(1),
+        errors: Vec::new(),
+    });
     assert_eq!(story.state(), StateKind::ExpectSalesOrderRead);
     assert!(
         matches!(story.command(), Command::ReadSalesOrder { .. }),
@@ -281,4 +286,76 @@ fn a_line_closed_by_an_update_is_never_added_again() {
         ),
         "{changes:?}"
     );
+}
+
+/// Amazon refused the transaction v1 went out in with other orders, naming none: v1
+/// goes out again alone as v2, then v3. Left unjudged once more, the order goes to a
+/// person with Amazon's messages; retrying sends it, still alone, as v4.
+#[test]
+fn an_acknowledgement_left_unjudged_goes_out_alone_twice_then_to_a_person() {
+    use avc_order_sync::lifecycle::{
+        AmazonMessage, Attention, FailureKind, MAX_UNJUDGED_RESENDS, OrderState,
+    };
+
+    let not_available = AmazonMessage {
+        code: "NotAvailable".into(),
+        message: "Error details are not available. Please make sure you are sending valid \
+                  input payload."
+            .into(),
+    };
+    let mut story = approve_retail(|_| {});
+    let (_, first) = story.submitted();
+    assert!(!story.record.sends_alone());
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(1),
+        transaction_id: txn("t-1"),
+        orders: 2,
+    });
+    for n in 1..=MAX_UNJUDGED_RESENDS {
+        story.then(Event::AcknowledgementNotJudged {
+            version: v(n),
+            errors: vec![not_available.clone()],
+        });
+        let (version, again) = story.submitted();
+        assert_eq!(version, v(n + 1));
+        assert_eq!(again, first, "the same acknowledgement goes out again");
+        assert!(story.record.sends_alone());
+        assert_eq!(story.record.unjudged_resends(), n);
+        story.then(Event::AcknowledgementSubmitted {
+            version: v(n + 1),
+            transaction_id: txn(&format!("t-{}", n + 1)),
+            orders: 0,
+        });
+    }
+    story.then(Event::AcknowledgementNotJudged {
+        version: v(MAX_UNJUDGED_RESENDS + 1),
+        errors: vec![not_available.clone()],
+    });
+    assert_eq!(story.state(), StateKind::ExpectFix);
+    let OrderState::ExpectFix {
+        attention: Attention::Command { failure, .. },
+    } = story.record.state().clone()
+    else {
+        panic!("no attention: {:?}", story.record.state());
+    };
+    assert_eq!(
+        failure,
+        FailureKind::Rejected {
+            messages: vec![not_available.to_string()]
+        }
+    );
+    assert!(
+        story.commands.iter().all(|c| !matches!(
+            c,
+            avc_order_sync::lifecycle::Command::SubmitAcknowledgement { .. }
+        )),
+        "nothing is sent: {:?}",
+        story.commands
+    );
+
+    story.then(Event::RetryRequested);
+    let (version, again) = story.submitted();
+    assert_eq!(version, v(MAX_UNJUDGED_RESENDS + 2));
+    assert_eq!(again, first);
+    assert!(story.record.sends_alone());
 }

@@ -153,6 +153,10 @@ pub struct Knobs {
     /// mille of orders placed; Amazon corrects a retail one later, now and then. As
     /// often, an entry whose PO number cannot be read lands among the orders.
     pub unreadable: u32,
+    /// Failed transactions answer as Amazon's do, with messages that name no order.
+    pub failures_as_amazon: bool,
+    /// Direct Fulfillment transactions never report `Success` (Amazon's older guide).
+    pub df_success_never_reported: bool,
 }
 
 impl Knobs {
@@ -198,6 +202,8 @@ impl Knobs {
             // in-flight grace (5 minutes), as RELIABILITY.md requires.
             max_skew: Duration::from_secs(rng.below(5) * 30),
             unpaced: false,
+            failures_as_amazon: rng.chance(500),
+            df_success_never_reported: rng.chance(300),
         }
     }
 
@@ -340,6 +346,8 @@ impl World {
         amazon.set_processing_time(knobs.processing_time);
         amazon.set_shuffle(knobs.shuffle_pages.then_some(seed));
         amazon.set_page_overlap(knobs.overlapping_pages);
+        amazon.set_failures_as_amazon(knobs.failures_as_amazon);
+        amazon.set_df_success_reported(!knobs.df_success_never_reported);
         amazon.set_latency(knobs.latency);
         if let Some(limit) = knobs.amazon_rate_limit {
             for op in [
