@@ -502,6 +502,7 @@ fn ship_date(po: &PurchaseOrder) -> Option<NaiveDate> {
 /// accepted as ordered at Amazon's net cost, except lines the unmapped-item policy
 /// rejects (Retail: Rejected with `InvalidProductIdentifier`; Direct Fulfillment: the
 /// whole order rejected with code `02`). Direct Fulfillment accepts with code `00`.
+/// A line with nothing ordered (cancelled by Amazon) is left out in both programs.
 ///
 /// # Errors
 /// A [`ValidationError`] when a Direct Fulfillment order has no ship-from party, or
@@ -509,18 +510,19 @@ fn ship_date(po: &PurchaseOrder) -> Option<NaiveDate> {
 pub fn auto_acknowledgement(
     po: &PurchaseOrder,
     mapped: &MappedOrder,
-    settings: &Settings,
+    _settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Acknowledgement, ValidationError> {
     let mut problems = Vec::new();
     let ack = match po.program {
         Program::RetailProcurement => {
             let mut lines = Vec::new();
-            for line in &po.lines {
+            // A line with nothing ordered (Amazon cancelled it) is left out: Amazon's
+            // models say an acknowledged quantity should not be zero, and Amazon takes
+            // a line left out as rejected.
+            for line in po.lines.iter().filter(|l| l.ordered.amount != 0) {
                 let decision = if mapped.rejected_lines.contains(&line.sequence) {
                     rejected(line.ordered, RejectionReason::InvalidProductIdentifier)
-                } else if line.ordered.amount == 0 {
-                    rejected(line.ordered, settings.policies.default_rejection_reason)
                 } else {
                     LineDecision {
                         code: AcknowledgementCode::Accepted,
@@ -604,6 +606,8 @@ fn direct_fulfillment(
     let mut lines = Vec::new();
     for (index, line) in po.lines.iter().enumerate() {
         match line.ordered.eaches() {
+            // Nothing ordered: the line is left out, never acknowledged as zero.
+            Some(0) => {}
             Some(quantity) => lines.push(DirectFulfillmentAcknowledgementLine {
                 sequence: line.sequence.clone(),
                 asin: line.asin.clone(),
@@ -658,7 +662,8 @@ fn so_field(line: &SalesOrderLineSnapshot, field: &str) -> String {
 /// rate. Direct Fulfillment: full quantity on every line accepts the order (`00`);
 /// every line closed rejects it with the code for the configured reason (`03` out of
 /// stock, `02` invalid SKU, `71` discontinued), or `02` when an item was not mapped.
-/// A sales order Cancelled or Closed in NetSuite rejects every line.
+/// A sales order Cancelled or Closed in NetSuite rejects every line. A line with
+/// nothing ordered (cancelled by Amazon) is left out in both programs.
 ///
 /// `previous` is the last acknowledgement Amazon confirmed, for the rule that a
 /// rejected line can never be accepted again.
@@ -798,6 +803,8 @@ pub fn acknowledgement_from_sales_order(
             let mut lines = Vec::new();
             for ((index, line), approved) in po.lines.iter().enumerate().zip(&approved) {
                 match approved {
+                    // Nothing ordered: left out (see `auto_acknowledgement`).
+                    None if line.ordered.amount == 0 => {}
                     None => {
                         let reason = if unmapped_rejected(line) {
                             RejectionReason::InvalidProductIdentifier
@@ -999,7 +1006,7 @@ fn retail_from_approved(
             rejection_reason: None,
         });
     }
-    if rest > 0 || decisions.is_empty() {
+    if rest > 0 {
         if line.back_order_allowed && date.is_some() && rest > 0 {
             decisions.push(LineDecision {
                 code: AcknowledgementCode::Backordered,
@@ -1014,6 +1021,11 @@ fn retail_from_approved(
                 settings.policies.default_rejection_reason,
             ));
         }
+    }
+    if decisions.is_empty() {
+        // Nothing ordered and nothing approved: the line is left out, as Amazon takes
+        // a missing line as rejected and a zero quantity should not be sent.
+        return None;
     }
     let net_cost = match (approved.rate, net) {
         (Some(rate), Some(net)) if rate != net => match line.net_cost.basis {
@@ -1051,8 +1063,10 @@ fn retail_from_approved(
 }
 
 /// Amazon's acknowledgement rules, checked on every acknowledgement before it is sent:
-/// it is for this PO; every PO line appears exactly once and no other; no line
-/// acknowledges more than was ordered; a Rejected part carries a reason and only a
+/// it is for this PO; every PO line with something ordered appears exactly once, a
+/// line with nothing ordered at most once, and no other line; no acknowledged
+/// quantity is zero (Amazon's models: it should not be); no line acknowledges more
+/// than was ordered; a Rejected part carries a reason and only a
 /// Rejected part does; Backordered only where the PO allows back orders; the net cost
 /// is in the PO's currency and basis, above zero and not above Amazon's; a line that
 /// `previous` (the last acknowledgement Amazon confirmed) rejected in part is never
@@ -1084,9 +1098,19 @@ pub fn check_acknowledgement(
         Acknowledgement::Retail(a) => a.lines.iter().map(|l| &l.sequence).collect(),
         Acknowledgement::DirectFulfillment(a) => a.lines.iter().map(|l| &l.sequence).collect(),
     };
+    if sequences.is_empty() {
+        problems.push(problem(
+            po,
+            None,
+            "acknowledgement.items".into(),
+            ProblemKind::Missing,
+        ));
+    }
     for (index, line) in po.lines.iter().enumerate() {
         let count = sequences.iter().filter(|s| **s == &line.sequence).count();
-        if count != 1 {
+        // A line with nothing ordered may be left out: Amazon takes it as rejected.
+        let left_out_as_cancelled = count == 0 && line.ordered.amount == 0;
+        if count != 1 && !left_out_as_cancelled {
             problems.push(problem(
                 po,
                 Some(&line.sequence),
@@ -1140,6 +1164,16 @@ pub fn check_acknowledgement(
                     continue;
                 };
                 let ordered = line.ordered.eaches().unwrap_or(0);
+                if al.quantity == 0 {
+                    problems.push(problem(
+                        po,
+                        Some(&line.sequence),
+                        format!("acknowledgement.items[{index}].acknowledgedQuantity"),
+                        ProblemKind::Invalid {
+                            reason: ZERO_QUANTITY.into(),
+                        },
+                    ));
+                }
                 if al.quantity > ordered {
                     problems.push(problem(
                         po,
@@ -1185,6 +1219,10 @@ pub fn check_acknowledgement(
     finish(po, problems, Some(()))
 }
 
+/// Why an acknowledged quantity of zero is refused.
+const ZERO_QUANTITY: &str =
+    "an acknowledged quantity of zero; a line with nothing ordered is left out instead";
+
 fn eaches_of(q: &Quantity) -> u64 {
     q.eaches().unwrap_or(u64::MAX)
 }
@@ -1219,6 +1257,16 @@ fn check_retail_line(
                 at("itemAcknowledgements.acknowledgedQuantity"),
                 ProblemKind::Invalid {
                     reason: "the quantity is not in the PO line's unit".into(),
+                },
+            ));
+        }
+        if d.quantity.amount == 0 {
+            problems.push(problem(
+                po,
+                seq,
+                at("itemAcknowledgements.acknowledgedQuantity"),
+                ProblemKind::Invalid {
+                    reason: ZERO_QUANTITY.into(),
                 },
             ));
         }
@@ -1858,6 +1906,98 @@ mod tests {
         )
         .unwrap();
         assert!(rejects_everything(&ack));
+    }
+
+    #[test]
+    fn a_line_amazon_cancelled_to_zero_is_left_out_of_every_acknowledgement() {
+        let s = settings();
+        let sequences = |ack: &Acknowledgement| -> Vec<String> {
+            match ack {
+                Acknowledgement::Retail(a) => {
+                    a.lines.iter().map(|l| l.sequence.to_string()).collect()
+                }
+                Acknowledgement::DirectFulfillment(a) => {
+                    a.lines.iter().map(|l| l.sequence.to_string()).collect()
+                }
+            }
+        };
+        for created in [retail_po(), df_po()] {
+            // The sales order was made while both lines were ordered; Amazon then set
+            // line 1 to zero and NetSuite closed its sales-order line.
+            let mut snap = snapshot(&created, NetSuiteStatus::PendingFulfillment);
+            snap.lines[0].is_closed = true;
+            let mut po = created.clone();
+            po.lines[0].ordered.amount = 0;
+            let mapped = sales_order_draft(&po, &s, SalesOrderStatus::PendingFulfillment).unwrap();
+            let auto = auto_acknowledgement(&po, &mapped, &s, t(1)).unwrap();
+            assert_eq!(sequences(&auto), ["2"], "{auto:?}");
+            let manual = acknowledgement_from_sales_order(&po, &snap, None, &s, t(3)).unwrap();
+            assert_eq!(sequences(&manual), ["2"], "{manual:?}");
+            // No sales-order line for it at all (created after the cancellation).
+            let fresh = snapshot(&po, NetSuiteStatus::PendingFulfillment);
+            assert_eq!(fresh.lines.len(), 1);
+            let manual = acknowledgement_from_sales_order(&po, &fresh, None, &s, t(3)).unwrap();
+            assert_eq!(sequences(&manual), ["2"], "{manual:?}");
+            // The rest of the order is answered as before.
+            match &manual {
+                Acknowledgement::Retail(a) => {
+                    assert_eq!(a.lines[0].decisions[0].code, AcknowledgementCode::Accepted)
+                }
+                Acknowledgement::DirectFulfillment(a) => assert_eq!(a.status_code, "00"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_acknowledged_quantity_of_zero_breaks_the_rules() {
+        let s = settings();
+        let mut po = retail_po();
+        po.lines[0].ordered.amount = 0;
+        let mapped = sales_order_draft(&po, &s, SalesOrderStatus::PendingFulfillment).unwrap();
+        let mut ack = auto_acknowledgement(&po, &mapped, &s, t(1)).unwrap();
+        if let Acknowledgement::Retail(a) = &mut ack {
+            let mut zero = retail_line(&po.lines[0], po.lines[0].net_cost, vec![]);
+            zero.decisions = vec![rejected(
+                po.lines[0].ordered,
+                RejectionReason::TemporarilyUnavailable,
+            )];
+            a.lines.insert(0, zero);
+        }
+        let err = check_acknowledgement(&po, &ack, None).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(
+            err.problems[0].field,
+            "acknowledgement.items[0].itemAcknowledgements.acknowledgedQuantity"
+        );
+
+        let mut po = df_po();
+        po.lines[0].ordered.amount = 0;
+        let mapped = sales_order_draft(&po, &s, SalesOrderStatus::PendingFulfillment).unwrap();
+        let mut ack = auto_acknowledgement(&po, &mapped, &s, t(1)).unwrap();
+        if let Acknowledgement::DirectFulfillment(a) = &mut ack {
+            let mut zero = a.lines[0].clone();
+            zero.sequence = po.lines[0].sequence.clone();
+            zero.quantity = 0;
+            a.lines.insert(0, zero);
+        }
+        let err = check_acknowledgement(&po, &ack, None).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(
+            err.problems[0].field,
+            "acknowledgement.items[0].acknowledgedQuantity"
+        );
+        // A line with something ordered is still never left out.
+        let mut short = auto_acknowledgement(
+            &df_po(),
+            &sales_order_draft(&df_po(), &s, SalesOrderStatus::PendingFulfillment).unwrap(),
+            &s,
+            t(1),
+        )
+        .unwrap();
+        if let Acknowledgement::DirectFulfillment(a) = &mut short {
+            a.lines.pop();
+        }
+        assert!(check_acknowledgement(&df_po(), &short, None).is_err());
     }
 
     #[test]

@@ -86,7 +86,10 @@ fn accepted_eaches(ack: &Acknowledgement) -> BTreeMap<&ItemSequenceNumber, u64> 
 fn accepted_lines_cancelled(po: &PurchaseOrder, ack: &Acknowledgement) -> bool {
     let accepted = accepted_eaches(ack);
     accepted.values().any(|e| *e > 0)
-        && po.lines.iter().all(|l| accepted.contains_key(&l.sequence))
+        && po
+            .lines
+            .iter()
+            .all(|l| accepted.contains_key(&l.sequence) || l.ordered.amount == 0)
         && po
             .lines
             .iter()
@@ -204,28 +207,28 @@ fn is_older(copy: &PurchaseOrder, held: &PurchaseOrder) -> bool {
 }
 
 /// Whether Amazon's order differs, in its lines or ordered quantities, from what an
-/// acknowledgement answered.
+/// acknowledgement answered. A line with nothing ordered that the acknowledgement
+/// left out is no difference.
 fn differs_from(po: &PurchaseOrder, ack: &Acknowledgement) -> bool {
-    match ack {
-        Acknowledgement::Retail(a) => {
-            a.lines.len() != po.lines.len()
-                || po.lines.iter().any(|l| {
-                    a.lines
-                        .iter()
-                        .find(|al| al.sequence == l.sequence)
-                        .is_none_or(|al| al.ordered != l.ordered)
-                })
-        }
+    let answered: Vec<&ItemSequenceNumber> = match ack {
+        Acknowledgement::Retail(a) => a.lines.iter().map(|l| &l.sequence).collect(),
+        Acknowledgement::DirectFulfillment(a) => a.lines.iter().map(|l| &l.sequence).collect(),
+    };
+    let gone = answered
+        .iter()
+        .any(|s| !po.lines.iter().any(|l| &l.sequence == *s));
+    gone || po.lines.iter().any(|l| match ack {
+        Acknowledgement::Retail(a) => match a.lines.iter().find(|al| al.sequence == l.sequence) {
+            Some(al) => al.ordered != l.ordered,
+            None => l.ordered.amount != 0,
+        },
         Acknowledgement::DirectFulfillment(a) => {
-            a.lines.len() != po.lines.len()
-                || po.lines.iter().any(|l| {
-                    a.lines
-                        .iter()
-                        .find(|al| al.sequence == l.sequence)
-                        .is_none_or(|al| Some(al.quantity) != l.ordered.eaches())
-                })
+            match a.lines.iter().find(|al| al.sequence == l.sequence) {
+                Some(al) => Some(al.quantity) != l.ordered.eaches(),
+                None => l.ordered.amount != 0,
+            }
         }
-    }
+    })
 }
 
 fn summary(problems: &[Problem]) -> String {
@@ -1587,5 +1590,23 @@ mod tests {
         let mut fewer = po;
         fewer.lines[1].ordered.amount = 9;
         assert!(differs_from(&fewer, &ack));
+    }
+
+    #[test]
+    fn a_line_with_nothing_ordered_left_out_is_no_difference() {
+        let s = settings();
+        let mut po = retail_po();
+        po.lines[0].ordered.amount = 0;
+        let mapped = sales_order_draft(&po, &s, SalesOrderStatus::PendingFulfillment)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ack = auto_acknowledgement(&po, &mapped, &s, crate::mapping::fixtures::t(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!differs_from(&po, &ack));
+        // Amazon cancels the line the acknowledgement accepted: nothing is left.
+        assert!(!accepted_lines_cancelled(&po, &ack));
+        let mut none_left = po.clone();
+        none_left.lines[1].ordered.amount = 0;
+        assert!(differs_from(&none_left, &ack));
+        assert!(accepted_lines_cancelled(&none_left, &ack));
     }
 }

@@ -367,6 +367,42 @@ proptest! {
     }
 
     #[test]
+    fn no_acknowledgement_acknowledges_a_quantity_of_zero(story in arb_story()) {
+        // Amazon's models: `acknowledgedQuantity.amount` should not be zero. A line with
+        // nothing ordered is left out; Amazon takes a missing line as rejected.
+        run_story(story, |step| {
+            for ack in acknowledgements(step.commands) {
+                let amounts: Vec<u64> = match ack {
+                    Acknowledgement::Retail(a) => {
+                        let body = crate::amazon::retail::SubmitAcknowledgementRequest::from_domain(
+                            std::slice::from_ref(a),
+                        );
+                        body.acknowledgements
+                            .iter()
+                            .flat_map(|o| &o.items)
+                            .flat_map(|i| &i.item_acknowledgements)
+                            .map(|d| d.acknowledged_quantity.amount)
+                            .collect()
+                    }
+                    Acknowledgement::DirectFulfillment(a) => {
+                        let body = crate::amazon::direct_fulfillment::SubmitAcknowledgementRequest::from_domain(
+                            std::slice::from_ref(a),
+                        );
+                        body.order_acknowledgements
+                            .iter()
+                            .flat_map(|o| &o.item_acknowledgements)
+                            .map(|i| i.acknowledged_quantity.amount)
+                            .collect()
+                    }
+                };
+                prop_assert!(!amounts.is_empty(), "an acknowledgement of nothing: {:?}", ack);
+                prop_assert!(amounts.iter().all(|a| *a > 0), "a zero amount in {:?}", ack);
+            }
+            Ok(())
+        })?;
+    }
+
+    #[test]
     fn no_acknowledgement_before_approval_or_auto_acknowledgement(story in arb_story()) {
         run_story(story, |step| {
             for _ in acknowledgements(step.commands) {

@@ -536,11 +536,9 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
     assert_eq!(acks.len(), 1);
     assert_eq!(
         parts(&acks[0]),
-        [
-            part("1", "Accepted", 12),
-            part("2", "Rejected", 0),
-            part(&mugs, "Accepted", 8)
-        ]
+        // Line 2, cancelled to 0 by Amazon, is left out: Amazon takes a missing line as
+        // rejected, and an acknowledged quantity should not be zero.
+        [part("1", "Accepted", 12), part(&mugs, "Accepted", 8)]
     );
 
     // After acknowledgement, "update the NetSuite order": the sales order follows

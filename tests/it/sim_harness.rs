@@ -556,6 +556,16 @@ impl World {
                 if let Some(items) = items {
                     items[1].item_sequence_number = items[0].item_sequence_number.clone();
                 }
+            } else if lines > 1 && !st.knobs.unpaced && st.rng.chance(150) {
+                // A line Amazon cancelled to 0 before the order is first listed.
+                let items = order.order_details.as_mut().and_then(|d| d.items.as_mut());
+                if let Some(quantity) = items
+                    .and_then(|items| items.first_mut())
+                    .and_then(|item| item.ordered_quantity.as_mut())
+                {
+                    quantity.amount = Some(0.into());
+                    self.note(st, format!("amazon: DF {number} line 1 cancelled to 0"));
+                }
             }
             (Program::DirectFulfillment, self.amazon.add_df_order(order))
         };
@@ -569,6 +579,27 @@ impl World {
                         if broken { " (unreadable)" } else { "" }
                     ),
                 );
+                // A line Amazon cancelled to 0 before the PO is first listed.
+                if program == Program::RetailProcurement
+                    && !broken
+                    && !st.knobs.unpaced
+                    && st.rng.chance(150)
+                {
+                    if let Some(line) = self
+                        .amazon_po(program, &number)
+                        .and_then(|po| po.lines.first().cloned())
+                        .filter(|_| lines > 1)
+                    {
+                        let sequence = line.sequence.to_string();
+                        self.note(
+                            st,
+                            format!("amazon: RP {number} line {sequence} cancelled to 0"),
+                        );
+                        if let Err(e) = self.amazon.cancel_retail_line(&number, &sequence) {
+                            self.note(st, format!("amazon: change refused: {e}"));
+                        }
+                    }
+                }
                 st.placed.push((program, number.clone(), placed));
                 if broken {
                     st.broken.insert((program, number.clone()));
@@ -1162,10 +1193,26 @@ fn accepted_eaches(ack: &Acknowledgement) -> Vec<(String, u64)> {
 }
 
 /// Problems of an acknowledgement against the order it answers: a quantity above the
-/// one ordered, a cost above Amazon's, a line missing or unknown.
+/// one ordered, a quantity of zero (Amazon's models: it should not be zero), a cost
+/// above Amazon's, a line with something ordered missing, a line unknown.
 fn check_against_order(ack: &Acknowledgement, po: &PurchaseOrder, version: u32) -> Vec<String> {
     let mut problems = Vec::new();
     let name = format!("{} {} v{version}", program_code(po.program), po.number);
+    let answered: Vec<&ItemSequenceNumber> = match ack {
+        Acknowledgement::Retail(a) => a.lines.iter().map(|l| &l.sequence).collect(),
+        Acknowledgement::DirectFulfillment(a) => a.lines.iter().map(|l| &l.sequence).collect(),
+    };
+    for line in &po.lines {
+        if line.ordered.amount > 0 && !answered.contains(&&line.sequence) {
+            problems.push(format!(
+                "{name}: line {} is ordered but not acknowledged",
+                line.sequence
+            ));
+        }
+    }
+    let zero = |sequence: &ItemSequenceNumber| {
+        format!("{name}: line {sequence} acknowledges a quantity of zero")
+    };
     let ordered = |sequence: &ItemSequenceNumber| {
         po.lines
             .iter()
@@ -1179,6 +1226,9 @@ fn check_against_order(ack: &Acknowledgement, po: &PurchaseOrder, version: u32) 
                     problems.push(format!("{name}: line {} is not on the PO", line.sequence));
                     continue;
                 };
+                if line.decisions.iter().any(|d| d.quantity.amount == 0) {
+                    problems.push(zero(&line.sequence));
+                }
                 let total: u64 = line
                     .decisions
                     .iter()
@@ -1205,6 +1255,9 @@ fn check_against_order(ack: &Acknowledgement, po: &PurchaseOrder, version: u32) 
         }
         Acknowledgement::DirectFulfillment(a) => {
             for line in &a.lines {
+                if line.quantity == 0 {
+                    problems.push(zero(&line.sequence));
+                }
                 match ordered(&line.sequence) {
                     None => problems.push(format!(
                         "{name}: line {} is not on the order",

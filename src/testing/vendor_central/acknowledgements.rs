@@ -629,7 +629,9 @@ pub(super) fn check_retail(
             let Some(eaches) = size.and_then(|s| amount.checked_mul(s)) else {
                 continue;
             };
-            if eaches == 0 && ordered > 0 {
+            // Amazon's models: the acknowledged quantity should not be zero; a line
+            // with nothing ordered is left out instead.
+            if amount == 0 {
                 e.push(
                     "INVALID_QUANTITY",
                     format!("{path}.acknowledgedQuantity.amount"),
@@ -759,6 +761,15 @@ fn check_cost(
             );
         }
     }
+}
+
+/// The quantity ordered on a Direct Fulfillment item, in eaches.
+fn df_ordered(line: &df::OrderItem) -> u64 {
+    line.ordered_quantity
+        .as_ref()
+        .and_then(|q| q.amount.as_ref())
+        .and_then(serde_json::Number::as_u64)
+        .unwrap_or(0)
 }
 
 /// Checks one Direct Fulfillment acknowledgement against its order as Amazon has it
@@ -922,13 +933,16 @@ pub(super) fn check_df(
             }
         }
         let amount = quantity["amount"].as_u64().unwrap_or(0);
-        let ordered = line
-            .ordered_quantity
-            .as_ref()
-            .and_then(|q| q.amount.as_ref())
-            .and_then(serde_json::Number::as_u64)
-            .unwrap_or(0);
-        if amount > ordered {
+        let ordered = df_ordered(line);
+        if amount == 0 {
+            e.push(
+                "INVALID_QUANTITY",
+                format!("{path}.acknowledgedQuantity.amount"),
+                format!(
+                    "acknowledgedQuantity of item {sequence} of order {shown} should not be zero."
+                ),
+            );
+        } else if amount > ordered {
             e.push(
                 "INVALID_QUANTITY",
                 format!("{path}.acknowledgedQuantity.amount"),
@@ -948,7 +962,8 @@ pub(super) fn check_df(
     }
     for line in order_items {
         let sequence = line.item_sequence_number.as_deref().unwrap_or_default();
-        if !seen.contains(&sequence) {
+        // An item with nothing ordered is left out of an acknowledgement.
+        if df_ordered(line) > 0 && !seen.contains(&sequence) {
             e.push(
                 "MISSING_ITEM",
                 format!("{base}.itemAcknowledgements"),

@@ -946,6 +946,20 @@ async fn a_closed_po_and_a_cancelled_line() {
     vc.add_retail_order(order.clone()).unwrap();
     vc.cancel_retail_line("4Z32PABC", "2").unwrap();
     let changed = vc.retail_order("4Z32PABC").unwrap();
+    // A cancelled line answered with a quantity of zero is refused: Amazon's models
+    // say the acknowledged quantity should not be zero.
+    let mut zero = accept_all(&changed, t(NOW));
+    zero.lines[1].decisions = vec![decision(
+        AcknowledgementCode::Rejected,
+        zero.lines[1].ordered,
+    )];
+    assert_eq!(zero.lines[1].ordered.amount, 0);
+    let id = submit(&vc, &[zero]).await;
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        failure_codes(&retail_outcome(&vc, &id).await),
+        ["INVALID_QUANTITY"]
+    );
     // A cancelled line may be left out of the acknowledgement.
     let mut ack = accept_all(&changed, t(NOW));
     ack.lines.pop();
@@ -1166,6 +1180,39 @@ async fn bad_df_acknowledgements_fail_their_transaction() {
         .await
         .unwrap();
     assert_eq!(failure_codes(&outcome), ["INVALID_ORDER_STATE"]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_df_item_with_nothing_ordered_is_left_out_never_acknowledged_as_zero() {
+    let (clock, vc) = setup();
+    let order = DfOrderBuilder::new("2JK3S9VC", t("2025-03-09T00:00:00Z"))
+        .line(DfLine::new("B07DFVDRAB", "SKU-1", 2, "18.40"))
+        .line(DfLine::new("B076SDSABC", "SKU-2", 0, "21.15"))
+        .build();
+    vc.add_df_order(order.clone()).unwrap();
+    let all = accept_df(&order, df_status::ACCEPTED, t(NOW));
+    assert_eq!(all.lines[1].quantity, 0);
+    let outcome = |ack: DirectFulfillmentAcknowledgement| {
+        let (vc, clock) = (&vc, &clock);
+        async move {
+            let id = DirectFulfillmentOrdersApi::submit_acknowledgements(vc, &[ack])
+                .await
+                .unwrap();
+            clock.advance(Duration::from_secs(60));
+            DirectFulfillmentOrdersApi::transaction_status(vc, &id)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        failure_codes(&outcome(all.clone()).await),
+        ["INVALID_QUANTITY"]
+    );
+    assert_eq!(vc.df_status("2JK3S9VC"), Some(df::OrderStatus::New));
+    let mut left_out = all;
+    left_out.lines.pop();
+    assert_eq!(outcome(left_out).await, TransactionOutcome::Success);
+    assert_eq!(vc.df_status("2JK3S9VC"), Some(df::OrderStatus::Accepted));
 }
 
 // -------------------------------------------------------------------------------------
