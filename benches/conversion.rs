@@ -84,6 +84,7 @@ fn accept_all(po: &avc_order_sync::PurchaseOrder) -> RetailAcknowledgement {
                 ordered: l.ordered,
                 net_cost: l.net_cost,
                 list_price: None,
+                discount_multiplier: None,
                 decisions: vec![LineDecision {
                     code: AcknowledgementCode::Accepted,
                     quantity: l.ordered,

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::decimal::Decimal;
 use crate::ids::{Asin, ItemSequenceNumber, PartyId, PurchaseOrderNumber, VendorSku};
 use crate::order::{Price, Quantity};
 
@@ -69,6 +70,10 @@ pub struct RetailAcknowledgementLine {
     pub net_cost: Price,
     /// The list price, for vendors who sell at list price.
     pub list_price: Option<Price>,
+    /// The net cost over the list price (`.90` for 10 percent off), for vendors who
+    /// sell books at list price; exact, never rounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_multiplier: Option<Decimal>,
     /// The answer, possibly split.
     pub decisions: Vec<LineDecision>,
 }

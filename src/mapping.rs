@@ -503,14 +503,18 @@ fn ship_date(po: &PurchaseOrder) -> Option<NaiveDate> {
 /// rejects (Retail: Rejected with `InvalidProductIdentifier`; Direct Fulfillment: the
 /// whole order rejected with code `02`). Direct Fulfillment accepts with code `00`.
 /// A line with nothing ordered (cancelled by Amazon) is left out in both programs.
+/// For a vendor code that sells books at list price
+/// ([`Settings::sells_at_list_price`]), each retail line carries its list price and
+/// `discountMultiplier`, the net cost over the list price.
 ///
 /// # Errors
-/// A [`ValidationError`] when a Direct Fulfillment order has no ship-from party, or
-/// the result breaks an acknowledgement rule ([`check_acknowledgement`]).
+/// A [`ValidationError`] when a Direct Fulfillment order has no ship-from party, a
+/// list-price vendor's line has no list price or no exact multiplier, or the result
+/// breaks an acknowledgement rule ([`check_acknowledgement`]).
 pub fn auto_acknowledgement(
     po: &PurchaseOrder,
     mapped: &MappedOrder,
-    _settings: &Settings,
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Acknowledgement, ValidationError> {
     let mut problems = Vec::new();
@@ -534,12 +538,14 @@ pub fn auto_acknowledgement(
                 };
                 lines.push(retail_line(line, line.net_cost, vec![decision]));
             }
-            Some(Acknowledgement::Retail(RetailAcknowledgement {
+            let mut ack = RetailAcknowledgement {
                 purchase_order_number: po.number.clone(),
                 selling_party: po.selling_party.clone(),
                 acknowledged_at: now,
                 lines,
-            }))
+            };
+            add_discount_multipliers(po, &mut ack, settings, &mut problems);
+            Some(Acknowledgement::Retail(ack))
         }
         Program::DirectFulfillment => {
             let code = if mapped.rejected_lines.is_empty() {
@@ -583,7 +589,73 @@ fn retail_line(
         ordered: line.ordered,
         net_cost,
         list_price: line.list_price,
+        discount_multiplier: None,
         decisions,
+    }
+}
+
+/// For a vendor code that sells books at list price
+/// ([`Settings::sells_at_list_price`]), sets each line's list price and
+/// `discountMultiplier`: the confirmed net cost over Amazon's list price, exact.
+/// A line without a list price, one in another currency or basis, or a quotient
+/// with no exact decimal is a problem: a multiplier is never rounded.
+fn add_discount_multipliers(
+    po: &PurchaseOrder,
+    ack: &mut RetailAcknowledgement,
+    settings: &Settings,
+    problems: &mut Vec<Problem>,
+) {
+    if !settings.sells_at_list_price(&po.selling_party) {
+        return;
+    }
+    for line in &mut ack.lines {
+        let Some(index) = po.lines.iter().position(|l| l.sequence == line.sequence) else {
+            continue;
+        };
+        let field = format!("{}.listPrice", item_path(index));
+        let Some(list) = po.lines[index].list_price else {
+            problems.push(problem(
+                po,
+                Some(&line.sequence),
+                field,
+                ProblemKind::Missing,
+            ));
+            continue;
+        };
+        if list.basis != line.net_cost.basis
+            || list.money.currency() != line.net_cost.money.currency()
+        {
+            problems.push(problem(
+                po,
+                Some(&line.sequence),
+                field,
+                ProblemKind::Invalid {
+                    reason: format!(
+                        "the list price {} is not in the net cost's currency and basis",
+                        list.money
+                    ),
+                },
+            ));
+            continue;
+        }
+        let net = line.net_cost.money.amount();
+        match checked_div_exact(net, list.money.amount()) {
+            Some(multiplier) => {
+                line.list_price = Some(list);
+                line.discount_multiplier = Some(multiplier);
+            }
+            None => problems.push(problem(
+                po,
+                Some(&line.sequence),
+                format!("acknowledgement.items[{index}].discountMultiplier"),
+                ProblemKind::Invalid {
+                    reason: format!(
+                        "the net cost {net} over the list price {} has no exact decimal; Amazon takes the multiplier as sent, so set a net cost that divides exactly",
+                        list.money.amount()
+                    ),
+                },
+            )),
+        }
     }
 }
 
@@ -663,7 +735,9 @@ fn so_field(line: &SalesOrderLineSnapshot, field: &str) -> String {
 /// every line closed rejects it with the code for the configured reason (`03` out of
 /// stock, `02` invalid SKU, `71` discontinued), or `02` when an item was not mapped.
 /// A sales order Cancelled or Closed in NetSuite rejects every line. A line with
-/// nothing ordered (cancelled by Amazon) is left out in both programs.
+/// nothing ordered (cancelled by Amazon) is left out in both programs. A list-price
+/// vendor's lines carry the list price and `discountMultiplier`, as in
+/// [`auto_acknowledgement`].
 ///
 /// `previous` is the last acknowledgement Amazon confirmed, for the rule that a
 /// rejected line can never be accepted again.
@@ -826,12 +900,14 @@ pub fn acknowledgement_from_sales_order(
                     }
                 }
             }
-            Some(Acknowledgement::Retail(RetailAcknowledgement {
+            let mut ack = RetailAcknowledgement {
                 purchase_order_number: po.number.clone(),
                 selling_party: po.selling_party.clone(),
                 acknowledged_at: now,
                 lines,
-            }))
+            };
+            add_discount_multipliers(po, &mut ack, settings, &mut problems);
+            Some(Acknowledgement::Retail(ack))
         }
         Program::DirectFulfillment => {
             let mut full = true;
@@ -1998,6 +2074,80 @@ mod tests {
             a.lines.pop();
         }
         assert!(check_acknowledgement(&df_po(), &short, None).is_err());
+    }
+
+    #[test]
+    fn a_list_price_vendor_sends_the_exact_discount_multiplier() {
+        let mut s = settings();
+        let mut po = retail_po();
+        po.lines[0].list_price = Some(usd("10.00"));
+        po.lines[1].list_price = Some(usd("5.00"));
+        let wire = |ack: &Acknowledgement| {
+            let body = crate::amazon::retail::SubmitAcknowledgementRequest::from_domain(
+                std::slice::from_ref(retail(ack)),
+            );
+            serde_json::to_value(body).unwrap()["acknowledgements"][0]["items"].clone()
+        };
+        let mapped = sales_order_draft(&po, &s, SalesOrderStatus::PendingFulfillment).unwrap();
+        // Not a list-price vendor: no multiplier.
+        let ack = auto_acknowledgement(&po, &mapped, &s, t(1)).unwrap();
+        assert!(
+            retail(&ack)
+                .lines
+                .iter()
+                .all(|l| l.discount_multiplier.is_none())
+        );
+        assert!(wire(&ack)[0].get("discountMultiplier").is_none());
+
+        s.list_price_vendor_codes.insert(po.selling_party.clone());
+        let ack = auto_acknowledgement(&po, &mapped, &s, t(1)).unwrap();
+        let items = wire(&ack);
+        assert_eq!(items[0]["discountMultiplier"], "0.95");
+        assert_eq!(items[0]["listPrice"]["amount"], "10.00");
+        assert_eq!(items[1]["discountMultiplier"], "0.8");
+        // A reviewer's lower rate is the net cost the multiplier is taken from.
+        let mut snap = snapshot(&po, NetSuiteStatus::PendingFulfillment);
+        snap.lines[0].rate = "9.00".parse().unwrap();
+        let ack = acknowledgement_from_sales_order(&po, &snap, None, &s, t(3)).unwrap();
+        assert_eq!(
+            retail(&ack).lines[0]
+                .discount_multiplier
+                .map(|m| m.to_string()),
+            Some("0.9".to_owned()),
+            "{ack:?}"
+        );
+    }
+
+    #[test]
+    fn a_list_price_vendor_order_without_an_exact_multiplier_is_held() {
+        let mut s = settings();
+        let mut po = retail_po();
+        s.list_price_vendor_codes.insert(po.selling_party.clone());
+        po.lines[1].list_price = Some(usd("3.00"));
+        let mapped = sales_order_draft(&po, &s, SalesOrderStatus::PendingFulfillment).unwrap();
+        let err = auto_acknowledgement(&po, &mapped, &s, t(1)).unwrap_err();
+        let found: Vec<(Option<&str>, &str)> = err
+            .problems
+            .iter()
+            .map(|p| (p.line.as_deref(), p.field.as_str()))
+            .collect();
+        // Line 1 has no list price at all; 4.00 over 3.00 repeats.
+        assert_eq!(
+            found,
+            [
+                (Some("1"), "orderDetails.items[0].listPrice"),
+                (Some("2"), "acknowledgement.items[1].discountMultiplier")
+            ],
+            "{err}"
+        );
+        assert!(
+            err.problems
+                .iter()
+                .all(|p| p.purchase_order_number == "4Z32PABC")
+        );
+        assert!(matches!(err.problems[0].kind, ProblemKind::Missing));
+        let snap = snapshot(&po, NetSuiteStatus::PendingFulfillment);
+        assert!(acknowledgement_from_sales_order(&po, &snap, None, &s, t(3)).is_err());
     }
 
     #[test]

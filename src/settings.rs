@@ -4,7 +4,7 @@
 //! [`Settings`] documents its JSON form in full; `examples/settings.json` is a working
 //! copy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -63,7 +63,8 @@ use crate::order::{OrderLine, Program, WeightUnit};
 ///     "changedAfterAcknowledgement": "reviewEachOrder",
 ///     "defaultRejectionReason": "TemporarilyUnavailable",
 ///     "deadlineWarningMinutes": 240
-///   }
+///   },
+///   "listPriceVendorCodes": ["BOOKS"]
 /// }
 /// ```
 ///
@@ -85,6 +86,7 @@ use crate::order::{OrderLine, Program, WeightUnit};
 /// | `policies.changedAfterAcknowledgement` | what happens when Amazon changes an acknowledged PO's quantities or lines (NetSuite Connector's three modes): `updateSalesOrder` overwrites the sales order's lines, `reviewEachOrder` holds the order for an operator to post the update or cancel, `cancelSalesOrder` closes the sales order | `reviewEachOrder` |
 /// | `policies.defaultRejectionReason` | Amazon's reason for quantities a reviewer removed or lines a reviewer closed: `TemporarilyUnavailable`, `InvalidProductIdentifier` or `ObsoleteProduct` (for Direct Fulfillment: codes `03`, `02` and `71`) | `TemporarilyUnavailable` |
 /// | `policies.deadlineWarningMinutes` | how many minutes before the 24-hour acknowledgement deadline an unacknowledged order raises a warning | `240` |
+/// | `listPriceVendorCodes` | vendor codes (`sellingParty.partyId`) that sell books at list price, as Amazon requires them to say: their retail acknowledgements carry each line's `listPrice` (Amazon's, from the PO) and the `discountMultiplier`, the confirmed net cost over the list price, exact. A line with no list price, or whose net cost over its list price has no exact decimal, holds the order with a problem naming the PO, the line and the field | none |
 ///
 /// # Example
 /// ```
@@ -113,6 +115,9 @@ pub struct Settings {
     pub items: ItemMap,
     /// What to do in the cases the sync cannot decide by itself.
     pub policies: Policies,
+    /// Vendor codes that sell books at list price: their retail acknowledgements
+    /// carry `listPrice` and `discountMultiplier` ([`Settings::sells_at_list_price`]).
+    pub list_price_vendor_codes: BTreeSet<PartyId>,
 }
 
 /// The two auto-acknowledgement switches, one per program.
@@ -456,6 +461,12 @@ impl Settings {
                 form: p.form.clone(),
             }),
         }
+    }
+
+    /// Whether the vendor code sells books at list price: Amazon then requires the list
+    /// price and the `discountMultiplier` on each line of a retail acknowledgement.
+    pub fn sells_at_list_price(&self, selling_party: &PartyId) -> bool {
+        self.list_price_vendor_codes.contains(selling_party)
     }
 
     /// The lead time of the deadline warning.

@@ -1354,7 +1354,7 @@ impl OrderAcknowledgementItem {
                 .list_price
                 .as_ref()
                 .map(AcknowledgementMoney::from_domain),
-            discount_multiplier: None,
+            discount_multiplier: line.discount_multiplier.map(|m| m.to_string()),
             item_acknowledgements: line
                 .decisions
                 .iter()
@@ -2052,6 +2052,7 @@ mod tests {
                     basis: PriceBasis::Each,
                 },
                 list_price: None,
+                discount_multiplier: None,
                 decisions: vec![LineDecision {
                     code: AcknowledgementCode::Accepted,
                     quantity: Quantity::eaches_of(10),
@@ -2463,6 +2464,7 @@ mod tests {
                         ordered,
                         net_cost,
                         list_price: list.then_some(net_cost),
+                        discount_multiplier: None,
                         decisions,
                     }
                 },

@@ -302,6 +302,8 @@ pub(super) fn acknowledgement_found(
                     ordered: line.ordered,
                     net_cost: line.net_cost,
                     list_price: line.list_price,
+                    // A record of what Amazon accepted, never sent.
+                    discount_multiplier: None,
                     decisions,
                 }
             })

@@ -1651,6 +1651,7 @@ mod tests {
                     ordered: line.ordered,
                     net_cost: line.net_cost,
                     list_price: None,
+                    discount_multiplier: None,
                     decisions: vec![LineDecision {
                         code: if line.ordered.unit == QuantityUnit::Cases {
                             AcknowledgementCode::Backordered

@@ -573,6 +573,7 @@ fn sample_retail_acknowledgement() -> RetailAcknowledgement {
                 basis: PriceBasis::Each,
             },
             list_price: None,
+            discount_multiplier: None,
             decisions: vec![LineDecision {
                 code: AcknowledgementCode::Accepted,
                 quantity: Quantity::eaches_of(4),

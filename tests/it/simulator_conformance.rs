@@ -475,6 +475,7 @@ mod every_kind {
                         ordered: l.ordered,
                         net_cost: l.net_cost,
                         list_price: None,
+                        discount_multiplier: None,
                         decisions: vec![LineDecision {
                             code: if reject {
                                 AcknowledgementCode::Rejected

@@ -59,6 +59,7 @@ fn accept_all(order: &retail::Order, at: DateTime<Utc>) -> RetailAcknowledgement
                 ordered: l.ordered,
                 net_cost: l.net_cost,
                 list_price: None,
+                discount_multiplier: None,
                 decisions: vec![LineDecision {
                     code: AcknowledgementCode::Accepted,
                     quantity: l.ordered,
