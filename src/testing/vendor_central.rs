@@ -244,9 +244,9 @@ impl ReceivedAcknowledgement {
 ///   the one ordered, `Backordered` where the line does not allow it, a net cost
 ///   missing, not positive or above the PO's, a line first rejected and now accepted,
 ///   an enum spelt otherwise than in Amazon's model. Any of those fails the whole
-///   transaction with one [`ServiceMessage`] each (naming the PO and the body path;
-///   [`VendorCentral::set_failures_as_amazon`] answers with Amazon's real messages
-///   instead, which name no order) and changes nothing. A good retail transaction
+///   transaction and changes nothing. The failure carries Amazon's real messages,
+///   which name no order; [`VendorCentral::set_failures_as_amazon`]`(false)` gives
+///   one [`ServiceMessage`] per problem instead, naming the PO and the body path. A good retail transaction
 ///   turns its POs `Acknowledged` and shows the quantities in
 ///   `getPurchaseOrdersStatus` (leaving a quantity of zero out of each
 ///   acknowledgement's details, as Amazon's sandbox does), but itself stays
@@ -428,7 +428,7 @@ impl VendorCentral {
                     processing_time: Duration::from_secs(60),
                     retail_success_reported: false,
                     df_success_reported: true,
-                    failures_as_amazon: false,
+                    failures_as_amazon: true,
                     latency: Duration::ZERO,
                     shuffle_seed: None,
                     page_overlap: false,
@@ -794,11 +794,11 @@ impl VendorCentral {
     }
 
     /// Whether a failed transaction answers with the messages Amazon really sends,
-    /// which name no order (retail `NotAvailable` "Error details are not available.
-    /// Please make sure you are sending valid input payload.", Direct Fulfillment
-    /// `INVALID_ORDER_ID` "Invalid order ID." for an order Amazon does not know),
-    /// rather than the simulator's own (default), one per problem naming the PO and
-    /// the body path.
+    /// which name no order (the default: retail `NotAvailable` "Error details are not
+    /// available. Please make sure you are sending valid input payload.", Direct
+    /// Fulfillment `INVALID_ORDER_ID` "Invalid order ID." for an order Amazon does not
+    /// know), or (`false`) with the simulator's own diagnostics, one per problem
+    /// naming the PO and the body path, for tests that check which rule refused.
     pub fn set_failures_as_amazon(&self, as_amazon: bool) {
         self.settled().config.failures_as_amazon = as_amazon;
     }

@@ -187,6 +187,8 @@ async fn a_window_over_seven_days_is_refused() {
 #[tokio::test(flavor = "current_thread")]
 async fn an_acknowledgement_above_the_ordered_quantity_fails_its_transaction_after_processing() {
     let (clock, amazon) = amazon();
+    // Which rule refused shows in the simulator's own diagnostics.
+    amazon.set_failures_as_amazon(false);
     let order = RetailOrderBuilder::new("4Z32PABC", t("2025-03-04T00:00:00Z"))
         .line(RetailLine::cases(
             "B07DFVDRAB",

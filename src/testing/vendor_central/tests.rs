@@ -669,6 +669,8 @@ async fn a_good_retail_acknowledgement_stays_processing_while_the_po_turns_ackno
 #[tokio::test(flavor = "current_thread")]
 async fn a_split_line_is_partly_accepted_and_back_orders_need_permission() {
     let (clock, vc) = setup();
+    // Which rule refused shows in the simulator's own diagnostics.
+    vc.set_failures_as_amazon(false);
     let order = RetailOrderBuilder::new("SPLIT001", t("2025-03-04T00:00:00Z"))
         .line(RetailLine::eaches("B07DFVDRAB", "SKU-1", 10, "9.50").back_order_allowed(true))
         .line(RetailLine::cases("B076SDSABC", "SKU-2", 2, 6, "4.00"))
@@ -734,6 +736,8 @@ async fn a_split_line_is_partly_accepted_and_back_orders_need_permission() {
 #[tokio::test(flavor = "current_thread")]
 async fn bad_retail_acknowledgements_fail_their_transaction_and_change_nothing() {
     let (clock, vc) = setup();
+    // Which rule refused shows in the simulator's own diagnostics.
+    vc.set_failures_as_amazon(false);
     let order = RetailOrderBuilder::new("4Z32PABC", t("2025-03-04T00:00:00Z"))
         .line(RetailLine::eaches("B07DFVDRAB", "SKU-1", 10, "9.50"))
         .line(RetailLine::cases("B076SDSABC", "SKU-2", 2, 6, "4.00"))
@@ -814,6 +818,8 @@ async fn bad_retail_acknowledgements_fail_their_transaction_and_change_nothing()
 #[tokio::test(flavor = "current_thread")]
 async fn a_line_first_rejected_cannot_be_accepted_later() {
     let (clock, vc) = setup();
+    // Which rule refused shows in the simulator's own diagnostics.
+    vc.set_failures_as_amazon(false);
     let order = RetailOrderBuilder::new("4Z32PABC", t("2025-03-04T00:00:00Z"))
         .line(RetailLine::eaches("B07DFVDRAB", "SKU-1", 10, "9.50"))
         .build();
@@ -849,6 +855,8 @@ async fn a_line_first_rejected_cannot_be_accepted_later() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_misspelt_enum_fails_the_transaction_but_not_the_post() {
     let (clock, vc) = setup();
+    // Which rule refused shows in the simulator's own diagnostics.
+    vc.set_failures_as_amazon(false);
     let order = orders::retail_order("4Z32PABC", t("2025-03-04T00:00:00Z"), 1);
     vc.add_retail_order(order.clone()).unwrap();
     let mut body = serde_json::to_value(retail::SubmitAcknowledgementRequest::from_domain(&[
@@ -940,6 +948,8 @@ async fn a_body_outside_the_model_is_refused_by_the_post() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_closed_po_and_a_cancelled_line() {
     let (clock, vc) = setup();
+    // Which rule refused shows in the simulator's own diagnostics.
+    vc.set_failures_as_amazon(false);
     let order = RetailOrderBuilder::new("4Z32PABC", t("2025-03-04T00:00:00Z"))
         .line(RetailLine::eaches("B07DFVDRAB", "SKU-1", 10, "9.50"))
         .line(RetailLine::eaches("B076SDSABC", "SKU-2", 5, "4.00"))
@@ -1124,6 +1134,8 @@ async fn a_df_acceptance_turns_the_order_accepted_and_a_rejection_cancelled() {
 #[tokio::test(flavor = "current_thread")]
 async fn bad_df_acknowledgements_fail_their_transaction() {
     let (clock, vc) = setup();
+    // Which rule refused shows in the simulator's own diagnostics.
+    vc.set_failures_as_amazon(false);
     let order = DfOrderBuilder::new("2JK3S9VC", t("2025-03-09T00:00:00Z"))
         .line(DfLine::new("B07DFVDRAB", "SKU-1", 2, "18.40"))
         .line(DfLine::new("B076SDSABC", "SKU-2", 1, "21.15"))
@@ -1186,6 +1198,8 @@ async fn bad_df_acknowledgements_fail_their_transaction() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_df_item_with_nothing_ordered_is_left_out_never_acknowledged_as_zero() {
     let (clock, vc) = setup();
+    // Which rule refused shows in the simulator's own diagnostics.
+    vc.set_failures_as_amazon(false);
     let order = DfOrderBuilder::new("2JK3S9VC", t("2025-03-09T00:00:00Z"))
         .line(DfLine::new("B07DFVDRAB", "SKU-1", 2, "18.40"))
         .line(DfLine::new("B076SDSABC", "SKU-2", 0, "21.15"))
