@@ -62,7 +62,8 @@ use crate::order::{OrderLine, Program, WeightUnit};
 ///     "unmappedItem": "holdForReview",
 ///     "changedAfterAcknowledgement": "reviewEachOrder",
 ///     "defaultRejectionReason": "TemporarilyUnavailable",
-///     "deadlineWarningMinutes": 240
+///     "deadlineWarningMinutes": 240,
+///     "onAmazonRejection": "returnToPendingApproval"
 ///   },
 ///   "listPriceVendorCodes": ["BOOKS"]
 /// }
@@ -86,6 +87,7 @@ use crate::order::{OrderLine, Program, WeightUnit};
 /// | `policies.changedAfterAcknowledgement` | what happens when Amazon changes an acknowledged PO's quantities or lines (NetSuite Connector's three modes): `updateSalesOrder` overwrites the sales order's lines, `reviewEachOrder` holds the order for an operator to post the update or cancel, `cancelSalesOrder` closes the sales order | `reviewEachOrder` |
 /// | `policies.defaultRejectionReason` | Amazon's reason for quantities a reviewer removed or lines a reviewer closed: `TemporarilyUnavailable`, `InvalidProductIdentifier` or `ObsoleteProduct` (for Direct Fulfillment: codes `03`, `02` and `71`) | `TemporarilyUnavailable` |
 /// | `policies.deadlineWarningMinutes` | how many minutes before the 24-hour acknowledgement deadline an unacknowledged order raises a warning | `240` |
+/// | `policies.onAmazonRejection` | what happens to the sales order while Amazon's rejection of an acknowledgement stands: `returnToPendingApproval` sets it back to Pending Approval (NetSuite's "not yet approved", so nothing ships) and keeps Amazon's reason with the order; the reviewer updates the order and approves it again, and that approval (or the Repost action, which approves the order if it is still pending) sends the acknowledgement of the order as it then stands. `leaveApproved` leaves it as it is until the Repost action. An order acknowledged automatically that has no sales order yet is not affected | `returnToPendingApproval` |
 /// | `listPriceVendorCodes` | vendor codes (`sellingParty.partyId`) that sell books at list price, as Amazon requires them to say: their retail acknowledgements carry each line's `listPrice` (Amazon's, from the PO) and the `discountMultiplier`, the confirmed net cost over the list price, exact. A line with no list price, or whose net cost over its list price has no exact decimal, holds the order with a problem naming the PO, the line and the field | none |
 ///
 /// # Example
@@ -314,6 +316,8 @@ pub struct Policies {
     pub default_rejection_reason: RejectionReason,
     /// Minutes before the acknowledgement deadline to warn.
     pub deadline_warning_minutes: u32,
+    /// What Amazon's rejection of an acknowledgement does to the sales order.
+    pub on_amazon_rejection: OnAmazonRejectionPolicy,
 }
 
 impl Default for Policies {
@@ -323,6 +327,7 @@ impl Default for Policies {
             changed_after_acknowledgement: ChangedAfterAcknowledgementPolicy::default(),
             default_rejection_reason: RejectionReason::TemporarilyUnavailable,
             deadline_warning_minutes: 240,
+            on_amazon_rejection: OnAmazonRejectionPolicy::default(),
         }
     }
 }
@@ -353,6 +358,21 @@ pub enum ChangedAfterAcknowledgementPolicy {
     /// Close the sales order ("Cancel Order in NetSuite if Order Data is Updated After
     /// Acknowledgement").
     CancelSalesOrder,
+}
+
+/// What happens to an order's sales order while Amazon's rejection of its
+/// acknowledgement stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OnAmazonRejectionPolicy {
+    /// Set the sales order back to Pending Approval, so that a warehouse cannot ship
+    /// what Amazon refused; the reviewer's next approval (or the Repost action) sends
+    /// the acknowledgement of the order as it then stands.
+    #[default]
+    ReturnToPendingApproval,
+    /// Leave the sales order as it is; only the Repost action sends a new
+    /// acknowledgement.
+    LeaveApproved,
 }
 
 /// Why settings could not be read.
@@ -493,6 +513,15 @@ impl fmt::Display for UnmappedItemPolicy {
     }
 }
 
+impl fmt::Display for OnAmazonRejectionPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OnAmazonRejectionPolicy::ReturnToPendingApproval => "returnToPendingApproval",
+            OnAmazonRejectionPolicy::LeaveApproved => "leaveApproved",
+        })
+    }
+}
+
 impl fmt::Display for ChangedAfterAcknowledgementPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -564,6 +593,24 @@ mod tests {
             err.to_string(),
             "settings field `items.byVendorSku.X.weightPerEach.pounds` is invalid: the weight per each must be above zero, not 0"
         );
+    }
+
+    #[test]
+    fn a_rejection_returns_the_sales_order_to_pending_approval_unless_told_otherwise() {
+        assert_eq!(
+            Settings::default().policies.on_amazon_rejection,
+            OnAmazonRejectionPolicy::ReturnToPendingApproval
+        );
+        let s =
+            Settings::from_json(r#"{"policies":{"onAmazonRejection":"leaveApproved"}}"#).unwrap();
+        assert_eq!(
+            s.policies.on_amazon_rejection,
+            OnAmazonRejectionPolicy::LeaveApproved
+        );
+        assert_eq!(s.policies.on_amazon_rejection.to_string(), "leaveApproved");
+        let written = serde_json::to_value(&s).unwrap();
+        assert_eq!(written["policies"]["onAmazonRejection"], "leaveApproved");
+        assert!(Settings::from_json(r#"{"policies":{"onAmazonRejection":"leave"}}"#).is_err());
     }
 
     #[test]

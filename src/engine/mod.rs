@@ -1658,9 +1658,18 @@ impl Engine {
             }
             // A held order awaiting approval is read too: the approval lands under the
             // hold and is acted on at release. Left unread, it would fall behind the
-            // watermark and never be seen again.
-            let awaits_approval =
-                |state: &OrderState| matches!(state, OrderState::ExpectApproval { .. });
+            // watermark and never be seen again. A rejected order whose sales order
+            // went back to Pending Approval awaits the reviewer's approval as well.
+            let awaits_approval = |state: &OrderState| {
+                matches!(
+                    state,
+                    OrderState::ExpectApproval { .. }
+                        | OrderState::ExpectRepost {
+                            returned_to_approval: true,
+                            ..
+                        }
+                )
+            };
             let wanted = match stored.record.state() {
                 OrderState::Held { resume, .. } => awaits_approval(resume),
                 state => awaits_approval(state),
@@ -1952,6 +1961,7 @@ impl Engine {
                 ..
             } => {
                 let mut update = SalesOrderUpdate {
+                    status: changes.status,
                     ship_date: changes.ship_date,
                     ..SalesOrderUpdate::default()
                 };

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
 use crate::decimal::Decimal;
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber, TransactionId};
-use crate::sales_order::{SalesOrderDraft, SalesOrderLineDraft};
+use crate::sales_order::{SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus};
 
 use super::event::AmazonMessage;
 
@@ -110,12 +110,17 @@ pub struct SalesOrderChanges {
     pub lines: Vec<LineChange>,
     /// A new ship date, when it changed.
     pub ship_date: Option<NaiveDate>,
+    /// A new approval status (NetSuite's `orderStatus`): Pending Approval while
+    /// Amazon's rejection of the acknowledgement stands, Pending Fulfillment when an
+    /// operator reposts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SalesOrderStatus>,
 }
 
 impl SalesOrderChanges {
     /// `true` when there is nothing to change.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty() && self.ship_date.is_none()
+        self.lines.is_empty() && self.ship_date.is_none() && self.status.is_none()
     }
 }
 

@@ -17,7 +17,7 @@ use crate::order::{AmazonOrderState, Problem, PurchaseOrder};
 use crate::sales_order::{
     NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot, SalesOrderStatus,
 };
-use crate::settings::{ChangedAfterAcknowledgementPolicy, Settings};
+use crate::settings::{ChangedAfterAcknowledgementPolicy, OnAmazonRejectionPolicy, Settings};
 
 use super::command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
 use super::error::TransitionError;
@@ -171,6 +171,7 @@ pub(super) fn diff(old: &SalesOrderDraft, new: &SalesOrderDraft) -> SalesOrderCh
         ship_date: (old.ship_date != new.ship_date)
             .then_some(new.ship_date)
             .flatten(),
+        status: None,
     }
 }
 
@@ -898,6 +899,15 @@ impl<'a> Machine<'a> {
         if self.rec.internal_id.is_none() {
             self.rec.internal_id = Some(snapshot.internal_id.clone());
         }
+        if let OrderState::ExpectRepost {
+            returned_to_approval: false,
+            ..
+        } = self.rec.state
+        {
+            // The sales order stayed approved through the rejection: only a repost
+            // sends a new acknowledgement.
+            return;
+        }
         if snapshot.status == NetSuiteStatus::PendingApproval {
             if let OrderState::ExpectSalesOrderRead = self.rec.state {
                 self.enter(OrderState::ExpectApproval {
@@ -1057,17 +1067,48 @@ impl<'a> Machine<'a> {
         self.give_up(&key, &failure, attempts);
     }
 
+    /// Amazon rejected the acknowledgement. While the rejection stands, nothing
+    /// should ship: a sales order is set back to Pending Approval (unless the policy
+    /// leaves it approved), and its next approval sends a new acknowledgement. An
+    /// order acknowledged automatically that has no sales order yet only waits for a
+    /// repost.
     fn on_rejected(&mut self, errors: Vec<AmazonMessage>) {
         self.rec.unjudged_resends = 0;
         let version = self
             .rec
             .acknowledgement_version
             .unwrap_or(AcknowledgementVersion(1));
-        self.enter(OrderState::ExpectRepost {
+        let return_to_approval = self.settings.policies.on_amazon_rejection
+            == OnAmazonRejectionPolicy::ReturnToPendingApproval
+            && self.rec.internal_id.is_some();
+        let rejected = OrderState::ExpectRepost {
             errors: errors.clone(),
             version,
-        });
+            returned_to_approval: return_to_approval,
+        };
+        if return_to_approval {
+            self.set_approval(SalesOrderStatus::PendingApproval, rejected);
+        } else {
+            self.enter(rejected);
+        }
         self.notify(Notice::RejectedByAmazon { version, errors });
+    }
+
+    /// Sets the sales order's approval status in NetSuite, then continues in
+    /// `resume`.
+    fn set_approval(&mut self, status: SalesOrderStatus, resume: OrderState) {
+        if let Some(draft) = &mut self.rec.sales_order {
+            draft.status = status;
+        }
+        self.rec.sales_order_revision = self.rec.sales_order_revision.saturating_add(1);
+        self.enter(OrderState::ExpectSalesOrderUpdated {
+            changes: SalesOrderChanges {
+                status: Some(status),
+                ..SalesOrderChanges::default()
+            },
+            revision: self.rec.sales_order_revision,
+            resume: Box::new(resume),
+        });
     }
 
     fn on_command_failed(
@@ -1075,9 +1116,18 @@ impl<'a> Machine<'a> {
         key: &str,
         failure: &CommandFailure,
     ) -> Result<(), TransitionError> {
-        let expected = match &self.rec.state {
-            OrderState::ExpectApproval { .. } => Some(self.read_command()),
-            _ => self.pending_command(),
+        let awaits_approval = matches!(
+            &self.rec.state,
+            OrderState::ExpectApproval { .. }
+                | OrderState::ExpectRepost {
+                    returned_to_approval: true,
+                    ..
+                }
+        );
+        let expected = if awaits_approval {
+            Some(self.read_command())
+        } else {
+            self.pending_command()
         }
         .map(|c| c.key());
         if expected.as_deref() != Some(key) {
@@ -1092,7 +1142,7 @@ impl<'a> Machine<'a> {
         match (&self.rec.state, &failure.kind) {
             // A one-off read of an order awaiting approval; the next read will do,
             // unless the sales order is gone.
-            (OrderState::ExpectApproval { .. }, _) if !not_found => return Ok(()),
+            _ if awaits_approval && !not_found => return Ok(()),
             (OrderState::ExpectSalesOrderClosed { .. }, FailureKind::NotFound { .. }) => {
                 self.on_closed();
                 return Ok(());
@@ -1111,9 +1161,12 @@ impl<'a> Machine<'a> {
                 self.on_rejected(errors);
                 return Ok(());
             }
+            _ if awaits_approval && not_found => {
+                self.give_up(key, failure, 1);
+                return Ok(());
+            }
             (
-                OrderState::ExpectApproval { .. }
-                | OrderState::ExpectSalesOrderCreated { .. }
+                OrderState::ExpectSalesOrderCreated { .. }
                 | OrderState::ExpectSalesOrderRead
                 | OrderState::ExpectSalesOrderUpdated { .. },
                 FailureKind::NotFound { .. },
@@ -1237,6 +1290,17 @@ impl<'a> Machine<'a> {
                 // Rejected before any sales order existed (auto acknowledgement): put
                 // the order in front of a reviewer.
                 self.create_sales_order(SalesOrderStatus::PendingApproval, MappingStep::Receive)
+            }
+            OrderState::ExpectRepost {
+                returned_to_approval: true,
+                ..
+            } => {
+                // The operator's repost approves the order if the reviewer has not
+                // yet, then acknowledges it as it now stands.
+                self.set_approval(
+                    SalesOrderStatus::PendingFulfillment,
+                    OrderState::ExpectSalesOrderRead,
+                )
             }
             OrderState::ExpectRepost { .. } | OrderState::ExpectShipment => {
                 self.enter(OrderState::ExpectSalesOrderRead)
@@ -1443,6 +1507,7 @@ impl<'a> Machine<'a> {
             changes: SalesOrderChanges {
                 lines: Vec::new(),
                 ship_date,
+                status: None,
             },
             revision: self.rec.sales_order_revision,
             resume: Box::new(OrderState::ExpectShipment),

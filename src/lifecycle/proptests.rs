@@ -9,7 +9,9 @@ use crate::mapping::check_acknowledgement;
 use crate::mapping::fixtures::{df_po, retail_po, settings, snapshot, t};
 use crate::order::{AmazonOrderState, PurchaseOrder};
 use crate::sales_order::{NetSuiteStatus, SalesOrderLineSnapshot, SalesOrderSnapshot};
-use crate::settings::{ChangedAfterAcknowledgementPolicy, Settings, UnmappedItemPolicy};
+use crate::settings::{
+    ChangedAfterAcknowledgementPolicy, OnAmazonRejectionPolicy, Settings, UnmappedItemPolicy,
+};
 
 use super::*;
 
@@ -31,14 +33,19 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
             Just(RejectionReason::InvalidProductIdentifier),
             Just(RejectionReason::ObsoleteProduct),
         ],
+        prop_oneof![
+            Just(OnAmazonRejectionPolicy::ReturnToPendingApproval),
+            Just(OnAmazonRejectionPolicy::LeaveApproved),
+        ],
     )
-        .prop_map(|(rp, df, unmapped, changed, reason)| {
+        .prop_map(|(rp, df, unmapped, changed, reason, rejection)| {
             let mut s = settings();
             s.auto_acknowledge.retail_procurement = rp;
             s.auto_acknowledge.direct_fulfillment = df;
             s.policies.unmapped_item = unmapped;
             s.policies.changed_after_acknowledgement = changed;
             s.policies.default_rejection_reason = reason;
+            s.policies.on_amazon_rejection = rejection;
             s
         })
 }

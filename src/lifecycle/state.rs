@@ -70,6 +70,11 @@ pub enum OrderState {
         errors: Vec<AmazonMessage>,
         /// The version Amazon rejected.
         version: AcknowledgementVersion,
+        /// The sales order was set back to Pending Approval
+        /// (`policies.onAmazonRejection`): the reviewer's next approval sends the
+        /// acknowledgement of the order as it then stands.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        returned_to_approval: bool,
     },
     /// A problem the library cannot fix by itself; waits for an operator to fix the
     /// data or settings and retry ("Error posting to NetSuite" or "Error posting to

@@ -147,7 +147,9 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::ExpectShipment, E::RepostRequested, &[S::ExpectSalesOrderRead]),
     t(S::ExpectShipment, E::CancelRequested, CLOSING),
     // Rejected by Amazon.
-    t(S::ExpectRepost, E::RepostRequested, &[S::ExpectSalesOrderRead, S::ExpectSalesOrderCreated, S::ExpectAcknowledgementSubmitted, S::ExpectFix]),
+    t(S::ExpectRepost, E::RepostRequested, &[S::ExpectSalesOrderRead, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectAcknowledgementSubmitted, S::ExpectFix]),
+    t(S::ExpectRepost, E::SalesOrderRead, &[S::ExpectRepost, S::ExpectApproval, S::ExpectAcknowledgementSubmitted, S::ExpectFix]),
+    t(S::ExpectRepost, E::CommandFailed, &[S::ExpectRepost, S::ExpectFix]),
     t(S::ExpectRepost, E::PurchaseOrderChanged, &[S::ExpectRepost, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectRepost, E::PurchaseOrderCancelled, CLOSING),
     t(S::ExpectRepost, E::HoldRequested, HELD),

@@ -377,6 +377,56 @@ async fn engine_flow_4_direct_fulfillment_manual_acknowledgement() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_rejected_order_goes_back_to_pending_approval_and_its_next_approval_is_sent() {
+    // A manual retail order is approved and acknowledged; Amazon lowers a cost while
+    // the acknowledgement is on its way, so Amazon's transaction fails.
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(506);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(kettles_and_blenders(&number, placed(30)))
+        .unwrap();
+    world.cycle().await;
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world.wait(1);
+    world.cycle().await;
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+    world
+        .amazon
+        .set_retail_net_cost(&number, "1", "17.90")
+        .unwrap();
+    world.run_until_status(&key, "Rejected").await;
+
+    // While the rejection stands nothing may ship: the sales order is no longer
+    // approved, and the order keeps Amazon's reason.
+    assert_eq!(
+        world.sales_order(&key).unwrap().status,
+        NetSuiteStatus::PendingApproval
+    );
+    // Amazon's own failure message, kept as Amazon sent it.
+    let reason = world.line(&key).await.reason.unwrap_or_default();
+    assert!(reason.contains("NotAvailable"), "{reason}");
+    world.wait(5);
+    world.cycle().await;
+    assert_eq!(world.status(&key).as_deref(), Some("Rejected"));
+    assert_eq!(world.amazon.acknowledgement_count(&number), 1);
+
+    // The reviewer approves it again: the approvals poll sees it, and the order is
+    // acknowledged as it now stands, with no repost.
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world.run_until_status(&key, POSTED).await;
+    let acks = world.acknowledgements(&key);
+    assert_eq!(acks.len(), 2);
+    assert_eq!(acks[1].body["items"][0]["netCost"]["amount"], "17.90");
+    assert_eq!(world.netsuite.creations(&eid(&key)), 1);
+    assert_eq!(
+        world.sales_order(&key).unwrap().status,
+        NetSuiteStatus::PendingFulfillment
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
     // A manual retail order is approved as it is and acknowledged.
     let world = World::new(catalogue_settings(false, false));

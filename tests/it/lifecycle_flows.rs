@@ -5,8 +5,12 @@ use avc_order_sync::lifecycle::{
     AmazonMessage, CloseReason, Command, CommandFailure, Event, FailureKind, LineChange, Notice,
     OrderState, StateKind, TransitionError,
 };
-use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy;
-use avc_order_sync::{AmazonOrderState, NetSuiteStatus, Quantity, SalesOrderStatus};
+use avc_order_sync::settings::{
+    ChangedAfterAcknowledgementPolicy, OnAmazonRejectionPolicy, Settings,
+};
+use avc_order_sync::{
+    AmazonOrderState, NetSuiteStatus, Quantity, SalesOrderSnapshot, SalesOrderStatus,
+};
 use chrono::{NaiveDate, TimeDelta};
 
 use super::lifecycle_support::*;
@@ -275,10 +279,10 @@ fn flow_4_direct_fulfillment_manual_acknowledgement() {
     assert_eq!(story.record.acknowledgement_version(), None);
 }
 
-#[test]
-fn flow_5_amazon_rejects_and_the_order_is_reposted() {
-    // A manual retail order is approved as is and acknowledged.
-    let mut story = Story::receive(retail_po(), settings(false, false));
+/// A manual retail order approved as is, its acknowledgement (version 1) with Amazon,
+/// which then fails it for `reason`.
+fn rejected_retail(settings: Settings, reason: &AmazonMessage) -> (Story, SalesOrderSnapshot) {
+    let mut story = Story::receive(retail_po(), settings);
     story.then(Event::SalesOrderCreated {
         internal_id: so_id(),
     });
@@ -290,41 +294,90 @@ fn flow_5_amazon_rejects_and_the_order_is_reposted() {
             transaction_id: txn("t-1"),
             orders: 1,
         });
-
-    // Amazon's transaction fails: the order is Rejected, with Amazon's reason.
-    let reason = AmazonMessage {
-        code: "InvalidInput".into(),
-        message: "netCost does not match the invoice cost".into(),
-    };
     story.then(Event::AcknowledgementFailed {
         version: v(1),
         errors: vec![reason.clone()],
     });
-    assert_eq!(story.state(), StateKind::ExpectRepost);
-    assert_eq!(story.label(), "Rejected");
-    let OrderState::ExpectRepost { errors, version } = story.record.state() else {
-        unreachable!()
-    };
-    assert_eq!((errors.as_slice(), *version), (&[reason.clone()][..], v(1)));
-    assert!(matches!(
-        story.command(),
+    (story, approved)
+}
+
+fn invoice_cost() -> AmazonMessage {
+    AmazonMessage {
+        code: "InvalidInput".into(),
+        message: "netCost does not match the invoice cost".into(),
+    }
+}
+
+/// The status change an update command sends, and its key.
+fn status_update(story: &Story) -> (String, Option<SalesOrderStatus>) {
+    let update = story
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            Command::UpdateSalesOrder { changes, .. } => Some((c.key(), changes.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no update in {:#?}", story.commands));
+    assert!(update.1.lines.is_empty() && update.1.ship_date.is_none());
+    (update.0, update.1.status)
+}
+
+#[test]
+fn flow_5_amazon_rejects_and_the_sales_order_goes_back_to_pending_approval() {
+    // A manual retail order is approved as is and acknowledged; Amazon's transaction
+    // fails. While the rejection stands nothing may ship: the sales order is set
+    // back to Pending Approval, and the order keeps Amazon's reason.
+    let reason = invoice_cost();
+    let (mut story, approved) = rejected_retail(settings(false, false), &reason);
+    assert_eq!(
+        status_update(&story),
+        (
+            "netsuite:update:AVC-RP-4Z32PABC:r1".to_owned(),
+            Some(SalesOrderStatus::PendingApproval)
+        )
+    );
+    assert!(story.commands.iter().any(|c| matches!(
+        c,
         Command::Notify {
             notice: Notice::RejectedByAmazon { .. },
             ..
         }
-    ));
+    )));
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    assert_eq!(story.state(), StateKind::ExpectRepost);
+    assert_eq!(story.label(), "Rejected");
+    assert!(story.commands.is_empty());
+    let OrderState::ExpectRepost {
+        errors,
+        version,
+        returned_to_approval,
+    } = story.record.state()
+    else {
+        unreachable!()
+    };
+    assert_eq!((errors.as_slice(), *version), (&[reason.clone()][..], v(1)));
+    assert!(*returned_to_approval);
+    assert_eq!(
+        story.record.sales_order().map(|d| d.status),
+        Some(SalesOrderStatus::PendingApproval)
+    );
 
-    // The reviewer fixes the order in NetSuite and reposts it.
-    story.then(Event::RepostRequested);
-    assert_eq!(story.keys(), ["netsuite:read:AVC-RP-4Z32PABC"]);
+    // The reviewer is still working on it: nothing is sent.
+    let before = story.record.clone();
+    story.then(read(snapshot_of(
+        &story.record,
+        NetSuiteStatus::PendingApproval,
+    )));
+    assert_eq!(story.record, before);
+    assert!(story.commands.is_empty());
+
+    // The reviewer fixes the rate and approves again: the approvals poll reads it,
+    // and the acknowledgement of the order as it now stands goes out.
     let mut fixed = approved;
     fixed.lines[0].rate = "9.00".parse().unwrap();
     story.then(read(fixed));
-
-    // A new acknowledgement version goes out.
     let (version, ack) = story.submitted();
     assert_eq!(version, v(2));
-    assert_eq!(story.keys(), ["amazon:acknowledge:4Z32PABC:v2"]);
     assert_eq!(
         retail(&ack).lines[0].net_cost.money.amount().to_string(),
         "9.00"
@@ -349,6 +402,95 @@ fn flow_5_amazon_rejects_and_the_order_is_reposted() {
         errors: vec![reason],
     });
     assert_eq!(story.record, before);
+}
+
+#[test]
+fn a_repost_approves_a_sales_order_returned_to_pending_approval_and_sends_it() {
+    let (mut story, approved) = rejected_retail(settings(false, false), &invoice_cost());
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    // The operator reposts before the reviewer approves: the repost approves it,
+    // reads it back, and acknowledges it as it now stands.
+    story.then(Event::RepostRequested);
+    assert_eq!(
+        status_update(&story),
+        (
+            "netsuite:update:AVC-RP-4Z32PABC:r2".to_owned(),
+            Some(SalesOrderStatus::PendingFulfillment)
+        )
+    );
+    story.then(Event::SalesOrderUpdated { revision: 2 });
+    assert_eq!(story.keys(), ["netsuite:read:AVC-RP-4Z32PABC"]);
+    let mut fewer = approved;
+    fewer.lines[1].quantity = 6;
+    story.then(read(fewer));
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(2));
+    assert_eq!(
+        retail(&ack).lines[1].decisions[0].quantity.amount,
+        6,
+        "{ack:?}"
+    );
+}
+
+#[test]
+fn with_leave_approved_the_rejected_sales_order_stays_approved_until_a_repost() {
+    let mut s = settings(false, false);
+    s.policies.on_amazon_rejection = OnAmazonRejectionPolicy::LeaveApproved;
+    let reason = invoice_cost();
+    let (mut story, approved) = rejected_retail(s, &reason);
+    assert_eq!(story.state(), StateKind::ExpectRepost);
+    assert!(matches!(
+        story.command(),
+        Command::Notify {
+            notice: Notice::RejectedByAmazon { .. },
+            ..
+        }
+    ));
+    let OrderState::ExpectRepost {
+        returned_to_approval,
+        ..
+    } = story.record.state()
+    else {
+        unreachable!()
+    };
+    assert!(!*returned_to_approval);
+    // A read of the approved order sends nothing by itself.
+    let before = story.record.clone();
+    story.then(read(approved.clone()));
+    assert_eq!(story.record, before);
+    assert!(story.commands.is_empty());
+
+    // The reviewer fixes the order in NetSuite and reposts it.
+    story.then(Event::RepostRequested);
+    assert_eq!(story.keys(), ["netsuite:read:AVC-RP-4Z32PABC"]);
+    let mut fixed = approved;
+    fixed.lines[0].rate = "9.00".parse().unwrap();
+    story.then(read(fixed));
+    let (version, _) = story.submitted();
+    assert_eq!(version, v(2));
+}
+
+#[test]
+fn a_rejected_automatic_acknowledgement_with_no_sales_order_only_waits_for_a_repost() {
+    let mut story = Story::receive(retail_po(), settings(true, false));
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(1),
+        transaction_id: txn("t-1"),
+        orders: 1,
+    });
+    story.then(Event::AcknowledgementFailed {
+        version: v(1),
+        errors: vec![invoice_cost()],
+    });
+    assert_eq!(story.state(), StateKind::ExpectRepost);
+    assert!(matches!(
+        story.command(),
+        Command::Notify {
+            notice: Notice::RejectedByAmazon { .. },
+            ..
+        }
+    ));
+    assert!(story.record.sales_order().is_none());
 }
 
 /// A manual retail order, approved as is and confirmed by Amazon.
