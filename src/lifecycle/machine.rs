@@ -482,8 +482,15 @@ impl<'a> Machine<'a> {
                 self.on_created();
             }
             Event::SalesOrderUpdated { .. } => {
-                if let OrderState::ExpectSalesOrderUpdated { resume, .. } = &self.rec.state {
-                    let resume = (**resume).clone();
+                if let OrderState::ExpectSalesOrderUpdated {
+                    changes, resume, ..
+                } = &self.rec.state
+                {
+                    let (status, resume) = (changes.status, (**resume).clone());
+                    // The record follows NetSuite's approval status once NetSuite took it.
+                    if let (Some(status), Some(draft)) = (status, &mut self.rec.sales_order) {
+                        draft.status = status;
+                    }
                     self.reenter(resume, false);
                 }
             }
@@ -1097,9 +1104,6 @@ impl<'a> Machine<'a> {
     /// Sets the sales order's approval status in NetSuite, then continues in
     /// `resume`.
     fn set_approval(&mut self, status: SalesOrderStatus, resume: OrderState) {
-        if let Some(draft) = &mut self.rec.sales_order {
-            draft.status = status;
-        }
         self.rec.sales_order_revision = self.rec.sales_order_revision.saturating_add(1);
         self.enter(OrderState::ExpectSalesOrderUpdated {
             changes: SalesOrderChanges {
@@ -1109,6 +1113,29 @@ impl<'a> Machine<'a> {
             revision: self.rec.sales_order_revision,
             resume: Box::new(resume),
         });
+    }
+
+    /// NetSuite kept the sales order's status (an order it shows closed, cancelled or
+    /// fulfilled cannot go back to Pending Approval, nor be approved again), so the
+    /// order goes on from the sales order as it stands. Back to Pending Approval after
+    /// Amazon's rejection: nothing more can ship, and the order waits for a repost as
+    /// if the policy had left it approved. Approved by a repost: the order is read and
+    /// acknowledged as it stands (a sales order closed in full is acknowledged as
+    /// rejected, then closed out).
+    fn on_status_refused(&mut self, resume: OrderState) {
+        match resume {
+            OrderState::ExpectRepost {
+                errors, version, ..
+            } => self.reenter(
+                OrderState::ExpectRepost {
+                    errors,
+                    version,
+                    returned_to_approval: false,
+                },
+                false,
+            ),
+            resume => self.reenter(resume, false),
+        }
     }
 
     fn on_command_failed(
@@ -1159,6 +1186,18 @@ impl<'a> Machine<'a> {
                     })
                     .collect();
                 self.on_rejected(errors);
+                return Ok(());
+            }
+            // NetSuite refused the approval status: it does not set one on an order it
+            // shows closed, cancelled or fulfilled, however often it is asked.
+            (
+                OrderState::ExpectSalesOrderUpdated {
+                    changes, resume, ..
+                },
+                FailureKind::Rejected { .. },
+            ) if changes.status.is_some() => {
+                let resume = (**resume).clone();
+                self.on_status_refused(resume);
                 return Ok(());
             }
             _ if awaits_approval && not_found => {

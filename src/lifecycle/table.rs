@@ -171,7 +171,9 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::ExpectChangeReview, E::CancelRequested, CLOSING),
     // The sales order is being updated.
     t(S::ExpectSalesOrderUpdated, E::SalesOrderUpdated, &[S::ExpectApproval, S::ExpectSalesOrderRead, S::ExpectRepost, S::ExpectShipment, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
-    t(S::ExpectSalesOrderUpdated, E::CommandFailed, &[S::ExpectSalesOrderUpdated, S::ExpectFix]),
+    // NetSuite keeps a closed, cancelled or fulfilled order's status: the order goes on
+    // as the update would have resumed it.
+    t(S::ExpectSalesOrderUpdated, E::CommandFailed, &[S::ExpectApproval, S::ExpectSalesOrderRead, S::ExpectRepost, S::ExpectShipment, S::ExpectSalesOrderCreated, S::ExpectSalesOrderUpdated, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectSalesOrderUpdated, E::RetryRequested, &[S::ExpectSalesOrderUpdated]),
     t(S::ExpectSalesOrderUpdated, E::PurchaseOrderChanged, &[S::ExpectSalesOrderUpdated, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectSalesOrderUpdated, E::PurchaseOrderCancelled, CLOSING),

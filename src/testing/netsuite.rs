@@ -908,10 +908,10 @@ impl State {
                 }
             }
         }
-        if let Some(status) = update.status {
-            if status != record.approval && !record.approval_settable() {
-                problems.push(status_refusal(record));
-            }
+        // An order NetSuite shows closed, cancelled or fulfilled takes no approval
+        // status, not even the one it had before it was closed.
+        if update.status.is_some() && !record.approval_settable() {
+            problems.push(status_refusal(record));
         }
         if !problems.is_empty() {
             return Err(rejected(op, problems));

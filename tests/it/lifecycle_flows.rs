@@ -432,6 +432,96 @@ fn a_repost_approves_a_sales_order_returned_to_pending_approval_and_sends_it() {
     );
 }
 
+/// NetSuite's refusal of a status change on an order it shows Closed (H).
+fn status_refused(command_key: String) -> Event {
+    Event::CommandFailed {
+        command_key,
+        failure: CommandFailure {
+            kind: FailureKind::Rejected {
+                messages: vec![
+                    "The approval status of sales order SO1001 cannot be changed: its status is H."
+                        .into(),
+                ],
+            },
+            exhausted: true,
+        },
+    }
+}
+
+/// The sales order with every line closed by the reviewer: NetSuite shows it Closed.
+fn all_closed(story: &Story) -> SalesOrderSnapshot {
+    let mut closed = snapshot_of(&story.record, NetSuiteStatus::Closed);
+    closed.lines.iter_mut().for_each(|l| l.is_closed = true);
+    closed
+}
+
+#[test]
+fn a_closed_sales_order_netsuite_keeps_out_of_pending_approval_waits_for_a_repost() {
+    // Amazon rejects the acknowledgement after the reviewer closed every line: the
+    // order is Closed in NetSuite, nothing can ship, and NetSuite refuses to set it
+    // back to Pending Approval. The order waits for a repost as it stands, instead of
+    // sending the refused change again and again.
+    let reason = invoice_cost();
+    let (mut story, _) = rejected_retail(settings(false, false), &reason);
+    let approval = story.record.sales_order().map(|d| d.status);
+    let (key, status) = status_update(&story);
+    assert_eq!(status, Some(SalesOrderStatus::PendingApproval));
+    story.then(status_refused(key));
+    assert_eq!(story.state(), StateKind::ExpectRepost);
+    assert_eq!(story.label(), "Rejected");
+    assert!(story.commands.is_empty());
+    let OrderState::ExpectRepost {
+        errors,
+        version,
+        returned_to_approval,
+    } = story.record.state()
+    else {
+        unreachable!()
+    };
+    assert_eq!((errors.as_slice(), *version), (&[reason][..], v(1)));
+    assert!(!*returned_to_approval);
+    // The record keeps the approval status NetSuite kept.
+    assert_eq!(story.record.sales_order().map(|d| d.status), approval);
+
+    // The repost reads the order as NetSuite has it and acknowledges that: every
+    // line rejected, and once Amazon takes it, the order is closed out.
+    story.then(Event::RepostRequested);
+    assert_eq!(story.keys(), ["netsuite:read:AVC-RP-4Z32PABC"]);
+    let closed = all_closed(&story);
+    story.then(read(closed));
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(2));
+    assert!(retail(&ack).lines.iter().all(|l| {
+        l.decisions
+            .iter()
+            .all(|d| d.code == AcknowledgementCode::Rejected)
+    }));
+}
+
+#[test]
+fn a_repost_of_an_order_closed_while_back_in_pending_approval_acknowledges_it_as_it_stands() {
+    // The sales order went back to Pending Approval; the reviewer then closes every
+    // line instead of approving. The repost's approval is refused by NetSuite, so the
+    // order is read as it stands and acknowledged as such.
+    let (mut story, _) = rejected_retail(settings(false, false), &invoice_cost());
+    story.then(Event::SalesOrderUpdated { revision: 1 });
+    story.then(Event::RepostRequested);
+    let (key, status) = status_update(&story);
+    assert_eq!(status, Some(SalesOrderStatus::PendingFulfillment));
+    story.then(status_refused(key));
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderRead);
+    assert_eq!(story.keys(), ["netsuite:read:AVC-RP-4Z32PABC"]);
+    let closed = all_closed(&story);
+    story.then(read(closed));
+    let (version, ack) = story.submitted();
+    assert_eq!(version, v(2));
+    assert!(retail(&ack).lines.iter().all(|l| {
+        l.decisions
+            .iter()
+            .all(|d| d.code == AcknowledgementCode::Rejected)
+    }));
+}
+
 #[test]
 fn with_leave_approved_the_rejected_sales_order_stays_approved_until_a_repost() {
     let mut s = settings(false, false);

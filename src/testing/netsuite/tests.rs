@@ -340,6 +340,38 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn an_order_closed_while_pending_approval_takes_no_status_at_all() {
+    // The reviewer closes every line before approving: NetSuite shows it Closed (H),
+    // and neither Pending Approval nor Pending Fulfillment can be set on it, even
+    // though it was never approved.
+    let (_clock, ns) = setup();
+    let id = eid("AVC-RP-4Z32PABC");
+    ns.upsert_sales_order(&draft(
+        "AVC-RP-4Z32PABC",
+        SalesOrderStatus::PendingApproval,
+        two_lines(),
+    ))
+    .await
+    .unwrap();
+    ns.close_line(&id, &seq("1")).unwrap();
+    ns.close_line(&id, &seq("2")).unwrap();
+    assert_eq!(ns.snapshot(&id).unwrap().status, NetSuiteStatus::Closed);
+    for status in [
+        SalesOrderStatus::PendingApproval,
+        SalesOrderStatus::PendingFulfillment,
+    ] {
+        let update = SalesOrderUpdate {
+            status: Some(status),
+            ..SalesOrderUpdate::default()
+        };
+        let err = ns.update_sales_order(&id, &update).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Rejected, "{status:?}");
+        assert_eq!(codes(&err), [("USER_ERROR", Some("orderStatus"))]);
+    }
+    assert_eq!(ns.snapshot(&id).unwrap().status, NetSuiteStatus::Closed);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn the_reviewer_approves_lowers_closes_and_cancels() {
     let (clock, ns) = setup();
     let a = eid("AVC-RP-4Z32PABC");
