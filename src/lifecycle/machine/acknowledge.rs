@@ -1,0 +1,279 @@
+//! Acknowledging: building the acknowledgement (without review, or from the approved
+//! sales order), sending it, and reading Amazon's answer.
+
+use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
+use crate::mapping::{
+    acknowledgement_from_sales_order, auto_acknowledgement, check_acknowledgement,
+    rejects_everything, sales_order_draft,
+};
+use crate::order::Problem;
+use crate::sales_order::{NetSuiteStatus, SalesOrderSnapshot, SalesOrderStatus};
+use crate::settings::OnAmazonRejectionPolicy;
+
+use super::Machine;
+use super::compare::differs_from;
+use crate::lifecycle::command::{AcknowledgementKey, Notice};
+use crate::lifecycle::event::{AmazonMessage, CommandFailure, FailureKind};
+use crate::lifecycle::record::{Approval, Attempt, ConfirmedAcknowledgement, MAX_UNJUDGED_RESENDS};
+use crate::lifecycle::retry::later;
+use crate::lifecycle::state::{CloseReason, MappingStep, OrderState};
+
+impl Machine<'_> {
+    /// Acknowledges straight from Amazon's order: auto acknowledgement, or an order
+    /// whose every line the policy rejects.
+    pub(super) fn acknowledge_without_review(&mut self, approval: Approval) {
+        let po = &self.rec.purchase_order;
+        let mapped =
+            match sales_order_draft(po, self.settings, SalesOrderStatus::PendingFulfillment) {
+                Ok(mapped) => mapped,
+                Err(e) => return self.needs_mapping(e.problems, MappingStep::Receive),
+            };
+        match auto_acknowledgement(po, &mapped, self.settings, self.now) {
+            Ok(ack) => {
+                self.rec.approval = Some(approval);
+                self.start_acknowledgement(ack);
+            }
+            Err(e) => self.needs_mapping(e.problems, MappingStep::Receive),
+        }
+    }
+
+    pub(super) fn start_acknowledgement(&mut self, acknowledgement: Acknowledgement) {
+        let next = match self.rec.acknowledgement_version {
+            None => Some(1),
+            Some(v) => v.0.checked_add(1),
+        };
+        match next {
+            Some(v) => {
+                self.rec.acknowledgement_version = Some(AcknowledgementVersion(v));
+                self.rec.unjudged_resends = 0;
+                self.enter(OrderState::ExpectAcknowledgementSubmitted {
+                    acknowledgement: Box::new(acknowledgement),
+                });
+            }
+            None => self.needs_mapping(
+                vec![Problem {
+                    purchase_order_number: self.po_number(),
+                    line: None,
+                    field: "acknowledgement.version".into(),
+                    kind: crate::order::ProblemKind::OutOfRange {
+                        what: "no acknowledgement version is left".into(),
+                    },
+                }],
+                MappingStep::Receive,
+            ),
+        }
+    }
+
+    pub(super) fn on_read(&mut self, snapshot: &SalesOrderSnapshot) {
+        if self.rec.internal_id.is_none() {
+            self.rec.internal_id = Some(snapshot.internal_id.clone());
+        }
+        if let OrderState::ExpectRepost {
+            returned_to_approval: false,
+            ..
+        } = self.rec.state
+        {
+            // The sales order stayed approved through the rejection: only a repost
+            // sends a new acknowledgement.
+            return;
+        }
+        if snapshot.status == NetSuiteStatus::PendingApproval {
+            if let OrderState::ExpectSalesOrderRead = self.rec.state {
+                self.enter(OrderState::ExpectApproval {
+                    problems: Vec::new(),
+                });
+            }
+            return;
+        }
+        let previous = self.rec.confirmed.as_ref().map(|c| &c.acknowledgement);
+        match acknowledgement_from_sales_order(
+            &self.rec.purchase_order,
+            snapshot,
+            previous,
+            self.settings,
+            self.now,
+        ) {
+            Ok(ack) => {
+                self.rec.approval = Some(Approval::Reviewed);
+                self.start_acknowledgement(ack);
+            }
+            // Amazon's rules: the reviewer sees why, and nothing is sent.
+            Err(e) => self.enter(OrderState::ExpectApproval {
+                problems: e.problems,
+            }),
+        }
+    }
+
+    pub(super) fn on_still_processing(&mut self) {
+        if let OrderState::ExpectAcknowledgementConfirmation { checks, .. } = &mut self.rec.state {
+            *checks = checks.saturating_add(1);
+            let delay = self.policy.check_delay(*checks);
+            let attempt = self.rec.attempt.get_or_insert(Attempt {
+                failures: 0,
+                next_at: None,
+                last_error: None,
+            });
+            attempt.next_at = Some(later(self.now, delay));
+        }
+    }
+
+    pub(super) fn in_flight_acknowledgement(&self) -> Option<Acknowledgement> {
+        match &self.rec.state {
+            OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
+            | OrderState::ExpectAcknowledgementConfirmation {
+                acknowledgement, ..
+            } => Some((**acknowledgement).clone()),
+            _ => None,
+        }
+    }
+
+    pub(super) fn on_confirmed(&mut self) {
+        let (Some(acknowledgement), Some(version)) = (
+            self.in_flight_acknowledgement(),
+            self.rec.acknowledgement_version,
+        ) else {
+            return;
+        };
+        self.rec.unjudged_resends = 0;
+        self.rec.confirmed = Some(ConfirmedAcknowledgement {
+            version,
+            acknowledgement: acknowledgement.clone(),
+            confirmed_at: self.now,
+        });
+        let changed =
+            self.rec.change_pending && differs_from(&self.rec.purchase_order, &acknowledgement);
+        self.rec.change_pending = false;
+        if rejects_everything(&acknowledgement) {
+            // Nothing to ship; a sales order the reviewer left open is closed.
+            return self.close(CloseReason::NothingToShip);
+        }
+        if changed {
+            // Amazon may have cancelled every line just accepted while it waited.
+            let po = self.rec.purchase_order.clone();
+            if let Some(reason) = self.amazon_ended(&po) {
+                return self.close(reason);
+            }
+            return self.apply_policy(OrderState::ExpectShipment);
+        }
+        if self.rec.internal_id.is_none() {
+            // Auto acknowledgement: Amazon confirmed, so the order is posted to NetSuite
+            // ready to fulfil.
+            self.create_sales_order(
+                SalesOrderStatus::PendingFulfillment,
+                MappingStep::CreateAfterAcknowledgement,
+            );
+        } else {
+            self.enter(OrderState::ExpectShipment);
+        }
+    }
+
+    /// The transaction was refused without judging this acknowledgement: send the same
+    /// acknowledgement alone, as the next version, at most [`MAX_UNJUDGED_RESENDS`]
+    /// times; then a person gets the order with Amazon's messages.
+    pub(super) fn on_not_judged(&mut self, errors: Vec<AmazonMessage>) {
+        let Some(acknowledgement) = self.in_flight_acknowledgement() else {
+            return;
+        };
+        let previous = self.rec.confirmed.as_ref().map(|c| &c.acknowledgement);
+        let po = &self.rec.purchase_order;
+        let stale = differs_from(po, &acknowledgement)
+            || check_acknowledgement(po, &acknowledgement, previous).is_err();
+        self.rec.change_pending = false;
+        if !stale {
+            let resends = self.rec.unjudged_resends;
+            if resends >= MAX_UNJUDGED_RESENDS {
+                return self.unjudged_to_person(acknowledgement, errors);
+            }
+            self.start_acknowledgement(acknowledgement);
+            if matches!(
+                self.rec.state,
+                OrderState::ExpectAcknowledgementSubmitted { .. }
+            ) {
+                self.rec.unjudged_resends = resends.saturating_add(1);
+            }
+            return;
+        }
+        self.rec.unjudged_resends = 0;
+        // Amazon changed the order meanwhile: decide again, as for a change that comes
+        // before an acknowledgement is sent.
+        match self.rec.approval {
+            Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
+                self.apply_policy(OrderState::ExpectShipment)
+            }
+            // The approval was read already and NetSuite may show no change again:
+            // once it is up to date, read the approved order and build anew.
+            Some(Approval::Reviewed) => {
+                self.update_netsuite(OrderState::ExpectSalesOrderRead, Some(&acknowledgement))
+            }
+            _ => self.route_new(),
+        }
+    }
+
+    /// Amazon left the acknowledgement unjudged once more after it went out alone
+    /// [`MAX_UNJUDGED_RESENDS`] times: the order needs a person, who sees Amazon's
+    /// messages. Retrying sends it again, alone, as a version Amazon has not seen.
+    pub(super) fn unjudged_to_person(
+        &mut self,
+        acknowledgement: Acknowledgement,
+        errors: Vec<AmazonMessage>,
+    ) {
+        let key = self.pending_command().map(|c| c.key()).unwrap_or_default();
+        let attempts = self.rec.unjudged_resends.saturating_add(1);
+        let Some(next) = self
+            .rec
+            .acknowledgement_version
+            .and_then(|v| v.0.checked_add(1))
+        else {
+            // No version is left: the same problem as for any new acknowledgement.
+            return self.start_acknowledgement(acknowledgement);
+        };
+        self.rec.acknowledgement_version = Some(AcknowledgementVersion(next));
+        self.rec.state = OrderState::ExpectAcknowledgementSubmitted {
+            acknowledgement: Box::new(acknowledgement),
+        };
+        let failure = CommandFailure {
+            kind: FailureKind::Rejected {
+                messages: errors.iter().map(ToString::to_string).collect(),
+            },
+            exhausted: true,
+        };
+        self.give_up(&key, &failure, attempts);
+    }
+
+    /// Amazon rejected the acknowledgement. While the rejection stands, nothing
+    /// should ship: a sales order is set back to Pending Approval (unless the policy
+    /// leaves it approved), and its next approval sends a new acknowledgement. An
+    /// order acknowledged automatically that has no sales order yet only waits for a
+    /// repost.
+    pub(super) fn on_rejected(&mut self, errors: Vec<AmazonMessage>) {
+        self.rec.unjudged_resends = 0;
+        let version = self
+            .rec
+            .acknowledgement_version
+            .unwrap_or(AcknowledgementVersion(1));
+        let return_to_approval = self.settings.policies.on_amazon_rejection
+            == OnAmazonRejectionPolicy::ReturnToPendingApproval
+            && self.rec.internal_id.is_some();
+        let rejected = OrderState::ExpectRepost {
+            errors: errors.clone(),
+            version,
+            returned_to_approval: return_to_approval,
+        };
+        if return_to_approval {
+            self.set_approval(SalesOrderStatus::PendingApproval, rejected);
+        } else {
+            self.enter(rejected);
+        }
+        self.notify(Notice::RejectedByAmazon { version, errors });
+    }
+
+    pub(super) fn acknowledgement_key(&self) -> AcknowledgementKey {
+        AcknowledgementKey {
+            purchase_order_number: self.rec.purchase_order.number.clone(),
+            version: self
+                .rec
+                .acknowledgement_version
+                .unwrap_or(AcknowledgementVersion(1)),
+        }
+    }
+}
