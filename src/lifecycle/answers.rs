@@ -350,7 +350,7 @@ pub fn landing(
 
 /// How `record`'s acknowledgement `version` went out, as its state records it.
 pub fn submission(record: &OrderRecord, version: AcknowledgementVersion) -> Submission {
-    let orders = match unheld(record.state()) {
+    let orders = match record.state().unheld() {
         OrderState::ExpectAcknowledgementConfirmation { orders, .. } => *orders,
         _ => 0,
     };
@@ -364,19 +364,12 @@ pub fn submission(record: &OrderRecord, version: AcknowledgementVersion) -> Subm
 
 /// The acknowledgement `record` waits on Amazon for, if any.
 pub fn awaited_acknowledgement(record: &OrderRecord) -> Option<&Acknowledgement> {
-    match unheld(record.state()) {
+    match record.state().unheld() {
         OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
         | OrderState::ExpectAcknowledgementConfirmation {
             acknowledgement, ..
         } => Some(acknowledgement),
         _ => None,
-    }
-}
-
-fn unheld(state: &OrderState) -> &OrderState {
-    match state {
-        OrderState::Held { resume, .. } => resume,
-        state => state,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::ids::{InternalId, TransactionId};
 use crate::order::PurchaseOrder;
 use crate::sales_order::SalesOrderSnapshot;
 
-use super::state::kinds;
+use super::kinds::kinds;
 
 /// Something that happened to an order: at Amazon, in NetSuite, while executing a
 /// command, on the clock, or by an operator's hand.

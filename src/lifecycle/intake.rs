@@ -452,11 +452,7 @@ impl UnreadableOrder {
 /// acknowledgement rejecting it is out: Amazon shows an order the vendor rejected as
 /// cancelled, and the acknowledgement's confirmation ends it as rejected.
 pub fn awaits_cancellation(record: &OrderRecord) -> bool {
-    let state = match record.state() {
-        OrderState::Held { resume, .. } => resume,
-        state => state,
-    };
-    match state {
+    match record.state().unheld() {
         OrderState::Cancelled { .. }
         | OrderState::Closed { .. }
         | OrderState::ExpectSalesOrderClosed { .. } => false,

@@ -45,6 +45,7 @@ mod command;
 mod error;
 mod event;
 mod intake;
+mod kinds;
 mod machine;
 mod record;
 mod retry;

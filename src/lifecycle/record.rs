@@ -5,16 +5,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
 use crate::ids::{ExternalId, InternalId};
-use crate::mapping::external_id;
 use crate::order::PurchaseOrder;
 use crate::sales_order::SalesOrderDraft;
 use crate::settings::Settings;
 
-use super::command::Command;
-use super::error::TransitionError;
-use super::event::{Event, EventKind};
-use super::machine::Machine;
-use super::retry::RetryPolicy;
+use super::command::{AcknowledgementKey, Command};
+use super::event::EventKind;
 use super::state::{Attention, OrderState, StateKind};
 
 /// The version of the record's serialized form this build writes and reads.
@@ -152,192 +148,7 @@ pub struct HistoryEntry {
 }
 
 impl OrderRecord {
-    /// Starts a record for a purchase order Amazon sent: maps it and decides the first
-    /// step (create the sales order for review, or acknowledge at once when auto
-    /// acknowledgement is on). Never fails: an order that cannot be mapped starts in
-    /// [`OrderState::ExpectFix`] with its problems.
-    pub fn receive(
-        purchase_order: PurchaseOrder,
-        now: DateTime<Utc>,
-        settings: &Settings,
-    ) -> (OrderRecord, Vec<Command>) {
-        Self::receive_with(purchase_order, now, settings, &RetryPolicy::default())
-    }
-
-    /// [`OrderRecord::receive`] with a retry policy other than the default.
-    ///
-    /// An order Amazon already shows acknowledged ([`super::acknowledged_before`]) is
-    /// never acknowledged again: a Direct Fulfillment order `ACCEPTED` is taken as
-    /// accepted whole ([`OrderRecord::receive_acknowledged`]); a retail PO, whose
-    /// accepted quantities are in Amazon's status report and not in the order, waits
-    /// for a person in [`Attention::Unreadable`]. Call
-    /// [`OrderRecord::receive_acknowledged`] with the status report instead.
-    pub fn receive_with(
-        purchase_order: PurchaseOrder,
-        now: DateTime<Utc>,
-        settings: &Settings,
-        policy: &RetryPolicy,
-    ) -> (OrderRecord, Vec<Command>) {
-        if super::acknowledged_before(&purchase_order) {
-            let acceptance = super::accepted_at_amazon(&purchase_order, None);
-            return Self::start(
-                purchase_order,
-                now,
-                settings,
-                policy,
-                EventKind::PurchaseOrderReceived,
-                |machine| machine.route_acknowledged(&acceptance),
-            );
-        }
-        Self::start(
-            purchase_order,
-            now,
-            settings,
-            policy,
-            EventKind::PurchaseOrderReceived,
-            |machine| machine.route_new(),
-        )
-    }
-
-    /// Starts a record for a purchase order someone acknowledged before the sync saw
-    /// it ([`super::acknowledged_before`]), with what Amazon accepted of it
-    /// ([`super::accepted_at_amazon`]). No acknowledgement is sent: the sales order is
-    /// created Pending Fulfillment with the quantities Amazon accepted (a line it
-    /// accepted none of is left out; an order it accepted nothing of is closed). When
-    /// what Amazon accepted could not be read, the order waits for a person in
-    /// [`Attention::Unreadable`] with the reasons.
-    pub fn receive_acknowledged(
-        purchase_order: PurchaseOrder,
-        acceptance: &super::AmazonAcceptance,
-        now: DateTime<Utc>,
-        settings: &Settings,
-        policy: &RetryPolicy,
-    ) -> (OrderRecord, Vec<Command>) {
-        Self::start(
-            purchase_order,
-            now,
-            settings,
-            policy,
-            EventKind::PurchaseOrderFoundAcknowledged,
-            |machine| machine.route_acknowledged(acceptance),
-        )
-    }
-
-    /// Starts a record for an order Amazon sent that cannot be read, so it is kept and
-    /// shown until Amazon sends it readable: in [`Attention::Unreadable`] with its
-    /// problems, holding only what identifies it ([`super::UnreadableOrder`]). The
-    /// next readable copy ([`Event::PurchaseOrderChanged`], or
-    /// [`Event::PurchaseOrderFoundAcknowledged`]) takes it in as a new order.
-    pub fn receive_unreadable(
-        order: super::UnreadableOrder,
-        now: DateTime<Utc>,
-        settings: &Settings,
-    ) -> (OrderRecord, Vec<Command>) {
-        let stand_in = order.stand_in(now);
-        let problems = order.problems;
-        Self::start(
-            stand_in,
-            now,
-            settings,
-            &RetryPolicy::default(),
-            EventKind::PurchaseOrderReceived,
-            |machine| machine.needs_reading(problems),
-        )
-    }
-
-    fn start(
-        purchase_order: PurchaseOrder,
-        now: DateTime<Utc>,
-        settings: &Settings,
-        policy: &RetryPolicy,
-        event: EventKind,
-        route: impl FnOnce(&mut Machine<'_>),
-    ) -> (OrderRecord, Vec<Command>) {
-        let record = OrderRecord {
-            schema_version: SCHEMA_VERSION,
-            external_id: external_id(purchase_order.program, &purchase_order.number),
-            acknowledgement_deadline: deadline_of(&purchase_order),
-            purchase_order,
-            state: OrderState::ExpectFix {
-                attention: Attention::Mapping {
-                    problems: Vec::new(),
-                    step: super::state::MappingStep::Receive,
-                },
-            },
-            internal_id: None,
-            acknowledgement_version: None,
-            confirmed: None,
-            approval: None,
-            deadline_notices: DeadlineNotices::default(),
-            attempt: None,
-            sales_order: None,
-            sales_order_revision: 0,
-            change_pending: false,
-            unjudged_resends: 0,
-            history: Vec::new(),
-        };
-        let mut machine = Machine::new(record, now, settings, policy);
-        route(&mut machine);
-        let (mut record, commands) = machine.finish();
-        record.history.push(HistoryEntry {
-            at: now,
-            event,
-            from: None,
-            to: record.state.kind(),
-        });
-        (record, commands)
-    }
-
-    /// Applies one event: returns the next record and the commands to execute, with
-    /// the default [`RetryPolicy`].
-    ///
-    /// An event already applied (a replay after a crash: the same sales order created
-    /// again, the same acknowledgement version confirmed again, the same purchase order
-    /// received again) returns the record unchanged and no commands.
-    ///
-    /// # Errors
-    /// A [`TransitionError`] when the event does not fit the order's state, names
-    /// another order, sales order or acknowledgement version, or reports the failure of
-    /// a command the order is not waiting for. `self` is unchanged.
-    pub fn handle(
-        &self,
-        event: &Event,
-        now: DateTime<Utc>,
-        settings: &Settings,
-    ) -> Result<(OrderRecord, Vec<Command>), TransitionError> {
-        self.handle_with(event, now, settings, &RetryPolicy::default())
-    }
-
-    /// [`OrderRecord::handle`] with a retry policy other than the default.
-    ///
-    /// # Errors
-    /// As [`OrderRecord::handle`].
-    pub fn handle_with(
-        &self,
-        event: &Event,
-        now: DateTime<Utc>,
-        settings: &Settings,
-        policy: &RetryPolicy,
-    ) -> Result<(OrderRecord, Vec<Command>), TransitionError> {
-        let mut machine = Machine::new(self.clone(), now, settings, policy);
-        machine.handle(event)?;
-        let (mut record, commands) = machine.finish();
-        if record == *self && commands.is_empty() {
-            return Ok((record, commands));
-        }
-        // Two workers' clocks may be minutes apart, and a clock may be stepped back:
-        // the history stays in time order, never earlier than its last entry.
-        let at = self.history.last().map_or(now, |last| last.at.max(now));
-        record.history.push(HistoryEntry {
-            at,
-            event: event.kind(),
-            from: Some(self.state.kind()),
-            to: record.state.kind(),
-        });
-        Ok((record, commands))
-    }
-
-    /// When the engine should call back with [`Event::TimerElapsed`]: the earliest of
+    /// When the engine should call back with [`super::Event::TimerElapsed`]: the earliest of
     /// the next retry or status check, the deadline warning, and the deadline itself
     /// (while no acknowledgement is confirmed). `None` when nothing is scheduled.
     pub fn next_wakeup(&self, settings: &Settings) -> Option<DateTime<Utc>> {
@@ -407,15 +218,58 @@ impl OrderRecord {
     /// after a crash left it unanswered. Orders waiting for approval wait for a poll,
     /// not a command, so they have none.
     pub fn pending_command(&self) -> Option<Command> {
-        let settings = Settings::default();
-        let policy = RetryPolicy::default();
-        Machine::new(
-            self.clone(),
-            self.acknowledgement_deadline,
-            &settings,
-            &policy,
-        )
-        .pending_command()
+        let external_id = self.external_id.clone();
+        let internal_id = self.internal_id.clone();
+        Some(match &self.state {
+            OrderState::ExpectSalesOrderCreated { draft } => Command::CreateSalesOrder {
+                external_id,
+                draft: draft.clone(),
+            },
+            OrderState::ExpectSalesOrderRead => self.read_command(),
+            OrderState::ExpectAcknowledgementSubmitted { acknowledgement } => {
+                Command::SubmitAcknowledgement {
+                    key: self.acknowledgement_key(),
+                    acknowledgement: acknowledgement.clone(),
+                }
+            }
+            OrderState::ExpectAcknowledgementConfirmation { transaction_id, .. } => {
+                Command::CheckAcknowledgement {
+                    key: self.acknowledgement_key(),
+                    transaction_id: transaction_id.clone(),
+                }
+            }
+            OrderState::ExpectSalesOrderUpdated {
+                changes, revision, ..
+            } => Command::UpdateSalesOrder {
+                external_id,
+                internal_id,
+                revision: *revision,
+                changes: changes.clone(),
+            },
+            OrderState::ExpectSalesOrderClosed { .. } => Command::CloseSalesOrder {
+                external_id,
+                internal_id,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The read of the sales order back from NetSuite.
+    pub(super) fn read_command(&self) -> Command {
+        Command::ReadSalesOrder {
+            external_id: self.external_id.clone(),
+            internal_id: self.internal_id.clone(),
+        }
+    }
+
+    /// The key of the acknowledgement in flight (version 1 before the first).
+    pub(super) fn acknowledgement_key(&self) -> AcknowledgementKey {
+        AcknowledgementKey {
+            purchase_order_number: self.purchase_order.number.clone(),
+            version: self
+                .acknowledgement_version
+                .unwrap_or(AcknowledgementVersion(1)),
+        }
     }
 
     /// When the acknowledgement now awaited was taken by Amazon: the time of the last

@@ -225,35 +225,7 @@ impl fmt::Display for CloseReason {
     }
 }
 
-macro_rules! kinds {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The name, as written in history and documentation.
-            pub const fn as_str(&self) -> &'static str {
-                match self {
-                    $($name::$variant => stringify!($variant),)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use kinds;
+use super::kinds::kinds;
 
 kinds! {
     /// The name of an [`OrderState`] variant, without its data.
@@ -320,6 +292,15 @@ impl StateKind {
 }
 
 impl OrderState {
+    /// The state under a hold ([`OrderState::Held`]'s `resume`), or the state itself:
+    /// what the order waits for once released.
+    pub fn unheld(&self) -> &OrderState {
+        match self {
+            OrderState::Held { resume, .. } => resume,
+            state => state,
+        }
+    }
+
     /// The state's name.
     pub fn kind(&self) -> StateKind {
         match self {

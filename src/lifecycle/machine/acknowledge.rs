@@ -12,7 +12,7 @@ use crate::settings::OnAmazonRejectionPolicy;
 
 use super::Machine;
 use super::compare::differs_from;
-use crate::lifecycle::command::{AcknowledgementKey, Notice};
+use crate::lifecycle::command::Notice;
 use crate::lifecycle::event::{AmazonMessage, CommandFailure, FailureKind};
 use crate::lifecycle::record::{Approval, Attempt, ConfirmedAcknowledgement, MAX_UNJUDGED_RESENDS};
 use crate::lifecycle::retry::later;
@@ -265,15 +265,5 @@ impl Machine<'_> {
             self.enter(rejected);
         }
         self.notify(Notice::RejectedByAmazon { version, errors });
-    }
-
-    pub(super) fn acknowledgement_key(&self) -> AcknowledgementKey {
-        AcknowledgementKey {
-            purchase_order_number: self.rec.purchase_order.number.clone(),
-            version: self
-                .rec
-                .acknowledgement_version
-                .unwrap_or(AcknowledgementVersion(1)),
-        }
     }
 }

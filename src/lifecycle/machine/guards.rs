@@ -3,7 +3,6 @@
 
 use super::Machine;
 use super::compare::is_older;
-use super::unheld;
 use crate::lifecycle::error::TransitionError;
 use crate::lifecycle::event::{Event, EventKind};
 use crate::lifecycle::state::OrderState;
@@ -88,7 +87,7 @@ impl Machine<'_> {
     /// held, or one about an acknowledgement version that is no longer in flight:
     /// applying it would change nothing or undo a newer change, so it is dropped.
     pub(super) fn is_replay(&self, event: &Event) -> bool {
-        let state = unheld(&self.rec.state);
+        let state = self.rec.state.unheld();
         match event {
             Event::PurchaseOrderReceived { purchase_order }
             | Event::PurchaseOrderChanged { purchase_order } => {

@@ -10,6 +10,7 @@
 mod acknowledge;
 mod changes;
 mod compare;
+mod entry;
 mod guards;
 
 use chrono::{DateTime, Utc};
@@ -42,14 +43,6 @@ pub(super) struct Machine<'a> {
     now: DateTime<Utc>,
     settings: &'a Settings,
     policy: &'a RetryPolicy,
-}
-
-/// The state under a hold, or the state itself.
-fn unheld(state: &OrderState) -> &OrderState {
-    match state {
-        OrderState::Held { resume, .. } => resume,
-        other => other,
-    }
 }
 
 impl<'a> Machine<'a> {
@@ -278,48 +271,12 @@ impl<'a> Machine<'a> {
     }
 
     fn read_command(&self) -> Command {
-        Command::ReadSalesOrder {
-            external_id: self.rec.external_id.clone(),
-            internal_id: self.rec.internal_id.clone(),
-        }
+        self.rec.read_command()
     }
 
     /// The command the current state waits for.
     pub(super) fn pending_command(&self) -> Option<Command> {
-        let external_id = self.rec.external_id.clone();
-        let internal_id = self.rec.internal_id.clone();
-        Some(match &self.rec.state {
-            OrderState::ExpectSalesOrderCreated { draft } => Command::CreateSalesOrder {
-                external_id,
-                draft: draft.clone(),
-            },
-            OrderState::ExpectSalesOrderRead => self.read_command(),
-            OrderState::ExpectAcknowledgementSubmitted { acknowledgement } => {
-                Command::SubmitAcknowledgement {
-                    key: self.acknowledgement_key(),
-                    acknowledgement: acknowledgement.clone(),
-                }
-            }
-            OrderState::ExpectAcknowledgementConfirmation { transaction_id, .. } => {
-                Command::CheckAcknowledgement {
-                    key: self.acknowledgement_key(),
-                    transaction_id: transaction_id.clone(),
-                }
-            }
-            OrderState::ExpectSalesOrderUpdated {
-                changes, revision, ..
-            } => Command::UpdateSalesOrder {
-                external_id,
-                internal_id,
-                revision: *revision,
-                changes: changes.clone(),
-            },
-            OrderState::ExpectSalesOrderClosed { .. } => Command::CloseSalesOrder {
-                external_id,
-                internal_id,
-            },
-            _ => return None,
-        })
+        self.rec.pending_command()
     }
 
     fn notify(&mut self, notice: Notice) {
