@@ -471,30 +471,11 @@ pub fn order_key_of(external_id: &ExternalId) -> Option<OrderKey> {
         .then_some(OrderKey { program, number })
 }
 
-fn failure_of(error: &ClientError) -> FailureKind {
-    let text = || error.to_string();
-    match &error.kind {
-        ErrorKind::Transient => FailureKind::Transient { message: text() },
-        ErrorKind::RateLimited { retry_after } => FailureKind::RateLimited {
-            retry_after: *retry_after,
-        },
-        ErrorKind::NotFound => FailureKind::NotFound { message: text() },
-        ErrorKind::Rejected => FailureKind::Rejected {
-            messages: if error.messages.is_empty() {
-                vec![text()]
-            } else {
-                error.messages.iter().map(|m| m.to_string()).collect()
-            },
-        },
-        ErrorKind::Unauthorized => FailureKind::Unauthorized { message: text() },
-    }
-}
-
 fn command_failed(command: &Command, error: &ClientError) -> Event {
     Event::CommandFailed {
         command_key: command.key(),
         failure: CommandFailure {
-            kind: failure_of(error),
+            kind: FailureKind::from(error),
             exhausted: false,
         },
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::acknowledgement::AcknowledgementVersion;
+use crate::client::{ClientError, ErrorKind};
 use crate::ids::{InternalId, TransactionId};
 use crate::order::PurchaseOrder;
 use crate::sales_order::SalesOrderSnapshot;
@@ -214,6 +215,29 @@ impl fmt::Display for FailureKind {
             }
             FailureKind::Unauthorized { message } => write!(f, "unauthorized: {message}"),
             FailureKind::NotFound { message } => write!(f, "not found: {message}"),
+        }
+    }
+}
+
+impl From<&ClientError> for FailureKind {
+    /// The failure a command's [`ClientError`] reports, in the classification the
+    /// machine and the [`super::RetryPolicy`] decide on.
+    fn from(error: &ClientError) -> Self {
+        let text = || error.to_string();
+        match &error.kind {
+            ErrorKind::Transient => FailureKind::Transient { message: text() },
+            ErrorKind::RateLimited { retry_after } => FailureKind::RateLimited {
+                retry_after: *retry_after,
+            },
+            ErrorKind::NotFound => FailureKind::NotFound { message: text() },
+            ErrorKind::Rejected => FailureKind::Rejected {
+                messages: if error.messages.is_empty() {
+                    vec![text()]
+                } else {
+                    error.messages.iter().map(|m| m.to_string()).collect()
+                },
+            },
+            ErrorKind::Unauthorized => FailureKind::Unauthorized { message: text() },
         }
     }
 }
