@@ -60,20 +60,40 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// One message from the service, as it sent it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// One message from Amazon or NetSuite, its code and wording exactly as sent: in a
+/// [`ClientError`], in a failed [`TransactionOutcome`], and through the lifecycle to
+/// the record and the person ([`crate::lifecycle::Notice::RejectedByAmazon`]). No
+/// meaning is read from its wording.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ServiceMessage {
-    /// The service's code (`InvalidInput`, `INVALID_CONTENT`).
+    /// The service's code (`InvalidInput`, `INVALID_CONTENT`); empty when the service
+    /// sent none.
     pub code: String,
     /// Its message.
     pub message: String,
     /// The field it is about, where the service says (NetSuite's `o:errorPath`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+impl ServiceMessage {
+    /// A message with `code` and `message`, about no particular field.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ServiceMessage {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        }
+    }
 }
 
 impl fmt::Display for ServiceMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
+        if self.code.is_empty() {
+            f.write_str(&self.message)?;
+        } else {
+            write!(f, "{}: {}", self.code, self.message)?;
+        }
         if let Some(field) = &self.field {
             write!(f, " (at `{field}`)")?;
         }

@@ -51,8 +51,8 @@ pub use ids::{
     TransactionId, VendorSku,
 };
 pub use lifecycle::{
-    AcknowledgementKey, AmazonMessage, Command, CommandFailure, Event, FailureKind, Notice,
-    OrderRecord, OrderState, RetryPolicy, TransitionError,
+    AcknowledgementKey, Command, CommandFailure, Event, FailureKind, Notice, OrderRecord,
+    OrderState, RetryPolicy, TransitionError,
 };
 pub use mapping::{MappedOrder, external_id};
 pub use money::{CurrencyCode, Money, MoneyError};

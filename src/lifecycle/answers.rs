@@ -26,7 +26,7 @@ use crate::amazon::retail::{ItemQuantity, OrderStatus, UnitOfMeasure};
 use crate::client::{ServiceMessage, TransactionOutcome};
 use crate::order::{AmazonOrderState, Program, PurchaseOrder};
 
-use super::event::{AmazonMessage, CommandFailure, Event, FailureKind};
+use super::event::{CommandFailure, Event, FailureKind};
 use super::intake::rejects_whole;
 use super::record::OrderRecord;
 use super::state::OrderState;
@@ -89,19 +89,20 @@ pub enum TransactionAnswer {
     /// Amazon refused the transaction, which carried this order alone: its
     /// rejection, with Amazon's messages. Amazon may have refused because it ended the
     /// order meanwhile: read the order, then [`rejection`] gives the event.
-    Rejected(Vec<AmazonMessage>),
+    Rejected(Vec<ServiceMessage>),
     /// A Direct Fulfillment transaction Processing long enough: read the order, then
     /// [`processing_after_reading`] gives the event.
     ReadOrder,
 }
 
 /// Amazon's messages, codes and wording exactly as sent.
-pub fn messages_as_sent(messages: &[ServiceMessage]) -> Vec<AmazonMessage> {
+pub fn messages_as_sent(messages: &[ServiceMessage]) -> Vec<ServiceMessage> {
     messages
         .iter()
-        .map(|m| AmazonMessage {
+        .map(|m| ServiceMessage {
             code: m.code.clone(),
             message: m.message.clone(),
+            field: None,
         })
         .collect()
 }
@@ -154,7 +155,7 @@ pub fn transaction_answer(
 /// acknowledgement is rejected with `errors`.
 pub fn rejection(
     version: AcknowledgementVersion,
-    errors: Vec<AmazonMessage>,
+    errors: Vec<ServiceMessage>,
     read: Option<&PurchaseOrder>,
 ) -> Event {
     match read {
@@ -580,9 +581,10 @@ mod tests {
         let Some((_, failure)) = df_sandbox_outcomes() else {
             return;
         };
-        let expected = vec![AmazonMessage {
+        let expected = vec![ServiceMessage {
             code: "INVALID_ORDER_ID".into(),
             message: "Invalid order ID.".into(),
+            field: None,
         }];
         let alone = submission(Program::DirectFulfillment, 1, 5);
         assert_eq!(

@@ -10,7 +10,7 @@ use crate::decimal::Decimal;
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber, TransactionId};
 use crate::sales_order::{SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus};
 
-use super::event::AmazonMessage;
+use crate::client::ServiceMessage;
 
 /// Something the engine must do, decided by the machine.
 ///
@@ -176,7 +176,7 @@ pub enum Notice {
         /// The version.
         version: AcknowledgementVersion,
         /// Amazon's reasons.
-        errors: Vec<AmazonMessage>,
+        errors: Vec<ServiceMessage>,
     },
     /// The order needs a person: a mapping problem or a command that failed for good.
     NeedsAttention {

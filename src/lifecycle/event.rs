@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::acknowledgement::AcknowledgementVersion;
-use crate::client::{ClientError, ErrorKind};
+use crate::client::{ClientError, ErrorKind, ServiceMessage};
 use crate::ids::{InternalId, TransactionId};
 use crate::order::PurchaseOrder;
 use crate::sales_order::SalesOrderSnapshot;
@@ -97,7 +97,7 @@ pub enum Event {
         /// The version rejected.
         version: AcknowledgementVersion,
         /// Amazon's errors.
-        errors: Vec<AmazonMessage>,
+        errors: Vec<ServiceMessage>,
     },
     /// Amazon refused the transaction this acknowledgement went out in with others (or
     /// in a transaction whose size is not known): nothing of it was applied, and
@@ -110,7 +110,7 @@ pub enum Event {
         version: AcknowledgementVersion,
         /// Amazon's errors for the transaction, as sent.
         #[serde(default)]
-        errors: Vec<AmazonMessage>,
+        errors: Vec<ServiceMessage>,
     },
     /// Executing a command failed.
     CommandFailed {
@@ -142,21 +142,6 @@ pub enum Event {
     },
 }
 
-/// One of Amazon's errors: its code and message, as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct AmazonMessage {
-    /// The error code (`InvalidInput`).
-    pub code: String,
-    /// The message.
-    pub message: String,
-}
-
-impl fmt::Display for AmazonMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
 /// A command's failure, as the engine classified it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandFailure {
@@ -185,8 +170,11 @@ pub enum FailureKind {
     /// The service refused the request as invalid: needs a person (for an
     /// acknowledgement, Amazon rejected it).
     Rejected {
-        /// The service's messages.
-        messages: Vec<String>,
+        /// The service's messages, codes and wording as sent. Records stored before
+        /// messages kept their codes hold each as one string, read back as a message
+        /// with no code.
+        #[serde(deserialize_with = "messages_as_stored")]
+        messages: Vec<ServiceMessage>,
     },
     /// The credentials were refused: retried with backoff, in case a token refresh
     /// fixes it.
@@ -211,12 +199,44 @@ impl fmt::Display for FailureKind {
             } => write!(f, "rate limited, retry after {}s", d.as_secs()),
             FailureKind::RateLimited { retry_after: None } => f.write_str("rate limited"),
             FailureKind::Rejected { messages } => {
-                write!(f, "rejected: {}", messages.join("; "))
+                f.write_str("rejected: ")?;
+                for (i, m) in messages.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{m}")?;
+                }
+                Ok(())
             }
             FailureKind::Unauthorized { message } => write!(f, "unauthorized: {message}"),
             FailureKind::NotFound { message } => write!(f, "not found: {message}"),
         }
     }
+}
+
+/// A rejection's messages as stored: each a [`ServiceMessage`], or (as records stored
+/// before messages kept their codes) one string, read as a message with no code.
+fn messages_as_stored<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ServiceMessage>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Message(ServiceMessage),
+        Text(String),
+    }
+    let stored = Vec::<Stored>::deserialize(deserializer)?;
+    Ok(stored
+        .into_iter()
+        .map(|m| match m {
+            Stored::Message(m) => m,
+            Stored::Text(message) => ServiceMessage {
+                code: String::new(),
+                message,
+                field: None,
+            },
+        })
+        .collect())
 }
 
 impl From<&ClientError> for FailureKind {
@@ -232,9 +252,13 @@ impl From<&ClientError> for FailureKind {
             ErrorKind::NotFound => FailureKind::NotFound { message: text() },
             ErrorKind::Rejected => FailureKind::Rejected {
                 messages: if error.messages.is_empty() {
-                    vec![text()]
+                    vec![ServiceMessage {
+                        code: String::new(),
+                        message: text(),
+                        field: None,
+                    }]
                 } else {
-                    error.messages.iter().map(|m| m.to_string()).collect()
+                    error.messages.clone()
                 },
             },
             ErrorKind::Unauthorized => FailureKind::Unauthorized { message: text() },
@@ -332,5 +356,37 @@ impl Event {
             Event::ReleaseRequested => EventKind::ReleaseRequested,
             Event::CancelRequested { .. } => EventKind::CancelRequested,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejection_keeps_the_services_codes_and_reads_the_stored_strings_of_before() {
+        let sent = FailureKind::Rejected {
+            messages: vec![ServiceMessage::new("InvalidInput", "bad cost")],
+        };
+        let json = serde_json::to_string(&sent).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"Rejected","messages":[{"code":"InvalidInput","message":"bad cost"}]}"#
+        );
+        assert_eq!(serde_json::from_str::<FailureKind>(&json).unwrap(), sent);
+
+        let stored = r#"{"kind":"Rejected","messages":["INVALID_CONTENT: bad field"]}"#;
+        assert_eq!(
+            serde_json::from_str::<FailureKind>(stored).unwrap(),
+            FailureKind::Rejected {
+                messages: vec![ServiceMessage::new("", "INVALID_CONTENT: bad field")],
+            }
+        );
+        assert_eq!(
+            serde_json::from_str::<FailureKind>(stored)
+                .unwrap()
+                .to_string(),
+            "rejected: INVALID_CONTENT: bad field"
+        );
     }
 }

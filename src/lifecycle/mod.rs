@@ -57,7 +57,7 @@ mod proptests;
 
 pub use command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
 pub use error::TransitionError;
-pub use event::{AmazonMessage, CommandFailure, Event, EventKind, FailureKind};
+pub use event::{CommandFailure, Event, EventKind, FailureKind};
 pub use intake::{
     AcceptedLine, AmazonAcceptance, UnreadableOrder, accepted_at_amazon, acknowledged_before,
     awaits_cancellation, doubt_of_cancellation, rejects_whole,

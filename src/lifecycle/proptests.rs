@@ -158,7 +158,10 @@ fn arb_failure() -> impl Strategy<Value = CommandFailure> {
             }),
             Just(FailureKind::RateLimited { retry_after: None }),
             Just(FailureKind::Rejected {
-                messages: vec!["bad field".into()]
+                messages: vec![crate::client::ServiceMessage::new(
+                    "INVALID_CONTENT",
+                    "bad field"
+                )]
             }),
             Just(FailureKind::Unauthorized {
                 message: "token expired".into()
@@ -208,7 +211,7 @@ fn arb_event(base: PurchaseOrder) -> impl Strategy<Value = Event> {
         4 => version().prop_map(|version| Event::AcknowledgementConfirmed { version }),
         2 => version().prop_map(|version| Event::AcknowledgementFailed {
             version,
-            errors: vec![AmazonMessage { code: "InvalidInput".into(), message: "bad cost".into() }],
+            errors: vec![crate::client::ServiceMessage { code: "InvalidInput".into(), message: "bad cost".into(), field: None }],
         }),
         1 => version().prop_map(|version| Event::AcknowledgementNotJudged { version, errors: Vec::new() }),
         4 => (prop::sample::select(keys), arb_failure())

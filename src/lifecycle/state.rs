@@ -10,7 +10,8 @@ use crate::order::Problem;
 use crate::sales_order::SalesOrderDraft;
 
 use super::command::SalesOrderChanges;
-use super::event::{AmazonMessage, FailureKind};
+use super::event::FailureKind;
+use crate::client::ServiceMessage;
 
 /// Where an order is in its lifecycle, named for what it waits for (rustls's
 /// `Expect*` style), with the data that state needs. What every state shares (the
@@ -67,7 +68,7 @@ pub enum OrderState {
     /// NetSuite and repost ("Rejected").
     ExpectRepost {
         /// Amazon's reasons.
-        errors: Vec<AmazonMessage>,
+        errors: Vec<ServiceMessage>,
         /// The version Amazon rejected.
         version: AcknowledgementVersion,
         /// The sales order was set back to Pending Approval

@@ -2,10 +2,11 @@
 //! Central and NetSuite simulators: what an integrator's scheduler sees, cycle by cycle.
 
 use avc_order_sync::NetSuiteStatus;
+use avc_order_sync::ServiceMessage;
 use avc_order_sync::acknowledgement::RejectionReason;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::engine::{EngineError, OperatorAction};
-use avc_order_sync::lifecycle::{AmazonMessage, EventKind, OrderState, StateKind, TransitionError};
+use avc_order_sync::lifecycle::{EventKind, OrderState, StateKind, TransitionError};
 use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy as Policy;
 use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{
@@ -1119,11 +1120,12 @@ async fn a_failed_transaction_of_one_order_is_its_rejection_with_amazons_message
     };
     assert_eq!(
         errors,
-        [AmazonMessage {
+        [ServiceMessage {
             code: "NotAvailable".into(),
             message: "Error details are not available. Please make sure you are sending \
                       valid input payload."
                 .into(),
+            field: None,
         }]
     );
 }

@@ -2,14 +2,15 @@
 
 use avc_order_sync::acknowledgement::{AcknowledgementCode, RejectionReason};
 use avc_order_sync::lifecycle::{
-    AmazonMessage, CloseReason, Command, CommandFailure, Event, FailureKind, LineChange, Notice,
-    OrderState, StateKind, TransitionError,
+    CloseReason, Command, CommandFailure, Event, FailureKind, LineChange, Notice, OrderState,
+    StateKind, TransitionError,
 };
 use avc_order_sync::settings::{
     ChangedAfterAcknowledgementPolicy, OnAmazonRejectionPolicy, Settings,
 };
 use avc_order_sync::{
     AmazonOrderState, NetSuiteStatus, Quantity, SalesOrderSnapshot, SalesOrderStatus,
+    ServiceMessage,
 };
 use chrono::{NaiveDate, TimeDelta};
 
@@ -281,7 +282,7 @@ fn flow_4_direct_fulfillment_manual_acknowledgement() {
 
 /// A manual retail order approved as is, its acknowledgement (version 1) with Amazon,
 /// which then fails it for `reason`.
-fn rejected_retail(settings: Settings, reason: &AmazonMessage) -> (Story, SalesOrderSnapshot) {
+fn rejected_retail(settings: Settings, reason: &ServiceMessage) -> (Story, SalesOrderSnapshot) {
     let mut story = Story::receive(retail_po(), settings);
     story.then(Event::SalesOrderCreated {
         internal_id: so_id(),
@@ -301,10 +302,11 @@ fn rejected_retail(settings: Settings, reason: &AmazonMessage) -> (Story, SalesO
     (story, approved)
 }
 
-fn invoice_cost() -> AmazonMessage {
-    AmazonMessage {
+fn invoice_cost() -> ServiceMessage {
+    ServiceMessage {
         code: "InvalidInput".into(),
         message: "netCost does not match the invoice cost".into(),
+        field: None,
     }
 }
 
@@ -438,10 +440,10 @@ fn status_refused(command_key: String) -> Event {
         command_key,
         failure: CommandFailure {
             kind: FailureKind::Rejected {
-                messages: vec![
-                    "The approval status of sales order SO1001 cannot be changed: its status is H."
-                        .into(),
-                ],
+                messages: vec![ServiceMessage::new(
+                    "USER_ERROR",
+                    "The approval status of sales order SO1001 cannot be changed: its status is H.",
+                )],
             },
             exhausted: true,
         },

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use avc_order_sync::NetSuiteStatus;
 use avc_order_sync::lifecycle::{
     Attention, Command, CommandFailure, Event, FailureKind, Notice, OrderState, RetryPolicy,
     StateKind,
 };
+use avc_order_sync::{NetSuiteStatus, ServiceMessage};
 use chrono::TimeDelta;
 
 use super::lifecycle_support::*;
@@ -121,7 +121,10 @@ fn a_rejected_request_needs_attention_at_once() {
     story.then(failed(
         CREATE,
         FailureKind::Rejected {
-            messages: vec!["Invalid field value for `entity`".into()],
+            messages: vec![ServiceMessage::new(
+                "INVALID_CONTENT",
+                "Invalid field value for `entity`",
+            )],
         },
     ));
     assert_eq!(story.label(), "Error posting to NetSuite");
@@ -135,7 +138,10 @@ fn a_rejected_request_needs_attention_at_once() {
     story.then(failed(
         "amazon:acknowledge:4Z32PABC:v1",
         FailureKind::Rejected {
-            messages: vec!["Invalid content was found".into()],
+            messages: vec![ServiceMessage::new(
+                "InvalidInput",
+                "Invalid content was found",
+            )],
         },
     ));
     assert_eq!(story.label(), "Rejected");

@@ -293,15 +293,15 @@ fn a_line_closed_by_an_update_is_never_added_again() {
 /// person with Amazon's messages; retrying sends it, still alone, as v4.
 #[test]
 fn an_acknowledgement_left_unjudged_goes_out_alone_twice_then_to_a_person() {
-    use avc_order_sync::lifecycle::{
-        AmazonMessage, Attention, FailureKind, MAX_UNJUDGED_RESENDS, OrderState,
-    };
+    use avc_order_sync::ServiceMessage;
+    use avc_order_sync::lifecycle::{Attention, FailureKind, MAX_UNJUDGED_RESENDS, OrderState};
 
-    let not_available = AmazonMessage {
+    let not_available = ServiceMessage {
         code: "NotAvailable".into(),
         message: "Error details are not available. Please make sure you are sending valid \
                   input payload."
             .into(),
+        field: None,
     };
     let mut story = approve_retail(|_| {});
     let (_, first) = story.submitted();
@@ -341,7 +341,7 @@ fn an_acknowledgement_left_unjudged_goes_out_alone_twice_then_to_a_person() {
     assert_eq!(
         failure,
         FailureKind::Rejected {
-            messages: vec![not_available.to_string()]
+            messages: vec![not_available.clone()]
         }
     );
     assert!(

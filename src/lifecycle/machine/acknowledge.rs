@@ -12,8 +12,9 @@ use crate::settings::OnAmazonRejectionPolicy;
 
 use super::Machine;
 use super::compare::differs_from;
+use crate::client::ServiceMessage;
 use crate::lifecycle::command::Notice;
-use crate::lifecycle::event::{AmazonMessage, CommandFailure, FailureKind};
+use crate::lifecycle::event::{CommandFailure, FailureKind};
 use crate::lifecycle::record::{Approval, Attempt, ConfirmedAcknowledgement, MAX_UNJUDGED_RESENDS};
 use crate::lifecycle::retry::later;
 use crate::lifecycle::state::{CloseReason, MappingStep, OrderState};
@@ -170,7 +171,7 @@ impl Machine<'_> {
     /// The transaction was refused without judging this acknowledgement: send the same
     /// acknowledgement alone, as the next version, at most [`MAX_UNJUDGED_RESENDS`]
     /// times; then a person gets the order with Amazon's messages.
-    pub(super) fn on_not_judged(&mut self, errors: Vec<AmazonMessage>) {
+    pub(super) fn on_not_judged(&mut self, errors: Vec<ServiceMessage>) {
         let Some(acknowledgement) = self.in_flight_acknowledgement() else {
             return;
         };
@@ -215,7 +216,7 @@ impl Machine<'_> {
     pub(super) fn unjudged_to_person(
         &mut self,
         acknowledgement: Acknowledgement,
-        errors: Vec<AmazonMessage>,
+        errors: Vec<ServiceMessage>,
     ) {
         let key = self.pending_command().map(|c| c.key()).unwrap_or_default();
         let attempts = self.rec.unjudged_resends.saturating_add(1);
@@ -233,7 +234,7 @@ impl Machine<'_> {
         };
         let failure = CommandFailure {
             kind: FailureKind::Rejected {
-                messages: errors.iter().map(ToString::to_string).collect(),
+                messages: errors.clone(),
             },
             exhausted: true,
         };
@@ -245,7 +246,7 @@ impl Machine<'_> {
     /// leaves it approved), and its next approval sends a new acknowledgement. An
     /// order acknowledged automatically that has no sales order yet only waits for a
     /// repost.
-    pub(super) fn on_rejected(&mut self, errors: Vec<AmazonMessage>) {
+    pub(super) fn on_rejected(&mut self, errors: Vec<ServiceMessage>) {
         self.rec.unjudged_resends = 0;
         let version = self
             .rec
@@ -265,5 +266,59 @@ impl Machine<'_> {
             self.enter(rejected);
         }
         self.notify(Notice::RejectedByAmazon { version, errors });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::client::{ClientError, ErrorKind, ServiceMessage};
+    use crate::lifecycle::{Command, CommandFailure, Event, FailureKind, Notice, OrderRecord};
+    use crate::lifecycle::{OrderState, StateKind};
+    use crate::mapping::fixtures::{retail_po, settings, t};
+
+    #[test]
+    fn amazon_refusing_the_submission_reaches_the_record_and_the_person_with_its_codes() {
+        let mut s = settings();
+        s.auto_acknowledge.retail_procurement = true;
+        let (record, commands) = OrderRecord::receive(retail_po(), t(1), &s);
+        let [submit @ Command::SubmitAcknowledgement { .. }] = commands.as_slice() else {
+            panic!("expected an acknowledgement, got {commands:?}");
+        };
+        let sent = ServiceMessage {
+            code: "InvalidInput".into(),
+            message: "netCost is above the PO's".into(),
+            field: None,
+        };
+        let error = ClientError::new(ErrorKind::Rejected, "submitAcknowledgement")
+            .with_messages(vec![sent.clone()]);
+        let failed = Event::CommandFailed {
+            command_key: submit.key(),
+            failure: CommandFailure {
+                kind: FailureKind::from(&error),
+                exhausted: false,
+            },
+        };
+        let (record, commands) = record
+            .handle(&failed, t(2), &s)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(record.state().kind(), StateKind::ExpectRepost);
+        let OrderState::ExpectRepost { errors, .. } = record.state() else {
+            unreachable!()
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, "InvalidInput", "{errors:?}");
+        assert_eq!(errors[0].message, "netCost is above the PO's");
+        let told: Vec<_> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Notify {
+                    notice: Notice::RejectedByAmazon { errors, .. },
+                    ..
+                } => Some(errors),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(told.len(), 1, "{commands:?}");
+        assert_eq!(told[0][0].code, "InvalidInput");
     }
 }

@@ -23,7 +23,7 @@ use crate::settings::Settings;
 
 use super::command::{Command, Notice};
 use super::error::TransitionError;
-use super::event::{AmazonMessage, CommandFailure, Event, EventKind, FailureKind};
+use super::event::{CommandFailure, Event, EventKind, FailureKind};
 use super::intake::{
     AmazonAcceptance, accepted_at_amazon, acknowledged_before, acknowledgement_found,
 };
@@ -511,14 +511,8 @@ impl<'a> Machine<'a> {
                 OrderState::ExpectAcknowledgementSubmitted { .. },
                 FailureKind::Rejected { messages },
             ) => {
-                let errors = messages
-                    .iter()
-                    .map(|m| AmazonMessage {
-                        code: "Rejected".into(),
-                        message: m.clone(),
-                    })
-                    .collect();
-                self.on_rejected(errors);
+                // Amazon's codes and wording reach the record and the person as sent.
+                self.on_rejected(messages.clone());
                 return Ok(());
             }
             // NetSuite refused the approval status: it does not set one on an order it
@@ -719,6 +713,7 @@ impl<'a> Machine<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::ServiceMessage;
     use crate::mapping::fixtures::{retail_po, settings};
 
     #[test]
@@ -750,9 +745,10 @@ mod tests {
             &rec,
             Event::AcknowledgementFailed {
                 version: v1,
-                errors: vec![AmazonMessage {
+                errors: vec![ServiceMessage {
                     code: "INVALID_COST".into(),
                     message: "netCost is above the PO's".into(),
+                    field: None,
                 }],
             },
         );
