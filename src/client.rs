@@ -22,7 +22,26 @@ use crate::sales_order::{
     NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot, SalesOrderStatus,
 };
 
-/// How a failed call should be treated: the classification the engine retries on.
+/// How a failed call should be treated: the one classification of failures, which
+/// the client's [`ClientError`] carries and the lifecycle's
+/// [`crate::lifecycle::FailureKind`] keeps (with the service's words) for the order.
+///
+/// The rule ([`ErrorKind::is_retryable`], and the lifecycle's
+/// [`crate::lifecycle::RetryPolicy`] follows it):
+///
+/// | kind | tried again? |
+/// |---|---|
+/// | `Transient` | yes, with backoff |
+/// | `RateLimited` | yes, no sooner than the service asked |
+/// | `Unauthorized` | yes, with backoff, at most the policy's attempts; then a person |
+/// | `Rejected` | no: a person must fix the data |
+/// | `NotFound` | depends on the call (see [`ErrorKind::NotFound`]) |
+///
+/// A refused credential is tried again a bounded number of times, never for good: an
+/// SP-API access token that expired mid-cycle is refreshed by the transport on the
+/// next call, and NetSuite has been seen answering `INVALID_LOGIN` at its
+/// concurrency limit. A credential that stays refused runs out of attempts and the
+/// order goes to a person with the failure, as a rejection does at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -36,13 +55,29 @@ pub enum ErrorKind {
         retry_after: Option<Duration>,
     },
     /// The thing asked for does not exist (HTTP 404, NetSuite `NONEXISTENT_ID`).
+    /// What that means depends on the call, so [`ErrorKind::is_retryable`] says no
+    /// and the lifecycle decides per command: a sales order to close that is not
+    /// there is closed; one to create, read or update that is gone needs a person;
+    /// a transaction Amazon does not know yet is checked again later.
     NotFound,
     /// The service understood the request and refused it (HTTP 400 with its messages).
     /// Not retried: the order needs attention.
     Rejected,
-    /// The credentials were refused (HTTP 401/403). Not retried by the order; the
-    /// integrator must fix the credentials.
+    /// The credentials were refused (HTTP 401/403). Retried with backoff a bounded
+    /// number of times (see the rule above); then the order needs a person.
     Unauthorized,
+}
+
+impl ErrorKind {
+    /// `true` when trying the same call again may succeed: transient failures, rate
+    /// limits and refused credentials (a bounded number of times). `false` for a
+    /// rejection, and for a not-found, whose meaning depends on the call.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Transient | ErrorKind::RateLimited { .. } | ErrorKind::Unauthorized
+        )
+    }
 }
 
 impl fmt::Display for ErrorKind {
@@ -151,12 +186,9 @@ impl ClientError {
         self
     }
 
-    /// `true` when waiting and trying again may succeed.
+    /// `true` when waiting and trying again may succeed: [`ErrorKind::is_retryable`].
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.kind,
-            ErrorKind::Transient | ErrorKind::RateLimited { .. }
-        )
+        self.kind.is_retryable()
     }
 }
 

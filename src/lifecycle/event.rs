@@ -152,7 +152,9 @@ pub struct CommandFailure {
     pub exhausted: bool,
 }
 
-/// How a command failed, which decides whether and when to retry.
+/// How a command failed, which decides whether and when to retry: the client's
+/// [`ErrorKind`] with what the service said, kept for the order. [`FailureKind::kind`]
+/// gives the classification back; the rule is on [`ErrorKind`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
 #[non_exhaustive]
@@ -176,18 +178,34 @@ pub enum FailureKind {
         #[serde(deserialize_with = "messages_as_stored")]
         messages: Vec<ServiceMessage>,
     },
-    /// The credentials were refused: retried with backoff, in case a token refresh
-    /// fixes it.
+    /// The credentials were refused: retried with backoff a bounded number of times
+    /// (a token refresh may fix it), then a person.
     Unauthorized {
         /// What happened.
         message: String,
     },
     /// The record is not there (a sales order deleted in NetSuite, a transaction
-    /// Amazon does not know yet).
+    /// Amazon does not know yet); what follows depends on the command (see
+    /// [`ErrorKind::NotFound`]).
     NotFound {
         /// What happened.
         message: String,
     },
+}
+
+impl FailureKind {
+    /// The classification: the [`ErrorKind`] this failure was built from.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            FailureKind::Transient { .. } => ErrorKind::Transient,
+            FailureKind::RateLimited { retry_after } => ErrorKind::RateLimited {
+                retry_after: *retry_after,
+            },
+            FailureKind::Rejected { .. } => ErrorKind::Rejected,
+            FailureKind::Unauthorized { .. } => ErrorKind::Unauthorized,
+            FailureKind::NotFound { .. } => ErrorKind::NotFound,
+        }
+    }
 }
 
 impl fmt::Display for FailureKind {

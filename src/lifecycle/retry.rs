@@ -5,7 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::event::{CommandFailure, FailureKind};
+use super::event::CommandFailure;
+use crate::client::ErrorKind;
 use crate::mapping::fnv1a64;
 
 /// Exponential backoff with deterministic jitter, bounded attempts, and respect for a
@@ -100,10 +101,13 @@ impl RetryPolicy {
         doubled(self.first_check, self.max_check_interval, checks)
     }
 
-    /// Decides what follows the `failures`-th failed attempt of command `key`:
-    /// transient, unauthorized and not-found failures back off; a rate limit waits at
-    /// least as long as the service asked; a rejection gives up at once (a person must
-    /// fix the data), and so does running out of attempts.
+    /// Decides what follows the `failures`-th failed attempt of command `key`, by the
+    /// rule on [`crate::client::ErrorKind`]: what [`crate::client::ErrorKind::is_retryable`]
+    /// allows backs off, a rate limit waiting at least as long as the service asked; a
+    /// rejection gives up at once (a person must fix the data), and so does running out
+    /// of attempts. A not-found that reaches the policy is one the machine did not
+    /// settle for its command (an acknowledgement's transaction Amazon does not know
+    /// yet) and backs off.
     pub fn decide(
         &self,
         key: &str,
@@ -115,15 +119,14 @@ impl RetryPolicy {
             return RetryDecision::GiveUp;
         }
         let backoff = self.backoff(key, failures);
-        match &failure.kind {
-            FailureKind::Transient { .. }
-            | FailureKind::Unauthorized { .. }
-            | FailureKind::NotFound { .. } => RetryDecision::RetryAt(later(now, backoff)),
-            FailureKind::RateLimited { retry_after } => {
+        match failure.kind.kind() {
+            ErrorKind::RateLimited { retry_after } => {
                 let wait = retry_after.map_or(backoff, |asked| asked.max(backoff));
                 RetryDecision::RetryAt(later(now, wait))
             }
-            FailureKind::Rejected { .. } => RetryDecision::GiveUp,
+            ErrorKind::NotFound => RetryDecision::RetryAt(later(now, backoff)),
+            kind if kind.is_retryable() => RetryDecision::RetryAt(later(now, backoff)),
+            _ => RetryDecision::GiveUp,
         }
     }
 }
@@ -131,7 +134,38 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifecycle::FailureKind;
     use proptest::prelude::*;
+
+    /// The client's error and the lifecycle's retry decision follow one rule: a kind
+    /// the client calls retryable is retried by the policy, and the others are not.
+    /// (A not-found depends on the call and is settled by the machine per command;
+    /// see [`crate::client::ErrorKind::NotFound`].)
+    #[test]
+    fn the_client_error_and_the_retry_policy_agree_on_what_is_retried() {
+        use crate::client::{ClientError, ErrorKind};
+        let policy = RetryPolicy::default();
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        for kind in [
+            ErrorKind::Transient,
+            ErrorKind::RateLimited { retry_after: None },
+            ErrorKind::Rejected,
+            ErrorKind::Unauthorized,
+        ] {
+            let error = ClientError::new(kind.clone(), "upsert salesOrder");
+            let decision = policy.decide(
+                "netsuite:create:AVC-RP-1",
+                1,
+                &failure(FailureKind::from(&error)),
+                now,
+            );
+            assert_eq!(
+                matches!(decision, RetryDecision::RetryAt(_)),
+                error.is_retryable(),
+                "{kind}: the policy decides {decision:?}"
+            );
+        }
+    }
 
     fn failure(kind: FailureKind) -> CommandFailure {
         CommandFailure {
