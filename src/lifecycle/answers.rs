@@ -26,7 +26,8 @@ use crate::amazon::retail::{ItemQuantity, OrderStatus, UnitOfMeasure};
 use crate::client::{ServiceMessage, TransactionOutcome};
 use crate::order::{AmazonOrderState, Program, PurchaseOrder};
 
-use super::event::{CommandFailure, Event, FailureKind};
+use super::event::Event;
+use super::failure::{CommandFailure, FailureKind};
 use super::intake::rejects_whole;
 use super::record::OrderRecord;
 use super::state::OrderState;

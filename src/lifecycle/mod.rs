@@ -44,6 +44,7 @@ pub mod answers;
 mod command;
 mod error;
 mod event;
+mod failure;
 mod intake;
 mod kinds;
 mod machine;
@@ -57,7 +58,8 @@ mod proptests;
 
 pub use command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
 pub use error::TransitionError;
-pub use event::{CommandFailure, Event, EventKind, FailureKind};
+pub use event::{Event, EventKind};
+pub use failure::{CommandFailure, FailureKind};
 pub use intake::{
     AcceptedLine, AmazonAcceptance, UnreadableOrder, accepted_at_amazon, acknowledged_before,
     awaits_cancellation, doubt_of_cancellation, rejects_whole,

@@ -1,4 +1,5 @@
-//! The persisted per-order record and its transition function.
+//! The persisted per-order record: what the sync knows of one order, what it waits
+//! for, and when to wake it (the transition itself is in `machine`).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Deserializer, Serialize};

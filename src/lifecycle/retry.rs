@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::event::CommandFailure;
+use super::failure::CommandFailure;
 use crate::client::ErrorKind;
 use crate::mapping::fnv1a64;
 

@@ -10,7 +10,7 @@ use crate::order::Problem;
 use crate::sales_order::SalesOrderDraft;
 
 use super::command::SalesOrderChanges;
-use super::event::FailureKind;
+use super::failure::FailureKind;
 use crate::client::ServiceMessage;
 
 /// Where an order is in its lifecycle, named for what it waits for (rustls's

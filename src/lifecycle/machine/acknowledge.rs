@@ -14,7 +14,7 @@ use super::Machine;
 use super::compare::differs_from;
 use crate::client::ServiceMessage;
 use crate::lifecycle::command::Notice;
-use crate::lifecycle::event::{CommandFailure, FailureKind};
+use crate::lifecycle::failure::{CommandFailure, FailureKind};
 use crate::lifecycle::record::{Approval, Attempt, ConfirmedAcknowledgement, MAX_UNJUDGED_RESENDS};
 use crate::lifecycle::retry::later;
 use crate::lifecycle::state::{CloseReason, MappingStep, OrderState};

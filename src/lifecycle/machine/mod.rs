@@ -23,7 +23,8 @@ use crate::settings::Settings;
 
 use super::command::{Command, Notice};
 use super::error::TransitionError;
-use super::event::{CommandFailure, Event, EventKind, FailureKind};
+use super::event::{Event, EventKind};
+use super::failure::{CommandFailure, FailureKind};
 use super::intake::{
     AmazonAcceptance, accepted_at_amazon, acknowledged_before, acknowledgement_found,
 };
