@@ -29,12 +29,12 @@ use avc_order_sync::{
 
 /// Amazon's models, which the local SP-API holds requests to.
 #[allow(dead_code)]
-#[path = "../tests/it/sp_api_model.rs"]
+#[path = "../tests/it/http/sp_api_model.rs"]
 mod sp_api_model;
 
 /// The local SP-API and NetSuite the tests use, for `--local`.
 #[allow(dead_code, unused_imports)]
-#[path = "../tests/it/http_socket.rs"]
+#[path = "../tests/it/http/socket.rs"]
 mod local;
 
 /// What the transport adds to each request.

@@ -14,7 +14,7 @@ use avc_order_sync::{Decimal, DecimalError};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::preview::{MANUAL, auto, df_order, now, retail_order};
+use crate::it::engine::preview::{MANUAL, auto, df_order, now, retail_order};
 
 /// Runs every inbound parser over `bytes`, and the domain conversions over whatever
 /// parses. Each returns a `Result`; none may panic.
@@ -439,21 +439,21 @@ fn valid_bodies() -> Vec<ValidBody> {
         body(
             "netsuite sales order",
             fixture(include_str!(
-                "../fixtures/netsuite/sales_order_read_approved.json"
+                "../../fixtures/netsuite/sales_order_read_approved.json"
             )),
             read_netsuite,
             None,
         ),
         body(
             "netsuite suiteql page",
-            fixture(include_str!("../fixtures/netsuite/suiteql_page_1.json")),
+            fixture(include_str!("../../fixtures/netsuite/suiteql_page_1.json")),
             read_netsuite,
             None,
         ),
         body(
             "netsuite error",
             fixture(include_str!(
-                "../fixtures/netsuite/error_invalid_content.json"
+                "../../fixtures/netsuite/error_invalid_content.json"
             )),
             read_netsuite,
             None,
@@ -596,7 +596,7 @@ fn every_field_of_every_inbound_body_takes_every_wrong_type() {
 #[test]
 fn every_settings_field_takes_every_wrong_type() {
     let example: Value =
-        serde_json::from_str(include_str!("../../examples/settings.json")).unwrap();
+        serde_json::from_str(include_str!("../../../examples/settings.json")).unwrap();
     let page = good_page();
     let mut all = Vec::new();
     pointers(&example, "", &mut all);

@@ -19,7 +19,7 @@ use avc_order_sync::testing::{AmazonOperation, NetSuiteOperation, catalogue_sett
 use avc_order_sync::{NetSuiteStatus, Program};
 use chrono::TimeDelta;
 
-use super::engine_support::*;
+use crate::it::support::engine::*;
 
 const POSTED: &str = "Order posted, awaiting shipment";
 const MINUTE: Duration = Duration::from_secs(60);

@@ -49,7 +49,7 @@ use avc_order_sync::{
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use super::http_socket::{
+use super::socket::{
     Answer, Credentials, EXTERNAL_ID_PREFIX, Incoming, LWA_TOKEN, NETSUITE_TOKEN, RDT_TOKEN,
     UreqTransport, amazon_error, answer, decode, invalid_search_query, netsuite_error,
     netsuite_problem, netsuite_user_offset, read_suiteql, respond, sp_api_refusal, unknown_member,
@@ -1197,8 +1197,7 @@ mod tests {
             .unwrap();
         let netsuite = Arc::new(NetSuite::new(clock.clone()));
         let served = serve_simulators(clock, amazon.clone(), netsuite);
-        super::super::http_socket::assert_refuses_what_sp_api_refuses(served.base_url(), &number)
-            .await;
+        super::super::socket::assert_refuses_what_sp_api_refuses(served.base_url(), &number).await;
         // Only the three good acknowledgements reached the simulator.
         assert_eq!(amazon.transaction_count(), 3);
     }
@@ -1207,7 +1206,7 @@ mod tests {
     /// bodies, and its SuiteQL reads the literals written in `q`.
     #[tokio::test]
     async fn served_netsuite_refuses_what_netsuite_refuses() {
-        use super::super::http_socket::{assert_netsuite_refusal, netsuite_raw};
+        use super::super::socket::{assert_netsuite_refusal, netsuite_raw};
         let clock = ManualClock::new("2026-11-27T08:00:00Z".parse().unwrap());
         let amazon = Arc::new(VendorCentral::new(clock.clone()));
         let netsuite = Arc::new(NetSuite::new(clock.clone()));

@@ -4,7 +4,7 @@ use avc_order_sync::settings::Settings;
 
 #[test]
 fn the_readme_settings_example_parses_and_matches_its_table() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../../README.md");
     let section = readme
         .split("## Settings")
         .nth(1)
@@ -38,7 +38,7 @@ fn the_readme_settings_example_parses_and_matches_its_table() {
 
 #[test]
 fn the_example_settings_file_parses() {
-    let text = include_str!("../../examples/settings.json");
+    let text = include_str!("../../../examples/settings.json");
     let settings = Settings::from_json(text).expect("examples/settings.json parses");
     assert!(settings.auto_acknowledge.direct_fulfillment);
 }

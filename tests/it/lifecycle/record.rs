@@ -4,7 +4,7 @@ use avc_order_sync::NetSuiteStatus;
 use avc_order_sync::lifecycle::{Event, OrderRecord};
 use serde_json::Value;
 
-use super::lifecycle_support::*;
+use crate::it::support::lifecycle::*;
 
 /// A manual retail order created in NetSuite, waiting for approval, as schema version 1
 /// stores it.

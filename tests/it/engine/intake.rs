@@ -9,7 +9,7 @@ use avc_order_sync::testing::orders::{
 use avc_order_sync::testing::{AmazonOperation, catalogue_settings};
 use avc_order_sync::{ErrorKind, NetSuiteStatus};
 
-use super::engine_support::*;
+use crate::it::support::engine::*;
 
 const POSTED: &str = "Order posted, awaiting shipment";
 const UNREADABLE: &str = "Error reading from Amazon";

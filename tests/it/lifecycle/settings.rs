@@ -3,9 +3,9 @@
 use avc_order_sync::lifecycle::{Command, StateKind};
 use avc_order_sync::{SalesOrderStatus, Settings, VendorSku};
 
-use super::lifecycle_support::*;
+use crate::it::support::lifecycle::*;
 
-const EXAMPLE: &str = include_str!("../../examples/settings.json");
+const EXAMPLE: &str = include_str!("../../../examples/settings.json");
 
 #[test]
 fn the_example_settings_file_loads_and_drives_both_programs() {

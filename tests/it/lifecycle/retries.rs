@@ -9,7 +9,7 @@ use avc_order_sync::lifecycle::{
 use avc_order_sync::{NetSuiteStatus, ServiceMessage};
 use chrono::TimeDelta;
 
-use super::lifecycle_support::*;
+use crate::it::support::lifecycle::*;
 
 const CREATE: &str = "netsuite:create:AVC-RP-4Z32PABC";
 

@@ -14,7 +14,7 @@ use avc_order_sync::{
 };
 use chrono::{NaiveDate, TimeDelta};
 
-use super::lifecycle_support::*;
+use crate::it::support::lifecycle::*;
 
 #[test]
 fn flow_1_retail_auto_acknowledgement() {

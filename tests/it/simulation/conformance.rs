@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::{ClientError, Page};
 
-use super::served_simulators::{page_json, refusal_json, transaction_json};
 use super::sim_harness::{AmazonAnswer, hearing_amazon, run_seed};
-use super::sp_api_model::{Model, Models, Violation, required_models};
+use crate::it::http::served_simulators::{page_json, refusal_json, transaction_json};
+use crate::it::http::sp_api_model::{Model, Models, Violation, required_models};
 
 const DEFAULT_SEEDS: u64 = 30;
 

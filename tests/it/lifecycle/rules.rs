@@ -4,7 +4,7 @@
 use avc_order_sync::lifecycle::{Event, OrderState, StateKind};
 use avc_order_sync::{NetSuiteStatus, ProblemKind, SalesOrderSnapshot};
 
-use super::lifecycle_support::*;
+use crate::it::support::lifecycle::*;
 
 /// A manual retail order created in NetSuite, then read back approved after `edit`.
 fn approve_retail(edit: impl Fn(&mut SalesOrderSnapshot)) -> Story {

@@ -15,7 +15,7 @@ use avc_order_sync::testing::orders::{
 use avc_order_sync::testing::{NetSuiteOperation, ReceivedAcknowledgement, catalogue_settings};
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::engine_support::*;
+use crate::it::support::engine::*;
 
 const POSTED: &str = "Order posted, awaiting shipment";
 

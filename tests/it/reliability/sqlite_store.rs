@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 /// The store exactly as the example has it.
 #[allow(dead_code)]
-#[path = "../../examples/sqlite_store/store.rs"]
+#[path = "../../../examples/sqlite_store/store.rs"]
 mod store;
 
 pub use store::SqliteStore;

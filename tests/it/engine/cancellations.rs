@@ -21,7 +21,7 @@ use avc_order_sync::{
 };
 use chrono::TimeDelta;
 
-use super::engine_support::*;
+use crate::it::support::engine::*;
 
 const POSTED: &str = "Order posted, awaiting shipment";
 const WAITING: &str = "Waiting for approval";

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 /// Manual acknowledgement for both programs: every order waits for a reviewer.
-pub(super) const MANUAL: &str = r#"{
+pub(crate) const MANUAL: &str = r#"{
   "customers": {
     "retailProcurement": { "customer": "1234", "subsidiary": "1", "location": "3" },
     "directFulfillment": { "customer": "1250", "location": "5" }
@@ -19,7 +19,7 @@ pub(super) const MANUAL: &str = r#"{
   }
 }"#;
 
-pub(super) fn auto(retail: bool, direct_fulfillment: bool) -> String {
+pub(crate) fn auto(retail: bool, direct_fulfillment: bool) -> String {
     let mut settings: Value = serde_json::from_str(MANUAL).unwrap();
     settings["autoAcknowledge"] = json!({
         "retailProcurement": retail,
@@ -28,12 +28,12 @@ pub(super) fn auto(retail: bool, direct_fulfillment: bool) -> String {
     settings.to_string()
 }
 
-pub(super) fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     "2025-03-01T10:00:00Z".parse().unwrap()
 }
 
 /// A retail order as Vendor Orders v1 writes one.
-pub(super) fn retail_order(number: &str) -> Value {
+pub(crate) fn retail_order(number: &str) -> Value {
     json!({
         "purchaseOrderNumber": number,
         "purchaseOrderState": "New",
@@ -67,7 +67,7 @@ pub(super) fn retail_order(number: &str) -> Value {
 }
 
 /// A Direct Fulfillment order, the same in v1 and 2021-12-28.
-pub(super) fn df_order(number: &str) -> Value {
+pub(crate) fn df_order(number: &str) -> Value {
     json!({
         "purchaseOrderNumber": number,
         "orderDetails": {

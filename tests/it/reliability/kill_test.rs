@@ -38,10 +38,10 @@ use avc_order_sync::{
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::served_simulators::{
+use super::sqlite_store::{SqliteStore, TempDir};
+use crate::it::http::served_simulators::{
     HttpClock, TripPoint, Tripwire, block_on, http_clients, serve_simulators,
 };
-use super::sqlite_store::{SqliteStore, TempDir};
 
 /// The test's own name, as the child is asked to run it.
 const TEST_NAME: &str = "kill_test_sigkill_engines_on_one_sqlite_file";

@@ -12,7 +12,7 @@ use avc_order_sync::testing::ManualClock;
 use avc_order_sync::{InternalId, VendorSku};
 use serde_json::json;
 
-use super::http_socket::{Scripted, spawn_local_services};
+use super::socket::{Scripted, spawn_local_services};
 
 fn settings() -> Settings {
     let mut settings = Settings::default();

@@ -1,0 +1,8 @@
+//! The engine's cycle: intake, retrieval, approvals, cancellations, preview.
+mod approvals;
+mod cancellations;
+mod flows;
+mod intake;
+pub mod preview;
+mod readme;
+mod retrieval;

@@ -1,0 +1,3 @@
+//! What the tests share: building engines and lifecycles over the simulators.
+pub mod engine;
+pub mod lifecycle;
