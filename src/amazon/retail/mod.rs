@@ -13,9 +13,9 @@
 //! omitted, and unknown fields refused, because Amazon rejects a body with anything
 //! extra in it.
 //!
-//! Here: the received enums; the received bodies ([`bodies`]), the status report
-//! ([`status`]), the conversion into the domain ([`convert`]) and the acknowledgement
-//! request ([`acknowledgement`]).
+//! Here: the received enums. Beside them, one file each: the received bodies
+//! (`bodies.rs`), the status report (`status.rs`), the conversion into the domain
+//! (`convert.rs`) and the acknowledgement request (`acknowledgement.rs`).
 
 use super::lenient_enum;
 
