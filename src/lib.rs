@@ -1,17 +1,62 @@
 //! Sync Amazon Vendor Central purchase orders into NetSuite sales orders, and post the
 //! order acknowledgements back to Amazon.
 //!
-//! The crate is a domain library: it models purchase orders from both Vendor Central
-//! programs (Retail Procurement and Direct Fulfillment), NetSuite sales orders and
-//! acknowledgements, with serde models of Amazon's SP-API and NetSuite's REST API
-//! bodies. It performs no network I/O of its own.
+//! The crate covers both Vendor Central programs, Retail Procurement (SP-API Vendor
+//! Orders) and Direct Fulfillment (SP-API Vendor Direct Fulfillment Orders). Its core is
+//! pure: the wire types, the mapping from a purchase order to a sales order, the
+//! acknowledgement and the order's lifecycle are functions of their inputs and the time.
+//! The [`Engine`] is a thin async shell that runs a sync cycle over the integrator's
+//! clients and store. It performs no network I/O of its own.
+//!
+//! # What an integrator implements
+//!
+//! Three client traits, [`RetailOrdersApi`], [`DirectFulfillmentOrdersApi`] and
+//! [`NetSuiteApi`], usually by giving the crate's HTTP clients ([`http`]) a raw
+//! [`http::HttpTransport`] and the request signing; an [`OrderStore`] over the
+//! integrator's database ([`MemoryStore`] is the in-process one, and the SQLite example
+//! is the model for others); and a [`Clock`]. Everything else, the mapping, validation,
+//! the lifecycle, retries, idempotency and the report, is the crate's. The in-memory
+//! simulators in [`testing`] stand in for Amazon and NetSuite in tests.
 //!
 //! # Example
+//!
+//! Two cycles over the simulators. A Direct Fulfillment order, on auto acknowledgement,
+//! is acknowledged to Amazon in the first; once Amazon has confirmed the
+//! acknowledgement, the second creates its sales order in NetSuite, Pending Fulfillment.
+//!
 //! ```
-//! use avc_order_sync::{Decimal, Money};
-//! let cost = Money::new("346.27".parse()?, "USD".parse()?);
-//! assert_eq!(cost.checked_mul_quantity(2)?.to_string(), "692.54 USD");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! use std::sync::Arc;
+//! use avc_order_sync::testing::{self, ManualClock, NetSuite, VendorCentral, orders};
+//! use avc_order_sync::{Clients, Engine, MemoryStore};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let clock = ManualClock::new("2026-11-27T08:00:00Z".parse()?);
+//! let amazon = Arc::new(VendorCentral::new(clock.clone()));
+//! let netsuite = Arc::new(NetSuite::new(clock.clone()));
+//! netsuite.set_item_catalogue(orders::netsuite_items());
+//! amazon.add_df_order(orders::df_order("DF000001", "2026-11-27T07:00:00Z".parse()?, 2))?;
+//!
+//! let engine = Engine::new(
+//!     testing::catalogue_settings(false, true),
+//!     Clients {
+//!         retail: amazon.clone(),
+//!         direct_fulfillment: amazon.clone(),
+//!         netsuite: netsuite.clone(),
+//!     },
+//!     Arc::new(MemoryStore::new()),
+//!     Arc::new(clock.clone()),
+//! );
+//! let report = engine.run_cycle().await?;
+//! assert_eq!(report.new_orders, 1);
+//! assert_eq!(amazon.acknowledgement_count("DF000001"), 1);
+//!
+//! clock.advance(std::time::Duration::from_secs(300));
+//! engine.run_cycle().await?;
+//! assert_eq!(netsuite.record_count(), 1);
+//! assert_eq!(amazon.acknowledgement_count("DF000001"), 1);
+//! # Ok(())
+//! # }
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -35,24 +80,42 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use acknowledgement::{
-    Acknowledgement, AcknowledgementCode, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
-    DirectFulfillmentAcknowledgementLine, LineDecision, RejectionReason, RetailAcknowledgement,
-    RetailAcknowledgementLine,
+// The engine: what an integrator constructs and runs.
+pub use engine::{
+    Clients, CycleReport, Engine, EngineConfig, EngineError, NoObserver, Observer, OperatorAction,
+    ReportLine,
 };
+
+// The store: where the orders' records live between cycles.
+pub use store::{Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError, StoredOrder};
+
+// Settings: the integrator's choices, read once at start-up.
+pub use settings::{Settings, SettingsError};
+
+// The client traits an integrator implements (or fills with the HTTP clients), and what
+// they exchange.
 pub use client::{
     ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, LineUpdate, MalformedOrder,
     NetSuiteApi, OrderQuery, Page, RetailOrdersApi, SalesOrderChange, SalesOrderUpdate,
     ServiceMessage, TransactionOutcome, WindowKind,
 };
+
+// The lifecycle: an order's state, its record and the machine's inputs and outputs.
+pub use lifecycle::{
+    AcknowledgementKey, Command, CommandFailure, Event, FailureKind, Notice, OrderRecord,
+    OrderState, RetryPolicy, StateKind, TransitionError,
+};
+
+// The domain: purchase orders, sales orders, acknowledgements, ids and money.
+pub use acknowledgement::{
+    Acknowledgement, AcknowledgementCode, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
+    DirectFulfillmentAcknowledgementLine, LineDecision, RejectionReason, RetailAcknowledgement,
+    RetailAcknowledgementLine,
+};
 pub use decimal::{Decimal, DecimalError};
 pub use ids::{
     Asin, ExternalId, IdError, InternalId, ItemSequenceNumber, PartyId, PurchaseOrderNumber,
     TransactionId, VendorSku,
-};
-pub use lifecycle::{
-    AcknowledgementKey, Command, CommandFailure, Event, FailureKind, Notice, OrderRecord,
-    OrderState, RetryPolicy, TransitionError,
 };
 pub use mapping::{MappedOrder, external_id};
 pub use money::{CurrencyCode, Money, MoneyError};
@@ -65,4 +128,3 @@ pub use sales_order::{
     CustomFields, NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderLineSnapshot,
     SalesOrderSnapshot, SalesOrderStatus,
 };
-pub use settings::{Settings, SettingsError};
