@@ -73,6 +73,13 @@ pub enum DecimalError {
         /// The operation, written out (`"12.5 × 3"`).
         operation: String,
     },
+    /// A division has no exact decimal result: the divisor is zero, or the quotient
+    /// repeats or needs more digits than this type keeps.
+    #[error("`{operation}` has no exact decimal result")]
+    NotExact {
+        /// The operation, written out (`"1 ÷ 3"`).
+        operation: String,
+    },
     /// The value cannot travel as a JSON number without changing.
     #[error("`{value}` cannot be written as a JSON number without rounding")]
     NotExactInJson {
@@ -240,6 +247,77 @@ impl Decimal {
             mantissa,
             scale: self.scale,
         })
+    }
+
+    /// `self × other`, exactly, with trailing zeros after the point removed.
+    ///
+    /// # Errors
+    /// [`DecimalError::Overflow`] when the product does not fit.
+    ///
+    /// # Example
+    /// ```
+    /// use avc_order_sync::Decimal;
+    /// let per_pound: Decimal = "3.10".parse()?;
+    /// let pounds: Decimal = "2.5".parse()?;
+    /// assert_eq!(per_pound.checked_mul(&pounds)?.to_string(), "7.75");
+    /// # Ok::<(), avc_order_sync::DecimalError>(())
+    /// ```
+    pub fn checked_mul(&self, other: &Decimal) -> Result<Self, DecimalError> {
+        self.exact_product(other)
+            .ok_or_else(|| DecimalError::Overflow {
+                operation: format!("{self} × {other}"),
+            })
+    }
+
+    fn exact_product(&self, other: &Decimal) -> Option<Decimal> {
+        let (a, b) = (self.normalized(), other.normalized());
+        let mantissa = a.mantissa.checked_mul(b.mantissa)?;
+        let scale = a.scale.checked_add(b.scale)?;
+        Decimal::new(mantissa, scale).ok().map(|d| d.normalized())
+    }
+
+    /// `self ÷ divisor` when the quotient has a finite decimal expansion that fits. A
+    /// repeating quotient would have to be rounded, which is a guess, so it is refused.
+    ///
+    /// # Errors
+    /// [`DecimalError::NotExact`] when the divisor is zero, or the quotient repeats or
+    /// does not fit.
+    ///
+    /// # Example
+    /// ```
+    /// use avc_order_sync::Decimal;
+    /// let ten: Decimal = "10".parse()?;
+    /// assert_eq!(ten.checked_div_exact(&"0.4".parse()?)?.to_string(), "25");
+    /// assert!(ten.checked_div_exact(&"3".parse()?).is_err());
+    /// # Ok::<(), avc_order_sync::DecimalError>(())
+    /// ```
+    pub fn checked_div_exact(&self, divisor: &Decimal) -> Result<Self, DecimalError> {
+        self.exact_quotient(divisor)
+            .ok_or_else(|| DecimalError::NotExact {
+                operation: format!("{self} ÷ {divisor}"),
+            })
+    }
+
+    fn exact_quotient(&self, divisor: &Decimal) -> Option<Decimal> {
+        let (a, b) = (self.normalized(), divisor.normalized());
+        if b.is_zero() {
+            return None;
+        }
+        let mut numerator = a.mantissa;
+        for extra in 0..=MAX_SCALE {
+            if numerator.checked_rem(b.mantissa)? == 0 {
+                let quotient = numerator.checked_div(b.mantissa)?;
+                let scale = i64::from(a.scale) + i64::from(extra) - i64::from(b.scale);
+                return if scale >= 0 {
+                    Decimal::new(quotient, u32::try_from(scale).ok()?).ok()
+                } else {
+                    let factor = pow10(u32::try_from(-scale).ok()?)?;
+                    Decimal::new(quotient.checked_mul(factor)?, 0).ok()
+                };
+            }
+            numerator = numerator.checked_mul(10)?;
+        }
+        None
     }
 
     /// Parses a JSON number's text as NetSuite sends it. Integers are exact; a
@@ -596,6 +674,27 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn products_are_exact_and_quotients_exact_or_refused() {
+        assert_eq!(d("3.10").checked_mul(&d("2.5")), Ok(d("7.75")));
+        assert_eq!(d("3.10").checked_mul(&d("2.5")).unwrap().scale(), 2);
+        assert!(matches!(
+            d("1E+30").checked_mul(&d("1E+30")),
+            Err(DecimalError::Overflow { .. })
+        ));
+        assert_eq!(d("10").checked_div_exact(&d("0.4")), Ok(d("25")));
+        assert_eq!(d("7.50").checked_div_exact(&d("2.5")), Ok(d("3")));
+        assert_eq!(d("2.8").checked_div_exact(&d("0.001")), Ok(d("2800")));
+        for (a, b) in [("1", "3"), ("1", "0"), ("0", "0")] {
+            assert_eq!(
+                d(a).checked_div_exact(&d(b)),
+                Err(DecimalError::NotExact {
+                    operation: format!("{a} ÷ {b}")
+                })
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::decimal::excerpt;
+use crate::order::Program;
 
 /// The longest identifier accepted, in bytes.
 pub const MAX_ID_LEN: usize = 128;
@@ -206,6 +207,76 @@ id_type!(
     ExternalId, "NetSuite external id", |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-'
 );
 
+/// The NetSuite external id of the sales order for a PO: `AVC-<program>-<PO number>`,
+/// such as `AVC-RP-4Z32PABC`.
+///
+/// Stable (the same PO always gives the same id, so creation is idempotent) and
+/// distinct per program and PO number. Characters NetSuite does not allow in an
+/// external id are written as `_` and two hex digits per byte (`_` itself as `_5F`),
+/// so two PO numbers never share an id; a PO number too long for the limit is cut and
+/// followed by a hash of the whole number.
+///
+/// # Example
+/// ```
+/// use avc_order_sync::{external_id, Program, PurchaseOrderNumber};
+/// let po = PurchaseOrderNumber::new("4Z32PABC")?;
+/// assert_eq!(external_id(Program::RetailProcurement, &po).as_str(), "AVC-RP-4Z32PABC");
+/// let odd = PurchaseOrderNumber::new("PO 7_1")?;
+/// assert_eq!(external_id(Program::DirectFulfillment, &odd).as_str(), "AVC-DF-PO_207_5F1");
+/// # Ok::<(), avc_order_sync::IdError>(())
+/// ```
+pub fn external_id(program: Program, number: &PurchaseOrderNumber) -> ExternalId {
+    let mut escaped = String::new();
+    for byte in number.as_str().bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' {
+            escaped.push(char::from(byte));
+        } else {
+            escaped.push_str(&format!("_{byte:02X}"));
+        }
+    }
+    let prefix = format!("AVC-{}-", program.code());
+    let mut id = format!("{prefix}{escaped}");
+    if id.len() > MAX_ID_LEN {
+        let keep = MAX_ID_LEN.saturating_sub(prefix.len() + 17);
+        let head = escaped.get(..keep).unwrap_or("");
+        id = format!(
+            "{prefix}{head}-{:016X}",
+            fnv1a64(number.as_str().as_bytes())
+        );
+    }
+    // Only ASCII letters, digits, `-` and `_` are written, within the length limit, so
+    // the fallbacks are never taken; they keep this function total without a panic.
+    ExternalId::new(id)
+        .or_else(|_| {
+            ExternalId::new(format!(
+                "AVC-{}-{:016X}",
+                program.code(),
+                fnv1a64(number.as_str().as_bytes())
+            ))
+        })
+        .unwrap_or_else(|_| always_valid_external_id())
+}
+
+#[cold]
+fn always_valid_external_id() -> ExternalId {
+    match ExternalId::new("AVC") {
+        Ok(id) => id,
+        // `AVC` is three ASCII letters: valid by construction.
+        Err(_) => always_valid_external_id(),
+    }
+}
+
+/// FNV-1a, 64 bits: a stable hash (unlike `std`'s, which may change between releases),
+/// for external ids and retry jitter.
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +330,26 @@ mod tests {
             Err(IdError::TooLong { .. })
         ));
         assert!(serde_json::from_str::<Asin>("\"\"").is_err());
+    }
+
+    #[test]
+    fn external_ids_are_stable_distinct_and_valid() {
+        let po = |s: &str| PurchaseOrderNumber::new(s).unwrap();
+        assert_eq!(
+            external_id(Program::RetailProcurement, &po("4Z32PABC")).as_str(),
+            "AVC-RP-4Z32PABC"
+        );
+        assert_ne!(
+            external_id(Program::RetailProcurement, &po("A B")),
+            external_id(Program::RetailProcurement, &po("A_B"))
+        );
+        assert_ne!(
+            external_id(Program::RetailProcurement, &po("X")),
+            external_id(Program::DirectFulfillment, &po("X"))
+        );
+        let long = po(&"é".repeat(60));
+        let id = external_id(Program::DirectFulfillment, &long);
+        assert!(id.as_str().len() <= MAX_ID_LEN);
+        assert_eq!(id, external_id(Program::DirectFulfillment, &long));
     }
 }

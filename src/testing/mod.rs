@@ -59,6 +59,8 @@
 
 mod clock;
 mod error;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod netsuite;
 pub mod orders;
 mod rate_limit;
