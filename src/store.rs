@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::WindowKind;
 use crate::ids::PurchaseOrderNumber;
-use crate::lifecycle::OrderRecord;
+use crate::lifecycle::{CommandKey, OrderRecord};
 use crate::order::Program;
 
 /// Names one order: the program and the PO number (a retail PO and a Direct
@@ -38,7 +38,7 @@ impl fmt::Display for OrderKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InFlight {
     /// The command's key.
-    pub command_key: String,
+    pub command_key: CommandKey,
     /// When the engine started it.
     pub started_at: DateTime<Utc>,
 }

@@ -123,7 +123,7 @@ impl Engine {
                         cycle,
                         &key,
                         &created,
-                        create.as_deref(),
+                        create.as_ref(),
                         None,
                         Some(&same_draft),
                     )

@@ -396,7 +396,7 @@ impl Engine {
         &self,
         key: &OrderKey,
         stored: &StoredOrder,
-        command_key: String,
+        command_key: CommandKey,
     ) -> Result<InFlight, StoreError> {
         let marker = InFlight {
             command_key,
@@ -477,7 +477,7 @@ impl Engine {
         &self,
         cycle: &Cycle,
         key: &OrderKey,
-        command_key: &str,
+        command_key: &CommandKey,
     ) -> Result<(), EngineError> {
         for _ in 0..8 {
             let Some(stored) = self.store.load(key).await? else {
@@ -488,12 +488,12 @@ impl Engine {
             if stored
                 .record
                 .pending_command()
-                .is_none_or(|c| c.key() != command_key)
+                .is_none_or(|c| &c.key() != command_key)
             {
                 return Ok(());
             }
             let flight = InFlight {
-                command_key: command_key.to_owned(),
+                command_key: command_key.clone(),
                 started_at: self.clock.now(),
             };
             let wakeup = self.wakeup(&stored.record, Some(&flight));
@@ -563,7 +563,7 @@ impl Engine {
             let outcome = match &outcome {
                 Ok(outcome) => outcome,
                 Err(e) => {
-                    self.apply(cycle, key, &command_failed(command, e), answers.as_deref())
+                    self.apply(cycle, key, &command_failed(command, e), answers.as_ref())
                         .await?;
                     continue;
                 }
@@ -595,7 +595,7 @@ impl Engine {
                     }
                 }
             };
-            self.apply(cycle, key, &event, answers.as_deref()).await?;
+            self.apply(cycle, key, &event, answers.as_ref()).await?;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ pub(super) struct CycleState {
     /// succeeds.
     pub(super) unread: BTreeMap<OrderKey, DateTime<Utc>>,
     /// When each queued command was marked in flight, by order and command key.
-    pub(super) marks: HashMap<(OrderKey, String), DateTime<Utc>>,
+    pub(super) marks: HashMap<(OrderKey, CommandKey), DateTime<Utc>>,
 }
 
 pub(super) struct Cycle {

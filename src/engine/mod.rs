@@ -54,9 +54,9 @@ use crate::client::{
 use crate::ids::{ExternalId, PurchaseOrderNumber, TransactionId};
 use crate::lifecycle::answers::{self, AnswerTiming, TransactionAnswer};
 use crate::lifecycle::{
-    AcknowledgementKey, AmazonAcceptance, Command, CommandFailure, Event, FailureKind, LineChange,
-    OrderRecord, OrderState, RetryPolicy, UnreadableOrder, accepted_at_amazon, acknowledged_before,
-    awaits_cancellation, doubt_of_cancellation,
+    AcknowledgementKey, AmazonAcceptance, Command, CommandFailure, CommandKey, CommandKind, Event,
+    FailureKind, LineChange, OrderRecord, OrderState, RetryPolicy, UnreadableOrder,
+    accepted_at_amazon, acknowledged_before, awaits_cancellation, doubt_of_cancellation,
 };
 use crate::order::{Program, PurchaseOrder, ValidationError};
 use crate::sales_order::NetSuiteStatus;

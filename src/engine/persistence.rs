@@ -6,7 +6,7 @@ impl Engine {
     /// When a command in flight counts as unanswered: an acknowledgement after the
     /// uncertain-submission wait, a NetSuite command after the grace.
     pub(super) fn unanswered_at(&self, flight: &InFlight) -> DateTime<Utc> {
-        let grace = if flight.command_key.starts_with("amazon:acknowledge:") {
+        let grace = if flight.command_key.kind() == CommandKind::SubmitAcknowledgement {
             self.config.uncertain_submission_wait
         } else {
             self.config.in_flight_grace
@@ -35,7 +35,7 @@ impl Engine {
         cycle: &Cycle,
         key: &OrderKey,
         event: &Event,
-        answers: Option<&str>,
+        answers: Option<&CommandKey>,
     ) -> Result<(), EngineError> {
         self.apply_answer(cycle, key, event, answers, None, None)
             .await
@@ -55,7 +55,7 @@ impl Engine {
         cycle: &Cycle,
         key: &OrderKey,
         event: &Event,
-        answers: Option<&str>,
+        answers: Option<&CommandKey>,
         sent: Option<&Command>,
         guard: Option<&(dyn Fn(&StoredOrder) -> bool + Sync)>,
     ) -> Result<bool, EngineError> {
@@ -135,7 +135,7 @@ impl Engine {
         stored: &StoredOrder,
         next: OrderRecord,
         commands: Vec<Command>,
-        answers: Option<&str>,
+        answers: Option<&CommandKey>,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
         let (notices, actions): (Vec<Command>, Vec<Command>) = commands
@@ -146,15 +146,13 @@ impl Engine {
         // in either order (a close before the create it should close). Its answer, or
         // the end of its grace, sends what the order waits for then.
         let busy = stored.in_flight.as_ref().filter(|f| {
-            answers != Some(f.command_key.as_str())
-                && self.unanswered_at(f) > now
-                && !cycle.owns(key, f)
+            answers != Some(&f.command_key) && self.unanswered_at(f) > now && !cycle.owns(key, f)
         });
         let mut actions: Vec<Command> = if busy.is_some() { Vec::new() } else { actions };
         // An order that waits for a command neither out nor due for a retry (its
         // marker was answered while the command waited for it): send it now.
         let marked = match (&stored.in_flight, answers) {
-            (Some(f), Some(a)) if f.command_key == a => false,
+            (Some(f), Some(a)) if &f.command_key == a => false,
             (flight, _) => flight.is_some(),
         };
         if actions.is_empty() && !marked && next.attempt().is_none_or(|a| a.next_at.is_none()) {
@@ -166,7 +164,7 @@ impl Engine {
                 started_at: now,
             }),
             None => match (&stored.in_flight, answers) {
-                (Some(f), Some(a)) if f.command_key == a => None,
+                (Some(f), Some(a)) if &f.command_key == a => None,
                 (Some(f), _) => Some(f.clone()),
                 (None, _) => None,
             },

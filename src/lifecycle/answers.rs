@@ -26,6 +26,7 @@ use crate::amazon::retail::{ItemQuantity, OrderStatus, UnitOfMeasure};
 use crate::client::{ServiceMessage, TransactionOutcome};
 use crate::order::{AmazonOrderState, Program, PurchaseOrder};
 
+use super::command_key::CommandKey;
 use super::event::Event;
 use super::failure::{CommandFailure, FailureKind};
 use super::intake::rejects_whole;
@@ -187,7 +188,7 @@ pub fn processing_after_reading(
     submission: &Submission,
     acknowledgement: &Acknowledgement,
     read: Option<&PurchaseOrder>,
-    command_key: &str,
+    command_key: &CommandKey,
     now: DateTime<Utc>,
     timing: &AnswerTiming,
 ) -> Event {
@@ -210,7 +211,7 @@ pub fn processing_after_reading(
     if submission.waited(now, timing.direct_fulfillment_unconfirmed_after) {
         let hours = timing.direct_fulfillment_unconfirmed_after.as_secs() / 3600;
         Event::CommandFailed {
-            command_key: command_key.to_owned(),
+            command_key: command_key.clone(),
             failure: CommandFailure {
                 kind: FailureKind::Transient {
                     message: format!(
@@ -698,7 +699,7 @@ mod tests {
                 &submission(Program::DirectFulfillment, 1, minutes),
                 &ack,
                 Some(&po),
-                "amazon:check",
+                &"amazon:check:4Z32PABC:v1".parse().expect("a command key"),
                 now(),
                 &timing,
             )
@@ -726,7 +727,7 @@ mod tests {
         else {
             panic!("not handed to a person");
         };
-        assert_eq!(command_key, "amazon:check");
+        assert_eq!(command_key, "amazon:check:4Z32PABC:v1");
         assert!(failure.exhausted);
         // An order that cannot be read waits the same way.
         assert_eq!(
@@ -734,7 +735,7 @@ mod tests {
                 &submission(Program::DirectFulfillment, 1, 30),
                 &ack,
                 None,
-                "amazon:check",
+                &"amazon:check:4Z32PABC:v1".parse().expect("a command key"),
                 now(),
                 &timing,
             ),

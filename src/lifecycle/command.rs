@@ -12,6 +12,8 @@ use crate::sales_order::{SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus}
 
 use crate::client::ServiceMessage;
 
+pub use super::command_key::{CommandKey, CommandKind};
+
 /// Something the engine must do, decided by the machine.
 ///
 /// Every command with a side effect carries its idempotency key: the NetSuite external
@@ -203,38 +205,59 @@ impl Command {
     /// A stable string naming the command: its kind and its idempotency key
     /// (`netsuite:create:AVC-RP-4Z32PABC`, `netsuite:update:AVC-RP-4Z32PABC:r1`,
     /// `amazon:acknowledge:4Z32PABC:v2`).
-    pub fn key(&self) -> String {
+    pub fn key(&self) -> CommandKey {
         match self {
             Command::CreateSalesOrder { external_id, .. } => {
-                format!("netsuite:create:{external_id}")
+                CommandKey::new(CommandKind::CreateSalesOrder, external_id)
             }
             Command::UpdateSalesOrder {
                 external_id,
                 revision,
                 ..
-            } => format!("netsuite:update:{external_id}:r{revision}"),
+            } => CommandKey::new(
+                CommandKind::UpdateSalesOrder,
+                format_args!("{external_id}:r{revision}"),
+            ),
             Command::CloseSalesOrder { external_id, .. } => {
-                format!("netsuite:close:{external_id}")
+                CommandKey::new(CommandKind::CloseSalesOrder, external_id)
             }
-            Command::ReadSalesOrder { external_id, .. } => format!("netsuite:read:{external_id}"),
-            Command::SubmitAcknowledgement { key, .. } => format!("amazon:acknowledge:{key}"),
-            Command::CheckAcknowledgement { key, .. } => format!("amazon:check:{key}"),
+            Command::ReadSalesOrder { external_id, .. } => {
+                CommandKey::new(CommandKind::ReadSalesOrder, external_id)
+            }
+            Command::SubmitAcknowledgement { key, .. } => {
+                CommandKey::new(CommandKind::SubmitAcknowledgement, key)
+            }
+            Command::CheckAcknowledgement { key, .. } => {
+                CommandKey::new(CommandKind::CheckAcknowledgement, key)
+            }
             Command::Notify {
                 purchase_order_number,
                 notice,
                 occurrence,
-            } => format!(
-                "notify:{purchase_order_number}:{}:{occurrence}",
-                notice.slug()
+            } => CommandKey::new(
+                CommandKind::Notify,
+                format_args!("{purchase_order_number}:{}:{occurrence}", notice.slug()),
             ),
         }
     }
 
     /// `true` for the commands sent to Amazon.
+    #[must_use]
     pub fn is_amazon(&self) -> bool {
-        matches!(
-            self,
-            Command::SubmitAcknowledgement { .. } | Command::CheckAcknowledgement { .. }
-        )
+        self.kind().is_amazon()
+    }
+
+    /// What kind of command this is.
+    #[must_use]
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Command::CreateSalesOrder { .. } => CommandKind::CreateSalesOrder,
+            Command::UpdateSalesOrder { .. } => CommandKind::UpdateSalesOrder,
+            Command::CloseSalesOrder { .. } => CommandKind::CloseSalesOrder,
+            Command::ReadSalesOrder { .. } => CommandKind::ReadSalesOrder,
+            Command::SubmitAcknowledgement { .. } => CommandKind::SubmitAcknowledgement,
+            Command::CheckAcknowledgement { .. } => CommandKind::CheckAcknowledgement,
+            Command::Notify { .. } => CommandKind::Notify,
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::command_key::CommandKey;
 use super::event::EventKind;
 use super::state::StateKind;
 
@@ -86,7 +87,7 @@ pub enum TransitionError {
     /// A `CommandFailed` names a command the order is not waiting for.
     #[error(
         "order {purchase_order_number}: `CommandFailed` names `{command_key}`, but in state `{state}` the order waits for {}",
-        expected.as_deref().map_or_else(|| "no command".to_owned(), |k| format!("`{k}`"))
+        expected.as_ref().map_or_else(|| "no command".to_owned(), |k| format!("`{k}`"))
     )]
     UnexpectedCommand {
         /// The PO number.
@@ -94,9 +95,9 @@ pub enum TransitionError {
         /// The state.
         state: StateKind,
         /// The key the event names.
-        command_key: String,
+        command_key: CommandKey,
         /// The key of the command the state waits for, if any.
-        expected: Option<String>,
+        expected: Option<CommandKey>,
     },
 }
 

@@ -10,6 +10,7 @@ use crate::ids::{InternalId, TransactionId};
 use crate::order::PurchaseOrder;
 use crate::sales_order::SalesOrderSnapshot;
 
+use super::command_key::CommandKey;
 use super::failure::CommandFailure;
 use super::kinds::kinds;
 
@@ -115,7 +116,7 @@ pub enum Event {
     /// Executing a command failed.
     CommandFailed {
         /// The command's [`super::Command::key`].
-        command_key: String,
+        command_key: CommandKey,
         /// What went wrong, classified for retrying.
         failure: CommandFailure,
     },

@@ -42,6 +42,7 @@
 
 pub mod answers;
 mod command;
+mod command_key;
 mod error;
 mod event;
 mod failure;
@@ -56,7 +57,10 @@ mod table;
 #[cfg(test)]
 mod proptests;
 
-pub use command::{AcknowledgementKey, Command, LineChange, Notice, SalesOrderChanges};
+pub use command::{
+    AcknowledgementKey, Command, CommandKey, CommandKind, LineChange, Notice, SalesOrderChanges,
+};
+pub use command_key::CommandKeyError;
 pub use error::TransitionError;
 pub use event::{Event, EventKind};
 pub use failure::{CommandFailure, FailureKind};

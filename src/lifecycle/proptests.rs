@@ -188,7 +188,13 @@ fn arb_event(base: PurchaseOrder) -> impl Strategy<Value = Event> {
         format!("amazon:acknowledge:{number}:v2"),
         format!("amazon:check:{number}:v1"),
         format!("amazon:check:{number}:v2"),
-    ];
+    ]
+    .into_iter()
+    .map(|k| {
+        k.parse::<crate::lifecycle::CommandKey>()
+            .unwrap_or_else(|_| unreachable!())
+    })
+    .collect::<Vec<_>>();
     let version = || (1u32..4).prop_map(AcknowledgementVersion);
     prop_oneof![
         3 => arb_po(base.clone()).prop_map(|po| Event::PurchaseOrderChanged { purchase_order: Box::new(po) }),

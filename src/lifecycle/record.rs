@@ -207,7 +207,7 @@ impl OrderRecord {
         match &self.state {
             OrderState::ExpectFix {
                 attention: Attention::Command { command_key, .. },
-            } if command_key.starts_with("amazon:") => "Error posting to Amazon",
+            } if command_key.is_amazon() => "Error posting to Amazon",
             OrderState::ExpectFix {
                 attention: Attention::Unreadable { .. },
             } => "Error reading from Amazon",

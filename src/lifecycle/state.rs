@@ -10,6 +10,7 @@ use crate::order::Problem;
 use crate::sales_order::SalesOrderDraft;
 
 use super::command::SalesOrderChanges;
+use super::command_key::CommandKey;
 use super::failure::FailureKind;
 use crate::client::ServiceMessage;
 
@@ -152,7 +153,7 @@ pub enum Attention {
     /// attempts. Retrying sends it again.
     Command {
         /// The failed command's [`super::Command::key`].
-        command_key: String,
+        command_key: CommandKey,
         /// The last failure.
         failure: FailureKind,
         /// How many attempts failed.

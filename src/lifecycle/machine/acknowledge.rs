@@ -14,6 +14,7 @@ use super::Machine;
 use super::compare::differs_from;
 use crate::client::ServiceMessage;
 use crate::lifecycle::command::Notice;
+use crate::lifecycle::command_key::{CommandKey, CommandKind};
 use crate::lifecycle::failure::{CommandFailure, FailureKind};
 use crate::lifecycle::record::{Approval, Attempt, ConfirmedAcknowledgement, MAX_UNJUDGED_RESENDS};
 use crate::lifecycle::retry::later;
@@ -218,7 +219,16 @@ impl Machine<'_> {
         acknowledgement: Acknowledgement,
         errors: Vec<ServiceMessage>,
     ) {
-        let key = self.pending_command().map(|c| c.key()).unwrap_or_default();
+        // The order waits for the check of the version Amazon did not judge.
+        let key = self.pending_command().map_or_else(
+            || {
+                CommandKey::new(
+                    CommandKind::CheckAcknowledgement,
+                    self.rec.acknowledgement_key(),
+                )
+            },
+            |c| c.key(),
+        );
         let attempts = self.rec.unjudged_resends.saturating_add(1);
         let Some(next) = self
             .rec

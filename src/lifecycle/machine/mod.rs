@@ -22,6 +22,7 @@ use crate::sales_order::SalesOrderStatus;
 use crate::settings::Settings;
 
 use super::command::{Command, Notice};
+use super::command_key::CommandKey;
 use super::error::TransitionError;
 use super::event::{Event, EventKind};
 use super::failure::{CommandFailure, FailureKind};
@@ -474,7 +475,7 @@ impl<'a> Machine<'a> {
 
     fn on_command_failed(
         &mut self,
-        key: &str,
+        key: &CommandKey,
         failure: &CommandFailure,
     ) -> Result<(), TransitionError> {
         let awaits_approval = matches!(
@@ -491,11 +492,11 @@ impl<'a> Machine<'a> {
             self.pending_command()
         }
         .map(|c| c.key());
-        if expected.as_deref() != Some(key) {
+        if expected.as_ref() != Some(key) {
             return Err(TransitionError::UnexpectedCommand {
                 purchase_order_number: self.po_number(),
                 state: self.rec.state.kind(),
-                command_key: key.to_owned(),
+                command_key: key.clone(),
                 expected,
             });
         }
@@ -549,7 +550,10 @@ impl<'a> Machine<'a> {
             .as_ref()
             .map_or(0, |a| a.failures)
             .saturating_add(1);
-        match self.policy.decide(key, failures, failure, self.now) {
+        match self
+            .policy
+            .decide(key.as_str(), failures, failure, self.now)
+        {
             RetryDecision::RetryAt(at) => {
                 self.rec.attempt = Some(Attempt {
                     failures,
@@ -563,7 +567,7 @@ impl<'a> Machine<'a> {
     }
 
     /// The command failed for good: the order needs a person. Never dropped.
-    fn give_up(&mut self, key: &str, failure: &CommandFailure, attempts: u32) {
+    fn give_up(&mut self, key: &CommandKey, failure: &CommandFailure, attempts: u32) {
         let resume = Box::new(self.rec.state.clone());
         let summary = format!(
             "`{key}` failed after {attempts} attempt(s): {}",
@@ -571,7 +575,7 @@ impl<'a> Machine<'a> {
         );
         self.enter(OrderState::ExpectFix {
             attention: Attention::Command {
-                command_key: key.to_owned(),
+                command_key: key.clone(),
                 failure: failure.kind.clone(),
                 attempts,
                 resume,

@@ -321,7 +321,7 @@ fn status_update(story: &Story) -> (String, Option<SalesOrderStatus>) {
         })
         .unwrap_or_else(|| panic!("no update in {:#?}", story.commands));
     assert!(update.1.lines.is_empty() && update.1.ship_date.is_none());
-    (update.0, update.1.status)
+    (update.0.to_string(), update.1.status)
 }
 
 #[test]
@@ -437,7 +437,7 @@ fn a_repost_approves_a_sales_order_returned_to_pending_approval_and_sends_it() {
 /// NetSuite's refusal of a status change on an order it shows Closed (H).
 fn status_refused(command_key: String) -> Event {
     Event::CommandFailed {
-        command_key,
+        command_key: command_key.parse().expect("a command key"),
         failure: CommandFailure {
             kind: FailureKind::Rejected {
                 messages: vec![ServiceMessage::new(
@@ -863,7 +863,9 @@ fn flow_7_operator_actions() {
     // Retry now: a failed create waits for its retry time, or goes at once on request.
     let mut story = Story::receive(retail_po(), settings(false, false));
     story.then(Event::CommandFailed {
-        command_key: "netsuite:create:AVC-RP-4Z32PABC".into(),
+        command_key: "netsuite:create:AVC-RP-4Z32PABC"
+            .parse()
+            .expect("a command key"),
         failure: CommandFailure {
             kind: FailureKind::Transient {
                 message: "connection reset".into(),
@@ -879,7 +881,9 @@ fn flow_7_operator_actions() {
 
     // Out of attempts: the order needs attention (never dropped); retry resumes it.
     story.then(Event::CommandFailed {
-        command_key: "netsuite:create:AVC-RP-4Z32PABC".into(),
+        command_key: "netsuite:create:AVC-RP-4Z32PABC"
+            .parse()
+            .expect("a command key"),
         failure: CommandFailure {
             kind: FailureKind::Transient {
                 message: "connection reset".into(),

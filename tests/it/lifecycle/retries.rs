@@ -15,7 +15,7 @@ const CREATE: &str = "netsuite:create:AVC-RP-4Z32PABC";
 
 fn failed(key: &str, kind: FailureKind) -> Event {
     Event::CommandFailed {
-        command_key: key.into(),
+        command_key: key.parse().expect("a command key"),
         failure: CommandFailure {
             kind,
             exhausted: false,
@@ -156,7 +156,7 @@ fn a_rejected_request_needs_attention_at_once() {
     story.wait(2).then(Event::TimerElapsed);
     assert_eq!(story.keys(), ["amazon:check:4Z32PABC:v1"]);
     story.then(Event::CommandFailed {
-        command_key: "amazon:check:4Z32PABC:v1".into(),
+        command_key: "amazon:check:4Z32PABC:v1".parse().expect("a command key"),
         failure: CommandFailure {
             kind: FailureKind::Unauthorized {
                 message: "403".into(),

@@ -81,7 +81,9 @@ async fn script(store: &dyn OrderStore) -> Vec<String> {
     let b = key(Program::DirectFulfillment, "A0000001");
     let c = key(Program::RetailProcurement, "B0000002");
     let flight = InFlight {
-        command_key: "netsuite:create:AVC-RP-A0000001".into(),
+        command_key: "netsuite:create:AVC-RP-A0000001"
+            .parse()
+            .expect("a command key"),
         started_at: t("2026-11-27T08:00:00.5Z"),
     };
     let at = |s: &str| Some(t(s));

@@ -288,7 +288,7 @@ impl Story {
 
     /// The keys of the commands the last step asked for.
     pub fn keys(&self) -> Vec<String> {
-        self.commands.iter().map(Command::key).collect()
+        self.commands.iter().map(|c| c.key().to_string()).collect()
     }
 
     /// The events in the order's history, oldest first.
