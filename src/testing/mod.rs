@@ -61,6 +61,7 @@ mod clock;
 mod error;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod intercept;
 mod netsuite;
 pub mod orders;
 mod rate_limit;
@@ -70,6 +71,10 @@ mod vendor_central;
 
 pub use clock::ManualClock;
 pub use error::SimulatorError;
+pub use intercept::{
+    Before, Hook, InterceptedDirectFulfillment, InterceptedNetSuite, InterceptedRetail,
+    InterceptedStore, YieldNow,
+};
 pub use netsuite::{NetSuite, NetSuiteOperation};
 pub use rate_limit::RateLimit;
 pub use script::{FailurePoint, ScriptedFailure};

@@ -9,15 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use avc_order_sync::engine::{Clients, Engine, EngineConfig};
 use avc_order_sync::store::{MemoryStore, OrderKey, OrderStore};
 use avc_order_sync::testing::{
-    ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings, orders,
+    Before, InterceptedNetSuite, ManualClock, NetSuite, NetSuiteOperation, VendorCentral,
+    catalogue_settings, orders,
 };
 use avc_order_sync::{
-    ClientError, Clock, ExternalId, InternalId, NetSuiteApi, Program, PurchaseOrderNumber,
-    RetryPolicy, SalesOrderChange, SalesOrderDraft, SalesOrderSnapshot, SalesOrderUpdate, mapping,
+    Clock, ExternalId, NetSuiteApi, Program, PurchaseOrderNumber, RetryPolicy, mapping,
 };
 use chrono::{DateTime, Utc};
 
@@ -129,48 +128,26 @@ async fn an_approval_given_while_the_create_is_unanswered_is_read() {
 }
 
 /// A NetSuite whose next read never answers once armed: the engine is stopped there,
-/// as a process killed mid-cycle.
-struct StallingRead {
-    inner: Arc<NetSuite>,
-    armed: AtomicBool,
-    reached: AtomicBool,
-}
-
-#[async_trait]
-impl NetSuiteApi for StallingRead {
-    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
-        self.inner.upsert_sales_order(draft).await
-    }
-
-    async fn sales_order(
-        &self,
-        external_id: &ExternalId,
-    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
-        if self.armed.load(Ordering::SeqCst) {
-            self.reached.store(true, Ordering::SeqCst);
-            std::future::pending::<()>().await;
+/// as a process killed mid-cycle. Returns the client, the switch that arms it, and
+/// whether a read reached it armed.
+fn stalling_read(world: &World) -> (Arc<InterceptedNetSuite>, Arc<AtomicBool>, Arc<AtomicBool>) {
+    let client = Arc::new(InterceptedNetSuite::new(world.netsuite.clone()));
+    let armed = Arc::new(AtomicBool::new(false));
+    let reached = Arc::new(AtomicBool::new(false));
+    let (is_armed, has_reached) = (armed.clone(), reached.clone());
+    client.sales_order.before_async(move |_| {
+        let stall = is_armed.load(Ordering::SeqCst);
+        if stall {
+            has_reached.store(true, Ordering::SeqCst);
         }
-        self.inner.sales_order(external_id).await
-    }
-
-    async fn changed_sales_orders(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SalesOrderChange>, ClientError> {
-        self.inner.changed_sales_orders(since).await
-    }
-
-    async fn update_sales_order(
-        &self,
-        external_id: &ExternalId,
-        update: &SalesOrderUpdate,
-    ) -> Result<(), ClientError> {
-        self.inner.update_sales_order(external_id, update).await
-    }
-
-    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
-        self.inner.close_sales_order(external_id).await
-    }
+        async move {
+            if stall {
+                std::future::pending::<()>().await;
+            }
+            Before::Call
+        }
+    });
+    (client, armed, reached)
 }
 
 /// Cycles run every 15 minutes (longer than the 10-minute overlap). The cycle after
@@ -179,11 +156,7 @@ impl NetSuiteApi for StallingRead {
 #[tokio::test]
 async fn an_approval_read_by_a_cycle_that_died_is_read_again() {
     let world = world();
-    let stalling = Arc::new(StallingRead {
-        inner: world.netsuite.clone(),
-        armed: AtomicBool::new(false),
-        reached: AtomicBool::new(false),
-    });
+    let (stalling, armed, reached) = stalling_read(&world);
     let first = engine(&world, stalling.clone(), RetryPolicy::default());
     let every = Duration::from_secs(15 * 60);
     first.run_cycle().await.unwrap();
@@ -193,19 +166,19 @@ async fn an_approval_read_by_a_cycle_that_died_is_read_again() {
     world.clock.advance(every);
 
     // The cycle runs until it asks for the approved order, and stops there for good.
-    stalling.armed.store(true, Ordering::SeqCst);
+    armed.store(true, Ordering::SeqCst);
     {
         let mut cycle = Box::pin(first.run_cycle());
         let mut context = Context::from_waker(Waker::noop());
         for _ in 0..10_000 {
-            if stalling.reached.load(Ordering::SeqCst) {
+            if reached.load(Ordering::SeqCst) {
                 break;
             }
             if let Poll::Ready(result) = cycle.as_mut().poll(&mut context) {
                 panic!("the cycle ended before reading the order: {result:?}");
             }
         }
-        assert!(stalling.reached.load(Ordering::SeqCst));
+        assert!(reached.load(Ordering::SeqCst));
     }
     drop(first);
 

@@ -7,17 +7,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use avc_order_sync::amazon::direct_fulfillment as df;
 use avc_order_sync::engine::{Clients, CycleReport, Engine, EngineConfig};
 use avc_order_sync::lifecycle::{EventKind, StateKind};
 use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{self, purchase_order_number};
-use avc_order_sync::testing::{AmazonOperation, NetSuiteOperation, catalogue_settings};
+use avc_order_sync::testing::{
+    AmazonOperation, Before, InterceptedDirectFulfillment, NetSuiteOperation, catalogue_settings,
+};
 use avc_order_sync::{
-    ClientError, DirectFulfillmentAcknowledgement, DirectFulfillmentOrdersApi, ErrorKind,
-    NetSuiteStatus, OrderQuery, Page, PurchaseOrderNumber, TransactionId, TransactionOutcome,
-    WindowKind,
+    ClientError, DirectFulfillmentOrdersApi, ErrorKind, NetSuiteStatus, OrderQuery, WindowKind,
 };
 use chrono::TimeDelta;
 
@@ -396,81 +395,53 @@ async fn an_order_the_reviewer_rejected_is_complete_not_cancelled() {
 }
 
 /// Amazon's Direct Fulfillment API through an integrator's client that fails the
-/// listing of cancelled orders, or drops its status filter.
-struct CancelledListing {
-    amazon: Arc<avc_order_sync::testing::VendorCentral>,
-    /// Cancelled listings still to fail.
-    failures: AtomicUsize,
-    /// Answers a cancelled listing as a created one.
+/// first `failures` listings of cancelled orders, or (`drops_the_status`) drops their
+/// status filter and lists created orders. Returns the engine and the count of cancelled listings asked for.
+fn cancelled_listing(
+    world: &World,
+    failures: usize,
     drops_the_status: bool,
-    /// Pages of cancelled listings asked for.
-    asked: AtomicUsize,
-}
-
-impl CancelledListing {
-    fn engine(world: &World, failures: usize, drops_the_status: bool) -> (Engine, Arc<Self>) {
-        let client = Arc::new(CancelledListing {
-            amazon: world.amazon.clone(),
-            failures: AtomicUsize::new(failures),
-            drops_the_status,
-            asked: AtomicUsize::new(0),
+) -> (Engine, Arc<AtomicUsize>) {
+    let client = Arc::new(InterceptedDirectFulfillment::new(world.amazon.clone()));
+    let asked = Arc::new(AtomicUsize::new(0));
+    let failures = AtomicUsize::new(failures);
+    let (amazon, counted) = (world.amazon.clone(), asked.clone());
+    client.orders.before_async(move |query: &OrderQuery| {
+        let cancelled = query.kind == WindowKind::Cancelled;
+        if cancelled {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+        let failing = cancelled
+            && failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        let created = (cancelled && drops_the_status).then(|| OrderQuery {
+            kind: WindowKind::Created,
+            ..query.clone()
         });
-        let engine = Engine::new(
-            world.settings.clone(),
-            Clients {
-                retail: world.amazon.clone(),
-                direct_fulfillment: client.clone(),
-                netsuite: world.netsuite.clone(),
-            },
-            world.store.clone(),
-            Arc::new(world.clock.clone()),
-        )
-        .with_config(world.config.clone());
-        (engine, client)
-    }
-}
-
-#[async_trait]
-impl DirectFulfillmentOrdersApi for CancelledListing {
-    async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
-        if query.kind != WindowKind::Cancelled {
-            return self.amazon.orders(query).await;
+        let amazon = amazon.clone();
+        async move {
+            if failing {
+                return Before::Answer(Err(ClientError::new(ErrorKind::Transient, "getOrders")));
+            }
+            match created {
+                Some(created) => Before::Answer(amazon.orders(&created).await),
+                None => Before::Call,
+            }
         }
-        self.asked.fetch_add(1, Ordering::SeqCst);
-        let failing = self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if failing {
-            return Err(ClientError::new(ErrorKind::Transient, "getOrders"));
-        }
-        if self.drops_the_status {
-            let created = OrderQuery {
-                kind: WindowKind::Created,
-                ..query.clone()
-            };
-            return self.amazon.orders(&created).await;
-        }
-        self.amazon.orders(query).await
-    }
-
-    async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError> {
-        self.amazon.order(number).await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[DirectFulfillmentAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        DirectFulfillmentOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        DirectFulfillmentOrdersApi::transaction_status(&*self.amazon, id).await
-    }
+    });
+    let engine = Engine::new(
+        world.settings.clone(),
+        Clients {
+            retail: world.amazon.clone(),
+            direct_fulfillment: client,
+            netsuite: world.netsuite.clone(),
+        },
+        world.store.clone(),
+        Arc::new(world.clock.clone()),
+    )
+    .with_config(world.config.clone());
+    (engine, asked)
 }
 
 fn check_errors(report: &CycleReport) -> Vec<&String> {
@@ -484,7 +455,7 @@ fn check_errors(report: &CycleReport) -> Vec<&String> {
 #[tokio::test(flavor = "current_thread")]
 async fn a_failed_listing_is_reported_and_tried_again_the_next_cycle() {
     let mut world = world();
-    let (engine, client) = CancelledListing::engine(&world, 2, false);
+    let (engine, listed) = cancelled_listing(&world, 2, false);
     world.engine = engine;
     let key = received(&world, 711, 30);
     world.cycle().await;
@@ -502,7 +473,7 @@ async fn a_failed_listing_is_reported_and_tried_again_the_next_cycle() {
             "{errors:?}"
         );
         assert_eq!(report.failed_calls.get("getOrders"), Some(&1));
-        assert_eq!(client.asked.load(Ordering::SeqCst), asked);
+        assert_eq!(listed.load(Ordering::SeqCst), asked);
         assert_eq!(world.status(&key).as_deref(), Some(WAITING));
         world.wait(5);
     }
@@ -511,15 +482,15 @@ async fn a_failed_listing_is_reported_and_tried_again_the_next_cycle() {
     // first try, and the order is cancelled.
     let report = world.cycle().await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    assert_eq!(client.asked.load(Ordering::SeqCst), 3);
+    assert_eq!(listed.load(Ordering::SeqCst), 3);
     cancelled_by_amazon(&world, &key).await;
     // Then the interval runs from this check.
     world.wait(25);
     world.cycle().await;
-    assert_eq!(client.asked.load(Ordering::SeqCst), 3);
+    assert_eq!(listed.load(Ordering::SeqCst), 3);
     world.wait(5);
     world.cycle().await;
-    assert_eq!(client.asked.load(Ordering::SeqCst), 4);
+    assert_eq!(listed.load(Ordering::SeqCst), 4);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -528,7 +499,7 @@ async fn orders_a_client_lists_as_cancelled_that_do_not_say_so_are_left_alone() 
     // created in the window. The engine cancels none whose own status is not
     // CANCELLED, and reports them.
     let mut world = world();
-    let (engine, _client) = CancelledListing::engine(&world, 0, true);
+    let (engine, _asked) = cancelled_listing(&world, 0, true);
     world.engine = engine;
     let open = received(&world, 712, 30);
     let cancelled = received(&world, 713, 25);

@@ -1,28 +1,23 @@
 //! Stories the fault simulation found, replayed by hand on the simulators. Each
 //! failed before the fix its doc names.
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use avc_order_sync::Clock;
-use avc_order_sync::acknowledgement::{DirectFulfillmentAcknowledgement, RetailAcknowledgement};
-use avc_order_sync::amazon::{direct_fulfillment as df, retail};
+use avc_order_sync::amazon::direct_fulfillment as df;
 use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
 use avc_order_sync::lifecycle::{Event, OrderRecord};
-use avc_order_sync::store::{
-    Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError, StoredOrder,
-};
+use avc_order_sync::store::{Cursor, MemoryStore, OrderKey, OrderStore, StoreError};
 use avc_order_sync::testing::{
-    AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, ScriptedFailure, VendorCentral,
-    catalogue_settings, orders,
+    AmazonOperation, Before, InterceptedDirectFulfillment, InterceptedNetSuite, InterceptedRetail,
+    InterceptedStore, ManualClock, NetSuite, NetSuiteOperation, ScriptedFailure, VendorCentral,
+    YieldNow, catalogue_settings, orders,
     orders::{RetailLine, RetailOrderBuilder},
 };
 use avc_order_sync::{
-    ClientError, DirectFulfillmentOrdersApi, ErrorKind, ExternalId, InternalId, ItemSequenceNumber,
-    NetSuiteApi, NetSuiteStatus, OrderQuery, Page, Program, PurchaseOrderNumber, RetailOrdersApi,
-    SalesOrderChange, SalesOrderDraft, SalesOrderSnapshot, SalesOrderUpdate, TransactionId,
-    TransactionOutcome, WindowKind, external_id,
+    ClientError, ErrorKind, ItemSequenceNumber, NetSuiteApi, NetSuiteStatus, Program,
+    PurchaseOrderNumber, WindowKind, external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -207,41 +202,26 @@ async fn an_approval_before_a_long_stop_is_seen() {
 }
 
 /// Amazon's Direct Fulfillment API with one more order placed while the engine
-/// pages through a window.
-struct PlacesAnOrderWhilePaging {
-    amazon: Arc<VendorCentral>,
-    calls: std::sync::atomic::AtomicUsize,
-    order: std::sync::Mutex<Option<df::Order>>,
-}
-
-#[async_trait]
-impl DirectFulfillmentOrdersApi for PlacesAnOrderWhilePaging {
-    async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) == 1 {
-            if let Some(order) = self.order.lock().unwrap().take() {
-                self.amazon.add_df_order(order).unwrap();
+/// pages through a window: `order` is placed at the second listing.
+fn places_an_order_while_paging(
+    amazon: &Arc<VendorCentral>,
+    order: df::Order,
+) -> Arc<InterceptedDirectFulfillment> {
+    let client = Arc::new(InterceptedDirectFulfillment::new(amazon.clone()));
+    let (amazon, calls, order) = (
+        amazon.clone(),
+        AtomicUsize::new(0),
+        std::sync::Mutex::new(Some(order)),
+    );
+    client.orders.before(move |_| {
+        if calls.fetch_add(1, Ordering::SeqCst) == 1 {
+            if let Some(order) = order.lock().unwrap().take() {
+                amazon.add_df_order(order).unwrap();
             }
         }
-        self.amazon.orders(query).await
-    }
-
-    async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError> {
-        self.amazon.order(number).await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[DirectFulfillmentAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        DirectFulfillmentOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        DirectFulfillmentOrdersApi::transaction_status(&*self.amazon, id).await
-    }
+        Before::Call
+    });
+    client
 }
 
 /// Seed 169: Amazon listed a window in shuffled order, one page at a time, and
@@ -266,15 +246,10 @@ async fn an_order_on_no_page_because_the_listing_shifted_is_read() {
             numbers.push(number);
         }
         let late = orders::purchase_order_number(200);
-        let paging = Arc::new(PlacesAnOrderWhilePaging {
-            amazon: amazon.clone(),
-            calls: Default::default(),
-            order: std::sync::Mutex::new(Some(orders::df_order(
-                &late,
-                start - TimeDelta::minutes(1),
-                1,
-            ))),
-        });
+        let paging = places_an_order_while_paging(
+            &amazon,
+            orders::df_order(&late, start - TimeDelta::minutes(1), 1),
+        );
         numbers.push(late);
         let store = Arc::new(MemoryStore::new());
         let engine = Engine::new(
@@ -448,62 +423,30 @@ async fn a_change_after_acknowledgement_never_ships_more_than_accepted() {
 /// A store whose database fails once, on the first read of the retail changed
 /// cursor after an order was saved: a cycle cut short between the two retail
 /// retrievals.
-struct FailsBetweenRetrievals {
-    store: MemoryStore,
-    saved: AtomicBool,
-    failed: AtomicBool,
-}
-
-#[async_trait]
-impl OrderStore for FailsBetweenRetrievals {
-    async fn load(&self, key: &OrderKey) -> Result<Option<StoredOrder>, StoreError> {
-        self.store.load(key).await
-    }
-
-    async fn save(
-        &self,
-        key: &OrderKey,
-        record: &OrderRecord,
-        in_flight: Option<&InFlight>,
-        next_wakeup: Option<DateTime<Utc>>,
-        expected: Option<u64>,
-    ) -> Result<u64, StoreError> {
-        let version = self
-            .store
-            .save(key, record, in_flight, next_wakeup, expected)
-            .await?;
-        self.saved.store(true, Ordering::SeqCst);
-        Ok(version)
-    }
-
-    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OrderKey>, StoreError> {
-        self.store.due(now, limit).await
-    }
-
-    async fn next_wakeup(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.store.next_wakeup().await
-    }
-
-    async fn keys(&self) -> Result<Vec<OrderKey>, StoreError> {
-        self.store.keys().await
-    }
-
-    async fn watermark(&self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, StoreError> {
-        if cursor == Cursor::Retail(WindowKind::Changed)
-            && self.saved.load(Ordering::SeqCst)
-            && !self.failed.swap(true, Ordering::SeqCst)
+fn fails_between_retrievals() -> Arc<InterceptedStore> {
+    let store = Arc::new(InterceptedStore::new(Arc::new(MemoryStore::new())));
+    let saved = Arc::new(AtomicBool::new(false));
+    let failed = AtomicBool::new(false);
+    let has_saved = saved.clone();
+    store.save.after(move |_, answer| {
+        if answer.is_ok() {
+            has_saved.store(true, Ordering::SeqCst);
+        }
+        answer
+    });
+    store.watermark.before(move |cursor| {
+        if *cursor == Cursor::Retail(WindowKind::Changed)
+            && saved.load(Ordering::SeqCst)
+            && !failed.swap(true, Ordering::SeqCst)
         {
-            return Err(StoreError::Backend {
+            return Before::Answer(Err(StoreError::Backend {
                 message: "the database connection dropped".into(),
                 source: None,
-            });
+            }));
         }
-        self.store.watermark(cursor).await
-    }
-
-    async fn save_watermark(&self, cursor: Cursor, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.store.save_watermark(cursor, at).await
-    }
+        Before::Call
+    });
+    store
 }
 
 /// Seed 330: the first cycle stopped between the retail retrievals, so the created
@@ -518,11 +461,7 @@ async fn a_change_between_two_first_retrievals_is_read() {
     let clock = ManualClock::new(start);
     let amazon = Arc::new(VendorCentral::new(clock.clone()));
     let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    let store = Arc::new(FailsBetweenRetrievals {
-        store: MemoryStore::new(),
-        saved: AtomicBool::new(false),
-        failed: AtomicBool::new(false),
-    });
+    let store = fails_between_retrievals();
     let engine = Engine::new(
         catalogue_settings(false, false),
         Clients {
@@ -779,58 +718,27 @@ async fn a_create_overtaken_by_a_change_is_sent_again() {
 }
 
 /// Amazon's retail API, with a PO changed by Amazon right after the engine's first
-/// read of the created window, in a call that takes eleven minutes.
-struct ChangesAfterTheCreatedWindow {
-    amazon: Arc<VendorCentral>,
-    clock: ManualClock,
-    change: std::sync::Mutex<Option<(String, u64)>>,
-}
-
-#[async_trait]
-impl RetailOrdersApi for ChangesAfterTheCreatedWindow {
-    async fn purchase_orders(
-        &self,
-        query: &OrderQuery,
-    ) -> Result<Page<retail::Order>, ClientError> {
-        let page = self.amazon.purchase_orders(query).await;
+/// read of the created window, in a call that takes eleven minutes: the PO's first
+/// line is set to `amount`.
+fn changes_after_the_created_window(
+    amazon: &Arc<VendorCentral>,
+    clock: &ManualClock,
+    number: &str,
+    amount: u64,
+) -> Arc<InterceptedRetail> {
+    let client = Arc::new(InterceptedRetail::new(amazon.clone()));
+    let (amazon, clock) = (amazon.clone(), clock.clone());
+    let change = std::sync::Mutex::new(Some((number.to_owned(), amount)));
+    client.purchase_orders.after(move |query, page| {
         if query.kind == WindowKind::Created {
-            if let Some((number, amount)) = self.change.lock().unwrap().take() {
-                self.amazon
-                    .set_retail_quantity(&number, "1", amount)
-                    .unwrap();
-                self.clock.advance(Duration::from_secs(11 * 60));
+            if let Some((number, amount)) = change.lock().unwrap().take() {
+                amazon.set_retail_quantity(&number, "1", amount).unwrap();
+                clock.advance(Duration::from_secs(11 * 60));
             }
         }
         page
-    }
-
-    async fn purchase_order(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<retail::Order, ClientError> {
-        RetailOrdersApi::purchase_order(&*self.amazon, number).await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[RetailAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        RetailOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        RetailOrdersApi::transaction_status(&*self.amazon, id).await
-    }
-
-    async fn purchase_order_status(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<Option<retail::OrderStatus>, ClientError> {
-        self.amazon.purchase_order_status(number).await
-    }
+    });
+    client
 }
 
 /// Seed 11719: the created window listed a PO, Amazon changed it a moment later,
@@ -857,11 +765,7 @@ async fn a_po_changed_between_two_listings_of_a_cycle_is_read() {
     let engine = Engine::new(
         catalogue_settings(false, false),
         Clients {
-            retail: Arc::new(ChangesAfterTheCreatedWindow {
-                amazon: amazon.clone(),
-                clock: clock.clone(),
-                change: std::sync::Mutex::new(Some((number.clone(), 5))),
-            }),
+            retail: changes_after_the_created_window(&amazon, &clock, &number, 5),
             direct_fulfillment: amazon.clone(),
             netsuite: netsuite.clone(),
         },
@@ -935,122 +839,56 @@ async fn an_acknowledgement_landed_is_told_from_an_earlier_version() {
     assert_eq!(s.netsuite.snapshot(&id).unwrap().lines[0].quantity, 20);
 }
 
-/// Returns `Pending` once, waking itself.
-struct YieldOnce(bool);
-
-impl std::future::Future for YieldOnce {
-    type Output = ();
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        if self.0 {
-            std::task::Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
+/// Amazon's retail API whose next acknowledgement POST, once `pause` is set, pauses
+/// (setting `paused`), then fails before reaching Amazon.
+fn pauses_then_fails_submit(
+    amazon: &Arc<VendorCentral>,
+    pause: &Arc<AtomicBool>,
+    paused: &Arc<AtomicBool>,
+) -> Arc<InterceptedRetail> {
+    let client = Arc::new(InterceptedRetail::new(amazon.clone()));
+    let (pause, paused) = (pause.clone(), paused.clone());
+    client.submit_acknowledgements.before_async(move |_| {
+        let pausing = pause.swap(false, Ordering::SeqCst);
+        if pausing {
+            paused.store(true, Ordering::SeqCst);
         }
-    }
-}
-
-/// Amazon's retail API whose next acknowledgement POST pauses, then fails before
-/// reaching Amazon.
-struct PausesThenFailsSubmit {
-    amazon: Arc<VendorCentral>,
-    pause: AtomicBool,
-    paused: AtomicBool,
-}
-
-#[async_trait]
-impl RetailOrdersApi for PausesThenFailsSubmit {
-    async fn purchase_orders(
-        &self,
-        query: &OrderQuery,
-    ) -> Result<Page<retail::Order>, ClientError> {
-        self.amazon.purchase_orders(query).await
-    }
-
-    async fn purchase_order(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<retail::Order, ClientError> {
-        RetailOrdersApi::purchase_order(&*self.amazon, number).await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[RetailAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        if self.pause.swap(false, Ordering::SeqCst) {
-            self.paused.store(true, Ordering::SeqCst);
-            YieldOnce(false).await;
-            return Err(ClientError::new(
+        async move {
+            if !pausing {
+                return Before::Call;
+            }
+            YieldNow::new().await;
+            Before::Answer(Err(ClientError::new(
                 ErrorKind::Transient,
                 "submitAcknowledgement",
-            ));
+            )))
         }
-        RetailOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        RetailOrdersApi::transaction_status(&*self.amazon, id).await
-    }
-
-    async fn purchase_order_status(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<Option<retail::OrderStatus>, ClientError> {
-        self.amazon.purchase_order_status(number).await
-    }
+    });
+    client
 }
 
-/// NetSuite whose next close never answers: the worker dies in it.
-struct DiesInClose {
-    netsuite: Arc<NetSuite>,
-    die: AtomicBool,
-    died: AtomicBool,
-}
-
-#[async_trait]
-impl NetSuiteApi for DiesInClose {
-    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
-        self.netsuite.upsert_sales_order(draft).await
-    }
-
-    async fn sales_order(
-        &self,
-        external_id: &ExternalId,
-    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
-        self.netsuite.sales_order(external_id).await
-    }
-
-    async fn changed_sales_orders(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SalesOrderChange>, ClientError> {
-        self.netsuite.changed_sales_orders(since).await
-    }
-
-    async fn update_sales_order(
-        &self,
-        external_id: &ExternalId,
-        update: &SalesOrderUpdate,
-    ) -> Result<(), ClientError> {
-        self.netsuite.update_sales_order(external_id, update).await
-    }
-
-    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
-        if self.die.swap(false, Ordering::SeqCst) {
-            self.died.store(true, Ordering::SeqCst);
-            std::future::pending::<()>().await;
+/// NetSuite whose next close, once `die` is set, never answers (setting `died`): the
+/// worker dies in it.
+fn dies_in_close(
+    netsuite: &Arc<NetSuite>,
+    die: &Arc<AtomicBool>,
+    died: &Arc<AtomicBool>,
+) -> Arc<InterceptedNetSuite> {
+    let client = Arc::new(InterceptedNetSuite::new(netsuite.clone()));
+    let (die, died) = (die.clone(), died.clone());
+    client.close_sales_order.before_async(move |_| {
+        let dying = die.swap(false, Ordering::SeqCst);
+        if dying {
+            died.store(true, Ordering::SeqCst);
         }
-        self.netsuite.close_sales_order(external_id).await
-    }
+        async move {
+            if dying {
+                std::future::pending::<()>().await;
+            }
+            Before::Call
+        }
+    });
+    client
 }
 
 /// Polls a future until `until` holds, or it finishes.
@@ -1083,16 +921,16 @@ fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
     let clock = ManualClock::new(start);
     let amazon = Arc::new(VendorCentral::new(clock.clone()));
     let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    let retail = Arc::new(PausesThenFailsSubmit {
-        amazon: amazon.clone(),
-        pause: AtomicBool::new(false),
-        paused: AtomicBool::new(false),
-    });
-    let dying = Arc::new(DiesInClose {
-        netsuite: netsuite.clone(),
-        die: AtomicBool::new(false),
-        died: AtomicBool::new(false),
-    });
+    let (pause, paused) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let retail = pauses_then_fails_submit(&amazon, &pause, &paused);
+    let (die, died) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let dying = dies_in_close(&netsuite, &die, &died);
     let store = Arc::new(MemoryStore::new());
     let engine = || {
         Engine::new(
@@ -1129,17 +967,17 @@ fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
     clock.advance(Duration::from_secs(60));
 
     // A reads the approval and is sending the acknowledgement...
-    retail.pause.store(true, Ordering::SeqCst);
+    pause.store(true, Ordering::SeqCst);
     let mut sending = Box::pin(a.run_cycle());
-    assert!(poll_until(&mut sending, || retail.paused.load(Ordering::SeqCst)).is_none());
+    assert!(poll_until(&mut sending, || paused.load(Ordering::SeqCst)).is_none());
     // ... when Amazon closes the PO; B takes it in and dies in the close, if it
     // starts it (since a later fix, B leaves the close until A's POST is answered).
     amazon.close_retail_order(&number).unwrap();
-    dying.die.store(true, Ordering::SeqCst);
+    die.store(true, Ordering::SeqCst);
     let mut closing = Box::pin(b.run_cycle());
-    let _ = poll_until(&mut closing, || dying.died.load(Ordering::SeqCst));
+    let _ = poll_until(&mut closing, || died.load(Ordering::SeqCst));
     drop(closing);
-    dying.die.store(false, Ordering::SeqCst);
+    die.store(false, Ordering::SeqCst);
     // A's POST fails; A finishes its cycle.
     assert!(poll_until(&mut sending, || false).is_some());
     drop(sending);
@@ -1155,50 +993,29 @@ fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
     );
 }
 
-/// NetSuite whose next changes query is slow: six minutes pass in it.
-struct SlowChangesFeed {
-    netsuite: Arc<NetSuite>,
-    clock: ManualClock,
-    slow: AtomicBool,
-    inside: AtomicBool,
-}
-
-#[async_trait]
-impl NetSuiteApi for SlowChangesFeed {
-    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
-        self.netsuite.upsert_sales_order(draft).await
-    }
-
-    async fn sales_order(
-        &self,
-        external_id: &ExternalId,
-    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
-        self.netsuite.sales_order(external_id).await
-    }
-
-    async fn changed_sales_orders(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SalesOrderChange>, ClientError> {
-        if self.slow.swap(false, Ordering::SeqCst) {
-            self.inside.store(true, Ordering::SeqCst);
-            self.clock.advance(Duration::from_secs(6 * 60));
-            YieldOnce(false).await;
+/// NetSuite whose next changes query is slow: six minutes pass in it. Sets `inside`
+/// when it is in it.
+fn slow_changes_feed(
+    netsuite: &Arc<NetSuite>,
+    clock: &ManualClock,
+    inside: &Arc<AtomicBool>,
+) -> Arc<InterceptedNetSuite> {
+    let client = Arc::new(InterceptedNetSuite::new(netsuite.clone()));
+    let (clock, slow, inside) = (clock.clone(), AtomicBool::new(true), inside.clone());
+    client.changed_sales_orders.before_async(move |_| {
+        let slowing = slow.swap(false, Ordering::SeqCst);
+        if slowing {
+            inside.store(true, Ordering::SeqCst);
+            clock.advance(Duration::from_secs(6 * 60));
         }
-        self.netsuite.changed_sales_orders(since).await
-    }
-
-    async fn update_sales_order(
-        &self,
-        external_id: &ExternalId,
-        update: &SalesOrderUpdate,
-    ) -> Result<(), ClientError> {
-        self.netsuite.update_sales_order(external_id, update).await
-    }
-
-    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
-        self.netsuite.close_sales_order(external_id).await
-    }
+        async move {
+            if slowing {
+                YieldNow::new().await;
+            }
+            Before::Call
+        }
+    });
+    client
 }
 
 /// Seed 804: worker A received an order and queued the create of its sales order,
@@ -1213,12 +1030,8 @@ fn a_create_taken_over_by_another_worker_is_not_sent_again() {
     let clock = ManualClock::new(start);
     let amazon = Arc::new(VendorCentral::new(clock.clone()));
     let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    let slow = Arc::new(SlowChangesFeed {
-        netsuite: netsuite.clone(),
-        clock: clock.clone(),
-        slow: AtomicBool::new(true),
-        inside: AtomicBool::new(false),
-    });
+    let inside = Arc::new(AtomicBool::new(false));
+    let slow = slow_changes_feed(&netsuite, &clock, &inside);
     let store = Arc::new(MemoryStore::new());
     let engine = || {
         Engine::new(
@@ -1247,7 +1060,7 @@ fn a_create_taken_over_by_another_worker_is_not_sent_again() {
         .unwrap();
     // A receives the order, queues the create, and is slow in NetSuite's changes.
     let mut slow_cycle = Box::pin(a.run_cycle());
-    assert!(poll_until(&mut slow_cycle, || slow.inside.load(Ordering::SeqCst)).is_none());
+    assert!(poll_until(&mut slow_cycle, || inside.load(Ordering::SeqCst)).is_none());
     // B takes the create over and sends it; the reviewer approves.
     let done = poll_until(&mut Box::pin(b.run_cycle()), || false);
     assert!(done.is_some_and(|r| r.is_ok()));
@@ -1271,51 +1084,36 @@ fn a_create_taken_over_by_another_worker_is_not_sent_again() {
     assert_eq!(amazon.acknowledgement_count(&number), 1);
 }
 
-/// NetSuite whose next create pauses before it reaches NetSuite, then lands with
-/// its answer lost.
-struct SlowCreateAnswerLost {
-    netsuite: Arc<NetSuite>,
-    pause: AtomicBool,
-    paused: AtomicBool,
-}
-
-#[async_trait]
-impl NetSuiteApi for SlowCreateAnswerLost {
-    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
-        if self.pause.swap(false, Ordering::SeqCst) {
-            self.paused.store(true, Ordering::SeqCst);
-            YieldOnce(false).await;
-            self.netsuite.upsert_sales_order(draft).await?;
-            return Err(ClientError::new(ErrorKind::Transient, "upsert salesOrder"));
+/// NetSuite whose next create, once `pause` is set, pauses before it reaches NetSuite
+/// (setting `paused`), then lands with its answer lost.
+fn slow_create_answer_lost(
+    netsuite: &Arc<NetSuite>,
+    pause: &Arc<AtomicBool>,
+    paused: &Arc<AtomicBool>,
+) -> Arc<InterceptedNetSuite> {
+    let client = Arc::new(InterceptedNetSuite::new(netsuite.clone()));
+    let (netsuite, pause, paused) = (netsuite.clone(), pause.clone(), paused.clone());
+    client.upsert_sales_order.before_async(move |draft| {
+        let pausing = pause.swap(false, Ordering::SeqCst);
+        if pausing {
+            paused.store(true, Ordering::SeqCst);
         }
-        self.netsuite.upsert_sales_order(draft).await
-    }
-
-    async fn sales_order(
-        &self,
-        external_id: &ExternalId,
-    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
-        self.netsuite.sales_order(external_id).await
-    }
-
-    async fn changed_sales_orders(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SalesOrderChange>, ClientError> {
-        self.netsuite.changed_sales_orders(since).await
-    }
-
-    async fn update_sales_order(
-        &self,
-        external_id: &ExternalId,
-        update: &SalesOrderUpdate,
-    ) -> Result<(), ClientError> {
-        self.netsuite.update_sales_order(external_id, update).await
-    }
-
-    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
-        self.netsuite.close_sales_order(external_id).await
-    }
+        let (netsuite, draft) = (netsuite.clone(), draft.clone());
+        async move {
+            if !pausing {
+                return Before::Call;
+            }
+            YieldNow::new().await;
+            if let Err(e) = netsuite.upsert_sales_order(&draft).await {
+                return Before::Answer(Err(e));
+            }
+            Before::Answer(Err(ClientError::new(
+                ErrorKind::Transient,
+                "upsert salesOrder",
+            )))
+        }
+    });
+    client
 }
 
 /// Seed 13249 (20,000-seed run): worker A was sending the create of a sales order
@@ -1331,11 +1129,11 @@ fn a_close_waits_for_another_workers_create() {
     let clock = ManualClock::new(start);
     let amazon = Arc::new(VendorCentral::new(clock.clone()));
     let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    let slow = Arc::new(SlowCreateAnswerLost {
-        netsuite: netsuite.clone(),
-        pause: AtomicBool::new(true),
-        paused: AtomicBool::new(false),
-    });
+    let (pause, paused) = (
+        Arc::new(AtomicBool::new(true)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let slow = slow_create_answer_lost(&netsuite, &pause, &paused);
     let store = Arc::new(MemoryStore::new());
     let engine = || {
         Engine::new(
@@ -1360,7 +1158,7 @@ fn a_close_waits_for_another_workers_create() {
         .unwrap();
     // A sends the create...
     let mut creating = Box::pin(a.run_cycle());
-    assert!(poll_until(&mut creating, || slow.paused.load(Ordering::SeqCst)).is_none());
+    assert!(poll_until(&mut creating, || paused.load(Ordering::SeqCst)).is_none());
     // ... Amazon cancels the order, and B takes the cancellation in.
     amazon.cancel_df_order(&number).unwrap();
     let done = poll_until(&mut Box::pin(b.run_cycle()), || false);
@@ -1383,113 +1181,63 @@ fn a_close_waits_for_another_workers_create() {
     );
 }
 
-/// Amazon's retail API whose listings, once armed, wait until NetSuite's read of a
-/// sales order has begun.
-struct ListsDuringTheRead {
-    amazon: Arc<VendorCentral>,
-    armed: Arc<AtomicBool>,
-    reading: Arc<AtomicBool>,
-}
-
-#[async_trait]
-impl RetailOrdersApi for ListsDuringTheRead {
-    async fn purchase_orders(
-        &self,
-        query: &OrderQuery,
-    ) -> Result<Page<retail::Order>, ClientError> {
-        if self.armed.load(Ordering::SeqCst) {
-            for _ in 0..1_000 {
-                if self.reading.load(Ordering::SeqCst) {
-                    break;
+/// Amazon's retail API whose listings, once `armed`, wait until NetSuite's read of a
+/// sales order has begun (`reading`).
+fn lists_during_the_read(
+    amazon: &Arc<VendorCentral>,
+    armed: &Arc<AtomicBool>,
+    reading: &Arc<AtomicBool>,
+) -> Arc<InterceptedRetail> {
+    let client = Arc::new(InterceptedRetail::new(amazon.clone()));
+    let (armed, reading) = (armed.clone(), reading.clone());
+    client.purchase_orders.before_async(move |_| {
+        let (armed, reading) = (armed.clone(), reading.clone());
+        async move {
+            if armed.load(Ordering::SeqCst) {
+                for _ in 0..1_000 {
+                    if reading.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    YieldNow::new().await;
                 }
-                YieldOnce(false).await;
             }
+            Before::Call
         }
-        self.amazon.purchase_orders(query).await
-    }
-
-    async fn purchase_order(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<retail::Order, ClientError> {
-        RetailOrdersApi::purchase_order(&*self.amazon, number).await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[RetailAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        RetailOrdersApi::submit_acknowledgements(&*self.amazon, acknowledgements).await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        RetailOrdersApi::transaction_status(&*self.amazon, id).await
-    }
-
-    async fn purchase_order_status(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<Option<retail::OrderStatus>, ClientError> {
-        self.amazon.purchase_order_status(number).await
-    }
+    });
+    client
 }
 
-/// NetSuite whose read of a sales order, once armed, is answered only after the
-/// store holds Amazon's change of the order (`changed_at` set).
-struct ReadsAcrossAChange {
-    netsuite: Arc<NetSuite>,
-    store: Arc<MemoryStore>,
-    key: OrderKey,
-    armed: Arc<AtomicBool>,
-    reading: Arc<AtomicBool>,
-}
-
-#[async_trait]
-impl NetSuiteApi for ReadsAcrossAChange {
-    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
-        self.netsuite.upsert_sales_order(draft).await
-    }
-
-    async fn sales_order(
-        &self,
-        external_id: &ExternalId,
-    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
-        // The snapshot is taken before the change is saved, as a read in flight would.
-        let snapshot = self.netsuite.sales_order(external_id).await;
-        if self.armed.load(Ordering::SeqCst) {
-            self.reading.store(true, Ordering::SeqCst);
-            for _ in 0..1_000 {
-                let saved = self.store.load(&self.key).await.ok().flatten();
-                if saved.is_some_and(|s| s.record.purchase_order().changed_at.is_some()) {
-                    break;
+/// NetSuite whose read of a sales order, once `armed`, is answered only after the
+/// store holds Amazon's change of the order (`changed_at` set); sets `reading` then.
+fn reads_across_a_change(
+    netsuite: &Arc<NetSuite>,
+    store: &Arc<MemoryStore>,
+    key: &OrderKey,
+    armed: &Arc<AtomicBool>,
+    reading: &Arc<AtomicBool>,
+) -> Arc<InterceptedNetSuite> {
+    let client = Arc::new(InterceptedNetSuite::new(netsuite.clone()));
+    let (store, key) = (store.clone(), key.clone());
+    let (armed, reading) = (armed.clone(), reading.clone());
+    // The snapshot is taken before the change is saved, as a read in flight would.
+    client.sales_order.after_async(move |_, snapshot| {
+        let (store, key) = (store.clone(), key.clone());
+        let (armed, reading) = (armed.clone(), reading.clone());
+        async move {
+            if armed.load(Ordering::SeqCst) {
+                reading.store(true, Ordering::SeqCst);
+                for _ in 0..1_000 {
+                    let saved = store.load(&key).await.ok().flatten();
+                    if saved.is_some_and(|s| s.record.purchase_order().changed_at.is_some()) {
+                        break;
+                    }
+                    YieldNow::new().await;
                 }
-                YieldOnce(false).await;
             }
+            snapshot
         }
-        snapshot
-    }
-
-    async fn changed_sales_orders(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SalesOrderChange>, ClientError> {
-        self.netsuite.changed_sales_orders(since).await
-    }
-
-    async fn update_sales_order(
-        &self,
-        external_id: &ExternalId,
-        update: &SalesOrderUpdate,
-    ) -> Result<(), ClientError> {
-        self.netsuite.update_sales_order(external_id, update).await
-    }
-
-    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
-        self.netsuite.close_sales_order(external_id).await
-    }
+    });
+    client
 }
 
 /// Seed 4950 (20,000-seed run): a create reached NetSuite with its answer lost and
@@ -1521,19 +1269,9 @@ fn a_change_saved_while_an_approval_is_read_is_sent() {
     let engine = Engine::new(
         catalogue_settings(false, false),
         Clients {
-            retail: Arc::new(ListsDuringTheRead {
-                amazon: amazon.clone(),
-                armed: armed.clone(),
-                reading: reading.clone(),
-            }),
+            retail: lists_during_the_read(&amazon, &armed, &reading),
             direct_fulfillment: amazon.clone(),
-            netsuite: Arc::new(ReadsAcrossAChange {
-                netsuite: netsuite.clone(),
-                store: store.clone(),
-                key: key.clone(),
-                armed: armed.clone(),
-                reading: reading.clone(),
-            }),
+            netsuite: reads_across_a_change(&netsuite, &store, &key, &armed, &reading),
         },
         store.clone(),
         Arc::new(clock.clone()),
@@ -1595,11 +1333,11 @@ fn an_approval_is_not_read_while_another_workers_create_is_out() {
     let clock = ManualClock::new(start);
     let amazon = Arc::new(VendorCentral::new(clock.clone()));
     let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    let slow = Arc::new(SlowCreateAnswerLost {
-        netsuite: netsuite.clone(),
-        pause: AtomicBool::new(false),
-        paused: AtomicBool::new(false),
-    });
+    let (pause, paused) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let slow = slow_create_answer_lost(&netsuite, &pause, &paused);
     let store = Arc::new(MemoryStore::new());
     let engine = || {
         Engine::new(
@@ -1642,9 +1380,9 @@ fn an_approval_is_not_read_while_another_workers_create_is_out() {
     // out, A runs a whole cycle.
     clock.advance(Duration::from_secs(10 * 60));
     netsuite.fail_next(NetSuiteOperation::ChangedSalesOrders, 1);
-    slow.pause.store(true, Ordering::SeqCst);
+    pause.store(true, Ordering::SeqCst);
     let mut resending = Box::pin(b.run_cycle());
-    assert!(poll_until(&mut resending, || slow.paused.load(Ordering::SeqCst)).is_none());
+    assert!(poll_until(&mut resending, || paused.load(Ordering::SeqCst)).is_none());
     cycle(&a);
     assert!(poll_until(&mut resending, || false).is_some_and(|r| r.is_ok()));
     drop(resending);
