@@ -68,6 +68,7 @@ mod rate_limit;
 mod rng;
 mod script;
 mod vendor_central;
+mod world;
 
 pub use clock::ManualClock;
 pub use error::SimulatorError;
@@ -81,6 +82,7 @@ pub use script::{FailurePoint, ScriptedFailure};
 pub use vendor_central::{
     AcknowledgedLine, AmazonOperation, ReceivedAcknowledgement, VendorCentral,
 };
+pub use world::World;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

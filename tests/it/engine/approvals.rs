@@ -9,78 +9,63 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use avc_order_sync::engine::{Clients, Engine, EngineConfig};
-use avc_order_sync::store::{MemoryStore, OrderKey, OrderStore};
 use avc_order_sync::testing::{
-    Before, InterceptedNetSuite, ManualClock, NetSuite, NetSuiteOperation, VendorCentral,
-    catalogue_settings, orders,
+    Before, InterceptedNetSuite, NetSuiteOperation, World, catalogue_settings, orders,
 };
 use avc_order_sync::{
-    Clock, ExternalId, NetSuiteApi, Program, PurchaseOrderNumber, RetryPolicy, mapping,
+    Clients, Clock, Engine, EngineConfig, ExternalId, NetSuiteApi, OrderKey, OrderStore, Program,
+    PurchaseOrderNumber, RetryPolicy, mapping,
 };
 use chrono::{DateTime, Utc};
 
-struct World {
-    clock: ManualClock,
-    amazon: Arc<VendorCentral>,
-    netsuite: Arc<NetSuite>,
-    store: Arc<MemoryStore>,
-    number: String,
-    external_id: ExternalId,
-}
-
+/// A world on a Friday morning, with one retail PO of two lines placed five minutes
+/// before; orders wait for a reviewer.
 fn world() -> World {
     let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    netsuite.set_item_catalogue(orders::netsuite_items());
-    let number = orders::purchase_order_number(42);
-    amazon
+    let world = World::starting_at(start, catalogue_settings(false, false));
+    world
+        .amazon
         .add_retail_order(orders::retail_order(
-            &number,
+            &number(),
             start - chrono::TimeDelta::minutes(5),
             2,
         ))
         .unwrap();
-    let external_id = mapping::external_id(
-        Program::RetailProcurement,
-        &PurchaseOrderNumber::new(number.as_str()).unwrap(),
-    );
-    World {
-        clock,
-        amazon,
-        netsuite,
-        store: Arc::new(MemoryStore::new()),
-        number,
-        external_id,
+    world
+}
+
+/// The PO's number.
+fn number() -> String {
+    orders::purchase_order_number(42)
+}
+
+fn key() -> OrderKey {
+    OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(number().as_str()).unwrap(),
     }
 }
 
+/// Its sales order's external id.
+fn eid() -> ExternalId {
+    mapping::external_id(Program::RetailProcurement, &key().number)
+}
+
+/// An engine of the world over `netsuite`, retrying by `retry`.
 fn engine(world: &World, netsuite: Arc<dyn NetSuiteApi>, retry: RetryPolicy) -> Engine {
-    Engine::new(
-        catalogue_settings(false, false),
-        Clients {
-            retail: world.amazon.clone(),
-            direct_fulfillment: world.amazon.clone(),
+    world
+        .engine_with(Clients {
             netsuite,
-        },
-        world.store.clone(),
-        Arc::new(world.clock.clone()),
-    )
-    .with_config(EngineConfig {
-        first_lookback: Duration::from_secs(24 * 3600),
-        retry,
-        ..EngineConfig::default()
-    })
+            ..world.simulators()
+        })
+        .with_config(EngineConfig {
+            retry,
+            ..world.config.clone()
+        })
 }
 
 async fn status(world: &World) -> String {
-    let key = OrderKey {
-        program: Program::RetailProcurement,
-        number: PurchaseOrderNumber::new(world.number.as_str()).unwrap(),
-    };
-    let stored = world.store.load(&key).await.unwrap().unwrap();
+    let stored = world.store.load(&key()).await.unwrap().unwrap();
     stored.record.status_label().to_owned()
 }
 
@@ -109,11 +94,11 @@ async fn an_approval_given_while_the_create_is_unanswered_is_read() {
         .netsuite
         .fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
     engine.run_cycle().await.unwrap();
-    assert_eq!(world.netsuite.creations(&world.external_id), 1);
+    assert_eq!(world.netsuite.creations(&eid()), 1);
     assert_eq!(status(&world).await, "Scheduled to post to NetSuite");
 
     world.clock.advance(Duration::from_secs(60));
-    world.netsuite.approve(&world.external_id).unwrap();
+    world.netsuite.approve(&eid()).unwrap();
     run(
         &world,
         &engine,
@@ -122,9 +107,9 @@ async fn an_approval_given_while_the_create_is_unanswered_is_read() {
     )
     .await;
 
-    assert_eq!(world.amazon.acknowledgement_count(&world.number), 1);
+    assert_eq!(world.amazon.acknowledgement_count(&number()), 1);
     assert_eq!(status(&world).await, "Order posted, awaiting shipment");
-    assert_eq!(world.netsuite.creations(&world.external_id), 1);
+    assert_eq!(world.netsuite.creations(&eid()), 1);
 }
 
 /// A NetSuite whose next read never answers once armed: the engine is stopped there,
@@ -162,7 +147,7 @@ async fn an_approval_read_by_a_cycle_that_died_is_read_again() {
     first.run_cycle().await.unwrap();
     assert_eq!(status(&world).await, "Waiting for approval");
     world.clock.advance(Duration::from_secs(60));
-    world.netsuite.approve(&world.external_id).unwrap();
+    world.netsuite.approve(&eid()).unwrap();
     world.clock.advance(every);
 
     // The cycle runs until it asks for the approved order, and stops there for good.
@@ -185,7 +170,7 @@ async fn an_approval_read_by_a_cycle_that_died_is_read_again() {
     let second = engine(&world, world.netsuite.clone(), RetryPolicy::default());
     world.clock.advance(every);
     run(&world, &second, every, Duration::from_secs(3 * 3600)).await;
-    assert_eq!(world.amazon.acknowledgement_count(&world.number), 1);
+    assert_eq!(world.amazon.acknowledgement_count(&number()), 1);
     assert_eq!(status(&world).await, "Order posted, awaiting shipment");
 }
 
@@ -199,7 +184,7 @@ async fn an_approval_whose_read_failed_is_read_again() {
     engine.run_cycle().await.unwrap();
     assert_eq!(status(&world).await, "Waiting for approval");
     world.clock.advance(Duration::from_secs(60));
-    world.netsuite.approve(&world.external_id).unwrap();
+    world.netsuite.approve(&eid()).unwrap();
     world.clock.advance(every);
     world.netsuite.fail_next(NetSuiteOperation::SalesOrder, 1);
     engine.run_cycle().await.unwrap();
@@ -213,6 +198,6 @@ async fn an_approval_whose_read_failed_is_read_again() {
 
     world.clock.advance(every);
     run(&world, &engine, every, Duration::from_secs(3 * 3600)).await;
-    assert_eq!(world.amazon.acknowledgement_count(&world.number), 1);
+    assert_eq!(world.amazon.acknowledgement_count(&number()), 1);
     assert_eq!(status(&world).await, "Order posted, awaiting shipment");
 }

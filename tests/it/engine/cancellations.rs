@@ -38,13 +38,10 @@ fn world() -> World {
 
 /// A world whose check for cancelled orders runs every `minutes`.
 fn checking_every(minutes: u64) -> World {
-    World::with_config(
-        manual(),
-        EngineConfig {
-            cancellation_check_interval: Duration::from_secs(60 * minutes),
-            ..config()
-        },
-    )
+    World::new(manual()).with_config(EngineConfig {
+        cancellation_check_interval: Duration::from_secs(60 * minutes),
+        ..config()
+    })
 }
 
 /// A Direct Fulfillment order placed `minutes` before the story starts, received by
@@ -180,14 +177,11 @@ async fn the_check_runs_at_most_once_per_interval_whichever_worker_runs_the_cycl
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_lookback_over_seven_days_is_read_in_windows_of_seven_days_at_most() {
-    let world = World::with_config(
-        manual(),
-        EngineConfig {
-            first_lookback: Duration::from_secs(9 * 24 * 3600),
-            cancellation_lookback: Duration::from_secs(10 * 24 * 3600),
-            ..config()
-        },
-    );
+    let world = World::new(manual()).with_config(EngineConfig {
+        first_lookback: Duration::from_secs(9 * 24 * 3600),
+        cancellation_lookback: Duration::from_secs(10 * 24 * 3600),
+        ..config()
+    });
     let eight_days = received(&world, 703, 8 * 24 * 60);
     let two_days = received(&world, 704, 2 * 24 * 60);
     world.cycle().await;
@@ -364,7 +358,7 @@ async fn an_order_the_reviewer_rejected_is_complete_not_cancelled() {
         ..config()
     };
     config.retry.first_check = Duration::from_secs(20 * 60);
-    let world = World::with_config(manual(), config);
+    let world = World::new(manual()).with_config(config);
     let key = received(&world, 710, 30);
     world.cycle().await;
     for line in ["00001", "00002"] {
@@ -430,17 +424,10 @@ fn cancelled_listing(
             }
         }
     });
-    let engine = Engine::new(
-        world.settings.clone(),
-        Clients {
-            retail: world.amazon.clone(),
-            direct_fulfillment: client,
-            netsuite: world.netsuite.clone(),
-        },
-        world.store.clone(),
-        Arc::new(world.clock.clone()),
-    )
-    .with_config(world.config.clone());
+    let engine = world.engine_with(Clients {
+        direct_fulfillment: client,
+        ..world.simulators()
+    });
     (engine, asked)
 }
 

@@ -62,7 +62,7 @@ async fn three_windows_of_five_pages(shuffle: Option<u64>, overlap: bool) {
         page_limit: 20,
         ..EngineConfig::default()
     };
-    let world = World::with_config(catalogue_settings(true, true), config);
+    let world = World::new(catalogue_settings(true, true)).with_config(config);
     world.amazon.set_shuffle(shuffle);
     world.amazon.set_page_overlap(overlap);
     let first = start() - TimeDelta::hours(6);
@@ -150,7 +150,7 @@ async fn a_retrieval_refused_mid_window_is_resumed_and_misses_nothing() {
         amazon_burst: 100,
         ..EngineConfig::default()
     };
-    let world = World::with_config(catalogue_settings(false, false), config);
+    let world = World::new(catalogue_settings(false, false)).with_config(config);
     let mut keys = BTreeSet::new();
     for i in 0..60u64 {
         let number = purchase_order_number(90_000 + i);
@@ -325,7 +325,7 @@ fn thirty_for_review(netsuite_concurrency: usize) -> (World, Vec<OrderKey>) {
         netsuite_concurrency,
         ..config()
     };
-    let world = World::with_config(catalogue_settings(false, false), config);
+    let world = World::new(catalogue_settings(false, false)).with_config(config);
     world.netsuite.set_concurrency_limit(Some(2));
     world.netsuite.set_latency(Duration::from_millis(500));
     let keys = (0..30u64)
@@ -423,7 +423,7 @@ async fn the_engine_paces_itself_under_amazons_rate_limits() {
         acknowledgement_batch_size: 1,
         ..config()
     };
-    let world = World::with_config(catalogue_settings(true, true), config);
+    let world = World::new(catalogue_settings(true, true)).with_config(config);
     for i in 0..40u64 {
         let retail = purchase_order_number(50_000 + i);
         let df = purchase_order_number(60_000 + i);

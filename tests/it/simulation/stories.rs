@@ -12,7 +12,7 @@ use avc_order_sync::store::{Cursor, MemoryStore, OrderKey, OrderStore, StoreErro
 use avc_order_sync::testing::{
     AmazonOperation, Before, InterceptedDirectFulfillment, InterceptedNetSuite, InterceptedRetail,
     InterceptedStore, ManualClock, NetSuite, NetSuiteOperation, ScriptedFailure, VendorCentral,
-    YieldNow, catalogue_settings, orders,
+    World, YieldNow, catalogue_settings, orders,
     orders::{RetailLine, RetailOrderBuilder},
 };
 use avc_order_sync::{
@@ -21,43 +21,17 @@ use avc_order_sync::{
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
-struct Story {
-    clock: ManualClock,
-    amazon: Arc<VendorCentral>,
-    netsuite: Arc<NetSuite>,
-    engine: Engine,
+/// Where every story starts: a Monday morning.
+fn start() -> DateTime<Utc> {
+    "2026-03-02T08:00:00Z".parse().unwrap()
 }
 
-fn story(auto_retail: bool, auto_direct_fulfillment: bool) -> Story {
+fn story(auto_retail: bool, auto_direct_fulfillment: bool) -> World {
     story_with(catalogue_settings(auto_retail, auto_direct_fulfillment))
 }
 
-fn story_with(settings: avc_order_sync::Settings) -> Story {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    netsuite.set_item_catalogue(orders::netsuite_items());
-    let engine = Engine::new(
-        settings,
-        Clients {
-            retail: amazon.clone(),
-            direct_fulfillment: amazon.clone(),
-            netsuite: netsuite.clone(),
-        },
-        Arc::new(MemoryStore::new()),
-        Arc::new(clock.clone()),
-    )
-    .with_config(EngineConfig {
-        first_lookback: Duration::from_secs(24 * 3600),
-        ..EngineConfig::default()
-    });
-    Story {
-        clock,
-        amazon,
-        netsuite,
-        engine,
-    }
+fn story_with(settings: avc_order_sync::Settings) -> World {
+    World::starting_at(start(), settings)
 }
 
 /// Seed 6: an order first seen after its deadline warning was due was woken in
@@ -232,9 +206,13 @@ fn places_an_order_while_paging(
 #[tokio::test(flavor = "current_thread")]
 async fn an_order_on_no_page_because_the_listing_shifted_is_read() {
     for shuffle in 0..16 {
-        let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-        let clock = ManualClock::new(start);
-        let amazon = Arc::new(VendorCentral::new(clock.clone()));
+        let world = story(false, true).with_config(EngineConfig {
+            page_limit: 1,
+            ..World::config()
+        });
+        world.netsuite.clear_item_catalogue();
+        let (start, clock) = (world.now(), world.clock.clone());
+        let amazon = world.amazon.clone();
         amazon.set_shuffle(Some(shuffle));
         let mut numbers = Vec::new();
         for i in 0..4 {
@@ -251,21 +229,10 @@ async fn an_order_on_no_page_because_the_listing_shifted_is_read() {
             orders::df_order(&late, start - TimeDelta::minutes(1), 1),
         );
         numbers.push(late);
-        let store = Arc::new(MemoryStore::new());
-        let engine = Engine::new(
-            catalogue_settings(false, true),
-            Clients {
-                retail: amazon.clone(),
-                direct_fulfillment: paging,
-                netsuite: Arc::new(NetSuite::new(clock.clone())),
-            },
-            store.clone(),
-            Arc::new(clock.clone()),
-        )
-        .with_config(EngineConfig {
-            page_limit: 1,
-            first_lookback: Duration::from_secs(24 * 3600),
-            ..EngineConfig::default()
+        let store = world.store.clone();
+        let engine = world.engine_with(Clients {
+            direct_fulfillment: paging,
+            ..world.simulators()
         });
         engine.run_cycle().await.unwrap();
         clock.advance(Duration::from_secs(30 * 60));
@@ -423,8 +390,8 @@ async fn a_change_after_acknowledgement_never_ships_more_than_accepted() {
 /// A store whose database fails once, on the first read of the retail changed
 /// cursor after an order was saved: a cycle cut short between the two retail
 /// retrievals.
-fn fails_between_retrievals() -> Arc<InterceptedStore> {
-    let store = Arc::new(InterceptedStore::new(Arc::new(MemoryStore::new())));
+fn fails_between_retrievals(store: &Arc<MemoryStore>) -> Arc<InterceptedStore> {
+    let store = Arc::new(InterceptedStore::new(store.clone()));
     let saved = Arc::new(AtomicBool::new(false));
     let failed = AtomicBool::new(false);
     let has_saved = saved.clone();
@@ -457,25 +424,13 @@ fn fails_between_retrievals() -> Arc<InterceptedStore> {
 /// cycle saves the start of every cursor at once.
 #[tokio::test(flavor = "current_thread")]
 async fn a_change_between_two_first_retrievals_is_read() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    let store = fails_between_retrievals();
-    let engine = Engine::new(
-        catalogue_settings(false, false),
-        Clients {
-            retail: amazon.clone(),
-            direct_fulfillment: amazon.clone(),
-            netsuite: netsuite.clone(),
-        },
-        store.clone(),
-        Arc::new(clock.clone()),
-    )
-    .with_config(EngineConfig {
-        first_lookback: Duration::from_secs(24 * 3600),
-        ..EngineConfig::default()
-    });
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    netsuite.clear_item_catalogue();
+    let store = fails_between_retrievals(&world.store);
+    let world = world.with_store(store);
+    let engine = &world.engine;
     let number = orders::purchase_order_number(37);
     let toaster = &orders::PRODUCTS[1];
     amazon
@@ -666,28 +621,12 @@ async fn a_line_amazon_cancels_after_a_lost_create_is_closed() {
 /// followed by the newer form, whose answer is the one applied.
 #[tokio::test(flavor = "current_thread")]
 async fn a_create_overtaken_by_a_change_is_sent_again() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    netsuite.clear_item_catalogue();
     netsuite.set_latency(Duration::from_secs(1));
-    let store = Arc::new(MemoryStore::new());
-    let engine = || {
-        Engine::new(
-            catalogue_settings(false, false),
-            Clients {
-                retail: amazon.clone(),
-                direct_fulfillment: amazon.clone(),
-                netsuite: netsuite.clone(),
-            },
-            store.clone(),
-            Arc::new(clock.clone()),
-        )
-        .with_config(EngineConfig {
-            first_lookback: Duration::from_secs(24 * 3600),
-            ..EngineConfig::default()
-        })
-    };
+    let engine = || world.another_engine();
     let (a, b) = (engine(), engine());
     let number = orders::purchase_order_number(59);
     let toaster = &orders::PRODUCTS[1];
@@ -749,10 +688,10 @@ fn changes_after_the_created_window(
 /// is compared with the store, and applied when it changed.
 #[tokio::test(flavor = "current_thread")]
 async fn a_po_changed_between_two_listings_of_a_cycle_is_read() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    netsuite.clear_item_catalogue();
     let number = orders::purchase_order_number(61);
     let toaster = &orders::PRODUCTS[1];
     amazon
@@ -762,19 +701,9 @@ async fn a_po_changed_between_two_listings_of_a_cycle_is_read() {
                 .build(),
         )
         .unwrap();
-    let engine = Engine::new(
-        catalogue_settings(false, false),
-        Clients {
-            retail: changes_after_the_created_window(&amazon, &clock, &number, 5),
-            direct_fulfillment: amazon.clone(),
-            netsuite: netsuite.clone(),
-        },
-        Arc::new(MemoryStore::new()),
-        Arc::new(clock.clone()),
-    )
-    .with_config(EngineConfig {
-        first_lookback: Duration::from_secs(24 * 3600),
-        ..EngineConfig::default()
+    let engine = world.engine_with(Clients {
+        retail: changes_after_the_created_window(&amazon, &clock, &number, 5),
+        ..world.simulators()
     });
     for _ in 0..3 {
         engine.run_cycle().await.unwrap();
@@ -917,10 +846,10 @@ fn poll_until<F: std::future::Future>(
 /// order still waits for it.
 #[test]
 fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    netsuite.clear_item_catalogue();
     let (pause, paused) = (
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicBool::new(false)),
@@ -931,21 +860,11 @@ fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
         Arc::new(AtomicBool::new(false)),
     );
     let dying = dies_in_close(&netsuite, &die, &died);
-    let store = Arc::new(MemoryStore::new());
     let engine = || {
-        Engine::new(
-            catalogue_settings(false, false),
-            Clients {
-                retail: retail.clone(),
-                direct_fulfillment: amazon.clone(),
-                netsuite: dying.clone(),
-            },
-            store.clone(),
-            Arc::new(clock.clone()),
-        )
-        .with_config(EngineConfig {
-            first_lookback: Duration::from_secs(24 * 3600),
-            ..EngineConfig::default()
+        world.engine_with(Clients {
+            retail: retail.clone(),
+            netsuite: dying.clone(),
+            ..world.simulators()
         })
     };
     let (a, b) = (engine(), engine());
@@ -1026,27 +945,16 @@ fn slow_changes_feed(
 /// a copy whose marker another worker replaced is not sent.
 #[test]
 fn a_create_taken_over_by_another_worker_is_not_sent_again() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    netsuite.clear_item_catalogue();
     let inside = Arc::new(AtomicBool::new(false));
     let slow = slow_changes_feed(&netsuite, &clock, &inside);
-    let store = Arc::new(MemoryStore::new());
     let engine = || {
-        Engine::new(
-            catalogue_settings(false, false),
-            Clients {
-                retail: amazon.clone(),
-                direct_fulfillment: amazon.clone(),
-                netsuite: slow.clone(),
-            },
-            store.clone(),
-            Arc::new(clock.clone()),
-        )
-        .with_config(EngineConfig {
-            first_lookback: Duration::from_secs(24 * 3600),
-            ..EngineConfig::default()
+        world.engine_with(Clients {
+            netsuite: slow.clone(),
+            ..world.simulators()
         })
     };
     let (a, b) = (engine(), engine());
@@ -1125,30 +1033,19 @@ fn slow_create_answer_lost(
 /// grace) sends what the order waits for then.
 #[test]
 fn a_close_waits_for_another_workers_create() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    netsuite.clear_item_catalogue();
     let (pause, paused) = (
         Arc::new(AtomicBool::new(true)),
         Arc::new(AtomicBool::new(false)),
     );
     let slow = slow_create_answer_lost(&netsuite, &pause, &paused);
-    let store = Arc::new(MemoryStore::new());
     let engine = || {
-        Engine::new(
-            catalogue_settings(false, false),
-            Clients {
-                retail: amazon.clone(),
-                direct_fulfillment: amazon.clone(),
-                netsuite: slow.clone(),
-            },
-            store.clone(),
-            Arc::new(clock.clone()),
-        )
-        .with_config(EngineConfig {
-            first_lookback: Duration::from_secs(24 * 3600),
-            ..EngineConfig::default()
+        world.engine_with(Clients {
+            netsuite: slow.clone(),
+            ..world.simulators()
         })
     };
     let (a, b) = (engine(), engine());
@@ -1251,12 +1148,10 @@ fn reads_across_a_change(
 /// over.
 #[test]
 fn a_change_saved_while_an_approval_is_read_is_sent() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
-    netsuite.set_item_catalogue(orders::netsuite_items());
-    let store = Arc::new(MemoryStore::new());
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    let store = world.store.clone();
     let number = orders::purchase_order_number(83);
     let key = OrderKey {
         program: Program::RetailProcurement,
@@ -1266,19 +1161,10 @@ fn a_change_saved_while_an_approval_is_read_is_sent() {
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicBool::new(false)),
     );
-    let engine = Engine::new(
-        catalogue_settings(false, false),
-        Clients {
-            retail: lists_during_the_read(&amazon, &armed, &reading),
-            direct_fulfillment: amazon.clone(),
-            netsuite: reads_across_a_change(&netsuite, &store, &key, &armed, &reading),
-        },
-        store.clone(),
-        Arc::new(clock.clone()),
-    )
-    .with_config(EngineConfig {
-        first_lookback: Duration::from_secs(24 * 3600),
-        ..EngineConfig::default()
+    let engine = world.engine_with(Clients {
+        retail: lists_during_the_read(&amazon, &armed, &reading),
+        netsuite: reads_across_a_change(&netsuite, &store, &key, &armed, &reading),
+        ..world.simulators()
     });
     amazon
         .add_retail_order(orders::retail_order(
@@ -1329,30 +1215,19 @@ fn a_change_saved_while_an_approval_is_read_is_sent() {
 /// later.
 #[test]
 fn an_approval_is_not_read_while_another_workers_create_is_out() {
-    let start: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().unwrap();
-    let clock = ManualClock::new(start);
-    let amazon = Arc::new(VendorCentral::new(clock.clone()));
-    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    netsuite.clear_item_catalogue();
     let (pause, paused) = (
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicBool::new(false)),
     );
     let slow = slow_create_answer_lost(&netsuite, &pause, &paused);
-    let store = Arc::new(MemoryStore::new());
     let engine = || {
-        Engine::new(
-            catalogue_settings(false, false),
-            Clients {
-                retail: amazon.clone(),
-                direct_fulfillment: amazon.clone(),
-                netsuite: slow.clone(),
-            },
-            store.clone(),
-            Arc::new(clock.clone()),
-        )
-        .with_config(EngineConfig {
-            first_lookback: Duration::from_secs(24 * 3600),
-            ..EngineConfig::default()
+        world.engine_with(Clients {
+            netsuite: slow.clone(),
+            ..world.simulators()
         })
     };
     let (a, b) = (engine(), engine());

@@ -1,24 +1,19 @@
-//! A world for the engine's scenario tests: Vendor Central and NetSuite simulators on
-//! one manual clock, a memory store, and an engine wired to them as an integrator
-//! wires it.
+//! What the engine's scenario tests share: the [`World`] of the `testing` module
+//! (simulators on one manual clock, a memory store, engines wired as an integrator
+//! wires them), keys and times, and [`Scenario`], the assertions' side of a world.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use avc_order_sync::engine::{
-    Clients, CycleReport, Engine, EngineConfig, EngineError, OperatorAction, ReportLine,
-    write_table,
-};
-use avc_order_sync::store::{MemoryStore, OrderKey, StoredOrder};
-use avc_order_sync::testing::{ManualClock, NetSuite, ReceivedAcknowledgement, VendorCentral};
+use avc_order_sync::engine::{CycleReport, EngineConfig, ReportLine, write_table};
+pub use avc_order_sync::testing::World;
 use avc_order_sync::{
-    Clock, ExternalId, ItemSequenceNumber, Program, PurchaseOrderNumber, SalesOrderSnapshot,
-    Settings, external_id,
+    ExternalId, ItemSequenceNumber, OrderKey, Program, PurchaseOrderNumber, StoredOrder,
+    external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// When every story starts: a Monday morning.
-pub const START: &str = "2026-03-02T09:00:00Z";
+pub const START: &str = World::START;
 
 pub fn start() -> DateTime<Utc> {
     START.parse().unwrap()
@@ -54,86 +49,52 @@ pub fn seq(s: &str) -> ItemSequenceNumber {
 
 /// The engine's defaults, reaching back a day on the first retrieval.
 pub fn config() -> EngineConfig {
-    EngineConfig {
-        first_lookback: Duration::from_secs(24 * 3600),
-        ..EngineConfig::default()
-    }
+    World::config()
 }
 
-pub struct World {
-    pub clock: ManualClock,
-    pub amazon: Arc<VendorCentral>,
-    pub netsuite: Arc<NetSuite>,
-    pub store: Arc<MemoryStore>,
-    pub engine: Engine,
-    pub settings: Settings,
-    pub config: EngineConfig,
-}
+/// What the engine's scenario tests ask of a [`World`] beyond what it offers: cycles
+/// that must run, waits in minutes, and lookups that fail the test when the order is
+/// not there.
+pub(crate) trait Scenario {
+    /// Moves the clock `minutes` forward.
+    fn wait(&self, minutes: u64);
 
-impl World {
-    pub fn new(settings: Settings) -> World {
-        World::with_config(settings, config())
-    }
-
-    pub fn with_config(settings: Settings, config: EngineConfig) -> World {
-        let clock = ManualClock::new(start());
-        let amazon = Arc::new(VendorCentral::new(clock.clone()));
-        let netsuite = Arc::new(NetSuite::new(clock.clone()));
-        netsuite.set_item_catalogue(avc_order_sync::testing::orders::netsuite_items());
-        let store = Arc::new(MemoryStore::new());
-        let engine = engine(&clock, &amazon, &netsuite, &store, &settings, &config);
-        World {
-            clock,
-            amazon,
-            netsuite,
-            store,
-            engine,
-            settings,
-            config,
-        }
-    }
-
-    /// A fresh engine on the same store, simulators and clock: what a process that
-    /// crashed and restarted works with.
-    pub fn restart(&mut self) {
-        self.engine = self.another_engine();
-    }
-
-    /// Another engine on the same store, simulators and clock: a second worker.
-    pub fn another_engine(&self) -> Engine {
-        engine(
-            &self.clock,
-            &self.amazon,
-            &self.netsuite,
-            &self.store,
-            &self.settings,
-            &self.config,
-        )
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    pub fn wait(&self, minutes: u64) {
-        self.clock.advance(Duration::from_secs(60 * minutes));
-    }
-
-    pub async fn cycle(&self) -> CycleReport {
-        self.engine.run_cycle().await.expect("the cycle runs")
-    }
-
-    pub async fn act(
-        &self,
-        key: &OrderKey,
-        action: OperatorAction,
-    ) -> Result<CycleReport, EngineError> {
-        self.engine.act(key, action).await
-    }
+    /// One cycle, which must run.
+    async fn cycle(&self) -> CycleReport;
 
     /// Runs cycles, as a scheduler would at each report's next wake-up (at least 30
     /// seconds and at most 5 minutes apart), until `done` holds. Returns the reports.
-    pub async fn run_until(&self, what: &str, done: impl Fn(&World) -> bool) -> Vec<CycleReport> {
+    async fn run_until(&self, what: &str, done: impl Fn(&World) -> bool) -> Vec<CycleReport>;
+
+    /// Runs cycles until the order shows `status`.
+    async fn run_until_status(&self, key: &OrderKey, status: &str) -> Vec<CycleReport>;
+
+    /// The order as stored; it must be there.
+    fn stored(&self, key: &OrderKey) -> StoredOrder;
+
+    /// The order's status as the connector words it, if the store holds it.
+    fn status(&self, key: &OrderKey) -> Option<String>;
+
+    /// `true` when the store holds orders and every one shows `status`.
+    fn all_show(&self, status: &str) -> bool;
+
+    /// The order's line in the full status table; it must be there.
+    async fn line(&self, key: &OrderKey) -> ReportLine;
+
+    /// The status table of every stored order, for a failure's message.
+    fn table(&self) -> String;
+}
+
+impl Scenario for World {
+    fn wait(&self, minutes: u64) {
+        self.advance(Duration::from_secs(60 * minutes));
+    }
+
+    async fn cycle(&self) -> CycleReport {
+        self.run_cycle().await.expect("the cycle runs")
+    }
+
+    async fn run_until(&self, what: &str, done: impl Fn(&World) -> bool) -> Vec<CycleReport> {
         let mut reports = Vec::new();
         for _ in 0..200 {
             let report = self.cycle().await;
@@ -156,25 +117,19 @@ impl World {
         );
     }
 
-    /// Runs cycles until the order shows `status`.
-    pub async fn run_until_status(&self, key: &OrderKey, status: &str) -> Vec<CycleReport> {
+    async fn run_until_status(&self, key: &OrderKey, status: &str) -> Vec<CycleReport> {
         self.run_until(&format!("{key} {status}"), |w| {
             w.status(key).as_deref() == Some(status)
         })
         .await
     }
 
-    pub fn stored(&self, key: &OrderKey) -> StoredOrder {
-        self.store
-            .snapshot()
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, s)| s)
+    fn stored(&self, key: &OrderKey) -> StoredOrder {
+        self.order(key)
             .unwrap_or_else(|| panic!("{key} is not in the store"))
     }
 
-    /// The order's status as the connector words it, if the store holds it.
-    pub fn status(&self, key: &OrderKey) -> Option<String> {
+    fn status(&self, key: &OrderKey) -> Option<String> {
         self.store
             .snapshot()
             .into_iter()
@@ -182,8 +137,7 @@ impl World {
             .map(|(_, s)| s.record.status_label().to_owned())
     }
 
-    /// `true` when the store holds orders and every one shows `status`.
-    pub fn all_show(&self, status: &str) -> bool {
+    fn all_show(&self, status: &str) -> bool {
         let orders = self.store.snapshot();
         !orders.is_empty()
             && orders
@@ -191,8 +145,7 @@ impl World {
                 .all(|(_, s)| s.record.status_label() == status)
     }
 
-    /// The order's line in the full status table.
-    pub async fn line(&self, key: &OrderKey) -> ReportLine {
+    async fn line(&self, key: &OrderKey) -> ReportLine {
         self.engine
             .status_table()
             .await
@@ -202,7 +155,7 @@ impl World {
             .unwrap_or_else(|| panic!("{key} is not in the status table"))
     }
 
-    pub fn table(&self) -> String {
+    fn table(&self) -> String {
         let lines: Vec<ReportLine> = self
             .store
             .snapshot()
@@ -218,34 +171,4 @@ impl World {
         write_table(&mut out, &lines).unwrap();
         out
     }
-
-    /// The sales order NetSuite holds for the order.
-    pub fn sales_order(&self, key: &OrderKey) -> Option<SalesOrderSnapshot> {
-        self.netsuite.snapshot(&eid(key))
-    }
-
-    pub fn acknowledgements(&self, key: &OrderKey) -> Vec<ReceivedAcknowledgement> {
-        self.amazon.acknowledgements_for(key.number.as_str())
-    }
-}
-
-fn engine(
-    clock: &ManualClock,
-    amazon: &Arc<VendorCentral>,
-    netsuite: &Arc<NetSuite>,
-    store: &Arc<MemoryStore>,
-    settings: &Settings,
-    config: &EngineConfig,
-) -> Engine {
-    Engine::new(
-        settings.clone(),
-        Clients {
-            retail: amazon.clone(),
-            direct_fulfillment: amazon.clone(),
-            netsuite: netsuite.clone(),
-        },
-        store.clone(),
-        Arc::new(clock.clone()),
-    )
-    .with_config(config.clone())
 }
