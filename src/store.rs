@@ -2,7 +2,8 @@
 //! concurrency, and the retrieval watermarks.
 //!
 //! [`MemoryStore`] ships with the crate; `examples/sqlite_store.rs` shows the same
-//! contract on a database.
+//! contract on a database. `testing::store_contract::run` (the `testing` feature)
+//! checks that a store keeps it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -67,6 +67,7 @@ pub mod orders;
 mod rate_limit;
 mod rng;
 mod script;
+pub mod store_contract;
 mod vendor_central;
 mod world;
 

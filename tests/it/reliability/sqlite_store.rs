@@ -1,16 +1,15 @@
-//! `examples/sqlite_store`'s [`SqliteStore`] against the [`OrderStore`] contract, with
-//! [`MemoryStore`] as the reference: the same script on both gives the same answers,
-//! and what only a file can show (reopening it, two handles on it) is checked on its
-//! own.
+//! `examples/sqlite_store`'s [`SqliteStore`] against the [`OrderStore`] contract of
+//! `testing::store_contract` (whose own tests run it on the `MemoryStore`), and what
+//! only a file can show (reopening it, two handles on it) on its own.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use avc_order_sync::lifecycle::OrderRecord;
-use avc_order_sync::store::{Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError};
-use avc_order_sync::testing::{catalogue_settings, orders};
-use avc_order_sync::{Program, PurchaseOrderNumber, WindowKind};
-use chrono::{DateTime, TimeDelta, Utc};
+use avc_order_sync::store::{Cursor, OrderKey, OrderStore, StoreError};
+use avc_order_sync::testing::{catalogue_settings, orders, store_contract};
+use avc_order_sync::{Program, PurchaseOrderNumber};
+use chrono::{DateTime, Utc};
 
 /// The store exactly as the example has it.
 #[allow(dead_code)]
@@ -74,146 +73,13 @@ fn record(number: &str) -> OrderRecord {
     .0
 }
 
-/// Every answer of the contract's script, in order, as text to compare.
-async fn script(store: &dyn OrderStore) -> Vec<String> {
-    let mut out = Vec::new();
-    let a = key(Program::RetailProcurement, "A0000001");
-    let b = key(Program::DirectFulfillment, "A0000001");
-    let c = key(Program::RetailProcurement, "B0000002");
-    let flight = InFlight {
-        command_key: "netsuite:create:AVC-RP-A0000001"
-            .parse()
-            .expect("a command key"),
-        started_at: t("2026-11-27T08:00:00.5Z"),
-    };
-    let at = |s: &str| Some(t(s));
-
-    out.push(format!("{:?}", store.load(&a).await.unwrap()));
-    out.push(format!(
-        "{:?}",
-        store
-            .save(
-                &a,
-                &record("A0000001"),
-                Some(&flight),
-                at("2026-11-27T09:00:00.000000002Z"),
-                None
-            )
-            .await
-            .unwrap()
-    ));
-    // A second insert of the same key, and a save naming a version that is not stored.
-    for expected in [None, Some(7)] {
-        match store
-            .save(&a, &record("A0000001"), None, None, expected)
-            .await
-        {
-            Err(StoreError::Conflict {
-                expected, found, ..
-            }) => out.push(format!("conflict {expected:?} {found:?}")),
-            other => panic!("a stale save was not refused: {other:?}"),
-        }
-    }
-    let stored = store.load(&a).await.unwrap().unwrap();
-    out.push(format!("{} {:?}", stored.version, stored.in_flight));
-    assert_eq!(stored.record, record("A0000001"));
-    out.push(format!(
-        "{:?}",
-        store
-            .save(
-                &b,
-                &record("A0000001"),
-                None,
-                at("2026-11-27T09:00:00.000000001Z"),
-                None
-            )
-            .await
-    ));
-    out.push(format!(
-        "{:?}",
-        store.save(&c, &record("B0000002"), None, None, None).await
-    ));
-    // The wake-up moves with each save; the version counts them.
-    out.push(format!(
-        "{:?}",
-        store
-            .save(
-                &a,
-                &stored.record,
-                None,
-                at("2026-11-27T08:30:00Z"),
-                Some(1)
-            )
-            .await
-    ));
-    out.push(format!(
-        "{:?}",
-        store
-            .save(
-                &a,
-                &stored.record,
-                None,
-                at("2026-11-27T10:00:00Z"),
-                Some(2)
-            )
-            .await
-    ));
-    for now in [
-        "2026-11-27T08:59:59Z",
-        "2026-11-27T09:00:00.000000001Z",
-        "2026-11-27T10:00:00Z",
-    ] {
-        out.push(format!(
-            "due {now}: {:?}",
-            store.due(t(now), 10).await.unwrap()
-        ));
-    }
-    out.push(format!(
-        "limit: {:?}",
-        store.due(t("2026-11-28T00:00:00Z"), 1).await.unwrap()
-    ));
-    out.push(format!("next: {:?}", store.next_wakeup().await.unwrap()));
-    out.push(format!("keys: {:?}", store.keys().await.unwrap()));
-
-    let cursor = Cursor::Retail(WindowKind::Changed);
-    out.push(format!("{:?}", store.watermark(cursor).await.unwrap()));
-    for mark in [
-        "2026-11-27T08:00:00.25Z",
-        "2026-11-27T07:00:00Z",
-        "2026-11-27T08:00:00.5Z",
-    ] {
-        store.save_watermark(cursor, t(mark)).await.unwrap();
-        out.push(format!("{:?}", store.watermark(cursor).await.unwrap()));
-    }
-    out.push(format!(
-        "{:?}",
-        store.watermark(Cursor::NetSuiteChanges).await.unwrap()
-    ));
-    // A far-future wake-up (the engine's "never") is kept exactly.
-    let far = DateTime::<Utc>::MAX_UTC - TimeDelta::nanoseconds(1);
-    store
-        .save(&c, &record("B0000002"), None, Some(far), Some(1))
-        .await
-        .unwrap();
-    store
-        .save(&b, &record("A0000001"), None, None, Some(1))
-        .await
-        .unwrap();
-    store
-        .save(&a, &stored.record, None, None, Some(3))
-        .await
-        .unwrap();
-    out.push(format!("next: {:?}", store.next_wakeup().await.unwrap()));
-    out
-}
-
 #[tokio::test]
-async fn sqlite_store_answers_the_contract_as_the_memory_store_does() {
+async fn sqlite_store_keeps_the_store_contract() {
     let dir = TempDir::new("store-contract");
     let sqlite = SqliteStore::open(dir.file("orders.sqlite")).unwrap();
-    let expected = script(&MemoryStore::new()).await;
-    let got = script(&sqlite).await;
-    assert_eq!(got, expected);
+    if let Err(broken) = store_contract::run(&sqlite).await {
+        panic!("{broken}");
+    }
 }
 
 #[tokio::test]
