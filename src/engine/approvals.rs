@@ -141,20 +141,7 @@ impl Engine {
             // hold and is acted on at release. Left unread, it would fall behind the
             // watermark and never be seen again. A rejected order whose sales order
             // went back to Pending Approval awaits the reviewer's approval as well.
-            let awaits_approval = |state: &OrderState| {
-                matches!(
-                    state,
-                    OrderState::ExpectApproval { .. }
-                        | OrderState::ExpectRepost {
-                            returned_to_approval: true,
-                            ..
-                        }
-                )
-            };
-            let wanted = match stored.record.state() {
-                OrderState::Held { resume, .. } => awaits_approval(resume),
-                state => awaits_approval(state),
-            };
+            let wanted = stored.record.state().awaits_approval();
             if wanted && cycle.with(|s| s.reads.insert(key.clone())) {
                 cycle.with(|s| s.unread.insert(key.clone(), change.last_modified));
                 cycle.queue(

@@ -436,7 +436,7 @@ impl Engine {
         else {
             return Ok(None);
         };
-        for _ in 0..8 {
+        for _ in 0..STORE_CONFLICT_RETRIES {
             let Some(stored) = self.store.load(key).await? else {
                 return Ok(None);
             };
@@ -479,7 +479,7 @@ impl Engine {
         key: &OrderKey,
         command_key: &CommandKey,
     ) -> Result<(), EngineError> {
-        for _ in 0..8 {
+        for _ in 0..STORE_CONFLICT_RETRIES {
             let Some(stored) = self.store.load(key).await? else {
                 return Ok(());
             };

@@ -69,48 +69,11 @@ impl Cycle {
             key: key.clone(),
             netsuite_id: record.internal_id().cloned(),
             status: record.status_label().to_owned(),
-            reason: reason_of(record),
+            reason: record.reason(),
         };
         self.with(|s| {
             s.touched.insert(key.clone(), line);
         });
-    }
-}
-
-/// Why an order waits for a person, when it does.
-pub(super) fn reason_of(record: &OrderRecord) -> Option<String> {
-    use crate::lifecycle::Attention;
-    match record.state() {
-        OrderState::ExpectRepost { errors, .. } => Some(
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        OrderState::ExpectFix { attention } => Some(match attention {
-            Attention::Mapping { problems, .. } | Attention::Unreadable { problems } => problems
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-            Attention::Command { failure, .. } => failure.to_string(),
-        }),
-        OrderState::ExpectApproval { problems } if !problems.is_empty() => Some(
-            problems
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        OrderState::Held { reason, .. } => Some(reason.clone()),
-        OrderState::Cancelled { reason } | OrderState::Closed { reason } => {
-            Some(reason.to_string())
-        }
-        OrderState::ExpectChangeReview => {
-            Some("Amazon changed the order after it was acknowledged".to_owned())
-        }
-        _ => None,
     }
 }
 

@@ -27,12 +27,13 @@ mod calls;
 mod commands;
 mod cycle;
 mod persistence;
+use persistence::STORE_CONFLICT_RETRIES;
 mod recovery;
 mod retrieval;
 
 pub use approvals::order_key_of;
 use commands::{acknowledgement_of, holds_draft};
-use cycle::{BoxFuture, Cycle, earlier, later, reason_of};
+use cycle::{BoxFuture, Cycle, earlier, later};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -53,6 +54,7 @@ use crate::client::{
 };
 use crate::ids::{ExternalId, PurchaseOrderNumber, TransactionId};
 use crate::lifecycle::answers::{self, AnswerTiming, TransactionAnswer};
+use crate::lifecycle::outbox::{self, Marker, Outbox};
 use crate::lifecycle::{
     AcknowledgementKey, AmazonAcceptance, Command, CommandFailure, CommandKey, CommandKind, Event,
     FailureKind, LineChange, OrderRecord, OrderState, RetryPolicy, UnreadableOrder,
@@ -265,6 +267,29 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// The parts of a cycle that run side by side, before the due orders are woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CyclePart {
+    /// One retrieval: a program's POs listed by creation or by change.
+    Retrieve(Program, WindowKind),
+    /// The poll of NetSuite for orders a reviewer changed or approved.
+    PollNetSuite,
+    /// The check for Direct Fulfillment orders Amazon cancelled.
+    CheckCancellations,
+}
+
+impl CyclePart {
+    /// Every part, once. Direct Fulfillment orders are listed by creation only: the
+    /// check for cancellations reads what changes after.
+    const ALL: [CyclePart; 5] = [
+        CyclePart::Retrieve(Program::RetailProcurement, WindowKind::Created),
+        CyclePart::Retrieve(Program::RetailProcurement, WindowKind::Changed),
+        CyclePart::Retrieve(Program::DirectFulfillment, WindowKind::Created),
+        CyclePart::PollNetSuite,
+        CyclePart::CheckCancellations,
+    ];
+}
+
 impl Engine {
     /// An engine with the default [`EngineConfig`] and no observer.
     pub fn new(
@@ -324,27 +349,15 @@ impl Engine {
         // `getOrders`).
         let cycle_ref = &cycle;
         let results = limits::run_limited(
-            vec![0u8, 1, 2, 3, 4],
-            5,
+            CyclePart::ALL.to_vec(),
+            CyclePart::ALL.len(),
             |part| -> BoxFuture<'_, Result<(), EngineError>> {
                 match part {
-                    0 => Box::pin(self.retrieve(
-                        cycle_ref,
-                        Program::RetailProcurement,
-                        WindowKind::Created,
-                    )),
-                    1 => Box::pin(self.retrieve(
-                        cycle_ref,
-                        Program::RetailProcurement,
-                        WindowKind::Changed,
-                    )),
-                    2 => Box::pin(self.retrieve(
-                        cycle_ref,
-                        Program::DirectFulfillment,
-                        WindowKind::Created,
-                    )),
-                    3 => Box::pin(self.poll_netsuite(cycle_ref)),
-                    _ => Box::pin(self.check_cancellations(cycle_ref)),
+                    CyclePart::Retrieve(program, window) => {
+                        Box::pin(self.retrieve(cycle_ref, program, window))
+                    }
+                    CyclePart::PollNetSuite => Box::pin(self.poll_netsuite(cycle_ref)),
+                    CyclePart::CheckCancellations => Box::pin(self.check_cancellations(cycle_ref)),
                 }
             },
         )
@@ -431,7 +444,7 @@ impl Engine {
                 lines.push(ReportLine {
                     netsuite_id: stored.record.internal_id().cloned(),
                     status: stored.record.status_label().to_owned(),
-                    reason: reason_of(&stored.record),
+                    reason: stored.record.reason(),
                     key,
                 });
             }

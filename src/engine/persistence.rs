@@ -2,6 +2,28 @@
 
 use super::*;
 
+/// How many times a step whose save lost the compare-and-set to another worker is
+/// redone on a fresh load before it is left to the next cycle (and reported). Each
+/// redo sees the other worker's save, so a conflict that repeats this often means the
+/// order is contended, not that the step is wrong.
+pub(super) const STORE_CONFLICT_RETRIES: usize = 8;
+
+/// The in-flight marker to save, from the plan's decision and the marker loaded.
+pub(super) fn in_flight_after(
+    marker: &Marker,
+    loaded: Option<&InFlight>,
+    now: DateTime<Utc>,
+) -> Option<InFlight> {
+    match marker {
+        Marker::Set(command_key) => Some(InFlight {
+            command_key: command_key.clone(),
+            started_at: now,
+        }),
+        Marker::Clear => None,
+        Marker::Keep => loaded.cloned(),
+    }
+}
+
 impl Engine {
     /// When a command in flight counts as unanswered: an acknowledgement after the
     /// uncertain-submission wait, a NetSuite command after the grace.
@@ -59,7 +81,7 @@ impl Engine {
         sent: Option<&Command>,
         guard: Option<&(dyn Fn(&StoredOrder) -> bool + Sync)>,
     ) -> Result<bool, EngineError> {
-        for _ in 0..8 {
+        for _ in 0..STORE_CONFLICT_RETRIES {
             let Some(stored) = self.store.load(key).await? else {
                 cycle.error(format!(
                     "{key}: not in the store, {:?} dropped",
@@ -138,38 +160,24 @@ impl Engine {
         answers: Option<&CommandKey>,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
-        let (notices, actions): (Vec<Command>, Vec<Command>) = commands
-            .into_iter()
-            .partition(|c| matches!(c, Command::Notify { .. }));
-        // A command of this order is out (marked in flight, not by this cycle, not
-        // answered, within its grace): start nothing else now, or the two could land
-        // in either order (a close before the create it should close). Its answer, or
-        // the end of its grace, sends what the order waits for then.
-        let busy = stored.in_flight.as_ref().filter(|f| {
-            answers != Some(&f.command_key) && self.unanswered_at(f) > now && !cycle.owns(key, f)
-        });
-        let mut actions: Vec<Command> = if busy.is_some() { Vec::new() } else { actions };
-        // An order that waits for a command neither out nor due for a retry (its
-        // marker was answered while the command waited for it): send it now.
-        let marked = match (&stored.in_flight, answers) {
-            (Some(f), Some(a)) if &f.command_key == a => false,
-            (flight, _) => flight.is_some(),
-        };
-        if actions.is_empty() && !marked && next.attempt().is_none_or(|a| a.next_at.is_none()) {
-            actions.extend(next.pending_command());
-        }
-        let in_flight = match actions.first() {
-            Some(c) => Some(InFlight {
-                command_key: c.key(),
-                started_at: now,
-            }),
-            None => match (&stored.in_flight, answers) {
-                (Some(f), Some(a)) if &f.command_key == a => None,
-                (Some(f), _) => Some(f.clone()),
-                (None, _) => None,
+        // A command of this order is out when it is marked in flight, not by this
+        // cycle, and within its grace.
+        let marker_out = stored
+            .in_flight
+            .as_ref()
+            .is_some_and(|f| self.unanswered_at(f) > now && !cycle.owns(key, f));
+        let plan = outbox::plan(
+            Outbox {
+                marker: stored.in_flight.as_ref().map(|f| &f.command_key),
+                answers,
+                marker_out,
             },
-        };
-        if next == stored.record && actions.is_empty() && in_flight == stored.in_flight {
+            commands,
+            next.attempt().is_some_and(|a| a.next_at.is_some()),
+            || next.pending_command(),
+        );
+        let in_flight = in_flight_after(&plan.marker, stored.in_flight.as_ref(), now);
+        if next == stored.record && plan.send.is_empty() && in_flight == stored.in_flight {
             return Ok(());
         }
         let wakeup = self.wakeup(&next, in_flight.as_ref());
@@ -182,18 +190,29 @@ impl Engine {
                     .transition(key, last.event, last.from.unwrap_or(last.to), last.to);
             }
         }
-        cycle.touch(key, &next);
-        for notice in &notices {
-            if let Command::Notify { notice, .. } = notice {
-                self.observer.notice(key, notice);
-            }
+        self.saved(cycle, key, &next, in_flight.as_ref(), plan);
+        Ok(())
+    }
+
+    /// After a save: the report's line, the notices, and the commands queued with the
+    /// marker saved for them.
+    pub(super) fn saved(
+        &self,
+        cycle: &Cycle,
+        key: &OrderKey,
+        record: &OrderRecord,
+        in_flight: Option<&InFlight>,
+        plan: outbox::Plan,
+    ) {
+        cycle.touch(key, record);
+        for notice in &plan.notices {
+            self.observer.notice(key, notice);
         }
-        if let (Some(flight), false) = (&in_flight, actions.is_empty()) {
+        if let (Some(flight), false) = (in_flight, plan.send.is_empty()) {
             cycle.mark(key, flight);
         }
-        for action in actions {
+        for action in plan.send {
             cycle.queue(key.clone(), action);
         }
-        Ok(())
     }
 }

@@ -578,13 +578,18 @@ impl Engine {
         commands: Vec<Command>,
     ) -> Result<Option<OrderRecord>, EngineError> {
         let now = self.clock.now();
-        let (notices, actions): (Vec<Command>, Vec<Command>) = commands
-            .into_iter()
-            .partition(|c| matches!(c, Command::Notify { .. }));
-        let in_flight = actions.first().map(|c| InFlight {
-            command_key: c.key(),
-            started_at: now,
-        });
+        // A new record has no marker, and waits for nothing its step did not ask for.
+        let plan = outbox::plan(
+            Outbox {
+                marker: None,
+                answers: None,
+                marker_out: false,
+            },
+            commands,
+            false,
+            || None,
+        );
+        let in_flight = persistence::in_flight_after(&plan.marker, None, now);
         let wakeup = self.wakeup(&record, in_flight.as_ref());
         match self
             .store
@@ -596,18 +601,7 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         cycle.with(|s| s.report.new_orders += 1);
-        cycle.touch(key, &record);
-        for notice in &notices {
-            if let Command::Notify { notice, .. } = notice {
-                self.observer.notice(key, notice);
-            }
-        }
-        if let Some(flight) = &in_flight {
-            cycle.mark(key, flight);
-        }
-        for action in actions {
-            cycle.queue(key.clone(), action);
-        }
+        self.saved(cycle, key, &record, in_flight.as_ref(), plan);
         Ok(None)
     }
 

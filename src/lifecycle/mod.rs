@@ -49,6 +49,7 @@ mod failure;
 mod intake;
 mod kinds;
 mod machine;
+pub mod outbox;
 mod record;
 mod retry;
 mod state;

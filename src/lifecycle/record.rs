@@ -341,6 +341,40 @@ impl OrderRecord {
         self.deadline_notices
     }
 
+    /// Why the order waits for a person, or why it ended, in a line for the report:
+    /// Amazon's reasons for a rejection, the problems found, the failure of a
+    /// command, the hold's or the close's reason. `None` for an order on its way.
+    #[must_use]
+    pub fn reason(&self) -> Option<String> {
+        fn joined<T: std::fmt::Display>(items: &[T]) -> String {
+            items
+                .iter()
+                .map(T::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        match self.state() {
+            OrderState::ExpectRepost { errors, .. } => Some(joined(errors)),
+            OrderState::ExpectFix { attention } => Some(match attention {
+                Attention::Mapping { problems, .. } | Attention::Unreadable { problems } => {
+                    joined(problems)
+                }
+                Attention::Command { failure, .. } => failure.to_string(),
+            }),
+            OrderState::ExpectApproval { problems } if !problems.is_empty() => {
+                Some(joined(problems))
+            }
+            OrderState::Held { reason, .. } => Some(reason.clone()),
+            OrderState::Cancelled { reason } | OrderState::Closed { reason } => {
+                Some(reason.to_string())
+            }
+            OrderState::ExpectChangeReview => {
+                Some("Amazon changed the order after it was acknowledged".to_owned())
+            }
+            _ => None,
+        }
+    }
+
     /// The retry bookkeeping of the command the order waits for, if any.
     pub fn attempt(&self) -> Option<&Attempt> {
         self.attempt.as_ref()

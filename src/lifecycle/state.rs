@@ -303,6 +303,22 @@ impl OrderState {
         }
     }
 
+    /// `true` while the sales order waits in NetSuite for a reviewer's approval: a
+    /// manual order in Pending Approval, or one set back to Pending Approval after
+    /// Amazon rejected its acknowledgement. A held order is judged by the state under
+    /// the hold, since the approval lands under the hold and is acted on at release.
+    #[must_use]
+    pub fn awaits_approval(&self) -> bool {
+        matches!(
+            self.unheld(),
+            OrderState::ExpectApproval { .. }
+                | OrderState::ExpectRepost {
+                    returned_to_approval: true,
+                    ..
+                }
+        )
+    }
+
     /// The state's name.
     pub fn kind(&self) -> StateKind {
         match self {

@@ -478,14 +478,9 @@ impl<'a> Machine<'a> {
         key: &CommandKey,
         failure: &CommandFailure,
     ) -> Result<(), TransitionError> {
-        let awaits_approval = matches!(
-            &self.rec.state,
-            OrderState::ExpectApproval { .. }
-                | OrderState::ExpectRepost {
-                    returned_to_approval: true,
-                    ..
-                }
-        );
+        // Under a hold, the state is `Held`, which waits for no command.
+        let awaits_approval =
+            !matches!(self.rec.state, OrderState::Held { .. }) && self.rec.state.awaits_approval();
         let expected = if awaits_approval {
             Some(self.read_command())
         } else {

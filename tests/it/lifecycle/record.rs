@@ -236,3 +236,52 @@ fn debug_and_errors_never_show_the_consumer() {
         assert!(!shown.contains(secret), "{secret} shown in {shown}");
     }
 }
+
+#[test]
+fn the_record_gives_the_reason_a_person_needs_and_none_for_an_order_on_its_way() {
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    assert_eq!(story.record.reason(), None, "{:?}", story.state());
+    story.then(Event::HoldRequested {
+        reason: "customer on credit hold".into(),
+    });
+    assert_eq!(
+        story.record.reason().as_deref(),
+        Some("customer on credit hold")
+    );
+    story.then(Event::ReleaseRequested);
+    assert_eq!(story.record.reason(), None, "{:?}", story.state());
+
+    // With nothing mapped, the order waits for a person, who is told what is missing.
+    let unmapped = Story::receive(retail_po(), avc_order_sync::Settings::default());
+    let reason = unmapped
+        .record
+        .reason()
+        .unwrap_or_else(|| panic!("an unmapped order says why: {:?}", unmapped.state()));
+    assert!(
+        reason.contains("customer") || reason.contains("item"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn an_order_awaits_approval_in_pending_approval_and_under_a_hold_but_not_before_its_create() {
+    let mut story = Story::receive(retail_po(), settings(false, false));
+    assert!(
+        !story.record.state().awaits_approval(),
+        "{:?}",
+        story.state()
+    );
+    story.then(Event::SalesOrderCreated {
+        internal_id: so_id(),
+    });
+    assert_eq!(story.state(), avc_order_sync::StateKind::ExpectApproval);
+    assert!(story.record.state().awaits_approval());
+    story.then(Event::HoldRequested {
+        reason: "check".into(),
+    });
+    assert_eq!(story.state(), avc_order_sync::StateKind::Held);
+    assert!(story.record.state().awaits_approval());
+
+    let automatic = Story::receive(df_po(), settings(false, true));
+    assert!(!automatic.record.state().awaits_approval());
+}
