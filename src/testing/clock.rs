@@ -1,10 +1,7 @@
 //! A clock a test moves by hand.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -103,7 +100,8 @@ impl Clock for ManualClock {
             state.slept = state.slept.saturating_add(duration);
             state.sleeps += 1;
         }
-        YieldOnce(false).await;
+        // Lets other futures of the same task or executor run, without a runtime.
+        super::YieldNow::new().await;
     }
 }
 
@@ -115,24 +113,6 @@ impl fmt::Debug for ManualClock {
             .field("slept", &state.slept)
             .field("sleeps", &state.sleeps)
             .finish()
-    }
-}
-
-/// Returns `Pending` once (waking itself at once), then `Ready`: lets other futures
-/// of the same task or executor run, without a runtime dependency.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
     }
 }
 

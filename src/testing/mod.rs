@@ -62,6 +62,7 @@ mod error;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod intercept;
+pub mod json;
 mod netsuite;
 pub mod orders;
 mod rate_limit;
@@ -79,6 +80,7 @@ pub use intercept::{
 };
 pub use netsuite::{NetSuite, NetSuiteOperation};
 pub use rate_limit::RateLimit;
+pub use rng::SplitMix64;
 pub use script::{FailurePoint, ScriptedFailure};
 pub use vendor_central::{
     AcknowledgedLine, AmazonOperation, ReceivedAcknowledgement, VendorCentral,

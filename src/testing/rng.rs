@@ -1,16 +1,24 @@
-//! A small deterministic generator, so shuffled pages and generated orders are the
-//! same on every run and every platform.
+//! A small deterministic generator, so shuffled pages, generated orders and seeded
+//! simulations are the same on every run and every platform.
 
-/// SplitMix64: tiny, fast, and good enough to shuffle test data.
+/// SplitMix64: tiny, fast, the same on every platform, and good enough to shuffle
+/// test data and to drive a seeded simulation.
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// The generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
         SplitMix64(seed)
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// Its state: `SplitMix64::new(g.state())` goes on as `g` does.
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -19,7 +27,7 @@ impl SplitMix64 {
     }
 
     /// A value in `0..bound`; 0 when `bound` is 0.
-    pub(crate) fn below(&mut self, bound: u64) -> u64 {
+    pub fn below(&mut self, bound: u64) -> u64 {
         if bound == 0 {
             0
         } else {
@@ -27,8 +35,27 @@ impl SplitMix64 {
         }
     }
 
+    /// A value in `low..=high` (`low` when `high` is below it).
+    pub fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.below(high.saturating_sub(low) + 1)
+    }
+
+    /// `true` with a probability of `per_mille` in a thousand.
+    pub fn chance(&mut self, per_mille: u32) -> bool {
+        self.below(1000) < u64::from(per_mille)
+    }
+
+    /// One of `items`; `None` when there are none.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            None
+        } else {
+            items.get(self.below(items.len() as u64) as usize)
+        }
+    }
+
     /// Shuffles in place (Fisher-Yates).
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
             items.swap(i, j);

@@ -191,7 +191,7 @@ mod instant {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{self, first_difference};
+    use super::super::fixtures;
     use super::*;
     use crate::acknowledgement::df_status;
     use proptest::prelude::*;
@@ -231,7 +231,7 @@ mod tests {
             sandbox_acknowledgement(),
         ]))
         .unwrap();
-        if let Some(diff) = first_difference("$", &expected, &written) {
+        if let Some(diff) = crate::testing::json::first_difference(&expected, &written) {
             panic!("the body differs at {diff}");
         }
         assert!(!contains_null(&written));

@@ -267,41 +267,12 @@ pub(super) fn v2021_order_list() -> String {
     )
 }
 
-/// The first key path where two values differ, `None` when they are equal.
-pub(super) fn first_difference(path: &str, read: &Value, written: &Value) -> Option<String> {
-    match (read, written) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (key, left) in a {
-                let here = format!("{path}.{key}");
-                match b.get(key) {
-                    Some(right) => {
-                        if let Some(diff) = first_difference(&here, left, right) {
-                            return Some(diff);
-                        }
-                    }
-                    None => return Some(format!("{here}: dropped")),
-                }
-            }
-            b.keys()
-                .find(|k| !a.contains_key(*k))
-                .map(|k| format!("{path}.{k}: added"))
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (l, r))| first_difference(&format!("{path}[{i}]"), l, r)),
-        _ if read == written => None,
-        _ => Some(format!("{path}: {read} became {written}")),
-    }
-}
-
 /// Reads `text` as `T`, writes it back and asserts the JSON is unchanged.
 pub(super) fn assert_round_trip<T: DeserializeOwned + Serialize>(text: &str) -> T {
     let read: Value = serde_json::from_str(text).expect("the fixture is JSON");
     let typed: T = serde_json::from_value(read.clone()).expect("the fixture reads");
     let written = serde_json::to_value(&typed).expect("the value writes");
-    if let Some(diff) = first_difference("$", &read, &written) {
+    if let Some(diff) = crate::testing::json::first_difference(&read, &written) {
         panic!("round trip changed {diff}");
     }
     typed

@@ -39,27 +39,8 @@ pub(super) fn round_trip<T: serde::de::DeserializeOwned + Serialize>(text: &str)
     let original: Value = serde_json::from_str(text).unwrap();
     let read: T = serde_json::from_str(text).unwrap();
     let written = serde_json::to_value(&read).unwrap();
-    if let Some(path) = first_difference(&original, &written, String::new()) {
-        panic!("round trip changed `{path}`");
+    if let Some(diff) = crate::testing::json::first_difference(&original, &written) {
+        panic!("round trip changed {diff}");
     }
     read
-}
-
-fn first_difference(a: &Value, b: &Value, path: String) -> Option<String> {
-    match (a, b) {
-        (Value::Object(a), Value::Object(b)) => {
-            a.keys()
-                .chain(b.keys())
-                .find_map(|k| match (a.get(k), b.get(k)) {
-                    (Some(x), Some(y)) => first_difference(x, y, format!("{path}.{k}")),
-                    _ => Some(format!("{path}.{k}")),
-                })
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (x, y))| first_difference(x, y, format!("{path}[{i}]"))),
-        _ => (a != b).then_some(path),
-    }
 }

@@ -2,6 +2,7 @@
 
 use avc_order_sync::NetSuiteStatus;
 use avc_order_sync::lifecycle::{Event, OrderRecord};
+use avc_order_sync::testing::json;
 use serde_json::Value;
 
 use crate::it::support::lifecycle::*;
@@ -157,39 +158,12 @@ fn waiting_for_approval() -> Story {
     story
 }
 
-/// The first key path where two JSON values differ, if any.
-fn first_difference(path: &str, a: &Value, b: &Value) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for key in x.keys().chain(y.keys()) {
-                let here = format!("{path}.{key}");
-                match (x.get(key), y.get(key)) {
-                    (Some(p), Some(q)) => {
-                        if let Some(d) = first_difference(&here, p, q) {
-                            return Some(d);
-                        }
-                    }
-                    _ => return Some(format!("{here} is only on one side")),
-                }
-            }
-            None
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (p, q))| first_difference(&format!("{path}[{i}]"), p, q)),
-        _ if a == b => None,
-        _ => Some(format!("{path}: {a} != {b}")),
-    }
-}
-
 #[test]
 fn the_record_is_stored_in_its_versioned_json_form() {
     let story = waiting_for_approval();
     let written = serde_json::to_value(&story.record).unwrap();
     let fixture: Value = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();
-    if let Some(difference) = first_difference("$", &written, &fixture) {
+    if let Some(difference) = json::first_difference(&fixture, &written) {
         panic!("the stored form changed at {difference}");
     }
     let read: OrderRecord = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();

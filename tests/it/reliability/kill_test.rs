@@ -32,7 +32,9 @@ use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::engine::{Engine, EngineConfig, order_key_of};
 use avc_order_sync::lifecycle::OrderState;
 use avc_order_sync::store::{OrderKey, StoredOrder};
-use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings, orders};
+use avc_order_sync::testing::{
+    ManualClock, NetSuite, SplitMix64, VendorCentral, catalogue_settings, orders,
+};
 use avc_order_sync::{
     Clock, ExternalId, ItemSequenceNumber, NetSuiteStatus, Program, PurchaseOrderNumber,
 };
@@ -74,29 +76,6 @@ const MAX_STEP: Duration = Duration::from_secs(120);
 const INITIAL_ORDERS: u64 = 8;
 /// Orders added while the kills go on, at most, per program.
 const ADDED_ORDERS: u64 = 16;
-
-/// SplitMix64: a small seeded generator for the plan.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `low..=high`.
-    fn between(&mut self, low: u64, high: u64) -> u64 {
-        low + self.next() % (high - low + 1)
-    }
-
-    /// `true` with probability `percent` / 100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 fn settings() -> avc_order_sync::Settings {
     // Retail POs wait for a reviewer; Direct Fulfillment is acknowledged at once.
@@ -254,7 +233,7 @@ struct World {
     clock: ManualClock,
     amazon: Arc<VendorCentral>,
     netsuite: Arc<NetSuite>,
-    rng: Rng,
+    rng: SplitMix64,
     retail: Vec<String>,
     direct_fulfillment: Vec<String>,
     next_number: u64,
@@ -300,10 +279,10 @@ impl World {
         let real = now.saturating_duration_since(self.last_step);
         self.last_step = now;
         self.clock.advance(real.saturating_mul(rate).min(MAX_STEP));
-        if adding && self.rng.chance(2) {
+        if adding && self.rng.below(100) < 2 {
             let added = (self.retail.len() + self.direct_fulfillment.len()) as u64;
             if added < 2 * (INITIAL_ORDERS + ADDED_ORDERS) {
-                let program = if self.rng.chance(50) {
+                let program = if self.rng.below(100) < 50 {
                     Program::RetailProcurement
                 } else {
                     Program::DirectFulfillment
@@ -337,7 +316,7 @@ impl World {
                 .filter(|k| k.program == Program::RetailProcurement)
                 .map(|k| k.number.as_str().to_owned());
             if let Some(number) = retail {
-                if !self.lowered.contains(&number) && self.rng.chance(25) {
+                if !self.lowered.contains(&number) && self.rng.below(100) < 25 {
                     self.lower_first_line(&number, &external_id);
                 }
             }
@@ -388,7 +367,7 @@ fn run_parent(seed: u64, target_kills: u32) {
         clock: clock.clone(),
         amazon: amazon.clone(),
         netsuite: netsuite.clone(),
-        rng: Rng(seed),
+        rng: SplitMix64::new(seed),
         retail: Vec::new(),
         direct_fulfillment: Vec::new(),
         next_number: seed % 100_000,
@@ -418,19 +397,19 @@ fn run_parent(seed: u64, target_kills: u32) {
 
     let mut problems: Vec<String> = Vec::new();
     let mut kills = 0u32;
-    let mut rng = Rng(seed ^ 0x5eed);
+    let mut rng = SplitMix64::new(seed ^ 0x5eed);
     // The kills: one at a time, at a random worker, while the world moves.
     while kills < target_kills && started.elapsed() < KILL_BUDGET {
         let worker = workers[rng.between(0, ENGINES as u64 - 1) as usize].clone();
-        let deadline = if rng.chance(60) {
-            let point = if rng.chance(50) {
+        let deadline = if rng.below(100) < 60 {
+            let point = if rng.below(100) < 50 {
                 TripPoint::BeforeEffect
             } else {
                 TripPoint::AfterEffect
             };
             // Most tripwires wait for a write: a sales order created, an
             // acknowledgement sent, with the answer lost or the request never made.
-            let writes_only = rng.chance(70);
+            let writes_only = rng.below(100) < 70;
             let target = worker.clone();
             served.arm(Tripwire {
                 caller: worker.name.clone(),

@@ -7,6 +7,7 @@ use avc_order_sync::netsuite::{
     ChangedSalesOrderRow, ErrorBody, LinePatch, SalesOrderBody, SalesOrderPatch, SalesOrderRecord,
     SuiteQlPage,
 };
+use avc_order_sync::testing::json;
 use avc_order_sync::{
     Address, Decimal, NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus,
 };
@@ -34,55 +35,8 @@ fn d(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
-/// The first key path at which two JSON values differ, such as `item.items[1].rate`.
-fn first_difference(expected: &Value, actual: &Value, path: &str) -> Option<String> {
-    let here = || {
-        Some(format!(
-            "{}: expected {expected}, found {actual}",
-            if path.is_empty() { "<root>" } else { path }
-        ))
-    };
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            for key in e.keys().chain(a.keys()) {
-                let sub = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                match (e.get(key), a.get(key)) {
-                    (Some(ev), Some(av)) => {
-                        if let Some(diff) = first_difference(ev, av, &sub) {
-                            return Some(diff);
-                        }
-                    }
-                    (Some(_), None) => return Some(format!("{sub}: missing")),
-                    (None, Some(av)) => return Some(format!("{sub}: unexpected {av}")),
-                    (None, None) => unreachable!(),
-                }
-            }
-            None
-        }
-        (Value::Array(e), Value::Array(a)) => {
-            if e.len() != a.len() {
-                return Some(format!(
-                    "{path}: expected {} elements, found {}",
-                    e.len(),
-                    a.len()
-                ));
-            }
-            e.iter()
-                .zip(a)
-                .enumerate()
-                .find_map(|(i, (ev, av))| first_difference(ev, av, &format!("{path}[{i}]")))
-        }
-        _ if expected == actual => None,
-        _ => here(),
-    }
-}
-
 fn assert_same_json(expected: &Value, actual: &Value) {
-    if let Some(diff) = first_difference(expected, actual, "") {
+    if let Some(diff) = json::first_difference(expected, actual) {
         panic!("JSON differs at {diff}");
     }
 }

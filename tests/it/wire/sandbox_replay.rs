@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use avc_order_sync::amazon::{direct_fulfillment as df, error, retail, transaction};
+use avc_order_sync::testing::json;
 use avc_order_sync::{PurchaseOrder, ValidationError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -215,35 +216,17 @@ fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(T, Valu
 }
 
 /// Every key path where `a` and `b` differ (`payload.orders[0].items`).
-fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            for k in keys {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                match (x.get(k), y.get(k)) {
-                    (Some(l), Some(r)) => differences(l, r, &p, out),
-                    _ => out.push(p),
-                }
+fn paths(a: &Value, b: &Value) -> Vec<String> {
+    json::differences(a, b)
+        .into_iter()
+        .map(|d| {
+            if d.path.is_empty() {
+                "<root>".into()
+            } else {
+                d.path
             }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (l, r)) in x.iter().zip(y).enumerate() {
-                differences(l, r, &format!("{path}[{i}]"), out);
-            }
-        }
-        // Numbers compare exactly: serde_json keeps integers as integers.
-        _ if a == b => {}
-        _ => out.push(if path.is_empty() {
-            "<root>".into()
-        } else {
-            path.into()
-        }),
-    }
+        })
+        .collect()
 }
 
 type Converted = Vec<(String, Result<PurchaseOrder, ValidationError>)>;
@@ -354,8 +337,7 @@ fn replay_request(case: &Case, body: &Value) -> Result<bool, String> {
     };
     match result {
         Ok(back) => {
-            let mut diffs = Vec::new();
-            differences(body, &back, "", &mut diffs);
+            let diffs = paths(body, &back);
             if diffs.is_empty() {
                 Ok(true)
             } else {
@@ -393,8 +375,7 @@ fn sandbox_replay_of_every_case_in_amazons_models() {
         match replay_response(case) {
             Err(e) => failures.push(format!("{}: {e}", case.label)),
             Ok((back, orders)) => {
-                let mut diffs = Vec::new();
-                differences(&case.response, &back, "", &mut diffs);
+                let mut diffs = paths(&case.response, &back);
                 diffs.retain(|d| !DROPPED_BY_DESIGN.contains(&(case.label.as_str(), d.as_str())));
                 if !diffs.is_empty() {
                     failures.push(format!("{}: round trip differs at {diffs:?}", case.label));

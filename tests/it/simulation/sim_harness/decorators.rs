@@ -19,8 +19,9 @@ use avc_order_sync::{
     SalesOrderSnapshot, SalesOrderUpdate, TransactionId, TransactionOutcome,
 };
 
-use super::drive::{After, Before, CallKind, YieldNow, client_error, guarded, never, store_error};
+use super::drive::{After, Before, CallKind, client_error, guarded, never, store_error};
 use super::world::World;
+use avc_order_sync::testing::YieldNow;
 
 pub(super) struct EngineClock {
     pub(super) world: Arc<World>,
@@ -157,7 +158,7 @@ impl FaultyAmazon {
     ) -> Result<TransactionId, ClientError> {
         let world = &self.world;
         if world.should_yield() {
-            YieldNow(false).await;
+            YieldNow::new().await;
         }
         match world.before(op, CallKind::Effect) {
             Before::Hang => return never().await,

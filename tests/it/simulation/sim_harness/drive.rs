@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use avc_order_sync::store::StoreError;
+use avc_order_sync::testing::YieldNow;
 use avc_order_sync::{ClientError, ErrorKind};
 
 use super::world::World;
@@ -33,23 +34,6 @@ pub(super) enum After {
     Hang,
 }
 
-/// Returns `Pending` once, waking itself: lets the other engine's future run.
-pub(super) struct YieldNow(pub(super) bool);
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
 /// A call that never returns: the process died in it.
 pub(super) async fn never<T>() -> T {
     std::future::pending::<T>().await
@@ -63,7 +47,7 @@ pub(super) async fn guarded<T, E>(
     call: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
     if world.should_yield() {
-        YieldNow(false).await;
+        YieldNow::new().await;
     }
     match world.before(op, kind) {
         Before::Hang => return never().await,

@@ -14,7 +14,7 @@ use avc_order_sync::{Clock, NetSuiteStatus, Program};
 use super::calls::accepted_eaches;
 use super::checks::check;
 use super::drive::{Driven, Task, drive, drive_one};
-use super::random::Rng;
+use super::random::seeded;
 use super::seed::{Finding, Knobs, Outcome};
 use super::world::World;
 
@@ -168,7 +168,7 @@ fn settle_people(world: &Arc<World>, engines: &mut Engines) -> bool {
 
 /// Runs one seed: faults, then calm until nothing is due, then the checks.
 pub fn run_seed(seed: u64, verbose: bool) -> Outcome {
-    let mut rng = Rng::new(seed);
+    let mut rng = seeded(seed);
     let knobs = Knobs::from_seed(&mut rng);
     let world = World::new(seed, knobs.clone(), rng, verbose);
     world.trace(format!("seed {}: {knobs:?}", world.seed));
@@ -200,7 +200,7 @@ pub fn run_seed(seed: u64, verbose: bool) -> Outcome {
 /// interleaved. Both runs must pass the checks and end every order the same way:
 /// two engines on one store do the work of one, by compare-and-set, not by luck.
 pub fn run_twins(seed: u64, verbose: bool) -> (Vec<(Finding, String)>, Vec<String>) {
-    let mut rng = Rng::new(seed);
+    let mut rng = seeded(seed);
     let knobs = Knobs::from_seed(&mut rng);
     let mut findings = Vec::new();
     let mut ends = Vec::new();

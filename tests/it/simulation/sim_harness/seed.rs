@@ -5,7 +5,7 @@ use std::time::Duration;
 use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy;
 use avc_order_sync::testing::RateLimit;
 
-use super::random::Rng;
+use super::random::{Rng, seeded};
 
 /// The shape of one seed's world and how hostile it is. Probabilities are per mille,
 /// per call.
@@ -64,7 +64,7 @@ impl Knobs {
         let initial_orders = rng.between(1, 5) as usize;
         // Drawn from a stream of their own, so the rest of the seed's world stays as
         // it was before these faults existed.
-        let mut intake = Rng::new(rng.0 ^ 0x1A7A_4E00_D0C5_0001);
+        let mut intake = seeded(rng.state() ^ 0x1A7A_4E00_D0C5_0001);
         Knobs {
             acknowledged_elsewhere: intake.below(200) as u32,
             unreadable: intake.below(150) as u32,

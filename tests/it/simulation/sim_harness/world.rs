@@ -18,7 +18,7 @@ use avc_order_sync::testing::{
 use avc_order_sync::{Clock, Program, PurchaseOrder, TransactionId};
 
 use super::decorators::{EngineClock, FaultyAmazon, FaultyNetSuite, FaultyStore};
-use super::random::Rng;
+use super::random::{Rng, seeded};
 use super::seed::{Finding, Knobs};
 
 /// An acknowledgement version as the store held it when it was built.
@@ -154,7 +154,7 @@ impl World {
             config,
             state: Mutex::new(WorldState {
                 rng,
-                sched: Rng::new(seed ^ 0x5CED_0000_5CED),
+                sched: seeded(seed ^ 0x5CED_0000_5CED),
                 knobs: knobs.clone(),
                 faults_on: true,
                 crashed: false,
@@ -170,7 +170,7 @@ impl World {
                 faults: 0,
                 crashes: 0,
                 verbose,
-                intake: Rng::new(seed ^ 0x1A7A_4E00_0000_5EED),
+                intake: seeded(seed ^ 0x1A7A_4E00_0000_5EED),
                 elsewhere: BTreeSet::new(),
                 broken: BTreeSet::new(),
             }),
