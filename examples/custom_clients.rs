@@ -31,7 +31,7 @@ use avc_order_sync::testing::{NetSuite, VendorCentral, catalogue_settings, order
 use avc_order_sync::{
     ClientError, Clock, DirectFulfillmentAcknowledgement, DirectFulfillmentOrdersApi, ExternalId,
     InternalId, NetSuiteApi, OrderQuery, Page, PurchaseOrderNumber, RetailAcknowledgement,
-    RetailOrdersApi, SalesOrderChange, SalesOrderDraft, SalesOrderSnapshot, SalesOrderUpdate,
+    RetailOrdersApi, SalesOrderChange, SalesOrderChanges, SalesOrderDraft, SalesOrderSnapshot,
     TransactionId, TransactionOutcome,
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -257,7 +257,7 @@ impl NetSuiteApi for MyNetSuiteClient {
     async fn update_sales_order(
         &self,
         external_id: &ExternalId,
-        update: &SalesOrderUpdate,
+        update: &SalesOrderChanges,
     ) -> Result<(), ClientError> {
         // PATCH /record/v1/salesOrder/eid:{externalId} naming only the lines that
         // change, by their `line` key (read the record first to find them); never a

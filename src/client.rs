@@ -12,15 +12,12 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::acknowledgement::{DirectFulfillmentAcknowledgement, RetailAcknowledgement};
 use crate::amazon::{direct_fulfillment as df, retail};
-use crate::decimal::Decimal;
-use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber, TransactionId};
-use crate::sales_order::{
-    NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot, SalesOrderStatus,
-};
+use crate::ids::{ExternalId, InternalId, PurchaseOrderNumber, TransactionId};
+use crate::sales_order::{NetSuiteStatus, SalesOrderChanges, SalesOrderDraft, SalesOrderSnapshot};
 
 /// How a failed call should be treated: the one classification of failures, which
 /// the client's [`ClientError`] carries and the lifecycle's
@@ -383,183 +380,6 @@ pub struct SalesOrderChange {
     pub last_modified: DateTime<Utc>,
 }
 
-/// A change to one sales-order line, named by the Amazon PO line it carries. Each
-/// field left `None` stays as NetSuite holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineUpdate {
-    /// The PO line (the line's [`crate::sales_order::LINE_SEQUENCE_FIELD`]).
-    pub sequence: ItemSequenceNumber,
-    /// A new item (`item`), by its internal id.
-    pub item: Option<InternalId>,
-    /// A new quantity in eaches.
-    pub quantity: Option<u64>,
-    /// A new unit rate.
-    pub rate: Option<Decimal>,
-    /// Close (`true`) or reopen (`false`) the line.
-    pub is_closed: Option<bool>,
-}
-
-impl LineUpdate {
-    /// A change of the line for `sequence` that changes nothing yet.
-    pub fn new(sequence: ItemSequenceNumber) -> Self {
-        LineUpdate {
-            sequence,
-            item: None,
-            quantity: None,
-            rate: None,
-            is_closed: None,
-        }
-    }
-
-    /// `true` when the change leaves the line as it is.
-    pub fn is_empty(&self) -> bool {
-        self.item.is_none()
-            && self.quantity.is_none()
-            && self.rate.is_none()
-            && self.is_closed.is_none()
-    }
-}
-
-/// Changes to an existing sales order. Lines are changed in place or added, never
-/// replaced wholesale; each field left `None` stays as NetSuite holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SalesOrderUpdate {
-    /// A new approval status (`orderStatus`).
-    pub status: Option<SalesOrderStatus>,
-    /// A new ship date (the header `shipDate`).
-    pub ship_date: Option<NaiveDate>,
-    /// Lines to change.
-    pub lines: Vec<LineUpdate>,
-    /// Lines to add (lines Amazon added to the PO).
-    pub new_lines: Vec<SalesOrderLineDraft>,
-}
-
-impl SalesOrderUpdate {
-    /// `true` when the update changes nothing: no status, no ship date, no new line,
-    /// and no line change that changes anything.
-    pub fn is_empty(&self) -> bool {
-        self.status.is_none()
-            && self.ship_date.is_none()
-            && self.lines.iter().all(LineUpdate::is_empty)
-            && self.new_lines.is_empty()
-    }
-
-    /// The update that brings an existing sales order, as NetSuite holds it, to
-    /// `draft`: what a create sent again must do to the order it finds (see
-    /// [`NetSuiteApi::upsert_sales_order`]). Empty when NetSuite holds the draft.
-    ///
-    /// - The approval status, when NetSuite shows the order Pending Approval or
-    ///   Pending Fulfillment and the draft says the other one. Past those (cancelled,
-    ///   closed, fulfilled) NetSuite no longer lets it be set, and it is left.
-    /// - The ship date, when the draft has one and NetSuite holds another or none. A
-    ///   draft without one leaves NetSuite's.
-    /// - For each draft line NetSuite has (matched by its PO line, the first line
-    ///   carrying it): the item, quantity and rate that differ, and a close when the
-    ///   draft closes a line NetSuite has open. A line closed in NetSuite is never
-    ///   reopened. A new item goes with the draft's quantity and rate, so that the
-    ///   price NetSuite may take from the new item does not stay.
-    /// - Each draft line NetSuite lacks, as a new line, closed or not as the draft
-    ///   has it.
-    ///
-    /// Lines the draft does not name, among them lines a person added in NetSuite,
-    /// are left as they are.
-    ///
-    /// # Example
-    /// ```
-    /// use avc_order_sync::{
-    ///     NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderLineSnapshot,
-    ///     SalesOrderSnapshot, SalesOrderStatus, SalesOrderUpdate,
-    /// };
-    ///
-    /// let line = SalesOrderLineDraft {
-    ///     item: "98".parse()?,
-    ///     quantity: 12,
-    ///     rate: "9.50".parse()?,
-    ///     sequence: "1".parse()?,
-    ///     description: None,
-    ///     is_closed: false,
-    ///     custom_fields: Default::default(),
-    /// };
-    /// let draft = SalesOrderDraft {
-    ///     external_id: "AVC-RP-4Z32PABC".parse()?,
-    ///     customer: "1234".parse()?,
-    ///     subsidiary: None,
-    ///     location: None,
-    ///     custom_form: None,
-    ///     currency: None,
-    ///     tran_date: "2025-03-01".parse()?,
-    ///     ship_date: "2025-03-12".parse().ok(),
-    ///     other_ref_num: "4Z32PABC".parse()?,
-    ///     memo: None,
-    ///     status: SalesOrderStatus::PendingApproval,
-    ///     shipping_address: None,
-    ///     lines: vec![line],
-    ///     custom_fields: Default::default(),
-    /// };
-    /// // NetSuite holds the order as first created: 18 eaches, shipping on the 10th.
-    /// let held = SalesOrderSnapshot {
-    ///     internal_id: "1001".parse()?,
-    ///     external_id: draft.external_id.clone(),
-    ///     tran_id: None,
-    ///     status: NetSuiteStatus::PendingApproval,
-    ///     last_modified: None,
-    ///     ship_date: "2025-03-10".parse().ok(),
-    ///     lines: vec![SalesOrderLineSnapshot {
-    ///         line: 1,
-    ///         sequence: Some("1".parse()?),
-    ///         item: "98".parse()?,
-    ///         quantity: 18,
-    ///         rate: "9.50".parse()?,
-    ///         is_closed: false,
-    ///         expected_ship_date: None,
-    ///     }],
-    /// };
-    /// let update = SalesOrderUpdate::towards(&held, &draft);
-    /// assert_eq!(update.status, None);
-    /// assert_eq!(update.ship_date, draft.ship_date);
-    /// assert_eq!(update.lines.len(), 1);
-    /// assert_eq!((update.lines[0].quantity, update.lines[0].rate), (Some(12), None));
-    /// assert!(update.new_lines.is_empty());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn towards(snapshot: &SalesOrderSnapshot, draft: &SalesOrderDraft) -> SalesOrderUpdate {
-        let held_status = match snapshot.status {
-            NetSuiteStatus::PendingApproval => Some(SalesOrderStatus::PendingApproval),
-            NetSuiteStatus::PendingFulfillment => Some(SalesOrderStatus::PendingFulfillment),
-            _ => None,
-        };
-        let mut update = SalesOrderUpdate {
-            status: held_status
-                .filter(|held| *held != draft.status)
-                .map(|_| draft.status),
-            ship_date: draft.ship_date.filter(|d| snapshot.ship_date != Some(*d)),
-            ..SalesOrderUpdate::default()
-        };
-        for line in &draft.lines {
-            let Some(held) = snapshot
-                .lines
-                .iter()
-                .find(|l| l.sequence.as_ref() == Some(&line.sequence))
-            else {
-                update.new_lines.push(line.clone());
-                continue;
-            };
-            let new_item = held.item != line.item;
-            let change = LineUpdate {
-                item: new_item.then(|| line.item.clone()),
-                quantity: (new_item || held.quantity != line.quantity).then_some(line.quantity),
-                rate: (new_item || held.rate != line.rate).then_some(line.rate),
-                is_closed: (line.is_closed && !held.is_closed).then_some(true),
-                ..LineUpdate::new(line.sequence.clone())
-            };
-            if !change.is_empty() {
-                update.lines.push(change);
-            }
-        }
-        update
-    }
-}
-
 /// NetSuite's sales orders, through SuiteTalk REST or anything equivalent.
 #[async_trait]
 pub trait NetSuiteApi: Send + Sync {
@@ -573,7 +393,7 @@ pub trait NetSuiteApi: Send + Sync {
     /// - MUST NOT create a second sales order for an external id that already has
     ///   one, even when an earlier call's answer was lost;
     /// - MUST bring an order that exists to the draft by changing what
-    ///   [`SalesOrderUpdate::towards`] names and nothing else: the approval status
+    ///   [`SalesOrderChanges::towards`] names and nothing else: the approval status
     ///   while NetSuite lets it be set, the ship date, each PO line's item, quantity
     ///   and rate, a close of each line the draft closes (a closed line is never
     ///   reopened), and the PO lines the order lacks, matched by PO line and never by
@@ -611,15 +431,18 @@ pub trait NetSuiteApi: Send + Sync {
         since: DateTime<Utc>,
     ) -> Result<Vec<SalesOrderChange>, ClientError>;
 
-    /// Applies changes to lines and status. Implementations MUST change only what the
-    /// update names: never a blind replace of the line list.
+    /// Applies changes to lines, ship date and status. Implementations MUST change
+    /// only what `changes` names, matching lines by the PO line they carry (the first
+    /// line carrying it): never a blind replace of the line list. A
+    /// [`crate::LineChange::Set`] without an item leaves the line's item as NetSuite
+    /// holds it.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] when there is no such order; otherwise as above.
     async fn update_sales_order(
         &self,
         external_id: &ExternalId,
-        update: &SalesOrderUpdate,
+        changes: &SalesOrderChanges,
     ) -> Result<(), ClientError>;
 
     /// Closes every open line of the sales order (NetSuite then shows it Closed).
@@ -639,228 +462,4 @@ pub trait Clock: Send + Sync {
     /// Waits for `duration` (pacing calls under Amazon's rate limit). A simulated clock
     /// may simply advance.
     async fn sleep(&self, duration: Duration);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sales_order::SalesOrderLineSnapshot;
-
-    fn draft_line(sequence: &str, item: &str, quantity: u64, rate: &str) -> SalesOrderLineDraft {
-        SalesOrderLineDraft {
-            item: item.parse().unwrap(),
-            quantity,
-            rate: rate.parse().unwrap(),
-            sequence: sequence.parse().unwrap(),
-            description: None,
-            is_closed: false,
-            custom_fields: Default::default(),
-        }
-    }
-
-    fn draft(lines: Vec<SalesOrderLineDraft>) -> SalesOrderDraft {
-        SalesOrderDraft {
-            external_id: "AVC-RP-4Z32PABC".parse().unwrap(),
-            customer: "1234".parse().unwrap(),
-            subsidiary: None,
-            location: None,
-            custom_form: None,
-            currency: None,
-            tran_date: "2025-03-01".parse().unwrap(),
-            ship_date: "2025-03-10".parse().ok(),
-            other_ref_num: "4Z32PABC".parse().unwrap(),
-            memo: None,
-            status: SalesOrderStatus::PendingApproval,
-            shipping_address: None,
-            lines,
-            custom_fields: Default::default(),
-        }
-    }
-
-    /// The order as NetSuite holds it after creating it from `draft`.
-    fn held(draft: &SalesOrderDraft) -> SalesOrderSnapshot {
-        SalesOrderSnapshot {
-            internal_id: "1001".parse().unwrap(),
-            external_id: draft.external_id.clone(),
-            tran_id: Some("SO1001".into()),
-            status: NetSuiteStatus::PendingApproval,
-            last_modified: None,
-            ship_date: draft.ship_date,
-            lines: draft
-                .lines
-                .iter()
-                .zip(1..)
-                .map(|(l, line)| SalesOrderLineSnapshot {
-                    line,
-                    sequence: Some(l.sequence.clone()),
-                    item: l.item.clone(),
-                    quantity: l.quantity,
-                    rate: l.rate,
-                    is_closed: l.is_closed,
-                    expected_ship_date: None,
-                })
-                .collect(),
-        }
-    }
-
-    fn two_lines() -> SalesOrderDraft {
-        draft(vec![
-            draft_line("1", "98", 12, "9.50"),
-            draft_line("2", "99", 10, "4.00"),
-        ])
-    }
-
-    #[test]
-    fn an_order_that_holds_the_draft_needs_nothing() {
-        let draft = two_lines();
-        let mut snapshot = held(&draft);
-        assert!(SalesOrderUpdate::towards(&snapshot, &draft).is_empty());
-        // The same rate written with another scale, a line a person added, and a line
-        // the draft does not name change nothing.
-        snapshot.lines[0].rate = "9.5".parse().unwrap();
-        snapshot.lines.push(SalesOrderLineSnapshot {
-            line: 3,
-            sequence: None,
-            item: "500".parse().unwrap(),
-            quantity: 1,
-            rate: Decimal::ZERO,
-            is_closed: false,
-            expected_ship_date: None,
-        });
-        snapshot.lines.push(SalesOrderLineSnapshot {
-            sequence: Some("7".parse().unwrap()),
-            line: 4,
-            ..snapshot.lines[1].clone()
-        });
-        assert!(SalesOrderUpdate::towards(&snapshot, &draft).is_empty());
-    }
-
-    #[test]
-    fn each_line_gets_only_the_fields_that_differ() {
-        let before = two_lines();
-        let snapshot = held(&before);
-        let mut after = before.clone();
-        after.lines[0].quantity = 6;
-        after.lines[1].rate = "4.25".parse().unwrap();
-        let update = SalesOrderUpdate::towards(&snapshot, &after);
-        assert_eq!(
-            update.lines,
-            [
-                LineUpdate {
-                    quantity: Some(6),
-                    ..LineUpdate::new("1".parse().unwrap())
-                },
-                LineUpdate {
-                    rate: Some("4.25".parse().unwrap()),
-                    ..LineUpdate::new("2".parse().unwrap())
-                },
-            ]
-        );
-        assert_eq!((update.status, update.ship_date), (None, None));
-        assert!(update.new_lines.is_empty());
-
-        // A new item takes the draft's quantity and rate with it.
-        let mut moved = before.clone();
-        moved.lines[1].item = "100".parse().unwrap();
-        let update = SalesOrderUpdate::towards(&snapshot, &moved);
-        assert_eq!(
-            update.lines,
-            [LineUpdate {
-                item: Some("100".parse().unwrap()),
-                quantity: Some(10),
-                rate: Some("4.00".parse().unwrap()),
-                ..LineUpdate::new("2".parse().unwrap())
-            }]
-        );
-    }
-
-    #[test]
-    fn lines_are_closed_and_added_but_never_reopened() {
-        let before = two_lines();
-        let mut snapshot = held(&before);
-        snapshot.lines[1].is_closed = true;
-        let mut after = before.clone();
-        after.lines[0].is_closed = true;
-        after.lines.push(draft_line("3", "100", 8, "1.10"));
-        let update = SalesOrderUpdate::towards(&snapshot, &after);
-        assert_eq!(
-            update.lines,
-            [LineUpdate {
-                is_closed: Some(true),
-                ..LineUpdate::new("1".parse().unwrap())
-            }]
-        );
-        assert_eq!(update.new_lines, [after.lines[2].clone()]);
-        // Closed in NetSuite and closed in the draft: nothing to do.
-        let mut closed = after.clone();
-        closed.lines[1].is_closed = true;
-        closed.lines.truncate(2);
-        snapshot.lines[0].is_closed = true;
-        assert!(SalesOrderUpdate::towards(&snapshot, &closed).is_empty());
-    }
-
-    #[test]
-    fn the_status_is_set_only_while_netsuite_lets_it_be() {
-        let draft = two_lines();
-        let mut snapshot = held(&draft);
-        let mut approved = draft.clone();
-        approved.status = SalesOrderStatus::PendingFulfillment;
-        assert_eq!(
-            SalesOrderUpdate::towards(&snapshot, &approved).status,
-            Some(SalesOrderStatus::PendingFulfillment)
-        );
-        // Re-applying a Pending Approval draft resets an approval, as NetSuite does.
-        snapshot.status = NetSuiteStatus::PendingFulfillment;
-        assert_eq!(
-            SalesOrderUpdate::towards(&snapshot, &draft).status,
-            Some(SalesOrderStatus::PendingApproval)
-        );
-        assert_eq!(SalesOrderUpdate::towards(&snapshot, &approved).status, None);
-        for past in [
-            NetSuiteStatus::Cancelled,
-            NetSuiteStatus::Closed,
-            NetSuiteStatus::PartiallyFulfilled,
-            NetSuiteStatus::Billed,
-            NetSuiteStatus::Other("Z".into()),
-        ] {
-            snapshot.status = past;
-            assert!(SalesOrderUpdate::towards(&snapshot, &approved).is_empty());
-        }
-    }
-
-    #[test]
-    fn a_ship_date_is_set_when_the_draft_has_another_one() {
-        let draft = two_lines();
-        let mut snapshot = held(&draft);
-        let mut later = draft.clone();
-        later.ship_date = "2025-03-12".parse().ok();
-        assert_eq!(
-            SalesOrderUpdate::towards(&snapshot, &later).ship_date,
-            later.ship_date
-        );
-        snapshot.ship_date = None;
-        assert_eq!(
-            SalesOrderUpdate::towards(&snapshot, &later).ship_date,
-            later.ship_date
-        );
-        // A draft without one leaves NetSuite's.
-        let mut none = draft.clone();
-        none.ship_date = None;
-        snapshot.ship_date = draft.ship_date;
-        assert!(SalesOrderUpdate::towards(&snapshot, &none).is_empty());
-    }
-
-    #[test]
-    fn an_update_of_line_changes_that_change_nothing_is_empty() {
-        let update = SalesOrderUpdate {
-            lines: vec![LineUpdate::new("1".parse().unwrap())],
-            ..SalesOrderUpdate::default()
-        };
-        assert!(update.is_empty());
-        let dated = SalesOrderUpdate {
-            ship_date: "2025-03-12".parse().ok(),
-            ..SalesOrderUpdate::default()
-        };
-        assert!(!dated.is_empty());
-    }
 }

@@ -95,9 +95,9 @@ pub use settings::{Settings, SettingsError};
 // The client traits an integrator implements (or fills with the HTTP clients), and what
 // they exchange.
 pub use client::{
-    ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, LineUpdate, MalformedOrder,
-    NetSuiteApi, OrderQuery, Page, RetailOrdersApi, SalesOrderChange, SalesOrderUpdate,
-    ServiceMessage, TransactionOutcome, WindowKind,
+    ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, MalformedOrder, NetSuiteApi,
+    OrderQuery, Page, RetailOrdersApi, SalesOrderChange, ServiceMessage, TransactionOutcome,
+    WindowKind,
 };
 
 // The lifecycle: an order's state, its record and the machine's inputs and outputs.
@@ -125,6 +125,6 @@ pub use order::{
     QuantityUnit, RetailDetails, ValidationError, WeightUnit,
 };
 pub use sales_order::{
-    CustomFields, NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderLineSnapshot,
-    SalesOrderSnapshot, SalesOrderStatus,
+    CustomFields, LineChange, NetSuiteStatus, SalesOrderChanges, SalesOrderDraft,
+    SalesOrderLineDraft, SalesOrderLineSnapshot, SalesOrderSnapshot, SalesOrderStatus,
 };

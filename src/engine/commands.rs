@@ -150,27 +150,21 @@ impl Engine {
                         // A draft with closed lines is a create sent again after Amazon
                         // cancelled lines: an order an earlier, unanswered create made
                         // is returned as it was, so close those lines explicitly.
-                        let closed: Vec<LineUpdate> = draft
-                            .lines
-                            .iter()
-                            .filter(|l| l.is_closed)
-                            .map(|l| LineUpdate {
-                                is_closed: Some(true),
-                                ..LineUpdate::new(l.sequence.clone())
-                            })
-                            .collect();
+                        let closed = SalesOrderChanges::closing(
+                            draft
+                                .lines
+                                .iter()
+                                .filter(|l| l.is_closed)
+                                .map(|l| l.sequence.clone()),
+                        );
                         if closed.is_empty() {
                             Ok(Event::SalesOrderCreated { internal_id })
                         } else {
-                            let update = SalesOrderUpdate {
-                                lines: closed,
-                                ..SalesOrderUpdate::default()
-                            };
                             self.call(
                                 cycle,
                                 "netsuite update sales order",
                                 false,
-                                netsuite.update_sales_order(external_id, &update),
+                                netsuite.update_sales_order(external_id, &closed),
                             )
                             .await
                             .map(|()| Event::SalesOrderCreated { internal_id })
@@ -185,35 +179,7 @@ impl Engine {
                 changes,
                 ..
             } => {
-                let mut update = SalesOrderUpdate {
-                    status: changes.status,
-                    ship_date: changes.ship_date,
-                    ..SalesOrderUpdate::default()
-                };
-                for change in &changes.lines {
-                    match change {
-                        LineChange::Add { line } => update.new_lines.push((**line).clone()),
-                        // The item is named only when Amazon's change moved the line to
-                        // another one: the lifecycle compares it with the draft NetSuite
-                        // was sent.
-                        LineChange::Set {
-                            sequence,
-                            item,
-                            quantity,
-                            rate,
-                        } => update.lines.push(LineUpdate {
-                            item: item.clone(),
-                            quantity: Some(*quantity),
-                            rate: Some(*rate),
-                            ..LineUpdate::new(sequence.clone())
-                        }),
-                        LineChange::Close { sequence } => update.lines.push(LineUpdate {
-                            is_closed: Some(true),
-                            ..LineUpdate::new(sequence.clone())
-                        }),
-                    }
-                }
-                if update.is_empty() {
+                if changes.is_empty() {
                     Ok(Event::SalesOrderUpdated {
                         revision: *revision,
                     })
@@ -222,7 +188,7 @@ impl Engine {
                         cycle,
                         "netsuite update sales order",
                         false,
-                        netsuite.update_sales_order(external_id, &update),
+                        netsuite.update_sales_order(external_id, changes),
                     )
                     .await
                     .map(|()| Event::SalesOrderUpdated {

@@ -49,19 +49,19 @@ pub use report::{CycleReport, ListingPlace, ReportLine, SetAside, SkippedSpan, w
 
 use crate::acknowledgement::Acknowledgement;
 use crate::client::{
-    ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, LineUpdate, NetSuiteApi, OrderQuery,
-    RetailOrdersApi, SalesOrderUpdate, WindowKind,
+    ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, NetSuiteApi, OrderQuery,
+    RetailOrdersApi, WindowKind,
 };
 use crate::ids::{ExternalId, PurchaseOrderNumber, TransactionId};
 use crate::lifecycle::answers::{self, AnswerTiming, TransactionAnswer};
 use crate::lifecycle::outbox::{self, Marker, Outbox};
 use crate::lifecycle::{
     AcknowledgementKey, AmazonAcceptance, Command, CommandFailure, CommandKey, CommandKind, Event,
-    FailureKind, LineChange, OrderRecord, OrderState, RetryPolicy, UnreadableOrder,
-    accepted_at_amazon, acknowledged_before, awaits_cancellation, doubt_of_cancellation,
+    FailureKind, OrderRecord, OrderState, RetryPolicy, UnreadableOrder, accepted_at_amazon,
+    acknowledged_before, awaits_cancellation, doubt_of_cancellation,
 };
 use crate::order::{Program, PurchaseOrder, ValidationError};
-use crate::sales_order::NetSuiteStatus;
+use crate::sales_order::{NetSuiteStatus, SalesOrderChanges};
 use crate::settings::Settings;
 use crate::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
 use windows::WindowPlan;

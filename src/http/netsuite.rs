@@ -9,7 +9,7 @@
 //! 1. `GET /salesOrder/eid:{externalId}?expandSubResources=true`: an order that exists
 //!    is the answer. It is not created again but brought to the draft (the create may be
 //!    sent again after a lost answer with a newer draft): one `PATCH` of what differs,
-//!    as [`SalesOrderUpdate::towards`] computes it from the lines just read, each
+//!    as [`SalesOrderChanges::towards`] computes it from the lines just read, each
 //!    matched by its `line` key;
 //! 2. otherwise `POST /salesOrder` with the `externalId` in the body; NetSuite answers
 //!    204 with the new record's URL in `Location` (without one, the order is read back
@@ -56,10 +56,7 @@ use super::{
     ACCEPT, HttpMethod, HttpRequest, HttpResponse, HttpTransport, JSON, RequestError, StatusError,
     percent_encode, unreadable,
 };
-use crate::client::{
-    ClientError, ErrorKind, LineUpdate, NetSuiteApi, SalesOrderChange, SalesOrderUpdate,
-    ServiceMessage,
-};
+use crate::client::{ClientError, ErrorKind, NetSuiteApi, SalesOrderChange, ServiceMessage};
 use crate::ids::{ExternalId, InternalId};
 use crate::netsuite::{
     BodyError, ChangedSalesOrderRow, ErrorBody, ItemSublist, LinePatch, PREFER, PREFER_TRANSIENT,
@@ -69,7 +66,8 @@ use crate::netsuite::{
     internal_id_from_location,
 };
 use crate::sales_order::{
-    LINE_SEQUENCE_FIELD, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot,
+    LINE_SEQUENCE_FIELD, SalesOrderChanges, SalesOrderDraft, SalesOrderLineDraft,
+    SalesOrderSnapshot,
 };
 
 const UPSERT: &str = "upsert salesOrder";
@@ -316,10 +314,10 @@ pub fn read_suiteql_page(response: &HttpResponse) -> Result<SuiteQlPage, ClientE
 pub fn update_body(
     external_id: &ExternalId,
     lines: &[SalesOrderRecordLine],
-    update: &SalesOrderUpdate,
+    update: &SalesOrderChanges,
 ) -> Result<SalesOrderBody, RequestError> {
     // The first line carrying a PO line is the one changed, as
-    // [`SalesOrderUpdate::towards`] compares it.
+    // [`SalesOrderChanges::towards`] compares it.
     let mut keys: BTreeMap<&str, u64> = BTreeMap::new();
     for line in lines {
         let sequence = line
@@ -331,31 +329,23 @@ pub fn update_body(
         }
     }
     let patches = update
-        .lines
-        .iter()
-        .map(
-            |LineUpdate {
-                 sequence,
-                 item,
-                 quantity,
-                 rate,
-                 is_closed,
-             }| {
-                let line = keys.get(sequence.as_str()).copied().ok_or_else(|| {
-                    RequestError::UnknownLine {
-                        external_id: external_id.as_str().to_owned(),
-                        sequence: sequence.as_str().to_owned(),
-                    }
-                })?;
-                Ok(LinePatch {
-                    item: item.clone(),
-                    quantity: *quantity,
-                    rate: *rate,
-                    is_closed: *is_closed,
-                    ..LinePatch::new(line)
-                })
-            },
-        )
+        .line_fields()
+        .into_iter()
+        .map(|change| {
+            let line = keys.get(change.sequence.as_str()).copied().ok_or_else(|| {
+                RequestError::UnknownLine {
+                    external_id: external_id.as_str().to_owned(),
+                    sequence: change.sequence.as_str().to_owned(),
+                }
+            })?;
+            Ok(LinePatch {
+                item: change.item.cloned(),
+                quantity: change.quantity,
+                rate: change.rate,
+                is_closed: change.close.then_some(true),
+                ..LinePatch::new(line)
+            })
+        })
         .collect::<Result<Vec<_>, RequestError>>()?;
     let mut patch = SalesOrderPatch::lines(patches)?;
     if let Some(status) = update.status {
@@ -366,8 +356,7 @@ pub fn update_body(
     }
     let mut body = patch.as_body().clone();
     let new_lines = update
-        .new_lines
-        .iter()
+        .added_lines()
         .enumerate()
         .map(|(index, line)| new_line(index, line))
         .collect::<Result<Vec<_>, BodyError>>()?;
@@ -529,7 +518,7 @@ impl<T: HttpTransport> NetSuiteRestClient<T> {
     }
 
     /// The order with the draft's external id, brought to the draft: read once with
-    /// its lines, and patched with [`SalesOrderUpdate::towards`] when it differs.
+    /// its lines, and patched with [`SalesOrderChanges::towards`] when it differs.
     /// Its internal id; `None` when there is no such order.
     async fn bring_to_draft(
         &self,
@@ -540,7 +529,7 @@ impl<T: HttpTransport> NetSuiteRestClient<T> {
             return Ok(None);
         };
         let snapshot = record.to_snapshot().map_err(|e| rejected(UPSERT, e))?;
-        let update = SalesOrderUpdate::towards(&snapshot, draft);
+        let update = SalesOrderChanges::towards(&snapshot, draft);
         if !update.is_empty() {
             let body = update_body(external_id, record.lines().unwrap_or_default(), &update)
                 .map_err(|e| rejected(UPSERT, e))?;
@@ -572,7 +561,7 @@ impl<T: HttpTransport> NetSuiteApi for NetSuiteRestClient<T> {
     /// The safe create pattern described in the [module documentation](self): an order
     /// that already has the draft's external id is read once with its lines and
     /// brought to the draft with one `PATCH` of what differs
-    /// ([`SalesOrderUpdate::towards`]), never created again.
+    /// ([`SalesOrderChanges::towards`]), never created again.
     async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
         let body = SalesOrderBody::from_draft(draft).map_err(|e| rejected(UPSERT, e))?;
         let external_id = &draft.external_id;
@@ -658,7 +647,7 @@ impl<T: HttpTransport> NetSuiteApi for NetSuiteRestClient<T> {
     async fn update_sales_order(
         &self,
         external_id: &ExternalId,
-        update: &SalesOrderUpdate,
+        update: &SalesOrderChanges,
     ) -> Result<(), ClientError> {
         if update.is_empty() {
             return Ok(());
@@ -703,6 +692,7 @@ impl<T: HttpTransport> NetSuiteApi for NetSuiteRestClient<T> {
 mod tests {
     use super::*;
     use crate::http::script::{Script, block_on};
+    use crate::sales_order::LineChange;
     use crate::sales_order::{NetSuiteStatus, SalesOrderStatus};
     use serde_json::json;
 
@@ -801,25 +791,28 @@ mod tests {
             {"line": 2, "custcol_avc_item_seq": "00002", "quantity": 5},
             {"line": 3, "quantity": 1}
         ]));
-        let update = SalesOrderUpdate {
+        let update = SalesOrderChanges {
             status: Some(SalesOrderStatus::PendingFulfillment),
             ship_date: chrono::NaiveDate::from_ymd_opt(2025, 3, 12),
-            lines: vec![LineUpdate {
-                sequence: "00002".parse().unwrap(),
-                item: Some("99".parse().unwrap()),
-                quantity: Some(4),
-                rate: Some("9.50".parse().unwrap()),
-                is_closed: None,
-            }],
-            new_lines: vec![SalesOrderLineDraft {
-                item: "98".parse().unwrap(),
-                quantity: 3,
-                rate: "2.5".parse().unwrap(),
-                sequence: "00003".parse().unwrap(),
-                description: None,
-                is_closed: false,
-                custom_fields: Default::default(),
-            }],
+            lines: vec![
+                LineChange::Add {
+                    line: Box::new(SalesOrderLineDraft {
+                        item: "98".parse().unwrap(),
+                        quantity: 3,
+                        rate: "2.5".parse().unwrap(),
+                        sequence: "00003".parse().unwrap(),
+                        description: None,
+                        is_closed: false,
+                        custom_fields: Default::default(),
+                    }),
+                },
+                LineChange::Set {
+                    sequence: "00002".parse().unwrap(),
+                    item: Some("99".parse().unwrap()),
+                    quantity: Some(4),
+                    rate: Some("9.50".parse().unwrap()),
+                },
+            ],
         };
         let body = update_body(&ext(), &record_lines, &update).unwrap();
         assert_eq!(
@@ -836,16 +829,7 @@ mod tests {
             })
         );
 
-        let unknown = SalesOrderUpdate {
-            lines: vec![LineUpdate {
-                sequence: "1".parse().unwrap(),
-                item: None,
-                quantity: Some(1),
-                rate: None,
-                is_closed: None,
-            }],
-            ..SalesOrderUpdate::default()
-        };
+        let unknown = SalesOrderChanges::closing(["1".parse().unwrap()]);
         let err = update_body(&ext(), &record_lines, &unknown).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -2,13 +2,12 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
-use crate::decimal::Decimal;
-use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber, TransactionId};
-use crate::sales_order::{SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus};
+use crate::ids::{ExternalId, InternalId, PurchaseOrderNumber, TransactionId};
+use crate::sales_order::{SalesOrderChanges, SalesOrderDraft};
 
 use crate::client::ServiceMessage;
 
@@ -103,59 +102,6 @@ impl fmt::Display for AcknowledgementKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:v{}", self.purchase_order_number, self.version.0)
     }
-}
-
-/// Changes to apply to an existing sales order.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SalesOrderChanges {
-    /// Line changes, keyed by the PO line sequence.
-    pub lines: Vec<LineChange>,
-    /// A new ship date, when it changed.
-    pub ship_date: Option<NaiveDate>,
-    /// A new approval status (NetSuite's `orderStatus`): Pending Approval while
-    /// Amazon's rejection of the acknowledgement stands, Pending Fulfillment when an
-    /// operator reposts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SalesOrderStatus>,
-}
-
-impl SalesOrderChanges {
-    /// `true` when there is nothing to change.
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty() && self.ship_date.is_none() && self.status.is_none()
-    }
-}
-
-/// One line change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "change")]
-#[non_exhaustive]
-pub enum LineChange {
-    /// Add a line for a PO line the sales order does not have.
-    Add {
-        /// The line.
-        line: Box<SalesOrderLineDraft>,
-    },
-    /// Set the quantity and rate of the line for `sequence`, and its item when that
-    /// changed.
-    Set {
-        /// The PO line.
-        sequence: ItemSequenceNumber,
-        /// The new item, only when it changed: a change that does not touch the item
-        /// leaves the line's item as NetSuite holds it (a reviewer may have put a
-        /// substitute there).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        item: Option<InternalId>,
-        /// The quantity in eaches.
-        quantity: u64,
-        /// The rate.
-        rate: Decimal,
-    },
-    /// Close the line for `sequence` (Amazon cancelled it).
-    Close {
-        /// The PO line.
-        sequence: ItemSequenceNumber,
-    },
 }
 
 /// What a [`Command::Notify`] says.

@@ -58,9 +58,8 @@ mod table;
 #[cfg(test)]
 mod proptests;
 
-pub use command::{
-    AcknowledgementKey, Command, CommandKey, CommandKind, LineChange, Notice, SalesOrderChanges,
-};
+pub use crate::sales_order::{LineChange, SalesOrderChanges};
+pub use command::{AcknowledgementKey, Command, CommandKey, CommandKind, Notice};
 pub use command_key::CommandKeyError;
 pub use error::TransitionError;
 pub use event::{Event, EventKind};

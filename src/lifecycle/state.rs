@@ -9,10 +9,10 @@ use crate::ids::TransactionId;
 use crate::order::Problem;
 use crate::sales_order::SalesOrderDraft;
 
-use super::command::SalesOrderChanges;
 use super::command_key::CommandKey;
 use super::failure::FailureKind;
 use crate::client::ServiceMessage;
+use crate::sales_order::SalesOrderChanges;
 
 /// Where an order is in its lifecycle, named for what it waits for (rustls's
 /// `Expect*` style), with the data that state needs. What every state shares (the

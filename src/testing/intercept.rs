@@ -65,11 +65,11 @@ use crate::acknowledgement::{DirectFulfillmentAcknowledgement, RetailAcknowledge
 use crate::amazon::{direct_fulfillment as df, retail};
 use crate::client::{
     ClientError, DirectFulfillmentOrdersApi, NetSuiteApi, OrderQuery, Page, RetailOrdersApi,
-    SalesOrderChange, SalesOrderUpdate, TransactionOutcome,
+    SalesOrderChange, TransactionOutcome,
 };
 use crate::ids::{ExternalId, InternalId, PurchaseOrderNumber, TransactionId};
 use crate::lifecycle::OrderRecord;
-use crate::sales_order::{SalesOrderDraft, SalesOrderSnapshot};
+use crate::sales_order::{SalesOrderChanges, SalesOrderDraft, SalesOrderSnapshot};
 use crate::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
 
 use super::lock;
@@ -396,7 +396,7 @@ pub struct InterceptedNetSuite {
     pub changed_sales_orders: Hook<DateTime<Utc>, Vec<SalesOrderChange>, ClientError>,
     /// [`NetSuiteApi::update_sales_order`]; the request is the external id and the
     /// update.
-    pub update_sales_order: Hook<(ExternalId, SalesOrderUpdate), (), ClientError>,
+    pub update_sales_order: Hook<(ExternalId, SalesOrderChanges), (), ClientError>,
     /// [`NetSuiteApi::close_sales_order`].
     pub close_sales_order: Hook<ExternalId, (), ClientError>,
 }
@@ -454,7 +454,7 @@ impl NetSuiteApi for InterceptedNetSuite {
     async fn update_sales_order(
         &self,
         external_id: &ExternalId,
-        update: &SalesOrderUpdate,
+        update: &SalesOrderChanges,
     ) -> Result<(), ClientError> {
         let inner = &self.inner;
         self.update_sales_order

@@ -11,16 +11,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::script::{FailurePoint, Script, ScriptedFailure};
 use super::{SimulatorError, lock};
-use crate::client::{
-    ClientError, Clock, ErrorKind, LineUpdate, NetSuiteApi, SalesOrderChange, SalesOrderUpdate,
-    ServiceMessage,
-};
+use crate::client::{ClientError, Clock, ErrorKind, NetSuiteApi, SalesOrderChange, ServiceMessage};
 use crate::decimal::Decimal;
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber};
 use crate::netsuite::{BodyError, ErrorBody, LinePatch, SalesOrderBody, SalesOrderPatch};
 use crate::sales_order::{
-    NetSuiteStatus, SalesOrderDraft, SalesOrderLineDraft, SalesOrderLineSnapshot,
-    SalesOrderSnapshot, SalesOrderStatus,
+    NetSuiteStatus, SalesOrderChanges, SalesOrderDraft, SalesOrderLineDraft,
+    SalesOrderLineSnapshot, SalesOrderSnapshot, SalesOrderStatus,
 };
 
 /// An operation of the NetSuite client trait, for call counters and scripted failures.
@@ -847,7 +844,7 @@ impl State {
         &mut self,
         op: NetSuiteOperation,
         external_id: &ExternalId,
-        update: &SalesOrderUpdate,
+        update: &SalesOrderChanges,
         now: DateTime<Utc>,
     ) -> Result<(), ClientError> {
         let Some(record) = self.records.get(external_id.as_str()) else {
@@ -855,19 +852,21 @@ impl State {
         };
         let mut problems = Vec::new();
         let mut patches = Vec::new();
-        for (i, update) in update.lines.iter().enumerate() {
-            if let (Some(items), Some(item)) = (&self.items, &update.item) {
+        let fields = update.line_fields();
+        let added: Vec<SalesOrderLineDraft> = update.added_lines().cloned().collect();
+        for (i, update) in fields.iter().enumerate() {
+            if let (Some(items), Some(item)) = (&self.items, update.item) {
                 if !items.contains(item.as_str()) {
                     problems.push(invalid_item(format!("item.items[{i}].item"), item));
                 }
             }
-            match record.lines.iter().find(|l| l.sequence.as_ref() == Some(&update.sequence)) {
+            match record.lines.iter().find(|l| l.sequence.as_ref() == Some(update.sequence)) {
                 Some(line) => patches.push(LinePatch {
                     line: line.line,
-                    item: update.item.clone(),
+                    item: update.item.cloned(),
                     quantity: update.quantity,
                     rate: update.rate,
-                    is_closed: update.is_closed,
+                    is_closed: update.close.then_some(true),
                 }),
                 None => problems.push(detail(
                     ErrorBody::INVALID_CONTENT,
@@ -882,16 +881,16 @@ impl State {
         if let Err(e) = SalesOrderPatch::lines(patches) {
             problems.push(body_error(&e));
         }
-        if !update.new_lines.is_empty() {
+        if !added.is_empty() {
             let draft = SalesOrderDraft {
-                lines: update.new_lines.clone(),
+                lines: added.clone(),
                 ..record.draft.clone()
             };
             if let Err(e) = SalesOrderBody::from_draft(&draft) {
                 problems.push(body_error(&e));
             }
-            problems.extend(self.catalogue_problems(&draft, update.lines.len()));
-            for (i, line) in update.new_lines.iter().enumerate() {
+            problems.extend(self.catalogue_problems(&draft, fields.len()));
+            for (i, line) in added.iter().enumerate() {
                 if record
                     .lines
                     .iter()
@@ -903,7 +902,7 @@ impl State {
                             "Error while accessing a resource. Sales order eid:{external_id} already has a line for PO line {}.",
                             line.sequence
                         ),
-                        Some(format!("item.items[{}]", update.lines.len() + i)),
+                        Some(format!("item.items[{}]", fields.len() + i)),
                     ));
                 }
             }
@@ -926,30 +925,23 @@ impl State {
         if let Some(date) = update.ship_date {
             record.ship_date = Some(date);
         }
-        for LineUpdate {
-            sequence,
-            item,
-            quantity,
-            rate,
-            is_closed,
-        } in &update.lines
-        {
-            if let Some(line) = record.line_mut(sequence) {
-                if let Some(item) = item {
+        for change in &fields {
+            if let Some(line) = record.line_mut(change.sequence) {
+                if let Some(item) = change.item {
                     line.item = item.clone();
                 }
-                if let Some(quantity) = quantity {
-                    line.quantity = *quantity;
+                if let Some(quantity) = change.quantity {
+                    line.quantity = quantity;
                 }
-                if let Some(rate) = rate {
-                    line.rate = *rate;
+                if let Some(rate) = change.rate {
+                    line.rate = rate;
                 }
-                if let Some(is_closed) = is_closed {
-                    line.is_closed = *is_closed;
+                if change.close {
+                    line.is_closed = true;
                 }
             }
         }
-        for line in &update.new_lines {
+        for line in &added {
             let key = record.next_line();
             record.lines.push(Line::from_draft(key, line));
             record.draft.lines.push(line.clone());
@@ -1021,7 +1013,7 @@ impl NetSuiteApi for NetSuite {
     async fn update_sales_order(
         &self,
         external_id: &ExternalId,
-        update: &SalesOrderUpdate,
+        update: &SalesOrderChanges,
     ) -> Result<(), ClientError> {
         let op = NetSuiteOperation::UpdateSalesOrder;
         self.call(op, |state, now| state.update(op, external_id, update, now))

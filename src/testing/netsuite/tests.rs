@@ -1,6 +1,6 @@
 use super::*;
 use crate::order::Address;
-use crate::sales_order::CustomFields;
+use crate::sales_order::{CustomFields, LineChange};
 use crate::testing::ManualClock;
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -240,17 +240,20 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     .await
     .unwrap();
     clock.advance(Duration::from_secs(60));
-    let update = SalesOrderUpdate {
+    let update = SalesOrderChanges {
         status: Some(SalesOrderStatus::PendingFulfillment),
         ship_date: NaiveDate::from_ymd_opt(2025, 3, 14),
-        lines: vec![LineUpdate {
-            sequence: seq("2"),
-            item: Some("1105".parse().unwrap()),
-            quantity: Some(3),
-            rate: Some("20.00".parse().unwrap()),
-            is_closed: None,
-        }],
-        new_lines: vec![line("3", "1103", 6, "12.49")],
+        lines: vec![
+            LineChange::Set {
+                sequence: seq("2"),
+                item: Some("1105".parse().unwrap()),
+                quantity: Some(3),
+                rate: Some("20.00".parse().unwrap()),
+            },
+            LineChange::Add {
+                line: Box::new(line("3", "1103", 6, "12.49")),
+            },
+        ],
     };
     ns.update_sales_order(&id, &update).await.unwrap();
     let order = ns.snapshot(&id).unwrap();
@@ -269,16 +272,7 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     );
     assert_eq!((order.lines[2].line, order.lines[2].quantity), (3, 6));
 
-    let unknown_line = SalesOrderUpdate {
-        lines: vec![LineUpdate {
-            sequence: seq("9"),
-            item: None,
-            quantity: Some(1),
-            rate: None,
-            is_closed: None,
-        }],
-        ..SalesOrderUpdate::default()
-    };
+    let unknown_line = SalesOrderChanges::closing([seq("9")]);
     let err = ns.update_sales_order(&id, &unknown_line).await.unwrap_err();
     assert_eq!(
         codes(&err),
@@ -286,12 +280,14 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     );
     // An item outside the catalogue is refused where it is named.
     ns.set_item_catalogue(["1101".parse().unwrap(), "1102".parse().unwrap()]);
-    let unknown_item = SalesOrderUpdate {
-        lines: vec![LineUpdate {
+    let unknown_item = SalesOrderChanges {
+        lines: vec![LineChange::Set {
+            sequence: seq("1"),
             item: Some("4040".parse().unwrap()),
-            ..LineUpdate::new(seq("1"))
+            quantity: None,
+            rate: None,
         }],
-        ..SalesOrderUpdate::default()
+        ..SalesOrderChanges::default()
     };
     let err = ns.update_sales_order(&id, &unknown_item).await.unwrap_err();
     assert_eq!(
@@ -300,9 +296,11 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     );
     assert_eq!(ns.snapshot(&id).unwrap().lines[0].item.as_str(), "1101");
     ns.clear_item_catalogue();
-    let existing_line = SalesOrderUpdate {
-        new_lines: vec![line("1", "1101", 1, "1")],
-        ..SalesOrderUpdate::default()
+    let existing_line = SalesOrderChanges {
+        lines: vec![LineChange::Add {
+            line: Box::new(line("1", "1101", 1, "1")),
+        }],
+        ..SalesOrderChanges::default()
     };
     assert_eq!(
         ns.update_sales_order(&id, &existing_line)
@@ -312,7 +310,7 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
         ErrorKind::Rejected
     );
     let err = ns
-        .update_sales_order(&eid("AVC-RP-NOSUCHPO"), &SalesOrderUpdate::default())
+        .update_sales_order(&eid("AVC-RP-NOSUCHPO"), &SalesOrderChanges::default())
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
@@ -331,9 +329,9 @@ async fn updates_change_lines_by_po_line_and_never_replace_the_list() {
     assert_eq!(order.status, NetSuiteStatus::Closed);
     assert!(order.lines.iter().all(|l| l.is_closed));
     // A closed order's approval cannot be reset.
-    let reset = SalesOrderUpdate {
+    let reset = SalesOrderChanges {
         status: Some(SalesOrderStatus::PendingApproval),
-        ..SalesOrderUpdate::default()
+        ..SalesOrderChanges::default()
     };
     let err = ns.update_sales_order(&id, &reset).await.unwrap_err();
     assert_eq!(codes(&err), [("USER_ERROR", Some("orderStatus"))]);
@@ -360,9 +358,9 @@ async fn an_order_closed_while_pending_approval_takes_no_status_at_all() {
         SalesOrderStatus::PendingApproval,
         SalesOrderStatus::PendingFulfillment,
     ] {
-        let update = SalesOrderUpdate {
+        let update = SalesOrderChanges {
             status: Some(status),
-            ..SalesOrderUpdate::default()
+            ..SalesOrderChanges::default()
         };
         let err = ns.update_sales_order(&id, &update).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::Rejected, "{status:?}");
@@ -668,7 +666,7 @@ mod towards {
             let id = &first.external_id;
             let ns = reviewed(&first, &review);
             let before = ns.snapshot(id).unwrap();
-            let update = SalesOrderUpdate::towards(&before, &second);
+            let update = SalesOrderChanges::towards(&before, &second);
             crate::http::script::block_on(ns.update_sales_order(id, &update)).unwrap();
             let after = ns.snapshot(id).unwrap();
 
@@ -700,8 +698,8 @@ mod towards {
             if settable(&before.status) && settable(&after.status) {
                 prop_assert_eq!(after.status.letter(), second.status.letter());
             }
-            let again = SalesOrderUpdate::towards(&after, &second);
-            prop_assert!(again.lines.is_empty() && again.new_lines.is_empty(), "{:?}", again);
+            let again = SalesOrderChanges::towards(&after, &second);
+            prop_assert!(again.lines.is_empty(), "{:?}", again);
             prop_assert_eq!(again.ship_date, None);
             prop_assert_eq!(ns.creations(id), 1);
 

@@ -42,9 +42,9 @@ use avc_order_sync::sales_order::LINE_SEQUENCE_FIELD;
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral};
 use avc_order_sync::{
     Address, ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, ExternalId, InternalId,
-    ItemSequenceNumber, LineUpdate, NetSuiteApi, NetSuiteStatus, OrderQuery, Page,
-    PurchaseOrderNumber, RetailOrdersApi, SalesOrderDraft, SalesOrderLineDraft, SalesOrderSnapshot,
-    SalesOrderStatus, SalesOrderUpdate, TransactionId, TransactionOutcome, WindowKind,
+    ItemSequenceNumber, LineChange, NetSuiteApi, NetSuiteStatus, OrderQuery, Page,
+    PurchaseOrderNumber, RetailOrdersApi, SalesOrderChanges, SalesOrderDraft, SalesOrderLineDraft,
+    SalesOrderSnapshot, SalesOrderStatus, TransactionId, TransactionOutcome, WindowKind,
 };
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -851,16 +851,16 @@ fn draft_of(body: &SalesOrderBody) -> Result<SalesOrderDraft, Answer> {
     })
 }
 
-/// A `PATCH` body read back as the update it was written from: lines named by their
+/// A `PATCH` body read back as the changes it was written from: lines named by their
 /// `line` key are matched to their PO lines through the record.
 fn update_of(
     body: &SalesOrderBody,
     record: &SalesOrderSnapshot,
-) -> Result<SalesOrderUpdate, Answer> {
-    let mut update = SalesOrderUpdate {
+) -> Result<SalesOrderChanges, Answer> {
+    let mut update = SalesOrderChanges {
         status: body.order_status.as_ref().and_then(approval),
         ship_date: body.ship_date,
-        ..SalesOrderUpdate::default()
+        ..SalesOrderChanges::default()
     };
     for (index, line) in body.item.iter().flat_map(|s| s.items.iter()).enumerate() {
         match line.line {
@@ -873,15 +873,22 @@ fn update_of(
                     .ok_or_else(|| {
                         invalid_content("No such line.", &format!("item.items[{index}].line"))
                     })?;
-                update.lines.push(LineUpdate {
-                    sequence,
-                    item: internal_id(line.item.as_ref()),
-                    quantity: line.quantity,
-                    rate: line.rate,
-                    is_closed: line.is_closed,
-                });
+                let item = internal_id(line.item.as_ref());
+                if item.is_some() || line.quantity.is_some() || line.rate.is_some() {
+                    update.lines.push(LineChange::Set {
+                        sequence: sequence.clone(),
+                        item,
+                        quantity: line.quantity,
+                        rate: line.rate,
+                    });
+                }
+                if line.is_closed == Some(true) {
+                    update.lines.push(LineChange::Close { sequence });
+                }
             }
-            None => update.new_lines.push(line_of(index, line)?),
+            None => update.lines.push(LineChange::Add {
+                line: Box::new(line_of(index, line)?),
+            }),
         }
     }
     Ok(update)

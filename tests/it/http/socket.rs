@@ -1512,10 +1512,10 @@ pub fn assert_netsuite_refusal(answer: &(u16, Value), code: &str, member: &str, 
 mod tests {
     use super::*;
     use avc_order_sync::{
-        AcknowledgementCode, ClientError, DirectFulfillmentOrdersApi, ErrorKind, LineDecision,
-        LineUpdate, NetSuiteApi, NetSuiteStatus, OrderQuery, Page, QuantityUnit,
-        RetailAcknowledgement, RetailAcknowledgementLine, RetailOrdersApi, SalesOrderDraft,
-        SalesOrderLineDraft, SalesOrderStatus, SalesOrderUpdate, TransactionOutcome, WindowKind,
+        AcknowledgementCode, ClientError, DirectFulfillmentOrdersApi, ErrorKind, LineChange,
+        LineDecision, NetSuiteApi, NetSuiteStatus, OrderQuery, Page, QuantityUnit,
+        RetailAcknowledgement, RetailAcknowledgementLine, RetailOrdersApi, SalesOrderChanges,
+        SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus, TransactionOutcome, WindowKind,
     };
 
     /// Calls `f` until it is not rate limited, waiting what the service asked, at most
@@ -1807,25 +1807,28 @@ mod tests {
 
         // The reviewer's decision arrives as changes: approve, move the ship date, put
         // another item on line 2 and lower it, add a line.
-        let update = SalesOrderUpdate {
+        let update = SalesOrderChanges {
             status: Some(SalesOrderStatus::PendingFulfillment),
             ship_date: "2025-03-12".parse().ok(),
-            lines: vec![LineUpdate {
-                sequence: "2".parse().unwrap(),
-                item: Some("101".parse().unwrap()),
-                quantity: Some(6),
-                rate: None,
-                is_closed: None,
-            }],
-            new_lines: vec![SalesOrderLineDraft {
-                item: "100".parse().unwrap(),
-                quantity: 1,
-                rate: "5".parse().unwrap(),
-                sequence: "3".parse().unwrap(),
-                description: None,
-                is_closed: false,
-                custom_fields: Default::default(),
-            }],
+            lines: vec![
+                LineChange::Set {
+                    sequence: "2".parse().unwrap(),
+                    item: Some("101".parse().unwrap()),
+                    quantity: Some(6),
+                    rate: None,
+                },
+                LineChange::Add {
+                    line: Box::new(SalesOrderLineDraft {
+                        item: "100".parse().unwrap(),
+                        quantity: 1,
+                        rate: "5".parse().unwrap(),
+                        sequence: "3".parse().unwrap(),
+                        description: None,
+                        is_closed: false,
+                        custom_fields: Default::default(),
+                    }),
+                },
+            ],
         };
         client
             .update_sales_order(&first.external_id, &update)

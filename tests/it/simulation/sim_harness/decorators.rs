@@ -15,8 +15,8 @@ use avc_order_sync::lifecycle::OrderRecord;
 use avc_order_sync::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
 use avc_order_sync::{
     ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, ExternalId, InternalId, NetSuiteApi,
-    OrderQuery, Page, PurchaseOrderNumber, RetailOrdersApi, SalesOrderChange, SalesOrderDraft,
-    SalesOrderSnapshot, SalesOrderUpdate, TransactionId, TransactionOutcome,
+    OrderQuery, Page, PurchaseOrderNumber, RetailOrdersApi, SalesOrderChange, SalesOrderChanges,
+    SalesOrderDraft, SalesOrderSnapshot, TransactionId, TransactionOutcome,
 };
 
 use super::drive::{After, Before, CallKind, client_error, guarded, never, store_error};
@@ -413,7 +413,7 @@ impl NetSuiteApi for FaultyNetSuite {
     async fn update_sales_order(
         &self,
         external_id: &ExternalId,
-        update: &SalesOrderUpdate,
+        update: &SalesOrderChanges,
     ) -> Result<(), ClientError> {
         let op = "patch salesOrder";
         guarded(

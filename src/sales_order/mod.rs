@@ -11,6 +11,10 @@ use crate::decimal::Decimal;
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber};
 use crate::order::Address;
 
+mod changes;
+
+pub use changes::{LineChange, LineFields, SalesOrderChanges};
+
 /// The approval status a sales order is created or set with: the only two values
 /// NetSuite lets a client set (`orderStatus` `A` and `B`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
