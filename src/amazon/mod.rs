@@ -6,6 +6,7 @@
 //! and enums keep values this version does not know. Sent types are strict: exact field
 //! names and enum spellings, `None` omitted, no extra fields.
 
+mod convert;
 pub mod direct_fulfillment;
 pub mod error;
 pub mod retail;

@@ -1,8 +1,8 @@
 //! From a received Direct Fulfillment [`Order`] to the validated [`PurchaseOrder`].
 
 use std::collections::HashMap;
-use std::fmt;
 
+use crate::amazon::convert::{non_blank, optional_or_refused, required};
 use crate::decimal::{Decimal, excerpt};
 use crate::ids::{Asin, ItemSequenceNumber, PartyId, PurchaseOrderNumber, VendorSku};
 use crate::money::{CurrencyCode, Money};
@@ -109,7 +109,7 @@ fn convert_details(p: &mut Problems, d: &OrderDetails) -> Option<Parts> {
         d.customer_order_number.as_deref(),
         None,
         "orderDetails.customerOrderNumber",
-        non_empty,
+        non_blank,
     );
     let ordered_at = required(
         p,
@@ -268,7 +268,7 @@ fn shipment(
         s.ship_method.as_deref(),
         None,
         "orderDetails.shipmentDetails.shipMethod",
-        non_empty,
+        non_blank,
     );
     let dates = p.require(
         s.shipment_dates.as_ref(),
@@ -285,7 +285,7 @@ fn shipment(
                 "orderDetails.shipmentDetails.shipmentDates.requiredShipDate",
                 order::parse_instant,
             ),
-            optional(
+            optional_or_refused(
                 p,
                 dates.promised_delivery_date.as_deref(),
                 None,
@@ -368,14 +368,14 @@ fn line(p: &mut Problems, i: usize, item: &OrderItem) -> Option<OrderLine> {
     let sequence = required(p, seq, None, &at("itemSequenceNumber"), |s| {
         ItemSequenceNumber::new(s)
     });
-    let asin = optional(
+    let asin = optional_or_refused(
         p,
         item.buyer_product_identifier.as_deref(),
         seq,
         &at("buyerProductIdentifier"),
         |s| Asin::new(s),
     );
-    let vendor_sku = optional(
+    let vendor_sku = optional_or_refused(
         p,
         item.vendor_product_identifier.as_deref(),
         seq,
@@ -464,41 +464,6 @@ fn price(p: &mut Problems, item: &OrderItem, seq: Option<&str>, field: &str) -> 
         money: Money::new(amount?, currency?),
         basis: PriceBasis::Each,
     })
-}
-
-/// A required field: missing when absent, invalid when `parse` refuses it.
-fn required<T, E: fmt::Display>(
-    p: &mut Problems,
-    value: Option<&str>,
-    line: Option<&str>,
-    field: &str,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> Option<T> {
-    let text = p.require(value, line, field)?;
-    p.check(parse(text), line, field)
-}
-
-/// An optional field: `Some(None)` when absent, `None` when present and refused.
-fn optional<T, E: fmt::Display>(
-    p: &mut Problems,
-    value: Option<&str>,
-    line: Option<&str>,
-    field: &str,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> Option<Option<T>> {
-    match value {
-        None => Some(None),
-        Some(text) => p.check(parse(text), line, field).map(Some),
-    }
-}
-
-/// Text that must not be empty (`customerOrderNumber`, `shipMethod`).
-fn non_empty(text: &str) -> Result<String, &'static str> {
-    if text.trim().is_empty() {
-        Err("the value is blank")
-    } else {
-        Ok(text.to_owned())
-    }
 }
 
 #[cfg(test)]

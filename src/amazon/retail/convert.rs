@@ -1,7 +1,6 @@
 //! The conversion of a received order into the domain [`PurchaseOrder`].
 
 use std::collections::HashMap;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 
@@ -9,6 +8,7 @@ use super::{
     Address, ItemQuantity, Money, Order, OrderItem, PartyIdentification, PriceUnitOfMeasure,
     PurchaseOrderState, UnitOfMeasure,
 };
+use crate::amazon::convert::{non_blank, optional, required};
 use crate::decimal::{Decimal, excerpt};
 use crate::ids::{Asin, ItemSequenceNumber, PartyId, PurchaseOrderNumber, VendorSku};
 use crate::money::CurrencyCode;
@@ -189,41 +189,8 @@ fn order_state(p: &mut Problems, state: Option<&PurchaseOrderState>) -> Option<A
     }
 }
 
-/// Parses a present value, recording a problem when it does not parse; `None` when
-/// absent or invalid (an invalid value always leaves a problem behind).
-fn optional<T, E: fmt::Display>(
-    p: &mut Problems,
-    value: Option<&str>,
-    line: Option<&str>,
-    field: &str,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> Option<T> {
-    value.and_then(|text| p.check(parse(text), line, field))
-}
-
-/// Parses a value the sync needs, recording it as missing or invalid.
-fn required<T, E: fmt::Display>(
-    p: &mut Problems,
-    value: Option<&str>,
-    line: Option<&str>,
-    field: &str,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> Option<T> {
-    let text = p.require(value, line, field)?;
-    p.check(parse(text), line, field)
-}
-
 fn required_instant(p: &mut Problems, value: Option<&str>, field: &str) -> Option<DateTime<Utc>> {
     required(p, value, None, field, parse_instant)
-}
-
-/// Text an address must carry: present and not blank.
-fn non_blank(text: &str) -> Result<String, &'static str> {
-    if text.trim().is_empty() {
-        Err("the value is blank")
-    } else {
-        Ok(text.to_owned())
-    }
 }
 
 fn country_code(text: &str) -> Result<String, String> {
