@@ -14,6 +14,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::text::excerpt;
+
 /// The largest number of digits after the decimal point a [`Decimal`] keeps.
 pub const MAX_SCALE: u32 = 28;
 
@@ -86,20 +88,6 @@ pub enum DecimalError {
         /// The decimal that would have been rounded.
         value: String,
     },
-}
-
-/// Shortens untrusted text for an error message, so a megabyte string never ends up
-/// copied into an error.
-pub(crate) fn excerpt(input: &str) -> String {
-    const KEEP: usize = 40;
-    if input.len() <= KEEP {
-        return input.to_owned();
-    }
-    let mut end = KEEP;
-    while !input.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes)", &input[..end], input.len())
 }
 
 fn pow10(exp: u32) -> Option<i128> {

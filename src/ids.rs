@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::decimal::excerpt;
 use crate::order::Program;
+use crate::text::excerpt;
 
 /// The longest identifier accepted, in bytes.
 pub const MAX_ID_LEN: usize = 128;

@@ -79,6 +79,8 @@ pub mod settings;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text;
+mod time;
 
 // The engine: what an integrator constructs and runs.
 pub use engine::{

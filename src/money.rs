@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::decimal::{Decimal, DecimalError, excerpt};
+use crate::decimal::{Decimal, DecimalError};
+use crate::text::excerpt;
 
 /// An ISO 4217 alphabetic currency code: three upper-case ASCII letters (`USD`, `INR`).
 ///

@@ -59,7 +59,7 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     }
     Err(format!(
         "`{}` is not an ISO 8601 date-time",
-        crate::decimal::excerpt(text)
+        crate::text::excerpt(text)
     ))
 }
 
@@ -95,7 +95,7 @@ impl DateWindow {
         let (start, end) = text.split_once("--").ok_or_else(|| {
             format!(
                 "`{}` is not a `start--end` window",
-                crate::decimal::excerpt(text)
+                crate::text::excerpt(text)
             )
         })?;
         let start = parse_instant(start)?;
@@ -594,7 +594,7 @@ impl fmt::Display for Problem {
 
 /// An order Amazon sent that cannot be used, with every problem found in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("purchase order {purchase_order_number} has {} problem(s): {}", problems.len(), DisplayList(problems))]
+#[error("purchase order {purchase_order_number} has {} problem(s): {}", problems.len(), crate::text::Joined(problems, "; "))]
 pub struct ValidationError {
     /// The PO number, or `<missing>`.
     pub purchase_order_number: String,
@@ -614,20 +614,6 @@ impl fmt::Display for OnLine<'_> {
     }
 }
 
-struct DisplayList<'a>(&'a [Problem]);
-
-impl fmt::Display for DisplayList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
-    }
-}
-
 /// Collects problems while a wire order is converted; shared by both programs'
 /// conversions.
 #[derive(Debug)]
@@ -641,7 +627,7 @@ impl Problems {
     pub fn new(purchase_order_number: Option<&str>) -> Self {
         Problems {
             po: purchase_order_number
-                .map(crate::decimal::excerpt)
+                .map(crate::text::excerpt)
                 .unwrap_or_else(|| "<missing>".into()),
             problems: Vec::new(),
         }
@@ -671,7 +657,7 @@ impl Problems {
     fn push(&mut self, line: Option<&str>, field: String, kind: ProblemKind) {
         self.problems.push(Problem {
             purchase_order_number: self.po.clone(),
-            line: line.map(crate::decimal::excerpt),
+            line: line.map(crate::text::excerpt),
             field,
             kind,
         });

@@ -44,13 +44,13 @@ use serde_json::{Map, Value};
 use crate::acknowledgement::Acknowledgement;
 use crate::amazon::error::ErrorBody;
 use crate::amazon::{direct_fulfillment as df, retail};
-use crate::decimal::excerpt;
 use crate::ids::TransactionId;
 use crate::lifecycle::{Attention, Command, Event, OrderRecord, OrderState};
 use crate::netsuite::SalesOrderBody;
 use crate::order::{Problem, ProblemKind, Program, PurchaseOrder, ValidationError};
 use crate::sales_order::SalesOrderDraft;
 use crate::settings::{Settings, SettingsError};
+use crate::text::excerpt;
 
 /// Which response an orders body is, told apart by its shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -41,7 +41,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 pub use limits::TokenBucket;
 pub use observer::{NoObserver, Observer};

@@ -72,12 +72,7 @@ impl WindowPlan {
     }
 }
 
-fn before(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    TimeDelta::from_std(d)
-        .ok()
-        .and_then(|d| t.checked_sub_signed(d))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
+use crate::time::earlier as before;
 
 #[cfg(test)]
 mod tests {

@@ -477,7 +477,7 @@ impl StatusError {
             status: response.status,
             request_id: response
                 .header("x-amzn-RequestId")
-                .map(crate::decimal::excerpt),
+                .map(crate::text::excerpt),
         }
     }
 }
@@ -571,7 +571,7 @@ pub(crate) fn unreadable(
     // or replaced by a proxy; reading again may work.
     ClientError::new(ErrorKind::Transient, operation).with_source(RequestError::UnreadableBody {
         status: response.status,
-        reason: crate::decimal::excerpt(&reason.to_string()),
+        reason: crate::text::excerpt(&reason.to_string()),
     })
 }
 

@@ -396,7 +396,7 @@ fn new_line(index: usize, line: &SalesOrderLineDraft) -> Result<SalesOrderLine, 
     for (name, value) in &line.custom_fields {
         if !name.starts_with(CUSTOM_LINE_PREFIX) || name.len() == CUSTOM_LINE_PREFIX.len() {
             return Err(BodyError::CustomFieldName {
-                field: crate::decimal::excerpt(name),
+                field: crate::text::excerpt(name),
                 expected_prefix: CUSTOM_LINE_PREFIX,
             });
         }
@@ -409,7 +409,7 @@ fn new_line(index: usize, line: &SalesOrderLineDraft) -> Result<SalesOrderLine, 
         return Err(BodyError::SequenceConflict {
             index,
             sequence: line.sequence.clone(),
-            found: crate::decimal::excerpt(&found.to_string()),
+            found: crate::text::excerpt(&found.to_string()),
         });
     }
     fields.insert(LINE_SEQUENCE_FIELD.to_owned(), sequence);

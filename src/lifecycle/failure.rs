@@ -83,14 +83,7 @@ impl fmt::Display for FailureKind {
             } => write!(f, "rate limited, retry after {}s", d.as_secs()),
             FailureKind::RateLimited { retry_after: None } => f.write_str("rate limited"),
             FailureKind::Rejected { messages } => {
-                f.write_str("rejected: ")?;
-                for (i, m) in messages.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("; ")?;
-                    }
-                    write!(f, "{m}")?;
-                }
-                Ok(())
+                write!(f, "rejected: {}", crate::text::Joined(messages, "; "))
             }
             FailureKind::Unauthorized { message } => write!(f, "unauthorized: {message}"),
             FailureKind::NotFound { message } => write!(f, "not found: {message}"),

@@ -12,7 +12,6 @@ use crate::acknowledgement::{
     RetailAcknowledgementLine, df_status,
 };
 use crate::amazon::retail::{ConfirmationStatus, ItemQuantity, OrderStatus, UnitOfMeasure};
-use crate::decimal::excerpt;
 use crate::ids::{ItemSequenceNumber, PartyId, PurchaseOrderNumber};
 use crate::mapping::external_id;
 use crate::order::{
@@ -20,6 +19,7 @@ use crate::order::{
     PurchaseOrder, Quantity, RetailDetails, ValidationError, parse_instant,
 };
 use crate::settings::Settings;
+use crate::text::excerpt;
 
 use super::record::OrderRecord;
 use super::state::OrderState;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::failure::CommandFailure;
@@ -72,13 +72,7 @@ fn doubled(base: Duration, max: Duration, step: u32) -> Duration {
     base.checked_mul(factor).unwrap_or(max).min(max)
 }
 
-/// `now + d`, saturating at the latest representable instant.
-pub(crate) fn later(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    TimeDelta::from_std(d)
-        .ok()
-        .and_then(|d| now.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
+pub(crate) use crate::time::later;
 
 impl RetryPolicy {
     /// The delay before retry number `attempt` (1 for the first retry) of the command

@@ -164,7 +164,7 @@ pub fn sales_order_draft(
                     ProblemKind::Invalid {
                         reason: format!(
                             "`{}` is not an ISO 3166 country code the sync can write to NetSuite",
-                            crate::decimal::excerpt(&address.country_code)
+                            crate::text::excerpt(&address.country_code)
                         ),
                     },
                 ));

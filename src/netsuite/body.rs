@@ -8,12 +8,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{CUSTOM_PRICE_LEVEL, RecordRef};
-use crate::decimal::{Decimal, DecimalError, excerpt};
+use crate::decimal::{Decimal, DecimalError};
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber};
 use crate::order::Address;
 use crate::sales_order::{
     CustomFields, LINE_SEQUENCE_FIELD, SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus,
 };
+use crate::text::excerpt;
 
 /// The prefix of a custom body field's script id.
 const CUSTOM_BODY_PREFIX: &str = "custbody_";

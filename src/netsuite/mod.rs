@@ -35,8 +35,8 @@ mod suiteql;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::decimal::excerpt;
 use crate::ids::InternalId;
+use crate::text::excerpt;
 
 pub use body::{
     BodyError, ItemSublist, LinePatch, SalesOrderBody, SalesOrderLine, SalesOrderPatch,

@@ -7,12 +7,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{Link, string_or_number};
-use crate::decimal::{Decimal, excerpt};
+use crate::decimal::Decimal;
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber};
 use crate::order::parse_instant;
 use crate::sales_order::{
     CustomFields, LINE_SEQUENCE_FIELD, NetSuiteStatus, SalesOrderLineSnapshot, SalesOrderSnapshot,
 };
+use crate::text::excerpt;
 
 /// A sales order as NetSuite returns it.
 ///
@@ -255,27 +256,16 @@ impl fmt::Display for SnapshotProblem {
 /// found in it. The order needs a person's attention in NetSuite; reading it again
 /// will not help until it changes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("sales order {record} cannot be read: {}", DisplayList(problems))]
+#[error(
+    "sales order {record} cannot be read: {}",
+    crate::text::Joined(problems, "; ")
+)]
 #[non_exhaustive]
 pub struct SnapshotError {
     /// The record's internal id, else its external id, else `<unknown>`.
     pub record: String,
     /// Every problem, in the order found. Never empty.
     pub problems: Vec<SnapshotProblem>,
-}
-
-struct DisplayList<'a>(&'a [SnapshotProblem]);
-
-impl fmt::Display for DisplayList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
-    }
 }
 
 #[derive(Default)]

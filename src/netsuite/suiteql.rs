@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Link;
-use crate::decimal::excerpt;
 use crate::ids::{ExternalId, InternalId};
 use crate::sales_order::NetSuiteStatus;
+use crate::text::excerpt;
 
 /// The largest page SuiteQL returns (`limit`); also its default.
 pub const SUITEQL_MAX_LIMIT: u32 = 1000;

@@ -137,7 +137,7 @@ impl NetSuiteStatus {
             "F" => NetSuiteStatus::PendingBilling,
             "G" => NetSuiteStatus::Billed,
             "H" => NetSuiteStatus::Closed,
-            other => NetSuiteStatus::Other(crate::decimal::excerpt(other)),
+            other => NetSuiteStatus::Other(crate::text::excerpt(other)),
         }
     }
 

@@ -413,12 +413,7 @@ fn scripted(op: AmazonOperation, failure: &ScriptedFailure) -> ClientError {
     ClientError::new(failure.kind.clone(), op.name()).with_messages(messages)
 }
 
-fn add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    TimeDelta::from_std(d)
-        .ok()
-        .and_then(|d| t.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
+use crate::time::later as add;
 
 impl VendorCentral {
     /// An empty Vendor Central on this clock, with Amazon's default rate limits, a

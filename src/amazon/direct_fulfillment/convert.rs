@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 
 use crate::amazon::convert::{non_blank, optional_or_refused, required};
-use crate::decimal::{Decimal, excerpt};
+use crate::decimal::Decimal;
 use crate::ids::{Asin, ItemSequenceNumber, PartyId, PurchaseOrderNumber, VendorSku};
 use crate::money::{CurrencyCode, Money};
 use crate::order::{
     self, AmazonOrderState, DirectFulfillmentDetails, OrderLine, Party, Price, PriceBasis,
     Problems, Program, ProgramDetails, PurchaseOrder, Quantity, ValidationError,
 };
+use crate::text::excerpt;
 
 use super::{
     Address, Order, OrderDetails, OrderItem, OrderStatus, PartyIdentification, UnitOfMeasure,

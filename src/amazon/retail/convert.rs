@@ -9,7 +9,7 @@ use super::{
     PurchaseOrderState, UnitOfMeasure,
 };
 use crate::amazon::convert::{non_blank, optional, required};
-use crate::decimal::{Decimal, excerpt};
+use crate::decimal::Decimal;
 use crate::ids::{Asin, ItemSequenceNumber, PartyId, PurchaseOrderNumber, VendorSku};
 use crate::money::CurrencyCode;
 use crate::order::{
@@ -17,6 +17,7 @@ use crate::order::{
     ProgramDetails, PurchaseOrder, Quantity, QuantityUnit, RetailDetails, ValidationError,
     WeightUnit, parse_instant,
 };
+use crate::text::excerpt;
 
 impl Order {
     /// The validated purchase order, or every problem found in this one.

@@ -268,10 +268,10 @@ fn read_page<T: DeserializeOwned>(
                 purchase_order_number: entry
                     .get("purchaseOrderNumber")
                     .and_then(Value::as_str)
-                    .map(crate::decimal::excerpt),
+                    .map(crate::text::excerpt),
                 reason: format!(
                     "`{key}[{index}]` cannot be read: {}",
-                    crate::decimal::excerpt(&without_quoted_values(&e.to_string()))
+                    crate::text::excerpt(&without_quoted_values(&e.to_string()))
                 ),
             }),
         }

@@ -66,7 +66,7 @@ impl Shape {
                     &format!("{path}.{key}"),
                     format!(
                         "Invalid content was found starting with element '{}'. One of '{{{}}}' is expected.",
-                        crate::decimal::excerpt(key),
+                        crate::text::excerpt(key),
                         allowed.join(", ")
                     ),
                 );
@@ -437,7 +437,7 @@ pub(super) fn check_retail(
     record: Option<&RetailRecord>,
 ) -> Result<RetailEffect, Vec<ServiceMessage>> {
     let base = format!("acknowledgements[{index}]");
-    let shown = crate::decimal::excerpt(number);
+    let shown = crate::text::excerpt(number);
     let mut e = Errors { found: Vec::new() };
     let Some(record) = record else {
         e.push(
@@ -471,7 +471,7 @@ pub(super) fn check_retail(
             format!("{base}.sellingParty.partyId"),
             format!(
                 "sellingParty {} does not match the vendor code {} of PO {shown}.",
-                crate::decimal::excerpt(sent_vendor.unwrap_or_default()),
+                crate::text::excerpt(sent_vendor.unwrap_or_default()),
                 vendor.unwrap_or_default()
             ),
         );
@@ -524,10 +524,7 @@ pub(super) fn check_retail(
             e.push(
                 "INVALID_ITEM",
                 path,
-                format!(
-                    "Item {} is not on PO {shown}.",
-                    crate::decimal::excerpt(named)
-                ),
+                format!("Item {} is not on PO {shown}.", crate::text::excerpt(named)),
             );
             continue;
         };
@@ -556,7 +553,7 @@ pub(super) fn check_retail(
                         format!("{path}.{key}"),
                         format!(
                             "{key} {} does not match {expected}, sent on line {sequence} of PO {shown}.",
-                            crate::decimal::excerpt(sent)
+                            crate::text::excerpt(sent)
                         ),
                     );
                 }
@@ -584,7 +581,7 @@ pub(super) fn check_retail(
                     format!("{path}.acknowledgementCode"),
                     format!(
                         "'{}' is not a valid acknowledgementCode. One of 'Accepted, Backordered, Rejected' is expected.",
-                        crate::decimal::excerpt(code)
+                        crate::text::excerpt(code)
                     ),
                 );
             }
@@ -598,7 +595,7 @@ pub(super) fn check_retail(
                         format!("{path}.rejectionReason"),
                         format!(
                             "'{}' is not a valid rejectionReason. One of 'TemporarilyUnavailable, InvalidProductIdentifier, ObsoleteProduct' is expected.",
-                            crate::decimal::excerpt(reason)
+                            crate::text::excerpt(reason)
                         ),
                     );
                 }
@@ -619,7 +616,7 @@ pub(super) fn check_retail(
                         format!("{path}.acknowledgedQuantity.unitOfMeasure"),
                         format!(
                             "'{}' is not a valid unitOfMeasure. One of 'Cases, Eaches' is expected.",
-                            crate::decimal::excerpt(other)
+                            crate::text::excerpt(other)
                         ),
                     );
                     None
@@ -721,7 +718,7 @@ fn check_cost(
                 format!("{path}.unitOfMeasure"),
                 format!(
                     "'{}' is not a valid unitOfMeasure. One of 'POUNDS, OUNCES, GRAMS, KILOGRAMS' is expected.",
-                    crate::decimal::excerpt(unit)
+                    crate::text::excerpt(unit)
                 ),
             );
         }
@@ -747,7 +744,7 @@ fn check_cost(
                 format!("{path}.currencyCode"),
                 format!(
                     "netCost currency {} of line {sequence} of PO {shown} is not the PO's {currency}.",
-                    crate::decimal::excerpt(sent_currency)
+                    crate::text::excerpt(sent_currency)
                 ),
             );
         }
@@ -781,7 +778,7 @@ pub(super) fn check_df(
     record: Option<&DfRecord>,
 ) -> Result<DfEffect, Vec<ServiceMessage>> {
     let base = format!("orderAcknowledgements[{index}]");
-    let shown = crate::decimal::excerpt(number);
+    let shown = crate::text::excerpt(number);
     let mut e = Errors { found: Vec::new() };
     let Some(record) = record else {
         e.push(
@@ -800,7 +797,7 @@ pub(super) fn check_df(
             format!("{base}.acknowledgementStatus.code"),
             format!(
                 "'{}' is not an acknowledgement status code agreed for Direct Fulfillment (order {shown}).",
-                crate::decimal::excerpt(code)
+                crate::text::excerpt(code)
             ),
         );
     }
@@ -859,7 +856,7 @@ pub(super) fn check_df(
                 format!("{base}.{key}.partyId"),
                 format!(
                     "{key} {} does not match {} on order {shown}.",
-                    crate::decimal::excerpt(sent.unwrap_or_default()),
+                    crate::text::excerpt(sent.unwrap_or_default()),
                     expected.unwrap_or_default()
                 ),
             );
@@ -883,7 +880,7 @@ pub(super) fn check_df(
                 format!("{path}.itemSequenceNumber"),
                 format!(
                     "Item {} is not on order {shown}.",
-                    crate::decimal::excerpt(sequence)
+                    crate::text::excerpt(sequence)
                 ),
             );
             continue;
@@ -913,7 +910,7 @@ pub(super) fn check_df(
                         format!("{path}.{key}"),
                         format!(
                             "{key} {} does not match {expected}, sent on item {sequence} of order {shown}.",
-                            crate::decimal::excerpt(sent)
+                            crate::text::excerpt(sent)
                         ),
                     );
                 }
@@ -927,7 +924,7 @@ pub(super) fn check_df(
                     format!("{path}.acknowledgedQuantity.unitOfMeasure"),
                     format!(
                         "'{}' is not a valid unitOfMeasure. One of 'Each' is expected.",
-                        crate::decimal::excerpt(unit)
+                        crate::text::excerpt(unit)
                     ),
                 );
             }
