@@ -4,3 +4,4 @@ mod record;
 mod retries;
 mod rules;
 mod settings;
+mod wording;

@@ -259,10 +259,6 @@ impl Story {
         self.record.state().kind()
     }
 
-    pub fn label(&self) -> &'static str {
-        self.record.status_label()
-    }
-
     /// The one command the last step asked for.
     pub fn command(&self) -> &Command {
         assert_eq!(self.commands.len(), 1, "{:#?}", self.commands);
