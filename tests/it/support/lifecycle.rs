@@ -244,14 +244,63 @@ impl Story {
         self
     }
 
-    /// Something happens that must not fit: the record stays as it was.
+    /// Something happens that must not fit. The record stays as it was by
+    /// construction (the transition takes `&self`); what can go wrong is the error, so
+    /// this checks that it names this order, the event that arrived, and the state the
+    /// order is in with what that state waits for.
     pub fn refused(&mut self, event: Event) -> TransitionError {
-        let before = self.record.clone();
         let err = self
             .record
             .handle(&event, self.now, &self.settings)
             .expect_err("the event should not fit");
-        assert_eq!(self.record, before);
+        let number = self.record.purchase_order().number.to_string();
+        let state = self.state();
+        match &err {
+            TransitionError::InappropriateEvent {
+                purchase_order_number,
+                state: named,
+                event: kind,
+                expected,
+            } => {
+                assert_eq!(*purchase_order_number, number, "{err}");
+                assert_eq!(*named, state, "{err}");
+                assert_eq!(*kind, event.kind(), "{err}");
+                assert!(!expected.contains(kind), "{err}");
+            }
+            TransitionError::UnexpectedCommand {
+                purchase_order_number,
+                state: named,
+                command_key,
+                expected,
+            } => {
+                assert_eq!(*purchase_order_number, number, "{err}");
+                assert_eq!(*named, state, "{err}");
+                assert_ne!(expected.as_ref(), Some(command_key), "{err}");
+            }
+            TransitionError::WrongPurchaseOrder {
+                purchase_order_number,
+                event: kind,
+                ..
+            }
+            | TransitionError::WrongSalesOrder {
+                purchase_order_number,
+                event: kind,
+                ..
+            }
+            | TransitionError::UnknownAcknowledgementVersion {
+                purchase_order_number,
+                event: kind,
+                ..
+            } => {
+                assert_eq!(*purchase_order_number, number, "{err}");
+                assert_eq!(*kind, event.kind(), "{err}");
+            }
+            TransitionError::UnknownSalesOrderRevision {
+                purchase_order_number,
+                ..
+            } => assert_eq!(*purchase_order_number, number, "{err}"),
+            other => panic!("a refusal this story does not know: {other}"),
+        }
         err
     }
 
