@@ -208,6 +208,7 @@ fn domain_types_and_what_the_lifecycle_makes_of_them_hide_the_consumer() {
     assert_debug_hidden("Acknowledgement", &ack);
 
     let (record, commands) = OrderRecord::receive(po.clone(), now, &settings);
+    assert_carries("the record", &serde_json::to_string(&record).unwrap());
     assert_debug_hidden("lifecycle::OrderRecord", &record);
     assert_debug_hidden("lifecycle::Command", &commands);
     assert_debug_hidden("lifecycle::OrderState", record.state());
@@ -252,10 +253,15 @@ fn netsuite_records_read_back_hide_the_shipping_address() {
     assert_debug_hidden("netsuite::SalesOrderRecord", &record);
     let shipping: ShippingAddress =
         serde_json::from_value(record.other_fields["shippingAddress"].clone()).unwrap();
+    assert_carries(
+        "the shipping address",
+        &serde_json::to_string(&shipping).unwrap(),
+    );
     assert_debug_hidden("netsuite::ShippingAddress", &shipping);
-    if let Ok(snapshot) = record.to_snapshot() {
-        assert_debug_hidden("SalesOrderSnapshot", &snapshot);
-    }
+    let snapshot = record
+        .to_snapshot()
+        .expect("a record NetSuite could answer");
+    assert_debug_hidden("SalesOrderSnapshot", &snapshot);
 }
 
 /// An observer that keeps the `Debug` of everything it is shown.
