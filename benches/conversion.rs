@@ -151,6 +151,45 @@ fn conversion(c: &mut Criterion) {
     group.finish();
 }
 
+/// Hostile bodies a retail page reader must refuse, or read, in about the time of a
+/// good page: nesting past serde_json's recursion limit, a megabyte string, a
+/// 5,000-digit amount, and an exponent of nearly a billion. The hostile-input tests
+/// bound the work by what each allocates; this times it.
+fn hostile(c: &mut Criterion) {
+    let read = |bytes: &[u8]| {
+        if let Ok(page) = serde_json::from_slice::<retail::GetPurchaseOrdersResponse>(bytes) {
+            for o in page.payload.and_then(|p| p.orders).unwrap_or_default() {
+                let _ = black_box(o.to_purchase_order());
+            }
+        }
+    };
+    let amount = |amount: &str| {
+        format!(
+            r#"{{"payload":{{"orders":[{{"purchaseOrderNumber":"X","orderDetails":{{"items":[{{"netCost":{{"amount":"{amount}","currencyCode":"USD"}}}}]}}}}]}}}}"#
+        )
+    };
+    let bodies = [
+        (
+            "deep nesting",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        ),
+        (
+            "megabyte string",
+            format!(
+                r#"{{"payload":{{"orders":[{{"purchaseOrderNumber":"{}"}}]}}}}"#,
+                "A".repeat(1 << 20)
+            ),
+        ),
+        ("5,000-digit amount", amount(&"9".repeat(5000))),
+        ("huge exponent", amount("1E+999999999")),
+    ];
+    let mut group = c.benchmark_group("hostile retail page");
+    for (name, body) in &bodies {
+        group.bench_function(*name, |b| b.iter(|| read(black_box(body.as_bytes()))));
+    }
+    group.finish();
+}
+
 /// The lifecycle's pure transitions: receiving an order, its sales order created, the
 /// approved order read back (building and checking the acknowledgement), submitted and
 /// confirmed.
@@ -292,5 +331,5 @@ fn full_cycle(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, conversion, transitions, full_cycle);
+criterion_group!(benches, conversion, hostile, transitions, full_cycle);
 criterion_main!(benches);

@@ -182,7 +182,9 @@ proptest! {
 }
 
 #[test]
-fn adversarial_bodies_are_refused_quickly_and_without_panic() {
+/// What these cost is bounded by the allocation tests below and timed by the
+/// `hostile retail page` benchmark; here every parser must only return.
+fn adversarial_bodies_never_panic_any_parser() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let huge_string = format!(
         "{{\"payload\":{{\"orders\":[{{\"purchaseOrderNumber\":\"{}\"}}]}}}}",
