@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use avc_order_sync::Clock;
 use avc_order_sync::amazon::direct_fulfillment as df;
-use avc_order_sync::engine::{Clients, Engine, EngineConfig, ReportLine};
+use avc_order_sync::engine::{Clients, Engine, EngineConfig};
 use avc_order_sync::lifecycle::{Event, OrderRecord};
 use avc_order_sync::store::{Cursor, MemoryStore, OrderKey, OrderStore, StoreError};
 use avc_order_sync::testing::{
@@ -17,7 +17,7 @@ use avc_order_sync::testing::{
 };
 use avc_order_sync::{
     ClientError, ErrorKind, ItemSequenceNumber, NetSuiteApi, NetSuiteStatus, Program,
-    PurchaseOrderNumber, WindowKind, external_id,
+    PurchaseOrderNumber, StateKind, WindowKind, external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -100,28 +100,19 @@ async fn a_po_whose_every_line_amazon_cancels_is_cancelled() {
         program: Program::RetailProcurement,
         number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
     };
-    let status = |table: Vec<ReportLine>| {
-        table
-            .into_iter()
-            .find(|l| l.key == key)
-            .map(|l| l.status)
-            .unwrap_or_default()
-    };
+    let state = || s.order(&key).map(|o| o.record.state().kind());
     for _ in 0..6 {
         s.engine.run_cycle().await.unwrap();
         s.clock.advance(Duration::from_secs(5 * 60));
     }
-    assert_eq!(
-        status(s.engine.status_table().await.unwrap()),
-        "Order posted, awaiting shipment"
-    );
+    assert_eq!(state(), Some(StateKind::ExpectShipment));
     s.amazon.cancel_retail_line(&number, "1").unwrap();
     s.amazon.cancel_retail_line(&number, "2").unwrap();
     for _ in 0..3 {
         s.engine.run_cycle().await.unwrap();
         s.clock.advance(Duration::from_secs(5 * 60));
     }
-    assert_eq!(status(s.engine.status_table().await.unwrap()), "Canceled");
+    assert_eq!(state(), Some(StateKind::Cancelled));
     let id = external_id(Program::RetailProcurement, &key.number);
     let so = s.netsuite.snapshot(&id).unwrap();
     assert_eq!(so.status, NetSuiteStatus::Closed);
@@ -270,13 +261,7 @@ async fn an_order_whose_accepted_lines_amazon_cancels_is_cancelled() {
         program: Program::RetailProcurement,
         number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
     };
-    let status = |table: Vec<ReportLine>| {
-        table
-            .into_iter()
-            .find(|l| l.key == key)
-            .map(|l| l.status)
-            .unwrap_or_default()
-    };
+    let state = || s.order(&key).map(|o| o.record.state().kind());
     s.engine.run_cycle().await.unwrap();
     let id = external_id(Program::RetailProcurement, &key.number);
     let so = s.netsuite.snapshot(&id).unwrap();
@@ -289,10 +274,7 @@ async fn an_order_whose_accepted_lines_amazon_cancels_is_cancelled() {
         s.clock.advance(Duration::from_secs(5 * 60));
         s.engine.run_cycle().await.unwrap();
     }
-    assert_eq!(
-        status(s.engine.status_table().await.unwrap()),
-        "Order posted, awaiting shipment"
-    );
+    assert_eq!(state(), Some(StateKind::ExpectShipment));
     s.amazon
         .cancel_retail_line(&number, accepted.sequence.as_ref().unwrap().as_str())
         .unwrap();
@@ -300,7 +282,7 @@ async fn an_order_whose_accepted_lines_amazon_cancels_is_cancelled() {
         s.clock.advance(Duration::from_secs(5 * 60));
         s.engine.run_cycle().await.unwrap();
     }
-    assert_eq!(status(s.engine.status_table().await.unwrap()), "Canceled");
+    assert_eq!(state(), Some(StateKind::Cancelled));
     assert_eq!(
         s.netsuite.snapshot(&id).unwrap().status,
         NetSuiteStatus::Closed
@@ -556,15 +538,8 @@ async fn a_change_that_waited_for_the_confirmation_can_end_the_order() {
         s.clock.advance(Duration::from_secs(60));
         s.engine.run_cycle().await.unwrap();
     }
-    let status = s
-        .engine
-        .status_table()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| l.key == key)
-        .map(|l| l.status);
-    assert_eq!(status.as_deref(), Some("Canceled"));
+    let state = s.order(&key).map(|o| o.record.state().kind());
+    assert_eq!(state, Some(StateKind::Cancelled));
     assert_eq!(
         s.netsuite.snapshot(&id).unwrap().status,
         NetSuiteStatus::Closed
