@@ -274,11 +274,11 @@ fn transitions(c: &mut Criterion) {
 /// A full cycle of 10,000 orders (half retail awaiting review, half Direct
 /// Fulfillment acknowledged at once) on the in-memory simulators with no latency.
 fn full_cycle(c: &mut Criterion) {
-    use avc_order_sync::engine::{Clients, Engine};
-    use avc_order_sync::store::MemoryStore;
+    use avc_order_sync::MemoryStore;
     use avc_order_sync::testing::{
         ManualClock, NetSuite, VendorCentral, catalogue_settings, orders,
     };
+    use avc_order_sync::{Clients, Engine};
     use std::sync::Arc;
 
     let runtime = tokio::runtime::Builder::new_current_thread()

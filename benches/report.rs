@@ -22,11 +22,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-use avc_order_sync::engine::{Clients, Engine, EngineConfig, OperatorAction};
-use avc_order_sync::mapping;
 use avc_order_sync::netsuite::SalesOrderBody;
 use avc_order_sync::settings::Settings;
-use avc_order_sync::store::{MemoryStore, OrderKey};
 use avc_order_sync::testing::orders::{self, purchase_order_number};
 use avc_order_sync::testing::{
     AmazonOperation, ManualClock, NetSuite, NetSuiteOperation, VendorCentral, catalogue_settings,
@@ -35,6 +32,8 @@ use avc_order_sync::{
     Acknowledgement, Clock, ItemSequenceNumber, Program, PurchaseOrder, PurchaseOrderNumber,
     SalesOrderStatus,
 };
+use avc_order_sync::{Clients, Engine, EngineConfig, OperatorAction};
+use avc_order_sync::{MemoryStore, OrderKey};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// Counts live heap bytes and their peak.
@@ -112,7 +111,7 @@ impl Clock for TokioClock {
 }
 
 fn ext(program: Program, number: &str) -> avc_order_sync::ExternalId {
-    mapping::external_id(
+    avc_order_sync::external_id(
         program,
         &PurchaseOrderNumber::new(number).expect("generated numbers are valid"),
     )
@@ -468,11 +467,12 @@ fn convert(
     let mut retail_acks = Vec::new();
     let mut df_acks = Vec::new();
     for po in &orders {
-        let mapped = mapping::sales_order_draft(po, settings, SalesOrderStatus::PendingFulfillment)
-            .expect("maps");
+        let mapped =
+            avc_order_sync::sales_order_draft(po, settings, SalesOrderStatus::PendingFulfillment)
+                .expect("maps");
         let body = SalesOrderBody::from_draft(&mapped.draft).expect("writable");
         bodies.push(serde_json::to_vec(&body).expect("serializes"));
-        match mapping::auto_acknowledgement(po, &mapped, settings, now) {
+        match avc_order_sync::auto_acknowledgement(po, &mapped, settings, now) {
             Ok(Acknowledgement::Retail(a)) => retail_acks.push(a),
             Ok(Acknowledgement::DirectFulfillment(a)) => df_acks.push(a),
             _ => {}

@@ -25,8 +25,6 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-use avc_order_sync::engine::{Clients, Engine};
-use avc_order_sync::store::{MemoryStore, OrderStore};
 use avc_order_sync::testing::{NetSuite, VendorCentral, catalogue_settings, orders};
 use avc_order_sync::{
     ClientError, Clock, DirectFulfillmentAcknowledgement, DirectFulfillmentOrdersApi, ExternalId,
@@ -34,6 +32,8 @@ use avc_order_sync::{
     RetailOrdersApi, SalesOrderChange, SalesOrderChanges, SalesOrderDraft, SalesOrderSnapshot,
     TransactionId, TransactionOutcome,
 };
+use avc_order_sync::{Clients, Engine};
+use avc_order_sync::{MemoryStore, OrderStore};
 use chrono::{DateTime, TimeDelta, Utc};
 
 type Error = Box<dyn std::error::Error>;

@@ -31,7 +31,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use avc_order_sync::preview;
 use chrono::{DateTime, SubsecRound, Utc};
 
 const USAGE: &str = "usage: preview --settings <settings.json> <orders.json>";
@@ -115,7 +114,7 @@ fn main() -> ExitCode {
     };
     // Acknowledgement dates to the millisecond, as Amazon writes them.
     let now = DateTime::<Utc>::from(SystemTime::now()).trunc_subsecs(3);
-    let preview = match preview::preview(&settings, &orders, now) {
+    let preview = match avc_order_sync::preview(&settings, &orders, now) {
         Ok(preview) => preview,
         Err(e) => return fail(&e.to_string()),
     };

@@ -14,13 +14,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use avc_order_sync::engine::{
-    Clients, CycleReport, Engine, EngineConfig, OperatorAction, write_table,
-};
-use avc_order_sync::store::{MemoryStore, OrderKey, OrderStore};
 use avc_order_sync::testing::orders::{self, RetailLine, RetailOrderBuilder};
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings};
-use avc_order_sync::{Clock, ItemSequenceNumber, Program, PurchaseOrderNumber, mapping};
+use avc_order_sync::{Clients, CycleReport, Engine, EngineConfig, OperatorAction, write_table};
+use avc_order_sync::{Clock, ItemSequenceNumber, Program, PurchaseOrderNumber};
+use avc_order_sync::{MemoryStore, OrderKey, OrderStore};
 use chrono::{DateTime, TimeDelta, Utc};
 
 type Error = Box<dyn std::error::Error>;
@@ -91,7 +89,7 @@ async fn main() -> Result<(), Error> {
     let changed = &retail[2];
     let rejected = &retail[3];
     let external = |number: &str| -> Result<_, Error> {
-        Ok(mapping::external_id(
+        Ok(avc_order_sync::external_id(
             Program::RetailProcurement,
             &PurchaseOrderNumber::new(number)?,
         ))

@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use avc_order_sync::engine::{Clients, Engine, EngineConfig, write_table};
-use avc_order_sync::store::{OrderKey, OrderStore, StoreError};
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings, orders};
-use avc_order_sync::{Clock, Program, PurchaseOrderNumber, mapping};
+use avc_order_sync::{Clients, Engine, EngineConfig, write_table};
+use avc_order_sync::{Clock, Program, PurchaseOrderNumber};
+use avc_order_sync::{OrderKey, OrderStore, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use store::SqliteStore;
@@ -117,7 +117,7 @@ async fn main() -> Result<(), Error> {
     // The reviewer approves every sales order; then the process "restarts": the engine
     // and the store are dropped and the file is opened again.
     for number in &retail {
-        let external_id = mapping::external_id(
+        let external_id = avc_order_sync::external_id(
             Program::RetailProcurement,
             &PurchaseOrderNumber::new(number)?,
         );

@@ -593,7 +593,7 @@ impl<'de> Deserialize<'de> for Decimal {
 
 /// Serde adapter for NetSuite's money fields, which travel as JSON numbers.
 ///
-/// Use as `#[serde(with = "avc_order_sync::decimal::json_number")]`. Writing refuses a
+/// Use as `#[serde(with = "avc_order_sync::json_number")]`. Writing refuses a
 /// value a JSON number would round ([`DecimalError::NotExactInJson`]); reading takes
 /// integers exactly and fractions at their shortest spelling.
 pub mod json_number {

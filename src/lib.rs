@@ -60,23 +60,28 @@
 //! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![deny(
+    missing_debug_implementations,
+    unreachable_pub,
+    clippy::missing_errors_doc
+)]
 
-pub mod acknowledgement;
+mod acknowledgement;
 pub mod amazon;
-pub mod client;
-pub mod decimal;
-pub mod engine;
+mod client;
+mod decimal;
+mod engine;
 pub mod http;
-pub mod ids;
+mod ids;
 pub mod lifecycle;
-pub mod mapping;
-pub mod money;
+mod mapping;
+mod money;
 pub mod netsuite;
-pub mod order;
-pub mod preview;
-pub mod sales_order;
+mod order;
+mod preview;
+mod sales_order;
 pub mod settings;
-pub mod store;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text;
@@ -84,8 +89,8 @@ mod time;
 
 // The engine: what an integrator constructs and runs.
 pub use engine::{
-    Clients, CycleReport, Engine, EngineConfig, EngineError, NoObserver, Observer, OperatorAction,
-    ReportLine,
+    Clients, CycleReport, Engine, EngineConfig, EngineError, ListingPlace, NoObserver, Observer,
+    OperatorAction, ReportLine, SetAside, SkippedSpan, order_key_of, write_table,
 };
 
 // The store: where the orders' records live between cycles.
@@ -112,21 +117,31 @@ pub use lifecycle::{
 pub use acknowledgement::{
     Acknowledgement, AcknowledgementCode, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
     DirectFulfillmentAcknowledgementLine, LineDecision, RejectionReason, RetailAcknowledgement,
-    RetailAcknowledgementLine,
+    RetailAcknowledgementLine, df_status,
 };
-pub use decimal::{Decimal, DecimalError};
+pub use decimal::{Decimal, DecimalError, MAX_SCALE, json_number};
 pub use ids::{
-    Asin, ExternalId, IdError, InternalId, ItemSequenceNumber, PartyId, PurchaseOrderNumber,
-    TransactionId, VendorSku,
+    Asin, ExternalId, IdError, InternalId, ItemSequenceNumber, MAX_ID_LEN, PartyId,
+    PurchaseOrderNumber, TransactionId, VendorSku,
 };
-pub use mapping::{MappedOrder, external_id};
+pub use mapping::{
+    MappedOrder, acknowledgement_from_sales_order, auto_acknowledgement, check_acknowledgement,
+    external_id, rejects_everything, sales_order_draft,
+};
 pub use money::{CurrencyCode, Money, MoneyError};
 pub use order::{
     Address, AmazonOrderState, DateWindow, DirectFulfillmentDetails, OrderLine, Party, Price,
     PriceBasis, Problem, ProblemKind, Program, ProgramDetails, PurchaseOrder, Quantity,
-    QuantityUnit, RetailDetails, ValidationError, WeightUnit,
+    QuantityUnit, RetailDetails, ValidationError, WeightUnit, format_instant, parse_instant,
+};
+
+// Previews: what the sync would make of an order, without running it.
+pub use preview::{
+    AcknowledgementBody, BodyShape, Preview, PreviewError, PreviewLine, preview, preview_order,
+    preview_with,
 };
 pub use sales_order::{
-    CustomFields, LineChange, NetSuiteStatus, SalesOrderChanges, SalesOrderDraft,
-    SalesOrderLineDraft, SalesOrderLineSnapshot, SalesOrderSnapshot, SalesOrderStatus,
+    CustomFields, LINE_SEQUENCE_FIELD, LineChange, LineFields, NetSuiteStatus, SalesOrderChanges,
+    SalesOrderDraft, SalesOrderLineDraft, SalesOrderLineSnapshot, SalesOrderSnapshot,
+    SalesOrderStatus,
 };

@@ -617,14 +617,14 @@ impl fmt::Display for OnLine<'_> {
 /// Collects problems while a wire order is converted; shared by both programs'
 /// conversions.
 #[derive(Debug)]
-pub struct Problems {
+pub(crate) struct Problems {
     po: String,
     problems: Vec<Problem>,
 }
 
 impl Problems {
     /// Starts collecting for a PO (`None` when its number is missing).
-    pub fn new(purchase_order_number: Option<&str>) -> Self {
+    pub(crate) fn new(purchase_order_number: Option<&str>) -> Self {
         Problems {
             po: purchase_order_number
                 .map(crate::text::excerpt)
@@ -634,12 +634,12 @@ impl Problems {
     }
 
     /// Records a missing field.
-    pub fn missing(&mut self, line: Option<&str>, field: impl Into<String>) {
+    pub(crate) fn missing(&mut self, line: Option<&str>, field: impl Into<String>) {
         self.push(line, field.into(), ProblemKind::Missing);
     }
 
     /// Records an invalid field.
-    pub fn invalid(
+    pub(crate) fn invalid(
         &mut self,
         line: Option<&str>,
         field: impl Into<String>,
@@ -664,7 +664,12 @@ impl Problems {
     }
 
     /// Takes a required value, recording it as missing when absent.
-    pub fn require<T>(&mut self, value: Option<T>, line: Option<&str>, field: &str) -> Option<T> {
+    pub(crate) fn require<T>(
+        &mut self,
+        value: Option<T>,
+        line: Option<&str>,
+        field: &str,
+    ) -> Option<T> {
         if value.is_none() {
             self.missing(line, field);
         }
@@ -672,7 +677,7 @@ impl Problems {
     }
 
     /// Converts with `f`, recording the error as an invalid field.
-    pub fn check<T, E: fmt::Display>(
+    pub(crate) fn check<T, E: fmt::Display>(
         &mut self,
         result: Result<T, E>,
         line: Option<&str>,
@@ -688,7 +693,8 @@ impl Problems {
     }
 
     /// `true` when nothing was recorded.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.problems.is_empty()
     }
 
@@ -696,7 +702,7 @@ impl Problems {
     ///
     /// # Errors
     /// The [`ValidationError`] with every problem recorded.
-    pub fn finish<T>(self, value: Option<T>) -> Result<T, ValidationError> {
+    pub(crate) fn finish<T>(self, value: Option<T>) -> Result<T, ValidationError> {
         match value {
             Some(v) if self.problems.is_empty() => Ok(v),
             _ => {

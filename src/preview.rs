@@ -240,7 +240,7 @@ pub enum PreviewError {
 ///
 /// # Example
 /// ```
-/// use avc_order_sync::preview::{preview, BodyShape};
+/// use avc_order_sync::{preview, BodyShape};
 ///
 /// let settings = r#"{
 ///   "customers": { "retailProcurement": { "customer": "1234" } },

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use avc_order_sync::lifecycle::OrderRecord;
-use avc_order_sync::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+use avc_order_sync::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
 use avc_order_sync::{Program, PurchaseOrderNumber, WindowKind};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};

@@ -87,6 +87,7 @@ macro_rules! lenient_enum {
 pub(crate) use lenient_enum;
 
 #[cfg(test)]
+#[allow(unreachable_pub)] // the macro writes `pub`; the test enum is private to this module
 mod tests {
     lenient_enum! {
         /// Test enum.

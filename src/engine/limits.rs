@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 /// Pure: the caller passes the time. Amazon's default usage plan is 10 requests a
 /// second with a burst of 10 per operation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     rate: f64,
     burst: f64,
     tokens: f64,
@@ -22,7 +22,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket.
-    pub fn new(rate_per_second: u32, burst: u32) -> Self {
+    pub(crate) fn new(rate_per_second: u32, burst: u32) -> Self {
         let burst = f64::from(burst.max(1));
         TokenBucket {
             rate: f64::from(rate_per_second.max(1)),
@@ -36,7 +36,7 @@ impl TokenBucket {
     ///
     /// # Errors
     /// The wait, when the bucket is empty.
-    pub fn try_take(&mut self, now: DateTime<Utc>) -> Result<(), Duration> {
+    pub(crate) fn try_take(&mut self, now: DateTime<Utc>) -> Result<(), Duration> {
         // A clock set back refills nothing until it is past the last time seen again:
         // the wait runs from there.
         let mut behind = Duration::ZERO;

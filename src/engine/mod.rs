@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use limits::TokenBucket;
+pub(crate) use limits::TokenBucket;
 pub use observer::{NoObserver, Observer};
 pub use report::{CycleReport, ListingPlace, ReportLine, SetAside, SkippedSpan, write_table};
 
@@ -230,11 +230,11 @@ impl std::fmt::Debug for Clients {
 ///
 /// # Example
 /// ```
-/// # async fn demo() -> Result<(), avc_order_sync::engine::EngineError> {
+/// # async fn demo() -> Result<(), avc_order_sync::EngineError> {
 /// use std::sync::Arc;
-/// use avc_order_sync::engine::{Clients, Engine};
+/// use avc_order_sync::{Clients, Engine};
 /// use avc_order_sync::settings::Settings;
-/// use avc_order_sync::store::MemoryStore;
+/// use avc_order_sync::MemoryStore;
 /// use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral};
 ///
 /// let clock = ManualClock::new("2026-11-27T08:00:00Z".parse().unwrap());

@@ -151,6 +151,9 @@ fn cell(s: &str, width: usize) -> String {
 }
 
 /// Writes the report's order lines as a table.
+///
+/// # Errors
+/// Only what `f` returns when a write fails.
 pub fn write_table(f: &mut impl fmt::Write, lines: &[ReportLine]) -> fmt::Result {
     writeln!(
         f,

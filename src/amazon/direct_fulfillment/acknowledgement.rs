@@ -26,7 +26,7 @@ impl SubmitAcknowledgementRequest {
     /// ```
     /// use avc_order_sync::amazon::direct_fulfillment::SubmitAcknowledgementRequest;
     /// use avc_order_sync::{DirectFulfillmentAcknowledgement, DirectFulfillmentAcknowledgementLine};
-    /// use avc_order_sync::acknowledgement::df_status;
+    /// use avc_order_sync::df_status;
     ///
     /// let ack = DirectFulfillmentAcknowledgement {
     ///     purchase_order_number: "2JK3S9VC".parse()?,

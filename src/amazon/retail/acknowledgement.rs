@@ -268,21 +268,24 @@ impl From<WeightUnit> for WeightUnitOfMeasure {
 mod instant {
     use super::*;
 
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        t: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&format_instant(t))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<DateTime<Utc>, D::Error> {
         let text = <Cow<'de, str>>::deserialize(deserializer)?;
         parse_instant(&text).map_err(serde::de::Error::custom)
     }
 
-    pub mod option {
+    pub(super) mod option {
         use super::*;
 
-        pub fn serialize<S: Serializer>(
+        pub(crate) fn serialize<S: Serializer>(
             t: &Option<DateTime<Utc>>,
             serializer: S,
         ) -> Result<S::Ok, S::Error> {
@@ -292,7 +295,7 @@ mod instant {
             }
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Option<DateTime<Utc>>, D::Error> {
             match <Option<Cow<'de, str>>>::deserialize(deserializer)? {

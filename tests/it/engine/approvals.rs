@@ -14,7 +14,7 @@ use avc_order_sync::testing::{
 };
 use avc_order_sync::{
     Clients, Clock, Engine, EngineConfig, ExternalId, NetSuiteApi, OrderKey, OrderStore, Program,
-    PurchaseOrderNumber, RetryPolicy, mapping,
+    PurchaseOrderNumber, RetryPolicy,
 };
 use chrono::{DateTime, Utc};
 
@@ -48,7 +48,7 @@ fn key() -> OrderKey {
 
 /// Its sales order's external id.
 fn eid() -> ExternalId {
-    mapping::external_id(Program::RetailProcurement, &key().number)
+    avc_order_sync::external_id(Program::RetailProcurement, &key().number)
 }
 
 /// An engine of the world over `netsuite`, retrying by `retry`.

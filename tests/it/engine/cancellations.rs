@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use avc_order_sync::OrderKey;
 use avc_order_sync::amazon::direct_fulfillment as df;
-use avc_order_sync::engine::{Clients, CycleReport, Engine, EngineConfig};
 use avc_order_sync::lifecycle::{EventKind, StateKind};
-use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{self, purchase_order_number};
 use avc_order_sync::testing::{
     AmazonOperation, Before, InterceptedDirectFulfillment, NetSuiteOperation, catalogue_settings,
@@ -18,6 +17,7 @@ use avc_order_sync::testing::{
 use avc_order_sync::{
     ClientError, DirectFulfillmentOrdersApi, ErrorKind, NetSuiteStatus, OrderQuery, WindowKind,
 };
+use avc_order_sync::{Clients, CycleReport, Engine, EngineConfig};
 use chrono::TimeDelta;
 
 use crate::it::support::engine::*;

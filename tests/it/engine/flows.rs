@@ -2,17 +2,17 @@
 //! Central and NetSuite simulators: what an integrator's scheduler sees, cycle by cycle.
 
 use avc_order_sync::NetSuiteStatus;
+use avc_order_sync::OrderKey;
+use avc_order_sync::RejectionReason;
 use avc_order_sync::ServiceMessage;
-use avc_order_sync::acknowledgement::RejectionReason;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-use avc_order_sync::engine::{EngineError, OperatorAction};
 use avc_order_sync::lifecycle::{EventKind, OrderState, StateKind, TransitionError};
 use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy as Policy;
-use avc_order_sync::store::OrderKey;
 use avc_order_sync::testing::orders::{
     DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder, purchase_order_number,
 };
 use avc_order_sync::testing::{NetSuiteOperation, ReceivedAcknowledgement, catalogue_settings};
+use avc_order_sync::{EngineError, OperatorAction};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::it::support::engine::*;

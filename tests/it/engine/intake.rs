@@ -2,7 +2,7 @@
 //! gets its sales order with what Amazon accepted, and one Amazon sends unreadable is
 //! stored, shown and re-fetched until Amazon sends it readable.
 
-use avc_order_sync::engine::OperatorAction;
+use avc_order_sync::OperatorAction;
 use avc_order_sync::testing::orders::{
     DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder,
 };

@@ -2,7 +2,7 @@
 //! good ones, unreadable bodies and settings, and auto acknowledgement.
 
 use avc_order_sync::Program;
-use avc_order_sync::preview::{self, BodyShape, PreviewError, PreviewLine};
+use avc_order_sync::{BodyShape, Preview, PreviewError, PreviewLine, preview};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -102,8 +102,8 @@ pub(crate) fn df_order(number: &str) -> Value {
     })
 }
 
-fn run(settings: &str, body: &Value) -> preview::Preview {
-    preview::preview(settings, &body.to_string(), now()).unwrap()
+fn run(settings: &str, body: &Value) -> Preview {
+    preview(settings, &body.to_string(), now()).unwrap()
 }
 
 fn as_json(line: &PreviewLine) -> Value {
@@ -425,7 +425,7 @@ fn one_line(error: PreviewError) -> (PreviewError, String) {
 
 #[test]
 fn unreadable_bodies_are_typed_errors_with_a_one_line_message() {
-    let err = |body: &str| one_line(preview::preview(MANUAL, body, now()).unwrap_err());
+    let err = |body: &str| one_line(preview(MANUAL, body, now()).unwrap_err());
 
     let (e, message) = err("{\"payload\": ");
     assert!(matches!(e, PreviewError::OrdersNotJson(_)), "{e:?}");
@@ -497,11 +497,11 @@ fn unreadable_settings_are_typed_errors_before_the_orders_are_read() {
         r#"{"items": {"byVendorSku": {"X": {"item": "1", "weightPerEach": {"pounds": "0"}}}}}"#,
         r#"{"items": {"byVendorSku": {"X": {"item": "1", "weightPerEach": {"pounds": "1E+999999999"}}}}}"#,
     ] {
-        let (e, message) = one_line(preview::preview(settings, &body, now()).unwrap_err());
+        let (e, message) = one_line(preview(settings, &body, now()).unwrap_err());
         assert!(matches!(e, PreviewError::Settings(_)), "{settings}: {e:?}");
         assert!(message.starts_with("settings"), "{message}");
         // Settings are read first: a bad orders body changes nothing.
-        let again = preview::preview(settings, "not json", now()).unwrap_err();
+        let again = preview(settings, "not json", now()).unwrap_err();
         assert!(matches!(again, PreviewError::Settings(_)), "{again:?}");
     }
 }

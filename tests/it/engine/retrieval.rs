@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::task::{Context, Waker};
 use std::time::Duration;
 
-use avc_order_sync::engine::{EngineConfig, Observer, OperatorAction, SkippedSpan};
-use avc_order_sync::store::OrderKey;
+use avc_order_sync::OrderKey;
 use avc_order_sync::testing::orders::{
     self, DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder, purchase_order_number,
 };
 use avc_order_sync::testing::{AmazonOperation, NetSuiteOperation, catalogue_settings};
+use avc_order_sync::{EngineConfig, Observer, OperatorAction, SkippedSpan};
 use avc_order_sync::{NetSuiteStatus, Program};
 use chrono::TimeDelta;
 

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use avc_order_sync::engine::{Clients, Engine, EngineConfig};
+use avc_order_sync::MemoryStore;
 use avc_order_sync::http::sp_api::direct_fulfillment::DirectFulfillmentVersion;
 use avc_order_sync::settings::{ItemTarget, Settings};
-use avc_order_sync::store::MemoryStore;
 use avc_order_sync::testing::ManualClock;
+use avc_order_sync::{Clients, Engine, EngineConfig};
 use avc_order_sync::{InternalId, VendorSku};
 use serde_json::json;
 

@@ -31,14 +31,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use avc_order_sync::Clients;
+use avc_order_sync::LINE_SEQUENCE_FIELD;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-use avc_order_sync::engine::Clients;
 use avc_order_sync::http::{
     DirectFulfillmentVersion, HttpRequest, HttpResponse, HttpTransport, NetSuiteRestClient,
     SpApiDirectFulfillmentClient, SpApiRetailClient, TransportError,
 };
 use avc_order_sync::netsuite::{SalesOrderBody, SalesOrderLine, ShippingAddress};
-use avc_order_sync::sales_order::LINE_SEQUENCE_FIELD;
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral};
 use avc_order_sync::{
     Address, ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, ExternalId, InternalId,
@@ -1182,10 +1182,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use avc_order_sync::engine::Engine;
-    use avc_order_sync::store::MemoryStore;
+    use avc_order_sync::Engine;
+    use avc_order_sync::MemoryStore;
+    use avc_order_sync::Program;
     use avc_order_sync::testing::{catalogue_settings, orders};
-    use avc_order_sync::{Program, mapping};
 
     /// The served SP-API refuses what SP-API refuses: an unknown query parameter, an
     /// unknown body member, with SP-API's error body.
@@ -1335,7 +1335,7 @@ mod tests {
             Arc::new(MemoryStore::new()),
             Arc::new(HttpClock::new(served.base_url())),
         );
-        let rp_id = mapping::external_id(
+        let rp_id = avc_order_sync::external_id(
             Program::RetailProcurement,
             &PurchaseOrderNumber::new(rp.as_str()).unwrap(),
         );

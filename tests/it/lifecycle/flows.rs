@@ -1,6 +1,5 @@
 //! The seven flows of the order lifecycle, end to end through the pure machine.
 
-use avc_order_sync::acknowledgement::{AcknowledgementCode, RejectionReason};
 use avc_order_sync::lifecycle::{
     CloseReason, Command, CommandFailure, Event, FailureKind, LineChange, Notice, OrderState,
     StateKind, TransitionError,
@@ -8,6 +7,7 @@ use avc_order_sync::lifecycle::{
 use avc_order_sync::settings::{
     ChangedAfterAcknowledgementPolicy, OnAmazonRejectionPolicy, Settings,
 };
+use avc_order_sync::{AcknowledgementCode, RejectionReason};
 use avc_order_sync::{
     AmazonOrderState, NetSuiteStatus, Quantity, SalesOrderSnapshot, SalesOrderStatus,
     ServiceMessage,

@@ -8,9 +8,9 @@ use avc_order_sync::amazon::{direct_fulfillment as df, error, retail, transactio
 use avc_order_sync::http::{DirectFulfillmentVersion, HttpResponse, sp_api};
 use avc_order_sync::lifecycle::OrderRecord;
 use avc_order_sync::netsuite::{self, ChangedSalesOrderRow};
-use avc_order_sync::preview::{self, PreviewError};
 use avc_order_sync::settings::{Settings, SettingsError};
 use avc_order_sync::{Decimal, DecimalError};
+use avc_order_sync::{PreviewError, preview};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -64,9 +64,9 @@ fn parse_everything(bytes: &[u8]) {
         let _ = text.parse::<avc_order_sync::Decimal>();
         let _ = Settings::from_json(text);
         // The preview's two files: these bytes as the settings, then as the orders.
-        let _ = preview::preview(text, &good_page(), now());
+        let _ = preview(text, &good_page(), now());
         for settings in [MANUAL.to_owned(), auto(true, true)] {
-            let _ = preview::preview(&settings, text, now());
+            let _ = preview(&settings, text, now());
         }
     }
 }
@@ -334,7 +334,7 @@ fn read_df_orders(bytes: &[u8]) {
 fn read_as_preview(bytes: &[u8]) {
     if let Ok(text) = std::str::from_utf8(bytes) {
         for settings in [MANUAL.to_owned(), auto(true, true)] {
-            match preview::preview(&settings, text, now()) {
+            match preview(&settings, text, now()) {
                 Ok(_)
                 | Err(PreviewError::OrdersNotJson(_))
                 | Err(PreviewError::UnknownShape { .. })
@@ -554,7 +554,7 @@ fn replaced(body: &Value, pointer: &str, with: &Value) -> Value {
 /// Checks the preview of a page whose first order was broken: a line per order, and
 /// the second order goes through untouched.
 fn assert_rest_of_page_goes_through(settings: &str, text: &str, context: &str) {
-    match preview::preview(settings, text, now()) {
+    match preview(settings, text, now()) {
         Ok(preview) => {
             assert_eq!(preview.lines.len(), 2, "{context}");
             let second = &preview.lines[1];
@@ -607,7 +607,7 @@ fn every_settings_field_takes_every_wrong_type() {
             let text = replaced(&example, pointer, &value).to_string();
             // Either the settings are usable, or the error says why; never a panic.
             let read = Settings::from_json(&text);
-            match preview::preview(&text, &page, now()) {
+            match preview(&text, &page, now()) {
                 Ok(_) => assert!(read.is_ok(), "{pointer} = {value}"),
                 Err(PreviewError::Settings(_)) => assert!(read.is_err()),
                 Err(other) => panic!("{pointer} = {value}: {other}"),
@@ -680,7 +680,7 @@ proptest! {
         for settings in [MANUAL.to_owned(), auto(true, true)] {
             let parsed = Settings::from_json(&settings).unwrap();
             for body in [json!({"payload": retail.clone()}), direct.clone()] {
-                let preview = preview::preview(&settings, &body.to_string(), now());
+                let preview = preview(&settings, &body.to_string(), now());
                 prop_assert!(preview.is_ok_and(|p| p.lines.len() == 1));
             }
             let pos = [
@@ -723,7 +723,7 @@ proptest! {
         let body = json!({"payload": {"orders": [
             retail_order("GOOD0001"), value, retail_order("GOOD0002")
         ]}});
-        let preview = preview::preview(MANUAL, &body.to_string(), now());
+        let preview = preview(MANUAL, &body.to_string(), now());
         prop_assert!(preview.is_ok());
         let lines = preview.map(|p| p.lines).unwrap_or_default();
         prop_assert_eq!(lines.len(), 3);
@@ -771,8 +771,8 @@ fn a_huge_exponent_in_an_order_costs_no_more_than_a_small_one() {
         page_with_net_cost("1E+99"),
         page_with_net_cost("1E+999999999"),
     );
-    let (baseline, baseline_bytes) = allocated(|| preview::preview(MANUAL, &small, now()));
-    let (result, bytes) = allocated(|| preview::preview(MANUAL, &huge, now()));
+    let (baseline, baseline_bytes) = allocated(|| preview(MANUAL, &small, now()));
+    let (result, bytes) = allocated(|| preview(MANUAL, &huge, now()));
     assert_eq!(baseline.unwrap().lines.len(), 1);
     let lines = result.unwrap().lines;
     assert!(
@@ -812,7 +812,7 @@ fn json_numbers_out_of_range_are_refused_by_the_json_parser() {
             .replace("\"NUMBER\"", number);
         let settings = format!(r#"{{"policies":{{"deadlineWarningMinutes":{number}}}}}"#);
         let record = format!(r#"{{"id":"1","item":{{"items":[{{"line":1,"rate":{number}}}]}}}}"#);
-        let (result, bytes) = allocated(|| preview::preview(MANUAL, &body, now()));
+        let (result, bytes) = allocated(|| preview(MANUAL, &body, now()));
         match result {
             // Out of range for a float: the JSON parser stops.
             Err(PreviewError::OrdersNotJson(_)) => {}
@@ -839,7 +839,7 @@ fn deep_nesting_is_refused_by_every_input() {
         r#"{{"payload":{{"orders":[{{"purchaseOrderNumber":"DEEP0001","orderDetails":{deep}}}]}}}}"#
     );
     for body in [&deep, &deep_objects, &in_order] {
-        let (result, bytes) = allocated(|| preview::preview(MANUAL, body, now()));
+        let (result, bytes) = allocated(|| preview(MANUAL, body, now()));
         assert!(
             matches!(result, Err(PreviewError::OrdersNotJson(_))),
             "{result:?}"
@@ -848,7 +848,7 @@ fn deep_nesting_is_refused_by_every_input() {
         let (result, bytes) = allocated(|| Settings::from_json(body));
         assert!(matches!(result, Err(SettingsError::Json(_))), "{result:?}");
         assert!(bytes < 64 * KIB, "{bytes}");
-        let (result, _) = allocated(|| preview::preview(body, &good_page(), now()));
+        let (result, _) = allocated(|| preview(body, &good_page(), now()));
         assert!(
             matches!(result, Err(PreviewError::Settings(_))),
             "{result:?}"
@@ -860,7 +860,7 @@ fn deep_nesting_is_refused_by_every_input() {
     let mut page: Value = serde_json::from_str(&good_page()).unwrap();
     page["payload"]["orders"][0]["orderDetails"]["items"][0]["netCost"] =
         serde_json::from_str(&nested).unwrap();
-    let preview = preview::preview(MANUAL, &page.to_string(), now()).unwrap();
+    let preview = preview(MANUAL, &page.to_string(), now()).unwrap();
     // serde reads a struct from a list too, so the first element is what fails.
     assert_eq!(
         preview.lines[0].problems,
@@ -879,7 +879,7 @@ fn megabyte_strings_are_never_copied_into_problems_or_once_per_read() {
     let mut order = retail_order("GOOD0001");
     order["purchaseOrderNumber"] = json!(mega);
     let body = json!({"payload": {"orders": [order, retail_order("GOOD0002")]}}).to_string();
-    let preview = preview::preview(MANUAL, &body, now()).unwrap();
+    let preview = preview(MANUAL, &body, now()).unwrap();
     let line = serde_json::to_string(&preview.lines[0]).unwrap();
     assert!(line.len() < 4 * KIB as usize, "{} bytes", line.len());
     assert!(line.contains("is longer than 128 bytes"), "{line:.400}");
@@ -907,7 +907,8 @@ fn megabyte_strings_are_never_copied_into_problems_or_once_per_read() {
             )
         };
         let text = body.to_string();
-        let (result, bytes) = allocated(|| preview::preview(&auto(true, true), &text, now()));
+        let (result, bytes) =
+            allocated(|| avc_order_sync::preview(&auto(true, true), &text, now()));
         let preview = result.unwrap();
         let problem = &preview.lines[0].problems[0];
         assert!(problem.contains(field), "{problem:.400}");

@@ -29,15 +29,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-use avc_order_sync::engine::{Engine, EngineConfig, order_key_of};
 use avc_order_sync::lifecycle::OrderState;
-use avc_order_sync::store::{OrderKey, StoredOrder};
 use avc_order_sync::testing::{
     ManualClock, NetSuite, SplitMix64, VendorCentral, catalogue_settings, orders,
 };
 use avc_order_sync::{
     Clock, ExternalId, ItemSequenceNumber, NetSuiteStatus, Program, PurchaseOrderNumber,
 };
+use avc_order_sync::{Engine, EngineConfig, order_key_of};
+use avc_order_sync::{OrderKey, StoredOrder};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::sqlite_store::{SqliteStore, TempDir};
@@ -799,5 +799,5 @@ fn check_invariants(store: &SqliteStore, world: &World) -> Check {
 }
 
 fn mapping_external_id(key: &OrderKey) -> ExternalId {
-    avc_order_sync::mapping::external_id(key.program, &key.number)
+    avc_order_sync::external_id(key.program, &key.number)
 }

@@ -7,19 +7,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use avc_order_sync::amazon::direct_fulfillment as df;
-use avc_order_sync::engine::{Clients, Engine, Observer};
 use avc_order_sync::http::{
     DirectFulfillmentVersion, HttpRequest, HttpResponse, HttpTransport,
     SpApiDirectFulfillmentClient, TransportError,
 };
 use avc_order_sync::lifecycle::{EventKind, Notice, OrderRecord, StateKind};
 use avc_order_sync::netsuite::{SalesOrderBody, SalesOrderRecord, ShippingAddress};
-use avc_order_sync::store::{MemoryStore, OrderKey, OrderStore};
 use avc_order_sync::testing::orders::{DfLine, DfOrderBuilder, PRODUCTS};
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings};
-use avc_order_sync::{
-    ClientError, Event, Program, PurchaseOrderNumber, SalesOrderStatus, mapping, preview,
-};
+use avc_order_sync::{ClientError, Event, Program, PurchaseOrderNumber, SalesOrderStatus};
+use avc_order_sync::{Clients, Engine, Observer};
+use avc_order_sync::{MemoryStore, OrderKey, OrderStore};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::json;
 
@@ -193,7 +191,8 @@ fn domain_types_and_what_the_lifecycle_makes_of_them_hide_the_consumer() {
     );
 
     let mapped =
-        mapping::sales_order_draft(&po, &settings, SalesOrderStatus::PendingFulfillment).unwrap();
+        avc_order_sync::sales_order_draft(&po, &settings, SalesOrderStatus::PendingFulfillment)
+            .unwrap();
     assert_debug_hidden("MappedOrder", &mapped);
     assert_debug_hidden("SalesOrderDraft", &mapped.draft);
     let body = SalesOrderBody::from_draft(&mapped.draft).unwrap();
@@ -204,7 +203,7 @@ fn domain_types_and_what_the_lifecycle_makes_of_them_hide_the_consumer() {
     assert_debug_hidden("netsuite::SalesOrderBody", &body);
     assert_debug_hidden("netsuite::ShippingAddress", &body.shipping_address);
 
-    let ack = mapping::auto_acknowledgement(&po, &mapped, &settings, now).unwrap();
+    let ack = avc_order_sync::auto_acknowledgement(&po, &mapped, &settings, now).unwrap();
     assert_debug_hidden("Acknowledgement", &ack);
 
     let (record, commands) = OrderRecord::receive(po.clone(), now, &settings);
@@ -346,7 +345,7 @@ async fn the_engine_its_store_its_report_and_the_simulators_hide_the_consumer() 
     assert_debug_hidden("engine::Engine", &engine);
 
     // The sales order reached NetSuite with the consumer's address…
-    let external = mapping::external_id(
+    let external = avc_order_sync::external_id(
         Program::DirectFulfillment,
         &PurchaseOrderNumber::new("PDATA001").unwrap(),
     );
@@ -392,27 +391,31 @@ fn preview_lines_hide_the_consumer() {
         json!({"payload": {"orders": [order]}}),
     ] {
         let preview =
-            preview::preview(&settings, &body.to_string(), placed() + TimeDelta::hours(1)).unwrap();
+            avc_order_sync::preview(&settings, &body.to_string(), placed() + TimeDelta::hours(1))
+                .unwrap();
         let line = &preview.lines[0];
         assert!(line.is_clean(), "{:?}", line.problems);
         assert_carries(
             "the preview's JSON line",
             &serde_json::to_string(line).unwrap(),
         );
-        assert_debug_hidden("preview::PreviewLine", line);
-        assert_debug_hidden("preview::Preview", &preview);
-        assert_debug_hidden("preview::AcknowledgementBody", &line.acknowledgement);
+        assert_debug_hidden("avc_order_sync::PreviewLine", line);
+        assert_debug_hidden("avc_order_sync::Preview", &preview);
+        assert_debug_hidden("avc_order_sync::AcknowledgementBody", &line.acknowledgement);
     }
 
     // A consumer's value where the model has an object: the problem names the field
     // and leaves the value out.
     let mut order = serde_json::to_value(planted_order("PDATA002", placed())).unwrap();
     order["orderDetails"]["shipToParty"] = json!(format!("{NAME}, {LINE1}, {PHONE}"));
-    let preview = preview::preview(&settings, &order.to_string(), placed()).unwrap();
+    let preview = avc_order_sync::preview(&settings, &order.to_string(), placed()).unwrap();
     assert!(!preview.lines[0].is_clean());
-    assert_debug_hidden("preview::PreviewLine (unreadable)", &preview.lines[0]);
+    assert_debug_hidden(
+        "avc_order_sync::PreviewLine (unreadable)",
+        &preview.lines[0],
+    );
     assert_hidden(
-        "preview::PreviewLine (JSON)",
+        "avc_order_sync::PreviewLine (JSON)",
         &serde_json::to_string(&preview.lines[0]).unwrap(),
     );
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use avc_order_sync::lifecycle::OrderRecord;
-use avc_order_sync::store::{Cursor, OrderKey, OrderStore, StoreError};
 use avc_order_sync::testing::{catalogue_settings, orders, store_contract};
+use avc_order_sync::{Cursor, OrderKey, OrderStore, StoreError};
 use avc_order_sync::{Program, PurchaseOrderNumber};
 use chrono::{DateTime, Utc};
 

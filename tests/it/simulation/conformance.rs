@@ -420,14 +420,14 @@ fn simulator_conformance_of_every_answer_in_the_fault_simulation() {
 mod every_kind {
     use std::time::Duration;
 
-    use avc_order_sync::acknowledgement::{
+    use avc_order_sync::amazon::{direct_fulfillment as df, retail};
+    use avc_order_sync::testing::orders::{self, RetailLine, RetailOrderBuilder};
+    use avc_order_sync::testing::{AmazonOperation, ManualClock, VendorCentral};
+    use avc_order_sync::{
         AcknowledgementCode, DirectFulfillmentAcknowledgement,
         DirectFulfillmentAcknowledgementLine, LineDecision, RejectionReason, RetailAcknowledgement,
         RetailAcknowledgementLine, df_status,
     };
-    use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-    use avc_order_sync::testing::orders::{self, RetailLine, RetailOrderBuilder};
-    use avc_order_sync::testing::{AmazonOperation, ManualClock, VendorCentral};
     use avc_order_sync::{
         DirectFulfillmentOrdersApi, OrderQuery, PurchaseOrderNumber, RetailOrdersApi,
         TransactionId, WindowKind,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use avc_order_sync::acknowledgement::df_status;
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
+use avc_order_sync::df_status;
 use avc_order_sync::testing::orders::{
     self, RetailLine, RetailOrderBuilder, purchase_order_number,
 };

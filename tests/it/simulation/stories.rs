@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use avc_order_sync::Clock;
 use avc_order_sync::amazon::direct_fulfillment as df;
-use avc_order_sync::engine::{Clients, Engine, EngineConfig};
 use avc_order_sync::lifecycle::{Event, OrderRecord};
-use avc_order_sync::store::{Cursor, MemoryStore, OrderKey, OrderStore, StoreError};
 use avc_order_sync::testing::{
     AmazonOperation, Before, InterceptedDirectFulfillment, InterceptedNetSuite, InterceptedRetail,
     InterceptedStore, ManualClock, NetSuite, NetSuiteOperation, ScriptedFailure, VendorCentral,
@@ -19,6 +17,8 @@ use avc_order_sync::{
     ClientError, ErrorKind, ItemSequenceNumber, NetSuiteApi, NetSuiteStatus, Program,
     PurchaseOrderNumber, StateKind, WindowKind, external_id,
 };
+use avc_order_sync::{Clients, Engine, EngineConfig};
+use avc_order_sync::{Cursor, MemoryStore, OrderKey, OrderStore, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// Where every story starts: a Monday morning.

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use avc_order_sync::engine::{CycleReport, EngineConfig, ReportLine, write_table};
 pub use avc_order_sync::testing::World;
+use avc_order_sync::{CycleReport, EngineConfig, ReportLine, write_table};
 use avc_order_sync::{
     ExternalId, ItemSequenceNumber, OrderKey, Program, PurchaseOrderNumber, StoredOrder,
     external_id,

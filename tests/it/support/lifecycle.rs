@@ -1,10 +1,10 @@
 //! Orders, settings and a small driver for the lifecycle stories.
 
-use avc_order_sync::acknowledgement::{
+use avc_order_sync::lifecycle::{Command, Event, OrderRecord, StateKind, TransitionError};
+use avc_order_sync::{
     Acknowledgement, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
     RetailAcknowledgement,
 };
-use avc_order_sync::lifecycle::{Command, Event, OrderRecord, StateKind, TransitionError};
 use avc_order_sync::{
     Address, AmazonOrderState, Asin, DateWindow, DirectFulfillmentDetails, InternalId,
     ItemSequenceNumber, Money, NetSuiteStatus, OrderLine, Party, PartyId, Price, PriceBasis,

@@ -29,7 +29,7 @@ use avc_order_sync::http::{
     DirectFulfillmentVersion, HttpMethod, HttpRequest, HttpResponse, HttpTransport,
     SpApiDirectFulfillmentClient, SpApiRetailClient, TransportError,
 };
-use avc_order_sync::order::parse_instant;
+use avc_order_sync::parse_instant;
 use avc_order_sync::{AcknowledgementCode, Decimal};
 use avc_order_sync::{
     ClientError, CurrencyCode, DirectFulfillmentAcknowledgement,

@@ -255,7 +255,7 @@ impl World {
 
     /// The PO a sales order was made for, as Amazon has it now.
     fn po_of(&self, external: &ExternalId) -> Option<PurchaseOrder> {
-        let key = avc_order_sync::engine::order_key_of(external)?;
+        let key = avc_order_sync::order_key_of(external)?;
         self.amazon_po(key.program, key.number.as_str())
     }
 

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use avc_order_sync::acknowledgement::{Acknowledgement, AcknowledgementCode, df_status};
 use avc_order_sync::lifecycle::{Approval, OrderRecord, OrderState};
-use avc_order_sync::store::{InFlight, OrderKey};
+use avc_order_sync::{Acknowledgement, AcknowledgementCode, df_status};
 use avc_order_sync::{
     ErrorKind, ItemSequenceNumber, NetSuiteStatus, Program, PurchaseOrder, PurchaseOrderNumber,
     TransactionId, external_id,
 };
+use avc_order_sync::{InFlight, OrderKey};
 
 use super::drive::{After, Before, CallKind};
 use super::seed::Finding;

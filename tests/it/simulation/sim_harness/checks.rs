@@ -8,11 +8,11 @@ use chrono::TimeDelta;
 use avc_order_sync::amazon::retail;
 use avc_order_sync::lifecycle::{Attention, CloseReason, OrderRecord, OrderState};
 use avc_order_sync::settings::ChangedAfterAcknowledgementPolicy;
-use avc_order_sync::store::{Cursor, OrderKey, StoredOrder};
 use avc_order_sync::{
     AmazonOrderState, NetSuiteStatus, Program, PurchaseOrder, PurchaseOrderNumber,
     SalesOrderSnapshot, TransactionOutcome,
 };
+use avc_order_sync::{Cursor, OrderKey, StoredOrder};
 
 use super::run::stored;
 use super::seed::{Finding, Outcome};
@@ -163,7 +163,7 @@ pub fn check(world: &Arc<World>) -> Outcome {
                 ));
             }
         }
-        let known = avc_order_sync::engine::order_key_of(&id).is_some_and(|k| {
+        let known = avc_order_sync::order_key_of(&id).is_some_and(|k| {
             placed
                 .iter()
                 .any(|(p, n, _)| *p == k.program && n.as_str() == k.number.as_str())

@@ -7,17 +7,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use avc_order_sync::acknowledgement::{
-    Acknowledgement, DirectFulfillmentAcknowledgement, RetailAcknowledgement,
-};
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
 use avc_order_sync::lifecycle::OrderRecord;
-use avc_order_sync::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+use avc_order_sync::{Acknowledgement, DirectFulfillmentAcknowledgement, RetailAcknowledgement};
 use avc_order_sync::{
     ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, ExternalId, InternalId, NetSuiteApi,
     OrderQuery, Page, PurchaseOrderNumber, RetailOrdersApi, SalesOrderChange, SalesOrderChanges,
     SalesOrderDraft, SalesOrderSnapshot, TransactionId, TransactionOutcome,
 };
+use avc_order_sync::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
 
 use super::drive::{After, Before, CallKind, client_error, guarded, never, store_error};
 use super::world::World;

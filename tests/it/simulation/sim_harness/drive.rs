@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use avc_order_sync::store::StoreError;
+use avc_order_sync::StoreError;
 use avc_order_sync::testing::YieldNow;
 use avc_order_sync::{ClientError, ErrorKind};
 

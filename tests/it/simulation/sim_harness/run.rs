@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 
-use avc_order_sync::engine::{CycleReport, Engine, EngineError, OperatorAction};
 use avc_order_sync::lifecycle::{Attention, OrderState};
-use avc_order_sync::store::{OrderKey, OrderStore, StoredOrder};
 use avc_order_sync::{Clock, NetSuiteStatus, Program};
+use avc_order_sync::{CycleReport, Engine, EngineError, OperatorAction};
+use avc_order_sync::{OrderKey, OrderStore, StoredOrder};
 
 use super::calls::accepted_eaches;
 use super::checks::check;

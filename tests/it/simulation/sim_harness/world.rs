@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use avc_order_sync::acknowledgement::Acknowledgement;
-use avc_order_sync::engine::{Clients, Engine, EngineConfig};
+use avc_order_sync::Acknowledgement;
 use avc_order_sync::lifecycle::Approval;
 use avc_order_sync::settings::Settings;
-use avc_order_sync::store::{Cursor, MemoryStore};
 use avc_order_sync::testing::orders::{self};
 use avc_order_sync::testing::{
     AmazonOperation, ManualClock, NetSuite, VendorCentral, catalogue_settings,
 };
+use avc_order_sync::{Clients, Engine, EngineConfig};
 use avc_order_sync::{Clock, Program, PurchaseOrder, TransactionId};
+use avc_order_sync::{Cursor, MemoryStore};
 
 use super::decorators::{EngineClock, FaultyAmazon, FaultyNetSuite, FaultyStore};
 use super::random::{Rng, seeded};
