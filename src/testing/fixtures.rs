@@ -1,26 +1,55 @@
-//! Orders, settings and snapshots for the unit and property tests.
+//! Two purchase orders in the domain types, the settings that map them, and the sales
+//! order NetSuite reads back once one is created: the starting point of tests that
+//! drive an [`OrderRecord`](crate::lifecycle::OrderRecord) by hand, without the
+//! simulators.
+//!
+//! [`retail_po`] and [`df_po`] were placed at [`t(0)`](t), 2025-03-01 08:00 UTC; their
+//! items are mapped by [`settings`]. [`sales_order_snapshot`] is what NetSuite answers
+//! for the sales order created from a draft.
+//!
+//! # Example
+//! ```
+//! use avc_order_sync::lifecycle::OrderRecord;
+//! use avc_order_sync::testing::fixtures::{retail_po, settings, t};
+//!
+//! let (record, commands) = OrderRecord::receive(retail_po(), t(1), &settings());
+//! assert_eq!(record.purchase_order().number.to_string(), "4Z32PABC");
+//! assert!(!commands.is_empty());
+//! ```
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use crate::ids::{Asin, InternalId, ItemSequenceNumber, PartyId, PurchaseOrderNumber, VendorSku};
+#[cfg(test)]
 use crate::mapping::sales_order_draft;
 use crate::money::Money;
 use crate::order::{
     Address, AmazonOrderState, DateWindow, DirectFulfillmentDetails, OrderLine, Party, Price,
     PriceBasis, Program, ProgramDetails, PurchaseOrder, Quantity, QuantityUnit, RetailDetails,
 };
+#[cfg(test)]
+use crate::sales_order::SalesOrderStatus;
 use crate::sales_order::{
-    NetSuiteStatus, SalesOrderLineSnapshot, SalesOrderSnapshot, SalesOrderStatus,
+    NetSuiteStatus, SalesOrderDraft, SalesOrderLineSnapshot, SalesOrderSnapshot,
 };
 use crate::settings::Settings;
 
-pub(crate) fn t(hour: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 1, hour, 0, 0)
+/// The instant `hours` after the fixture orders were placed, 2025-03-01 08:00 UTC.
+pub fn t(hours: u32) -> DateTime<Utc> {
+    let placed = Utc
+        .with_ymd_and_hms(2025, 3, 1, 8, 0, 0)
         .single()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    placed
+        .checked_add_signed(TimeDelta::hours(i64::from(hours)))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-pub(crate) fn settings() -> Settings {
+/// Settings that map the fixture orders: a customer per program (with location 3 for
+/// Retail), US dollars, SKU-1 and SKU-2 by vendor SKU, BEANS by vendor SKU with a weight
+/// per each, and ASIN B000000003. Auto acknowledgement is off and every policy is the
+/// default.
+pub fn settings() -> Settings {
     Settings::from_json(
         r#"{
           "customers": {
@@ -69,9 +98,10 @@ pub(crate) fn cases(amount: u64, unit_size: u64) -> Quantity {
     }
 }
 
-/// Retail PO 4Z32PABC: line 1, 3 cases of 12 SKU-1 at 9.50; line 2, 10 eaches of
-/// SKU-2 at 4.00 (back orders allowed).
-pub(crate) fn retail_po() -> PurchaseOrder {
+/// Retail PO 4Z32PABC from vendor ABCDE to fulfilment centre ABE8, to ship 9 to 15 days
+/// after it was placed: line 1, 3 cases of 12 SKU-1 at 9.50 each; line 2, 10 eaches of
+/// SKU-2 (ASIN B000000002) at 4.00, back orders allowed.
+pub fn retail_po() -> PurchaseOrder {
     let mut second = line("2", "SKU-2", Quantity::eaches_of(10), "4.00");
     second.back_order_allowed = true;
     second.asin = Some(Asin::new("B000000002").unwrap());
@@ -105,9 +135,10 @@ pub(crate) fn retail_po() -> PurchaseOrder {
     }
 }
 
-/// Direct Fulfillment order DF0001 shipped to a consumer: two lines of SKU-1 and
-/// SKU-2, 1 and 2 eaches.
-pub(crate) fn df_po() -> PurchaseOrder {
+/// Direct Fulfillment order DF0001 from warehouse WH01, shipped to a consumer (Jane
+/// Consumer, with an address, a phone number and a gift message: personal data) two
+/// days after it was placed: 1 each of SKU-1 at 20.00 and 2 eaches of SKU-2 at 5.00.
+pub fn df_po() -> PurchaseOrder {
     PurchaseOrder {
         program: Program::DirectFulfillment,
         number: PurchaseOrderNumber::new("DF0001").unwrap(),
@@ -143,7 +174,7 @@ pub(crate) fn df_po() -> PurchaseOrder {
             is_priority: false,
             is_gift: false,
             is_pslip_required: false,
-            message_to_customer: None,
+            message_to_customer: Some("Happy birthday, Jane".into()),
         }),
         lines: vec![
             line("1", "SKU-1", Quantity::eaches_of(1), "20.00"),
@@ -152,23 +183,30 @@ pub(crate) fn df_po() -> PurchaseOrder {
     }
 }
 
-/// The sales order as created from `po`, read back with `status`.
+/// The sales order created from `po` with [`settings`], read back with `status`.
+#[cfg(test)]
 pub(crate) fn snapshot(po: &PurchaseOrder, status: NetSuiteStatus) -> SalesOrderSnapshot {
     let mapped = sales_order_draft(po, &settings(), SalesOrderStatus::PendingApproval).unwrap();
+    sales_order_snapshot(&mapped.draft, status)
+}
+
+/// The sales order NetSuite holds once `draft` is created, read back with `status`:
+/// internal id 5001, transaction id SO1001, one open line per draft line numbered from
+/// 1, as the reviewer found them. Edit its lines to play the reviewer.
+pub fn sales_order_snapshot(draft: &SalesOrderDraft, status: NetSuiteStatus) -> SalesOrderSnapshot {
     SalesOrderSnapshot {
         internal_id: InternalId::new("5001").unwrap(),
-        external_id: mapped.draft.external_id.clone(),
+        external_id: draft.external_id.clone(),
         tran_id: Some("SO1001".into()),
         status,
         last_modified: None,
-        ship_date: mapped.draft.ship_date,
-        lines: mapped
-            .draft
+        ship_date: draft.ship_date,
+        lines: draft
             .lines
             .iter()
-            .enumerate()
-            .map(|(i, l)| SalesOrderLineSnapshot {
-                line: u64::try_from(i + 1).unwrap(),
+            .zip(1..)
+            .map(|(l, line)| SalesOrderLineSnapshot {
+                line,
                 sequence: Some(l.sequence.clone()),
                 item: l.item.clone(),
                 quantity: l.quantity,

@@ -20,6 +20,10 @@
 //! [`ClientError`](crate::ClientError), and a test-side request that makes no sense
 //! (changing an order that was never seeded) is a [`SimulatorError`].
 //!
+//! For tests that drive an order's lifecycle by hand, without the simulators,
+//! [`fixtures`] holds two purchase orders in the domain types, the settings that map
+//! them, and the sales order NetSuite reads back for a created draft.
+//!
 //! # Example
 //! ```
 //! use std::sync::Arc;
@@ -59,8 +63,7 @@
 
 mod clock;
 mod error;
-#[cfg(test)]
-pub(crate) mod fixtures;
+pub mod fixtures;
 pub mod intercept;
 pub mod json;
 mod netsuite;

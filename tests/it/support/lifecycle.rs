@@ -1,21 +1,21 @@
-//! Orders, settings and a small driver for the lifecycle stories.
+//! Settings and a small driver for the lifecycle stories, over the orders in
+//! `avc_order_sync::testing::fixtures`.
 
 use avc_order_sync::lifecycle::{Command, Event, OrderRecord, StateKind, TransitionError};
+use avc_order_sync::testing::fixtures;
+pub use avc_order_sync::testing::fixtures::{df_po, retail_po};
 use avc_order_sync::{
     Acknowledgement, AcknowledgementVersion, DirectFulfillmentAcknowledgement,
     RetailAcknowledgement,
 };
 use avc_order_sync::{
-    Address, AmazonOrderState, Asin, DateWindow, DirectFulfillmentDetails, InternalId,
-    ItemSequenceNumber, Money, NetSuiteStatus, OrderLine, Party, PartyId, Price, PriceBasis,
-    Program, ProgramDetails, PurchaseOrder, PurchaseOrderNumber, Quantity, QuantityUnit,
-    RetailDetails, SalesOrderLineSnapshot, SalesOrderSnapshot, Settings, TransactionId, VendorSku,
+    InternalId, NetSuiteStatus, PurchaseOrder, SalesOrderSnapshot, Settings, TransactionId,
 };
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
-/// 2025-03-01 08:00 UTC: when Amazon placed the orders below.
+/// 2025-03-01 08:00 UTC: when Amazon placed [`retail_po`] and [`df_po`].
 pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 1, 8, 0, 0).unwrap()
+    fixtures::t(0)
 }
 
 /// Settings as an integrator would write them, with auto acknowledgement as asked.
@@ -39,120 +39,6 @@ pub fn settings(auto_retail: bool, auto_df: bool) -> Settings {
     s
 }
 
-fn usd(amount: &str) -> Price {
-    Price {
-        money: Money::new(amount.parse().unwrap(), "USD".parse().unwrap()),
-        basis: PriceBasis::Each,
-    }
-}
-
-fn line(seq: &str, sku: &str, ordered: Quantity, cost: &str) -> OrderLine {
-    OrderLine {
-        sequence: ItemSequenceNumber::new(seq).unwrap(),
-        asin: None,
-        vendor_sku: Some(VendorSku::new(sku).unwrap()),
-        title: None,
-        ordered,
-        net_cost: usd(cost),
-        list_price: None,
-        back_order_allowed: false,
-    }
-}
-
-/// Retail PO 4Z32PABC: line 1 is 3 cases of 12 SKU-1 at 9.50 each; line 2 is 10
-/// eaches of SKU-2 at 4.00, back orders allowed.
-pub fn retail_po() -> PurchaseOrder {
-    let mut second = line("2", "SKU-2", Quantity::eaches_of(10), "4.00");
-    second.back_order_allowed = true;
-    second.asin = Some(Asin::new("B000000002").unwrap());
-    PurchaseOrder {
-        program: Program::RetailProcurement,
-        number: PurchaseOrderNumber::new("4Z32PABC").unwrap(),
-        state: AmazonOrderState::New,
-        ordered_at: t0(),
-        changed_at: None,
-        state_changed_at: None,
-        selling_party: PartyId::new("ABCDE").unwrap(),
-        buying_party: None,
-        ship_to: Some(Party {
-            id: Some(PartyId::new("ABE8").unwrap()),
-            address: None,
-        }),
-        ship_from: None,
-        bill_to: None,
-        ship_window: Some(DateWindow {
-            start: t0() + TimeDelta::days(9),
-            end: t0() + TimeDelta::days(15),
-        }),
-        delivery_window: None,
-        details: ProgramDetails::Retail(RetailDetails {
-            order_type: Some("RegularOrder".into()),
-            payment_method: None,
-            deal_code: None,
-            is_import: false,
-        }),
-        lines: vec![
-            line(
-                "1",
-                "SKU-1",
-                Quantity {
-                    amount: 3,
-                    unit: QuantityUnit::Cases,
-                    unit_size: 12,
-                },
-                "9.50",
-            ),
-            second,
-        ],
-    }
-}
-
-/// Direct Fulfillment order DF0001 for a consumer: 1 of SKU-1 and 2 of SKU-2.
-pub fn df_po() -> PurchaseOrder {
-    PurchaseOrder {
-        program: Program::DirectFulfillment,
-        number: PurchaseOrderNumber::new("DF0001").unwrap(),
-        state: AmazonOrderState::New,
-        ordered_at: t0(),
-        changed_at: None,
-        state_changed_at: None,
-        selling_party: PartyId::new("ABCDE").unwrap(),
-        buying_party: None,
-        ship_to: Some(Party {
-            id: None,
-            address: Some(Address {
-                name: "Jane Consumer".into(),
-                address_line1: "17 Private Lane".into(),
-                city: Some("Springfield".into()),
-                phone: Some("555-0100".into()),
-                country_code: "US".into(),
-                ..Address::default()
-            }),
-        }),
-        ship_from: Some(Party {
-            id: Some(PartyId::new("WH01").unwrap()),
-            address: None,
-        }),
-        bill_to: None,
-        ship_window: None,
-        delivery_window: None,
-        details: ProgramDetails::DirectFulfillment(DirectFulfillmentDetails {
-            customer_order_number: "111-222".into(),
-            ship_method: "UPS_2ND".into(),
-            required_ship_date: t0() + TimeDelta::days(2),
-            promised_delivery_date: None,
-            is_priority: false,
-            is_gift: false,
-            is_pslip_required: false,
-            message_to_customer: Some("Happy birthday, Jane".into()),
-        }),
-        lines: vec![
-            line("1", "SKU-1", Quantity::eaches_of(1), "20.00"),
-            line("2", "SKU-2", Quantity::eaches_of(2), "5.00"),
-        ],
-    }
-}
-
 pub fn v(n: u32) -> AcknowledgementVersion {
     AcknowledgementVersion(n)
 }
@@ -169,28 +55,7 @@ pub fn so_id() -> InternalId {
 /// with `status`. Edit its lines to play the reviewer.
 pub fn snapshot_of(record: &OrderRecord, status: NetSuiteStatus) -> SalesOrderSnapshot {
     let draft = record.sales_order().expect("the sales order was created");
-    SalesOrderSnapshot {
-        internal_id: so_id(),
-        external_id: draft.external_id.clone(),
-        tran_id: Some("SO1001".into()),
-        status,
-        last_modified: None,
-        ship_date: draft.ship_date,
-        lines: draft
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| SalesOrderLineSnapshot {
-                line: u64::try_from(i + 1).unwrap(),
-                sequence: Some(l.sequence.clone()),
-                item: l.item.clone(),
-                quantity: l.quantity,
-                rate: l.rate,
-                is_closed: false,
-                expected_ship_date: None,
-            })
-            .collect(),
-    }
+    fixtures::sales_order_snapshot(draft, status)
 }
 
 pub fn read(snapshot: SalesOrderSnapshot) -> Event {
