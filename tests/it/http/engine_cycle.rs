@@ -1,5 +1,5 @@
 //! The whole engine over a real socket: the SP-API and NetSuite REST clients on a real
-//! HTTP client, against the local services on 127.0.0.1.
+//! HTTP client, against the local services on 127.0.0.1, on the services' clock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,12 +7,11 @@ use std::time::Duration;
 use avc_order_sync::MemoryStore;
 use avc_order_sync::http::sp_api::direct_fulfillment::DirectFulfillmentVersion;
 use avc_order_sync::settings::{ItemTarget, Settings};
-use avc_order_sync::testing::ManualClock;
-use avc_order_sync::{Clients, Engine, EngineConfig};
+use avc_order_sync::testing::{NetSuiteOperation, ScriptedFailure};
+use avc_order_sync::{Clients, Engine, EngineConfig, ErrorKind, NetSuiteStatus, Program};
 use avc_order_sync::{InternalId, VendorSku};
-use serde_json::json;
 
-use super::socket::{Scripted, spawn_local_services};
+use super::local::spawn_local_services;
 
 fn settings() -> Settings {
     let mut settings = Settings::default();
@@ -43,17 +42,12 @@ fn settings() -> Settings {
 async fn sandbox_clients_run_a_full_engine_cycle_over_a_real_socket() {
     let services = spawn_local_services();
     // NetSuite refuses the first create for its concurrency limit.
-    services.script(Scripted {
-        method: "POST",
-        path: "/services/rest/record/v1/salesOrder",
-        query: None,
-        status: 429,
-        headers: vec![],
-        body: json!({"type": "https://www.rfc-editor.org/rfc/rfc6585#section-4", "title": "Too Many Requests",
-            "status": 429, "o:errorDetails": [{"detail": "Concurrent request limit exceeded. Request blocked.",
-            "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED"}]}),
-    });
-    let clock = ManualClock::new("2025-03-01T12:00:00Z".parse().expect("valid"));
+    services.netsuite.fail_next_with(
+        NetSuiteOperation::UpsertSalesOrder,
+        ScriptedFailure::of(ErrorKind::RateLimited { retry_after: None }),
+        1,
+    );
+    let clock = services.clock.clone();
     let store = Arc::new(MemoryStore::new());
     let engine = Engine::new(
         settings(),
@@ -77,7 +71,7 @@ async fn sandbox_clients_run_a_full_engine_cycle_over_a_real_socket() {
     let first = engine.run_cycle().await.expect("the cycle runs");
     assert_eq!(first.retrieved, 3, "{first}");
     assert_eq!(first.new_orders, 3);
-    let requests = services.requests();
+    let requests = services.served.log();
     assert!(
         requests
             .iter()
@@ -91,19 +85,19 @@ async fn sandbox_clients_run_a_full_engine_cycle_over_a_real_socket() {
             .all(|r| r.contains("createdAfter=") && r.contains("createdBefore=")),
         "the filters go with the token: {requests:?}"
     );
-    let acknowledged: Vec<String> = services
-        .retail_acknowledgements()
-        .iter()
-        .flat_map(|body| {
-            body["acknowledgements"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|a| a["purchaseOrderNumber"].as_str().map(str::to_owned))
-        .collect();
-    assert_eq!(acknowledged, ["2JK3S9VC", "3TRD2IAB"]);
-    assert_eq!(services.direct_fulfillment_acknowledgements().len(), 1);
+    let received = services.amazon.acknowledgements();
+    let acknowledged = |program| -> Vec<String> {
+        received
+            .iter()
+            .filter(|a| a.program == program)
+            .filter_map(|a| a.body["purchaseOrderNumber"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(
+        acknowledged(Program::RetailProcurement),
+        ["2JK3S9VC", "3TRD2IAB"]
+    );
+    assert_eq!(acknowledged(Program::DirectFulfillment), ["2JK3S9VC"]);
 
     // Amazon confirms; the sales orders are created Pending Fulfillment. The first
     // create is refused with a 429 and retried by the engine on a later cycle.
@@ -143,28 +137,33 @@ async fn sandbox_clients_run_a_full_engine_cycle_over_a_real_socket() {
     );
     // One sales order per PO, and the ids the engine keeps are NetSuite's, read from
     // the `Location` header of each create.
-    let orders = services.sales_orders();
+    let orders: Vec<_> = services
+        .netsuite
+        .external_ids()
+        .iter()
+        .filter_map(|id| services.netsuite.snapshot(id))
+        .collect();
     assert_eq!(orders.len(), 3, "{orders:?}");
+    assert!(
+        services
+            .netsuite
+            .external_ids()
+            .iter()
+            .all(|id| services.netsuite.creations(id) == 1),
+        "{orders:?}"
+    );
     let mut kept: Vec<String> = table
         .iter()
         .filter_map(|l| l.netsuite_id.as_ref().map(|i| i.to_string()))
         .collect();
-    let mut created: Vec<String> = orders
-        .iter()
-        .filter_map(|o| {
-            o["id"]
-                .as_str()
-                .map(str::to_owned)
-                .or_else(|| o["id"].as_u64().map(|n| n.to_string()))
-        })
-        .collect();
+    let mut created: Vec<String> = orders.iter().map(|o| o.internal_id.to_string()).collect();
     kept.sort();
     created.sort();
     assert_eq!(kept, created);
     assert!(
         orders
             .iter()
-            .all(|o| o["orderStatus"]["id"] == "B" || o["orderStatus"] == "B"),
+            .all(|o| o.status == NetSuiteStatus::PendingFulfillment),
         "{orders:?}"
     );
 }

@@ -1,488 +1,15 @@
-//! The HTTP clients over a real socket: a local server on 127.0.0.1 answering as the
-//! SP-API and NetSuite do, reached through a real HTTP client (`ureq`).
-//!
-//! [`spawn_local_services`] starts the server and is the hook for the engine-cycle test:
-//! it hands back the base URL and ready clients ([`LocalServices::retail_client`],
-//! [`LocalServices::direct_fulfillment_client`], [`LocalServices::netsuite_client`]) to
-//! wrap in `Arc<dyn …>` and give to the engine. The server stops when the value is
-//! dropped, and on its own after [`MAX_REQUESTS`] requests or [`MAX_LIFETIME`].
-//!
-//! `examples/http_transport.rs` includes this file for its `--local` mode.
+//! The HTTP clients over a real socket: the library's SP-API and NetSuite clients on
+//! the example's `ureq` transport, against the local services
+//! ([`spawn_local_services`]), which hold every request to what SP-API and NetSuite
+//! check before the simulators answer it.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_trait::async_trait;
-use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-use avc_order_sync::http::sp_api::requires_restricted_data_token;
-use avc_order_sync::http::{
-    DirectFulfillmentVersion, HttpMethod, HttpRequest, HttpResponse, HttpTransport,
-    NetSuiteRestClient, SpApiDirectFulfillmentClient, SpApiRetailClient, TransportError,
-};
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
-use serde_json::{Map, Value, json};
+use avc_order_sync::http::{HttpMethod, HttpRequest, HttpTransport};
+use serde_json::{Value, json};
 
-/// The most requests the local server answers before it stops by itself.
-pub const MAX_REQUESTS: usize = 10_000;
-/// The longest the local server runs before it stops by itself.
-pub const MAX_LIFETIME: Duration = Duration::from_secs(120);
-
-/// The access token the local SP-API expects for most calls.
-pub const LWA_TOKEN: &str = "Atza|local-access-token";
-/// The Restricted Data Token the local SP-API expects for Direct Fulfillment order reads.
-pub const RDT_TOKEN: &str = "Atz.sprdt|local-restricted-data-token";
-/// The bearer token the local NetSuite expects.
-pub const NETSUITE_TOKEN: &str = "local-netsuite-token";
-/// The external ids the local NetSuite's SuiteQL finds.
-pub const EXTERNAL_ID_PREFIX: &str = "AVC-";
-
-/// The local NetSuite user's time zone (UTC−8): SuiteQL answers in it.
-pub fn netsuite_user_offset() -> FixedOffset {
-    FixedOffset::west_opt(8 * 3600).expect("a valid offset")
-}
-
-// ---------------------------------------------------------------------------------
-// A real HTTP client transport
-// ---------------------------------------------------------------------------------
-
-/// The credentials a [`UreqTransport`] adds.
-#[derive(Debug, Clone)]
-pub enum Credentials {
-    /// SP-API: the access token, and the Restricted Data Token for the requests that
-    /// need one.
-    Amazon {
-        /// The Login with Amazon access token.
-        access_token: String,
-        /// The Restricted Data Token.
-        restricted_data_token: String,
-    },
-    /// NetSuite with an OAuth 2.0 bearer token.
-    NetSuiteBearer(String),
-}
-
-/// An [`HttpTransport`] on `ureq`, a blocking client, run off the async thread.
-#[derive(Clone)]
-pub struct UreqTransport {
-    http: ureq::Agent,
-    base_url: String,
-    credentials: Credentials,
-}
-
-impl UreqTransport {
-    /// A transport to `base_url` (scheme, host and port) adding `credentials`.
-    pub fn new(base_url: &str, credentials: Credentials) -> Self {
-        let http: ureq::Agent = ureq::Agent::config_builder()
-            // Every status is an answer for the client to classify.
-            .http_status_as_error(false)
-            // A 2xx `Location` names a record; nothing is followed.
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
-        UreqTransport {
-            http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            credentials,
-        }
-    }
-}
-
-#[async_trait]
-impl HttpTransport for UreqTransport {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.send_blocking(request))
-            .await
-            .map_err(TransportError::other)?
-    }
-}
-
-impl UreqTransport {
-    fn send_blocking(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let url = format!("{}{}", self.base_url, request.path_and_query());
-        let mut builder = ureq::http::Request::builder()
-            .method(request.method.as_str())
-            .uri(url);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
-        builder = match &self.credentials {
-            Credentials::Amazon {
-                access_token,
-                restricted_data_token,
-            } => {
-                let token = if requires_restricted_data_token(&request) {
-                    restricted_data_token
-                } else {
-                    access_token
-                };
-                builder.header("x-amz-access-token", token)
-            }
-            Credentials::NetSuiteBearer(token) => {
-                builder.header("Authorization", format!("Bearer {token}"))
-            }
-        };
-        let result = if request.body.is_empty() {
-            self.http
-                .run(builder.body(()).map_err(TransportError::other)?)
-        } else {
-            self.http
-                .run(builder.body(request.body).map_err(TransportError::other)?)
-        };
-        let mut response = result.map_err(|e| match e {
-            ureq::Error::Timeout(_) => TransportError::timeout(e),
-            ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
-                TransportError::connection(e)
-            }
-            other => TransportError::other(other),
-        })?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-            })
-            .collect();
-        let body = response
-            .body_mut()
-            .read_to_vec()
-            .map_err(TransportError::other)?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// The local services
-// ---------------------------------------------------------------------------------
-
-/// One answer given once, in place of the usual one, to the next request with this
-/// method whose path starts with `path` and whose query holds `query` when set.
-#[derive(Debug, Clone)]
-pub struct Scripted {
-    /// `GET`, `POST`, …
-    pub method: &'static str,
-    /// The path prefix.
-    pub path: &'static str,
-    /// A query parameter the request must carry.
-    pub query: Option<&'static str>,
-    /// The status to answer.
-    pub status: u16,
-    /// Extra headers.
-    pub headers: Vec<(&'static str, &'static str)>,
-    /// The body.
-    pub body: Value,
-}
-
-/// A sales order the local NetSuite holds.
-#[derive(Debug, Clone)]
-struct Record {
-    id: u64,
-    value: Map<String, Value>,
-    modified: DateTime<Utc>,
-}
-
-#[derive(Default)]
-struct State {
-    base_url: String,
-    log: Vec<String>,
-    scripted: VecDeque<Scripted>,
-    retail_acknowledgements: Vec<Value>,
-    df_acknowledgements: Vec<Value>,
-    records: Vec<Record>,
-    next_id: u64,
-    writes: i64,
-    transactions: u64,
-}
-
-/// The running local server.
-pub struct LocalServices {
-    base_url: String,
-    state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-/// Starts the local SP-API and NetSuite on 127.0.0.1, on a port the system picks.
-pub fn spawn_local_services() -> LocalServices {
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1");
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .expect("an IP listener address");
-    assert!(addr.ip().is_loopback(), "the server binds loopback only");
-    let base_url = format!("http://{addr}");
-    let state = Arc::new(Mutex::new(State {
-        base_url: base_url.clone(),
-        next_id: 1001,
-        ..State::default()
-    }));
-    let stop = Arc::new(AtomicBool::new(false));
-    let thread = {
-        let (state, stop) = (state.clone(), stop.clone());
-        std::thread::spawn(move || serve(server, state, stop))
-    };
-    LocalServices {
-        base_url,
-        state,
-        stop,
-        thread: Some(thread),
-    }
-}
-
-impl Drop for LocalServices {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl LocalServices {
-    /// `http://127.0.0.1:{port}`.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// A transport to the local SP-API with the local tokens.
-    pub fn amazon_transport(&self) -> UreqTransport {
-        UreqTransport::new(
-            &self.base_url,
-            Credentials::Amazon {
-                access_token: LWA_TOKEN.into(),
-                restricted_data_token: RDT_TOKEN.into(),
-            },
-        )
-    }
-
-    /// A transport to the local NetSuite with the local bearer token.
-    pub fn netsuite_transport(&self) -> UreqTransport {
-        UreqTransport::new(
-            &self.base_url,
-            Credentials::NetSuiteBearer(NETSUITE_TOKEN.into()),
-        )
-    }
-
-    /// A Retail Procurement client of the local SP-API.
-    pub fn retail_client(&self) -> SpApiRetailClient<UreqTransport> {
-        SpApiRetailClient::new(self.amazon_transport())
-    }
-
-    /// A Direct Fulfillment client of the local SP-API (both versions are served).
-    pub fn direct_fulfillment_client(
-        &self,
-        version: DirectFulfillmentVersion,
-    ) -> SpApiDirectFulfillmentClient<UreqTransport> {
-        SpApiDirectFulfillmentClient::new(self.amazon_transport(), version)
-    }
-
-    /// A NetSuite client of the local NetSuite, in its user's time zone.
-    pub fn netsuite_client(&self) -> NetSuiteRestClient<UreqTransport> {
-        NetSuiteRestClient::new(self.netsuite_transport())
-            .with_user_utc_offset(netsuite_user_offset())
-            .with_external_id_prefix(EXTERNAL_ID_PREFIX)
-    }
-
-    /// Answers the next matching request with `answer`, once.
-    pub fn script(&self, answer: Scripted) {
-        self.state.lock().unwrap().scripted.push_back(answer);
-    }
-
-    /// Every request received, as `METHOD /path?query`.
-    pub fn requests(&self) -> Vec<String> {
-        self.state.lock().unwrap().log.clone()
-    }
-
-    /// The retail acknowledgement bodies received.
-    pub fn retail_acknowledgements(&self) -> Vec<Value> {
-        self.state.lock().unwrap().retail_acknowledgements.clone()
-    }
-
-    /// The Direct Fulfillment acknowledgement bodies received.
-    pub fn direct_fulfillment_acknowledgements(&self) -> Vec<Value> {
-        self.state.lock().unwrap().df_acknowledgements.clone()
-    }
-
-    /// The sales orders the local NetSuite holds, as it would return them.
-    pub fn sales_orders(&self) -> Vec<Value> {
-        let state = self.state.lock().unwrap();
-        state
-            .records
-            .iter()
-            .map(|r| Value::Object(r.value.clone()))
-            .collect()
-    }
-}
-
-fn serve(server: tiny_http::Server, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
-    let started = Instant::now();
-    let mut served = 0;
-    while !stop.load(Ordering::SeqCst) && served < MAX_REQUESTS && started.elapsed() < MAX_LIFETIME
-    {
-        let mut request = match server.recv_timeout(Duration::from_millis(50)) {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            Err(_) => break,
-        };
-        served += 1;
-        let incoming = Incoming::read(&mut request);
-        respond(request, handle(&mut state.lock().unwrap(), &incoming));
-    }
-}
-
-/// Sends `answer` as the response to `request`.
-pub fn respond(request: tiny_http::Request, (status, headers, body): Answer) {
-    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
-    for (name, value) in headers {
-        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(header);
-        }
-    }
-    let _ = request.respond(response);
-}
-
-/// A request as the handlers see it: the path and query decoded.
-pub struct Incoming {
-    /// `GET`, `POST`, …
-    pub method: String,
-    /// The path, as sent (percent-encoded).
-    pub path: String,
-    /// The query pairs, decoded.
-    pub query: Vec<(String, String)>,
-    /// The headers.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl Incoming {
-    /// Reads a request received by the server, body included.
-    pub fn read(request: &mut tiny_http::Request) -> Self {
-        let mut body = Vec::new();
-        let _ = request.as_reader().read_to_end(&mut body);
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .iter()
-            .map(|h| {
-                (
-                    h.field.as_str().as_str().to_owned(),
-                    h.value.as_str().to_owned(),
-                )
-            })
-            .collect();
-        Incoming::new(request.method().as_str(), request.url(), headers, body)
-    }
-
-    fn new(method: &str, url: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
-        let (path, query) = url.split_once('?').unwrap_or((url, ""));
-        let query = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode(k), decode(v))
-            })
-            .collect();
-        Incoming {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            query,
-            headers,
-            body,
-        }
-    }
-
-    /// A query parameter's value.
-    pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// A header's value, by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as JSON, when it is.
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-}
-
-/// `text` with its percent-escapes (and `+` for a space) decoded.
-pub fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(byte) = u8::from_str_radix(hex, 16) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A response: status, headers, body.
-pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
-
-/// A JSON answer (no body for `null`).
-pub fn answer(status: u16, body: &Value) -> Answer {
-    let body = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    (
-        status,
-        vec![
-            ("content-type".into(), "application/json".into()),
-            ("x-amzn-RequestId".into(), "local-request".into()),
-        ],
-        body,
-    )
-}
-
-/// An SP-API error answer.
-pub fn amazon_error(status: u16, code: &str, message: &str) -> Answer {
-    answer(
-        status,
-        &json!({"errors": [{"code": code, "message": message, "details": ""}]}),
-    )
-}
-
-/// What SP-API answers a request its model refuses (an unknown query parameter, a
-/// body member the model lacks): 400 `InvalidInput`. `None` when the request passes,
-/// or when the models are not at hand.
-pub fn sp_api_refusal(request: &Incoming) -> Option<Answer> {
-    let models = super::sp_api_model::models()?;
-    let (status, body) = models.refusal(
-        &request.method,
-        &request.path,
-        &request.query,
-        &request.body,
-    )?;
-    Some(answer(status, &body))
-}
+use super::local::{LWA_TOKEN, NETSUITE_TOKEN, RDT_TOKEN};
+use super::transport::{Credentials, IntegratorTransport};
 
 // ---------------------------------------------------------------------------------
 // What a strict SP-API refuses
@@ -541,11 +68,11 @@ pub async fn sp_api_request(
     query: &[(&str, &str)],
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let transport = UreqTransport::new(
+    let transport = IntegratorTransport::new(
         base_url,
-        Credentials::Amazon {
+        Credentials::SpApi {
             access_token: LWA_TOKEN.into(),
-            restricted_data_token: RDT_TOKEN.into(),
+            restricted_data_token: Some(RDT_TOKEN.into()),
         },
     );
     let request = HttpRequest {
@@ -639,817 +166,6 @@ pub async fn assert_refuses_what_sp_api_refuses(base_url: &str, number: &str) {
     }
 }
 
-/// A NetSuite REST error answer.
-pub fn netsuite_error(status: u16, code: &str, detail: &str, path: Option<&str>) -> Answer {
-    let mut entry = json!({"detail": detail, "o:errorCode": code});
-    if let Some(path) = path {
-        entry["o:errorPath"] = json!(path);
-    }
-    netsuite_errors(status, vec![entry])
-}
-
-fn handle(state: &mut State, request: &Incoming) -> Answer {
-    let query_text: Vec<String> = request
-        .query
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    state.log.push(format!(
-        "{} {}{}{}",
-        request.method,
-        request.path,
-        if query_text.is_empty() { "" } else { "?" },
-        query_text.join("&")
-    ));
-    if request.path.starts_with("/vendor/") {
-        if let Some(refusal) = sp_api_refusal(request) {
-            return refusal;
-        }
-    }
-    if let Some(index) = state.scripted.iter().position(|s| {
-        s.method == request.method
-            && request.path.starts_with(s.path)
-            && s.query.is_none_or(|q| request.query(q).is_some())
-    }) {
-        let scripted = state.scripted.remove(index).expect("present");
-        let mut reply = answer(scripted.status, &scripted.body);
-        reply.1.extend(
-            scripted
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
-        return reply;
-    }
-    if request.path.starts_with("/vendor/") {
-        amazon(state, request)
-    } else if request.path.starts_with("/services/rest/") {
-        netsuite(state, request)
-    } else {
-        amazon_error(404, "NotFound", "Cannot find resource by the given URI")
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// The local SP-API
-// ---------------------------------------------------------------------------------
-
-/// A retail order as the sandbox writes them, valid for the domain conversion.
-pub fn retail_order(number: &str, vendor: &str, date: &str) -> Value {
-    json!({
-        "purchaseOrderNumber": number,
-        "purchaseOrderState": "New",
-        "orderDetails": {
-            "purchaseOrderDate": date,
-            "purchaseOrderStateChangedDate": date,
-            "purchaseOrderType": "RegularOrder",
-            "paymentMethod": "Invoice",
-            "buyingParty": {"partyId": "AMAZON"},
-            "sellingParty": {"partyId": vendor},
-            "shipToParty": {"partyId": "ABE8"},
-            "shipWindow": "2025-03-03T07:00:00Z--2025-03-09T07:00:00Z",
-            "items": [
-                {"itemSequenceNumber": "1", "amazonProductIdentifier": "B07DFVDRAB",
-                 "vendorProductIdentifier": "8806098286500",
-                 "orderedQuantity": {"amount": 10, "unitOfMeasure": "Eaches", "unitSize": 1},
-                 "isBackOrderAllowed": false,
-                 "netCost": {"currencyCode": "USD", "amount": "346.27"}},
-                {"itemSequenceNumber": "2", "amazonProductIdentifier": "B07DFYF5AB",
-                 "orderedQuantity": {"amount": 2, "unitOfMeasure": "Cases", "unitSize": 6},
-                 "isBackOrderAllowed": true,
-                 "netCost": {"currencyCode": "USD", "amount": "15.62"}}
-            ]
-        }
-    })
-}
-
-/// A Direct Fulfillment order as the sandbox writes them.
-pub fn df_order(number: &str) -> Value {
-    json!({
-        "purchaseOrderNumber": number,
-        "orderDetails": {
-            "customerOrderNumber": "123-ABC",
-            "orderDate": "2025-02-27T13:51:00Z",
-            "orderStatus": "NEW",
-            "shipmentDetails": {"isPriorityShipment": true, "isScheduledDeliveryShipment": false,
-                "isPslipRequired": true, "isGift": false, "shipMethod": "UPS_2ND",
-                "shipmentDates": {"requiredShipDate": "2025-03-01T23:59:00Z"},
-                "messageToCustomer": "Thank you"},
-            "sellingParty": {"partyId": "999US"},
-            "shipFromParty": {"partyId": "ABCD"},
-            "shipToParty": {"name": "ABC", "addressLine1": "123 Main St", "city": "Seattle",
-                "stateOrRegion": "WA", "postalCode": "98109", "countryCode": "US"},
-            "billToParty": {"partyId": "ABCD"},
-            "items": [{"itemSequenceNumber": "00001", "buyerProductIdentifier": "B07DFVDRAB",
-                "vendorProductIdentifier": "8806098286500", "title": "Furniture",
-                "orderedQuantity": {"amount": 1, "unitOfMeasure": "Each"},
-                "netPrice": {"currencyCode": "USD", "amount": "500"}}]
-        }
-    })
-}
-
-/// The token of the local retail list's second page.
-pub const RETAIL_PAGE_TWO: &str = "MDAwMDAwMDAwMQ==";
-
-fn amazon(state: &mut State, request: &Incoming) -> Answer {
-    let restricted = request.method == "GET"
-        && request
-            .path
-            .starts_with("/vendor/directFulfillment/orders/")
-        && request.path.contains("/purchaseOrders");
-    let expected = if restricted { RDT_TOKEN } else { LWA_TOKEN };
-    if request.header("x-amz-access-token") != Some(expected) {
-        return amazon_error(
-            403,
-            "Unauthorized",
-            "Access to requested resource is denied.",
-        );
-    }
-    let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
-    match (request.method.as_str(), segments.as_slice()) {
-        ("GET", ["vendor", "orders", "v1", "purchaseOrders"]) => {
-            // Both bounds and details on every page, the same filters with the token.
-            let window = request.query("createdAfter").is_some()
-                && request.query("createdBefore").is_some()
-                && request.query("includeDetails") == Some("true");
-            if !window {
-                return amazon_error(400, "InvalidInput", "Could not match input arguments");
-            }
-            match request.query("nextToken") {
-                None => answer(
-                    200,
-                    &json!({"payload": {"pagination": {"nextToken": RETAIL_PAGE_TWO},
-                        "orders": [retail_order("2JK3S9VC", "API01", "2025-02-27T15:51:00Z")]}}),
-                ),
-                Some(RETAIL_PAGE_TWO) => answer(
-                    200,
-                    &json!({"payload": {"orders": [
-                        retail_order("3TRD2IAB", "API01", "2025-02-28T09:10:00Z")]}}),
-                ),
-                Some(_) => amazon_error(400, "InvalidInput", "Invalid Input"),
-            }
-        }
-        ("GET", ["vendor", "orders", "v1", "purchaseOrders", number]) => match *number {
-            "2JK3S9VC" | "3TRD2IAB" => answer(
-                200,
-                &json!({"payload": retail_order(number, "API01", "2025-02-27T15:51:00Z")}),
-            ),
-            _ => amazon_error(404, "NotFound", "Cannot find resource by the given URI"),
-        },
-        ("POST", ["vendor", "orders", "v1", "acknowledgements"]) => {
-            let body = request.json().unwrap_or(Value::Null);
-            if serde_json::from_value::<retail::SubmitAcknowledgementRequest>(body.clone()).is_err()
-            {
-                return amazon_error(400, "InvalidInput", "The content is not valid.");
-            }
-            state.retail_acknowledgements.push(body);
-            state.transactions += 1;
-            answer(
-                202,
-                &json!({"payload": {"transactionId": format!("local-tx-{}", state.transactions)}}),
-            )
-        }
-        ("GET", ["vendor", "transactions", "v1", "transactions", id]) => answer(
-            200,
-            &json!({"payload": {"transactionStatus": {"transactionId": id, "status": "Processing"}}}),
-        ),
-        (
-            "GET",
-            [
-                "vendor",
-                "directFulfillment",
-                "orders",
-                version,
-                "purchaseOrders",
-            ],
-        ) => {
-            if request.query("createdAfter").is_none() || request.query("createdBefore").is_none() {
-                return amazon_error(400, "InvalidInput", "Could not match input arguments");
-            }
-            let list = json!({"orders": [df_order("2JK3S9VC")]});
-            match *version {
-                "v1" => answer(200, &json!({"payload": list})),
-                _ => answer(200, &list),
-            }
-        }
-        (
-            "POST",
-            [
-                "vendor",
-                "directFulfillment",
-                "orders",
-                version,
-                "acknowledgements",
-            ],
-        ) => {
-            let body = request.json().unwrap_or(Value::Null);
-            if serde_json::from_value::<df::SubmitAcknowledgementRequest>(body.clone()).is_err() {
-                return amazon_error(400, "InvalidInput", "The content is not valid.");
-            }
-            state.df_acknowledgements.push(body);
-            state.transactions += 1;
-            let id = format!("local-tx-{}", state.transactions);
-            match *version {
-                "v1" => answer(202, &json!({"payload": {"transactionId": id}})),
-                _ => answer(202, &json!({"transactionId": id})),
-            }
-        }
-        (
-            "GET",
-            [
-                "vendor",
-                "directFulfillment",
-                "transactions",
-                version,
-                "transactions",
-                id,
-            ],
-        ) => {
-            let status = json!({"transactionStatus": {"transactionId": id, "status": "Success"}});
-            match *version {
-                "v1" => answer(200, &json!({"payload": status})),
-                _ => answer(200, &status),
-            }
-        }
-        _ => amazon_error(404, "NotFound", "Cannot find resource by the given URI"),
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// The local NetSuite
-// ---------------------------------------------------------------------------------
-
-const RECORDS: &str = "/services/rest/record/v1/salesOrder";
-
-/// The `type` and `title` NetSuite gives an error answer with this status.
-pub fn netsuite_problem(status: u16) -> (&'static str, &'static str) {
-    match status {
-        400 => (
-            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
-            "Bad Request",
-        ),
-        401 => (
-            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2",
-            "Unauthorized",
-        ),
-        403 => (
-            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.4",
-            "Forbidden",
-        ),
-        404 => (
-            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.5",
-            "Not Found",
-        ),
-        429 => (
-            "https://www.rfc-editor.org/rfc/rfc6585#section-4",
-            "Too Many Requests",
-        ),
-        _ => (
-            "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.1",
-            "Internal Server Error",
-        ),
-    }
-}
-
-/// A NetSuite REST error answer with these `o:errorDetails`.
-pub fn netsuite_errors(status: u16, details: Vec<Value>) -> Answer {
-    let (kind, title) = netsuite_problem(status);
-    answer(
-        status,
-        &json!({"type": kind, "title": title, "status": status, "o:errorDetails": details}),
-    )
-}
-
-/// NetSuite's refusal of a SuiteQL query it cannot run.
-pub fn invalid_search_query(reason: &str) -> Answer {
-    netsuite_errors(
-        400,
-        vec![json!({
-            "detail": format!("Invalid search query. Detailed unprocessed description follows. \
-                               Search error occurred: {reason}"),
-            "o:errorQueryParam": "q",
-            "o:errorCode": "INVALID_PARAMETER",
-        })],
-    )
-}
-
-/// The first query parameter not in `known`, refused as NetSuite refuses it.
-pub fn unknown_query_parameter(request: &Incoming, known: &[&str]) -> Option<Answer> {
-    let (name, _) = request
-        .query
-        .iter()
-        .find(|(name, _)| !known.contains(&name.as_str()))?;
-    Some(netsuite_errors(
-        400,
-        vec![json!({
-            "detail": format!("Invalid query parameter name: {name}. \
-                               Provide a valid query parameter name."),
-            "o:errorQueryParam": name,
-            "o:errorCode": "INVALID_PARAMETER",
-        })],
-    ))
-}
-
-/// The members a sales-order body may carry here, besides custom body fields
-/// (`custbody_*`).
-const SALES_ORDER_MEMBERS: &[&str] = &[
-    "externalId",
-    "entity",
-    "subsidiary",
-    "location",
-    "customForm",
-    "currency",
-    "tranDate",
-    "shipDate",
-    "otherRefNum",
-    "memo",
-    "orderStatus",
-    "shippingAddress",
-    "item",
-];
-/// The members of a line, besides custom line fields (`custcol_*`).
-const LINE_MEMBERS: &[&str] = &[
-    "line",
-    "item",
-    "quantity",
-    "rate",
-    "amount",
-    "price",
-    "description",
-    "isClosed",
-];
-/// The members of the shipping address subrecord.
-const ADDRESS_MEMBERS: &[&str] = &[
-    "addressee",
-    "attention",
-    "addr1",
-    "addr2",
-    "addr3",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "addrPhone",
-    "override",
-];
-/// The members of a reference to another record.
-const REFERENCE_MEMBERS: &[&str] = &["id", "externalId", "refName"];
-
-/// The JSON path (as NetSuite writes `o:errorPath`) of the first member of a
-/// sales-order body that the record does not have: what NetSuite refuses under
-/// `X-NetSuite-PropertyNameValidation: Error` instead of dropping it.
-pub fn unknown_sales_order_member(body: &Map<String, Value>) -> Option<String> {
-    fn first_unknown(
-        object: &Map<String, Value>,
-        known: &[&str],
-        custom_prefix: Option<&str>,
-        at: &str,
-    ) -> Option<String> {
-        object
-            .keys()
-            .find(|name| {
-                !known.contains(&name.as_str())
-                    && !custom_prefix.is_some_and(|prefix| name.starts_with(prefix))
-            })
-            .map(|name| format!("{at}{name}"))
-    }
-    fn reference(value: &Value, at: &str) -> Option<String> {
-        value
-            .as_object()
-            .and_then(|r| first_unknown(r, REFERENCE_MEMBERS, None, &format!("{at}.")))
-    }
-    if let Some(unknown) = first_unknown(body, SALES_ORDER_MEMBERS, Some("custbody_"), "") {
-        return Some(unknown);
-    }
-    for name in [
-        "entity",
-        "subsidiary",
-        "location",
-        "customForm",
-        "currency",
-        "orderStatus",
-    ] {
-        if let Some(unknown) = body.get(name).and_then(|r| reference(r, name)) {
-            return Some(unknown);
-        }
-    }
-    if let Some(address) = body.get("shippingAddress").and_then(Value::as_object) {
-        if let Some(unknown) = first_unknown(address, ADDRESS_MEMBERS, None, "shippingAddress.") {
-            return Some(unknown);
-        }
-        if let Some(unknown) = address
-            .get("country")
-            .and_then(|r| reference(r, "shippingAddress.country"))
-        {
-            return Some(unknown);
-        }
-    }
-    let sublist = body.get("item").and_then(Value::as_object)?;
-    if let Some(unknown) = first_unknown(sublist, &["items"], None, "item.") {
-        return Some(unknown);
-    }
-    let lines = sublist.get("items").and_then(Value::as_array)?;
-    lines.iter().enumerate().find_map(|(index, line)| {
-        let at = format!("item.items[{index}].");
-        let line = line.as_object()?;
-        first_unknown(line, LINE_MEMBERS, Some("custcol_"), &at).or_else(|| {
-            ["item", "price"].iter().find_map(|name| {
-                line.get(*name)
-                    .and_then(|r| reference(r, &format!("{at}{name}")))
-            })
-        })
-    })
-}
-
-/// NetSuite's refusal of a body member the record does not have.
-pub fn unknown_member(path: &str) -> Answer {
-    netsuite_errors(
-        400,
-        vec![json!({
-            "detail": format!("Error while accessing a resource. \
-                               The field {path} does not exist on the record."),
-            "o:errorPath": path,
-            "o:errorCode": "INVALID_CONTENT",
-        })],
-    )
-}
-
-/// What the local SuiteQL reads from the query the library sends: the external-id
-/// prefix of its `LIKE` pattern and the watermark of its `TO_TIMESTAMP`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SuiteQlLiterals {
-    /// The pattern's prefix, before its closing `%`.
-    pub prefix: String,
-    /// The watermark, in the NetSuite user's time zone.
-    pub since: NaiveDateTime,
-}
-
-/// Reads a SuiteQL request body as NetSuite does: `{"q": …}` and no other member;
-/// values are literals in `q`, and a `?` outside a literal is a syntax error (REST
-/// binds no parameters). The literals are then read from `q` itself.
-pub fn read_suiteql(body: &[u8]) -> Result<SuiteQlLiterals, Answer> {
-    let bad_body =
-        |detail: &str, path: Option<&str>| netsuite_error(400, "INVALID_CONTENT", detail, path);
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
-        return Err(bad_body("The request body is not a JSON object.", None));
-    };
-    if let Some(name) = body.keys().find(|name| name.as_str() != "q") {
-        return Err(unknown_member(name));
-    }
-    let Some(q) = body.get("q").and_then(Value::as_str) else {
-        return Err(bad_body("The query is missing: send it in q.", Some("q")));
-    };
-    // Split `q` into the text outside literals and the literals, `''` read as `'`.
-    let mut literals: Vec<(String, String)> = Vec::new();
-    let mut outside = String::new();
-    let mut chars = q.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '?' => return Err(invalid_search_query("Syntax error: unexpected '?'.")),
-            '\'' => {
-                let mut literal = String::new();
-                loop {
-                    match chars.next() {
-                        Some('\'') if chars.peek() == Some(&'\'') => {
-                            chars.next();
-                            literal.push('\'');
-                        }
-                        Some('\'') => break,
-                        Some(c) => literal.push(c),
-                        None => {
-                            return Err(invalid_search_query(
-                                "Syntax error: unterminated string literal.",
-                            ));
-                        }
-                    }
-                }
-                literals.push((std::mem::take(&mut outside), literal));
-            }
-            c => outside.push(c),
-        }
-    }
-    let after = |text: &str| {
-        literals
-            .iter()
-            .find(|(before, _)| before.trim_end().ends_with(text))
-            .map(|(_, literal)| literal.as_str())
-    };
-    let pattern = after("externalid LIKE")
-        .ok_or_else(|| invalid_search_query("No external id pattern in the query."))?;
-    let prefix = pattern
-        .strip_suffix('%')
-        .filter(|p| !p.contains(['%', '_']))
-        .ok_or_else(|| invalid_search_query("This NetSuite reads prefix patterns only."))?;
-    let since = after("lastmodifieddate >= TO_TIMESTAMP(")
-        .ok_or_else(|| invalid_search_query("No lastmodifieddate bound in the query."))?;
-    let since = NaiveDateTime::parse_from_str(since, "%Y-%m-%d %H:%M:%S")
-        .map_err(|_| invalid_search_query("The timestamp does not match its format."))?;
-    Ok(SuiteQlLiterals {
-        prefix: prefix.to_owned(),
-        since,
-    })
-}
-
-fn status_name(letter: &str) -> &'static str {
-    match letter {
-        "A" => "Pending Approval",
-        "B" => "Pending Fulfillment",
-        "H" => "Closed",
-        _ => "Unknown",
-    }
-}
-
-fn netsuite(state: &mut State, request: &Incoming) -> Answer {
-    if request.header("Authorization") != Some(&format!("Bearer {NETSUITE_TOKEN}")) {
-        return netsuite_error(401, "INVALID_LOGIN", "Invalid login attempt.", None);
-    }
-    if request.path == "/services/rest/query/v1/suiteql" && request.method == "POST" {
-        return suiteql(state, request);
-    }
-    let Some(rest) = request.path.strip_prefix(RECORDS) else {
-        return netsuite_error(
-            404,
-            "NONEXISTENT_ID",
-            "The record type does not exist.",
-            None,
-        );
-    };
-    if request.header("X-NetSuite-PropertyNameValidation") != Some("Error") {
-        return netsuite_error(
-            400,
-            "INVALID_REQUEST",
-            "This test NetSuite wants X-NetSuite-PropertyNameValidation: Error.",
-            None,
-        );
-    }
-    let known: &[&str] = if request.method == "GET" {
-        &["expandSubResources"]
-    } else {
-        &[]
-    };
-    if let Some(refusal) = unknown_query_parameter(request, known) {
-        return refusal;
-    }
-    if let Some(Value::Object(body)) = request.json() {
-        if let Some(path) = unknown_sales_order_member(&body) {
-            return unknown_member(&path);
-        }
-    }
-    let key = rest.strip_prefix('/');
-    let index = key.and_then(|key| match key.strip_prefix("eid:") {
-        Some(eid) => state
-            .records
-            .iter()
-            .position(|r| r.value.get("externalId").and_then(Value::as_str) == Some(eid)),
-        None => state.records.iter().position(|r| r.id.to_string() == key),
-    });
-    match (request.method.as_str(), key, index) {
-        ("GET", Some(_), Some(index)) => {
-            let mut record = state.records[index].value.clone();
-            if request.query("expandSubResources") != Some("true") {
-                record.insert("item".into(), json!({"links": []}));
-            }
-            answer(200, &Value::Object(record))
-        }
-        ("POST", None, _) => {
-            let Some(Value::Object(body)) = request.json() else {
-                return netsuite_error(400, "INVALID_CONTENT", "The body is not a record.", None);
-            };
-            let external_id = body.get("externalId").and_then(Value::as_str);
-            if external_id.is_some_and(|eid| {
-                state
-                    .records
-                    .iter()
-                    .any(|r| r.value.get("externalId").and_then(Value::as_str) == Some(eid))
-            }) {
-                return netsuite_error(
-                    400,
-                    "USER_ERROR",
-                    "A sales order with this external ID already exists.",
-                    Some("externalId"),
-                );
-            }
-            create(state, body)
-        }
-        ("PUT", Some(key), None) if key.starts_with("eid:") => {
-            let Some(Value::Object(mut body)) = request.json() else {
-                return netsuite_error(400, "INVALID_CONTENT", "The body is not a record.", None);
-            };
-            body.insert("externalId".into(), json!(&key[4..]));
-            create(state, body)
-        }
-        ("PATCH" | "PUT", Some(_), Some(index)) => {
-            let Some(Value::Object(body)) = request.json() else {
-                return netsuite_error(400, "INVALID_CONTENT", "The body is not a record.", None);
-            };
-            patch(state, index, body)
-        }
-        (_, Some(key), None) => netsuite_error(
-            404,
-            "NONEXISTENT_ID",
-            &format!("The record instance {key} does not exist."),
-            None,
-        ),
-        _ => netsuite_error(400, "INVALID_REQUEST", "Unsupported request.", None),
-    }
-}
-
-fn tick(state: &mut State) -> DateTime<Utc> {
-    state.writes += 1;
-    "2025-03-01T00:00:00Z"
-        .parse::<DateTime<Utc>>()
-        .expect("a date")
-        + chrono::Duration::minutes(state.writes)
-}
-
-fn create(state: &mut State, mut body: Map<String, Value>) -> Answer {
-    let id = state.next_id;
-    state.next_id += 1;
-    let modified = tick(state);
-    let letter = body
-        .get("orderStatus")
-        .and_then(|s| s.get("id"))
-        .and_then(Value::as_str)
-        .unwrap_or("A")
-        .to_owned();
-    body.insert("id".into(), json!(id.to_string()));
-    body.insert("tranId".into(), json!(format!("SO{id}")));
-    body.insert(
-        "status".into(),
-        json!({"id": letter, "refName": status_name(&letter)}),
-    );
-    body.insert(
-        "lastModifiedDate".into(),
-        json!(modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-    );
-    if let Some(items) = body
-        .get_mut("item")
-        .and_then(|i| i.get_mut("items"))
-        .and_then(Value::as_array_mut)
-    {
-        for (n, line) in items.iter_mut().enumerate() {
-            line["line"] = json!(n + 1);
-            if line.get("isClosed").is_none() {
-                line["isClosed"] = json!(false);
-            }
-        }
-    }
-    state.records.push(Record {
-        id,
-        value: body,
-        modified,
-    });
-    let location = format!("{}{RECORDS}/{id}", state.base_url);
-    let mut reply = answer(204, &Value::Null);
-    reply.1.push(("Location".into(), location));
-    reply
-}
-
-fn patch(state: &mut State, index: usize, body: Map<String, Value>) -> Answer {
-    let modified = tick(state);
-    let base_url = state.base_url.clone();
-    let record = &mut state.records[index];
-    for (name, value) in body {
-        if name == "item" {
-            let lines = record
-                .value
-                .entry("item")
-                .or_insert_with(|| json!({"items": []}));
-            let items = lines["items"].as_array_mut().expect("items");
-            for change in value["items"].as_array().cloned().unwrap_or_default() {
-                match change.get("line").and_then(Value::as_u64) {
-                    Some(key) => {
-                        let Some(line) = items.iter_mut().find(|l| l["line"] == json!(key)) else {
-                            return netsuite_error(
-                                400,
-                                "INVALID_CONTENT",
-                                "No such line.",
-                                Some("item.items.line"),
-                            );
-                        };
-                        for (field, v) in change.as_object().cloned().unwrap_or_default() {
-                            line[field] = v;
-                        }
-                    }
-                    None => {
-                        let next = items
-                            .iter()
-                            .filter_map(|l| l["line"].as_u64())
-                            .max()
-                            .unwrap_or(0)
-                            + 1;
-                        let mut line = change.clone();
-                        line["line"] = json!(next);
-                        if line.get("isClosed").is_none() {
-                            line["isClosed"] = json!(false);
-                        }
-                        items.push(line);
-                    }
-                }
-            }
-        } else {
-            if name == "orderStatus" {
-                let letter = value["id"].as_str().unwrap_or("A").to_owned();
-                record.value.insert(
-                    "status".into(),
-                    json!({"id": letter, "refName": status_name(&letter)}),
-                );
-            }
-            record.value.insert(name, value);
-        }
-    }
-    let all_closed = record.value["item"]["items"]
-        .as_array()
-        .is_some_and(|items| {
-            !items.is_empty() && items.iter().all(|l| l["isClosed"] == json!(true))
-        });
-    if all_closed {
-        record
-            .value
-            .insert("status".into(), json!({"id": "H", "refName": "Closed"}));
-    }
-    record.modified = modified;
-    record.value.insert(
-        "lastModifiedDate".into(),
-        json!(modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-    );
-    let location = format!("{base_url}{RECORDS}/{}", record.id);
-    let mut reply = answer(204, &Value::Null);
-    reply.1.push(("Location".into(), location));
-    reply
-}
-
-fn suiteql(state: &mut State, request: &Incoming) -> Answer {
-    if request.header("Prefer") != Some("transient") {
-        return netsuite_error(
-            400,
-            "INVALID_REQUEST",
-            "SuiteQL needs Prefer: transient.",
-            None,
-        );
-    }
-    if let Some(refusal) = unknown_query_parameter(request, &["limit", "offset"]) {
-        return refusal;
-    }
-    let literals = match read_suiteql(&request.body) {
-        Ok(literals) => literals,
-        Err(refusal) => return refusal,
-    };
-    let prefix = literals.prefix.as_str();
-    let since = literals.since.format("%Y-%m-%d %H:%M:%S").to_string();
-    let limit: usize = request
-        .query("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(1000);
-    let offset: usize = request
-        .query("offset")
-        .and_then(|o| o.parse().ok())
-        .unwrap_or(0);
-    let offset_hours = netsuite_user_offset();
-    let mut rows: Vec<(String, u64, Value)> = state
-        .records
-        .iter()
-        .filter(|r| {
-            r.value
-                .get("externalId")
-                .and_then(Value::as_str)
-                .is_some_and(|e| e.starts_with(prefix))
-        })
-        .map(|r| {
-            let local = r
-                .modified
-                .with_timezone(&offset_hours)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string();
-            let row = json!({
-                "links": [],
-                "id": r.id.to_string(),
-                "tranid": r.value["tranId"],
-                "externalid": r.value["externalId"],
-                "otherrefnum": r.value["otherRefNum"],
-                "status": r.value["status"]["id"],
-                "lastmodifieddate": local,
-            });
-            (local, r.id, row)
-        })
-        .filter(|(local, _, _)| *local >= since)
-        .collect();
-    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let total = rows.len();
-    let page: Vec<Value> = rows
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|r| r.2)
-        .collect();
-    let has_more = offset + page.len() < total;
-    answer(
-        200,
-        &json!({"links": [], "count": page.len(), "hasMore": has_more, "offset": offset,
-                "totalResults": total, "items": page}),
-    )
-}
-
 /// Sends one request to a local NetSuite at `base_url` as a hand-written client
 /// would, with the headers the library sends (bearer token, `Prefer: transient`,
 /// `X-NetSuite-PropertyNameValidation: Error`): the status and the JSON body
@@ -1511,9 +227,16 @@ pub fn assert_netsuite_refusal(answer: &(u16, Value), code: &str, member: &str, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::it::http::local::{RECORDS, spawn_local_services};
+    use avc_order_sync::amazon::retail;
+    use avc_order_sync::http::{
+        DirectFulfillmentVersion, NetSuiteRestClient, SpApiDirectFulfillmentClient,
+        SpApiRetailClient,
+    };
+    use avc_order_sync::testing::{AmazonOperation, NetSuiteOperation, ScriptedFailure};
     use avc_order_sync::{
         AcknowledgementCode, ClientError, DirectFulfillmentOrdersApi, ErrorKind, LineChange,
-        LineDecision, NetSuiteApi, NetSuiteStatus, OrderQuery, Page, QuantityUnit,
+        LineDecision, NetSuiteApi, NetSuiteStatus, OrderQuery, Page, Program, QuantityUnit,
         RetailAcknowledgement, RetailAcknowledgementLine, RetailOrdersApi, SalesOrderChanges,
         SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus, TransactionOutcome, WindowKind,
     };
@@ -1574,16 +297,6 @@ mod tests {
         let services = spawn_local_services();
         assert!(services.base_url().starts_with("http://127.0.0.1:"));
         let client = services.retail_client();
-        // Amazon's rate limit answers the second page once.
-        services.script(Scripted {
-            method: "GET",
-            path: "/vendor/orders/v1/purchaseOrders",
-            query: Some("nextToken"),
-            status: 429,
-            headers: vec![("x-amzn-RateLimit-Limit", "10.0")],
-            body: json!({"errors": [{"code": "QuotaExceeded",
-                "message": "You exceeded your quota for the requested resource."}]}),
-        });
 
         let mut query = OrderQuery {
             kind: WindowKind::Created,
@@ -1605,6 +318,14 @@ mod tests {
                 Some(token) => query.next_token = Some(token),
                 None => break,
             }
+            if waits == 0 {
+                // Amazon's rate limit answers the second page once.
+                services.amazon.fail_next_with(
+                    AmazonOperation::GetPurchaseOrders,
+                    ScriptedFailure::of(ErrorKind::RateLimited { retry_after: None }),
+                    1,
+                );
+            }
         }
         assert_eq!(waits, 1, "one 429, answered by waiting and asking again");
         let numbers: Vec<_> = orders
@@ -1612,7 +333,7 @@ mod tests {
             .filter_map(|o| o.purchase_order_number.as_deref())
             .collect();
         assert_eq!(numbers, ["2JK3S9VC", "3TRD2IAB"]);
-        let requests = services.requests();
+        let requests = services.served.log();
         let second_pages: Vec<_> = requests
             .iter()
             .filter(|r| r.contains("nextToken"))
@@ -1670,18 +391,21 @@ mod tests {
             .submit_acknowledgements(std::slice::from_ref(&ack))
             .await
             .unwrap();
-        assert_eq!(id.as_str(), "local-tx-1");
-        let posted = services.retail_acknowledgements();
-        assert_eq!(
-            posted,
-            [
-                serde_json::to_value(retail::SubmitAcknowledgementRequest::from_domain(&[ack]))
-                    .unwrap()
-            ]
-        );
+        // Amazon received the body the library wrote, in the transaction whose id the
+        // client read from the answer.
+        let received = services.amazon.acknowledgements();
+        let sent = serde_json::to_value(retail::SubmitAcknowledgementRequest::from_domain(&[ack]))
+            .unwrap();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].transaction_id, id);
+        assert_eq!(received[0].body, sent["acknowledgements"][0]);
         assert_eq!(
             client.transaction_status(&id).await.unwrap(),
             TransactionOutcome::Processing
+        );
+        assert_eq!(
+            services.amazon.transaction_outcome(&id),
+            Some(TransactionOutcome::Processing)
         );
         let missing = client
             .purchase_order(&"NOPE0001".parse().unwrap())
@@ -1729,20 +453,30 @@ mod tests {
                     .collect(),
             };
             let id = client.submit_acknowledgements(&[ack]).await.unwrap();
+            // Amazon decides the transaction after its processing time.
+            services.clock.advance(Duration::from_secs(120));
             assert_eq!(
                 client.transaction_status(&id).await.unwrap(),
                 TransactionOutcome::Success
             );
         }
-        assert_eq!(services.direct_fulfillment_acknowledgements().len(), 2);
+        let received = services.amazon.acknowledgements();
+        assert_eq!(received.len(), 2, "{received:?}");
+        assert!(
+            received
+                .iter()
+                .all(|a| a.program == Program::DirectFulfillment
+                    && a.purchase_order_number == "2JK3S9VC"),
+            "{received:?}"
+        );
 
         // A transport that sends the plain token where the RDT is needed gets 403.
         let wrong = SpApiDirectFulfillmentClient::new(
-            UreqTransport::new(
+            IntegratorTransport::new(
                 services.base_url(),
-                Credentials::Amazon {
+                Credentials::SpApi {
                     access_token: LWA_TOKEN.into(),
-                    restricted_data_token: LWA_TOKEN.into(),
+                    restricted_data_token: Some(LWA_TOKEN.into()),
                 },
             ),
             DirectFulfillmentVersion::V1,
@@ -1755,16 +489,12 @@ mod tests {
     async fn socket_netsuite_sales_orders_created_read_updated_and_listed() {
         let services = spawn_local_services();
         let client = services.netsuite_client().with_suiteql_page_size(1);
-        services.script(Scripted {
-            method: "POST",
-            path: RECORDS,
-            query: None,
-            status: 429,
-            headers: vec![],
-            body: json!({"status": 429, "o:errorCode": "USER_ERROR", "o:errorDetails": [{
-                "detail": "Concurrent request limit exceeded. Request blocked.",
-                "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED"}]}),
-        });
+        // NetSuite's concurrency limit refuses the first create once.
+        services.netsuite.fail_next_with(
+            NetSuiteOperation::UpsertSalesOrder,
+            ScriptedFailure::of(ErrorKind::RateLimited { retry_after: None }),
+            1,
+        );
 
         let first = draft("AVC-RP-2JK3S9VC", "2JK3S9VC");
         let (id, rate_limited) = with_retry(|| client.upsert_sales_order(&first)).await;
@@ -1780,9 +510,10 @@ mod tests {
             client.upsert_sales_order(&second).await.unwrap().as_str(),
             "1002"
         );
-        assert_eq!(services.sales_orders().len(), 2);
+        assert_eq!(services.netsuite.record_count(), 2);
         let posts = services
-            .requests()
+            .served
+            .log()
             .iter()
             .filter(|r| r.starts_with("POST /services/rest/record"))
             .count();
@@ -1830,6 +561,7 @@ mod tests {
                 },
             ],
         };
+        services.clock.advance(Duration::from_secs(60));
         client
             .update_sales_order(&first.external_id, &update)
             .await
@@ -1855,6 +587,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
 
+        services.clock.advance(Duration::from_secs(60));
         client.close_sales_order(&second.external_id).await.unwrap();
         let closed = client
             .sales_order(&second.external_id)
@@ -1877,21 +610,15 @@ mod tests {
                 ("AVC-RP-3TRD2IAB", NetSuiteStatus::Closed),
             ]
         );
+        // SuiteQL answers in the user's time zone; the client reads the instants back.
         for change in &changes {
-            let record = services
-                .sales_orders()
-                .into_iter()
-                .find(|r| r["externalId"] == json!(change.external_id.as_str()))
-                .unwrap();
-            assert_eq!(
-                change
-                    .last_modified
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                record["lastModifiedDate"].as_str().unwrap()
-            );
+            let record = services.netsuite.snapshot(&change.external_id).unwrap();
+            assert_eq!(Some(change.last_modified), record.last_modified);
+            assert_eq!(change.internal_id, record.internal_id);
         }
         let suiteql = services
-            .requests()
+            .served
+            .log()
             .iter()
             .filter(|r| r.starts_with("POST /services/rest/query/v1/suiteql"))
             .count();
@@ -1910,7 +637,7 @@ mod tests {
         let first = draft("AVC-RP-5LXQ8M2D", "5LXQ8M2D");
         // The create goes through, and its answer is lost: the caller never sees the id.
         let _lost = client.upsert_sales_order(&first).await.unwrap();
-        assert_eq!(services.sales_orders().len(), 1);
+        assert_eq!(services.netsuite.record_count(), 1);
 
         // Amazon lowers line 2 and moves the ship date meanwhile; the create is sent
         // again with the newer draft.
@@ -1931,16 +658,11 @@ mod tests {
         // Once more, as if that answer was lost too, through NetSuite refusing a second
         // create (a read that missed the order): still the one order, brought to the
         // draft again.
-        services.script(Scripted {
-            method: "GET",
-            path: RECORDS,
-            query: None,
-            status: 404,
-            headers: vec![],
-            body: json!({"status": 404, "o:errorDetails": [{
-                "detail": "The record instance does not exist.",
-                "o:errorCode": "NONEXISTENT_ID"}]}),
-        });
+        services.netsuite.fail_next_with(
+            NetSuiteOperation::SalesOrder,
+            ScriptedFailure::of(ErrorKind::NotFound),
+            1,
+        );
         let mut newest = newer.clone();
         newest.lines[1].quantity = 5;
         let id = client.upsert_sales_order(&newest).await.unwrap();
@@ -1956,9 +678,10 @@ mod tests {
         // Sent again with the draft NetSuite holds: read, and nothing written.
         client.upsert_sales_order(&newest).await.unwrap();
 
-        assert_eq!(services.sales_orders().len(), 1);
+        assert_eq!(services.netsuite.record_count(), 1);
         let writes: Vec<_> = services
-            .requests()
+            .served
+            .log()
             .into_iter()
             .filter(|r| !r.starts_with("GET "))
             .map(|r| r.split('?').next().unwrap_or_default().to_owned())
@@ -1973,6 +696,7 @@ mod tests {
             ],
             "two creates, one refused as a duplicate, and a patch for each newer draft"
         );
+        assert_eq!(services.served.refused_creates(), 1);
     }
 
     /// The local NetSuite refuses what NetSuite refuses: a SuiteQL body with a
@@ -2048,6 +772,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((status, page["items"].clone()), (200, json!([])), "{page}");
+        // A watermark that is not a timestamp in its format is refused.
+        let refused = suiteql(path, json!({"q": query("AVC-%", "yesterday")}))
+            .await
+            .unwrap();
+        assert_netsuite_refusal(&refused, "INVALID_PARAMETER", "o:errorQueryParam", "q");
         let refused = suiteql(
             "/services/rest/query/v1/suiteql?limit=10&ofset=0",
             json!({"q": query("AVC-%", "2000-01-01 00:00:00")}),
@@ -2093,6 +822,19 @@ mod tests {
         .await
         .unwrap();
         assert_netsuite_refusal(&refused, "INVALID_CONTENT", "o:errorPath", "shipdate");
+        let refused = record(
+            "PATCH",
+            eid.clone(),
+            Some(json!({"item": {"items": [{"line": 1, "isclosed": true}]}})),
+        )
+        .await
+        .unwrap();
+        assert_netsuite_refusal(
+            &refused,
+            "INVALID_CONTENT",
+            "o:errorPath",
+            "item.items[0].isclosed",
+        );
         let refused = record("PATCH", format!("{eid}?replace=item"), Some(json!({})))
             .await
             .unwrap();
@@ -2129,7 +871,7 @@ mod tests {
     #[tokio::test]
     async fn socket_errors_are_classified_from_the_wire() {
         let services = spawn_local_services();
-        let bad_login = NetSuiteRestClient::new(UreqTransport::new(
+        let bad_login = NetSuiteRestClient::new(IntegratorTransport::new(
             services.base_url(),
             Credentials::NetSuiteBearer("expired".into()),
         ));
@@ -2145,11 +887,11 @@ mod tests {
             let gone = spawn_local_services();
             gone.base_url().to_owned()
         };
-        let client = SpApiRetailClient::new(UreqTransport::new(
+        let client = SpApiRetailClient::new(IntegratorTransport::new(
             &closed,
-            Credentials::Amazon {
+            Credentials::SpApi {
                 access_token: LWA_TOKEN.into(),
-                restricted_data_token: RDT_TOKEN.into(),
+                restricted_data_token: Some(RDT_TOKEN.into()),
             },
         ));
         let err = client
@@ -2163,12 +905,7 @@ mod tests {
     async fn socket_sp_api_refuses_unknown_query_parameters_and_body_members() {
         let services = spawn_local_services();
         assert_refuses_what_sp_api_refuses(services.base_url(), "2JK3S9VC").await;
+        // Only the three good acknowledgements reached Vendor Central.
+        assert_eq!(services.amazon.transaction_count(), 3);
     }
-
-    // The engine-cycle test of issue 5 belongs here once the engine lands: start
-    // `spawn_local_services()`, wrap `retail_client()`, `direct_fulfillment_client(..)`
-    // and `netsuite_client()` in `Arc<dyn …>`, run one engine cycle, and check that the
-    // orders were read across pages, the sales orders created with ids from `Location`,
-    // the acknowledgement posted (`retail_acknowledgements()`), and a scripted 429
-    // retried by the engine.
 }

@@ -7,9 +7,8 @@
 //! `minimum`/`maximum`, `minLength`/`maxLength`. A keyword it cannot check
 //! (`pattern`, `allOf`, …) is reported as a violation rather than passed over.
 //!
-//! The local SP-API servers use it to refuse what SP-API refuses
+//! The local SP-API (`local.rs`) uses it to refuse what SP-API refuses
 //! ([`Models::refusal`]), and the conformance test to check every simulator answer.
-//! `examples/http_transport.rs` includes this file with the local servers.
 
 use std::collections::BTreeMap;
 use std::fmt;
