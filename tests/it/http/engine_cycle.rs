@@ -8,10 +8,13 @@ use avc_order_sync::MemoryStore;
 use avc_order_sync::http::sp_api::direct_fulfillment::DirectFulfillmentVersion;
 use avc_order_sync::settings::{ItemTarget, Settings};
 use avc_order_sync::testing::{NetSuiteOperation, ScriptedFailure};
-use avc_order_sync::{Clients, Engine, EngineConfig, ErrorKind, NetSuiteStatus, Program};
+use avc_order_sync::{
+    Clients, Engine, EngineConfig, ErrorKind, NetSuiteStatus, Program, StateKind,
+};
 use avc_order_sync::{InternalId, VendorSku};
 
 use super::local::spawn_local_services;
+use super::served_simulators::state_kinds;
 
 fn settings() -> Settings {
     let mut settings = Settings::default();
@@ -58,7 +61,7 @@ async fn sandbox_clients_run_a_full_engine_cycle_over_a_real_socket() {
             ),
             netsuite: Arc::new(services.netsuite_client()),
         },
-        store,
+        store.clone(),
         Arc::new(clock.clone()),
     )
     .with_config(EngineConfig {
@@ -115,22 +118,17 @@ async fn sandbox_clients_run_a_full_engine_cycle_over_a_real_socket() {
             .unwrap_or(0);
         failures.extend(report.failed_calls.clone());
         failures.extend(report.errors.iter().map(|e| (e.clone(), 0)));
-        let table = engine.status_table().await.expect("the store answers");
-        if table
-            .iter()
-            .all(|l| l.status == "Order posted, awaiting shipment")
-        {
+        let kinds = state_kinds(&*store).await;
+        if kinds.iter().all(|k| *k == StateKind::ExpectShipment) {
             break;
         }
     }
-    let table = engine.status_table().await.expect("the store answers");
-    assert_eq!(table.len(), 3);
-    assert!(
-        table
-            .iter()
-            .all(|l| l.status == "Order posted, awaiting shipment"),
-        "{table:?}"
+    assert_eq!(
+        state_kinds(&*store).await,
+        [StateKind::ExpectShipment; 3],
+        "every order posted and awaiting shipment"
     );
+    let table = engine.status_table().await.expect("the store answers");
     assert_eq!(
         refused, 1,
         "the 429 was met once and then retried: {failures:?}"
