@@ -130,8 +130,8 @@ pub use mapping::{
 };
 pub use money::{CurrencyCode, Money, MoneyError};
 pub use order::{
-    Address, AmazonOrderState, DateWindow, DirectFulfillmentDetails, OrderLine, Party, Price,
-    PriceBasis, Problem, ProblemKind, Program, ProgramDetails, PurchaseOrder, Quantity,
+    Address, AmazonOrderState, DateError, DateWindow, DirectFulfillmentDetails, OrderLine, Party,
+    Price, PriceBasis, Problem, ProblemKind, Program, ProgramDetails, PurchaseOrder, Quantity,
     QuantityUnit, RetailDetails, ValidationError, WeightUnit, format_instant, parse_instant,
 };
 

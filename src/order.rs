@@ -49,18 +49,56 @@ impl fmt::Display for Program {
 /// which Amazon's Direct Fulfillment documentation says is UTC.
 ///
 /// # Errors
-/// The reason, for a [`Problem`].
-pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+/// [`DateError::NotADateTime`] when the text is neither.
+///
+/// # Example
+/// ```
+/// use avc_order_sync::{DateError, parse_instant};
+/// assert_eq!(parse_instant("2021-03-12T17:35:26Z")?.timestamp(), 1_615_570_526);
+/// assert!(matches!(parse_instant("soon"), Err(DateError::NotADateTime { .. })));
+/// # Ok::<(), DateError>(())
+/// ```
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, DateError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
     if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
         return Ok(t.and_utc());
     }
-    Err(format!(
-        "`{}` is not an ISO 8601 date-time",
-        crate::text::excerpt(text)
-    ))
+    Err(DateError::NotADateTime {
+        text: crate::text::excerpt(text),
+    })
+}
+
+/// Why a date-time or a window Amazon sent cannot be read. The text quoted is
+/// shortened, so a hostile value cannot flood a report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DateError {
+    /// Neither RFC 3339 nor a date-time without a zone.
+    #[error("`{text}` is not an ISO 8601 date-time")]
+    NotADateTime {
+        /// The text, shortened.
+        text: String,
+    },
+    /// A window without the `--` between its two ends.
+    #[error("`{text}` is not a `start--end` window")]
+    NotAWindow {
+        /// The text, shortened.
+        text: String,
+    },
+    /// A window whose end comes before its start.
+    #[error(
+        "the window ends ({}) before it starts ({})",
+        format_instant(end),
+        format_instant(start)
+    )]
+    EndsBeforeStart {
+        /// The window's first instant, as sent.
+        start: DateTime<Utc>,
+        /// The window's last instant, as sent.
+        end: DateTime<Utc>,
+    },
 }
 
 /// Writes an instant the way Amazon's examples do: UTC, `Z`, milliseconds only when
@@ -82,8 +120,8 @@ impl DateWindow {
     /// Parses `"2019-08-21T07:00:00Z--2019-08-27T07:00:00Z"`.
     ///
     /// # Errors
-    /// The reason, for a [`Problem`], when either side is not a date-time, the
-    /// separator is missing, or the window ends before it starts.
+    /// A [`DateError`] when the separator is missing, either side is not a date-time,
+    /// or the window ends before it starts.
     ///
     /// # Example
     /// ```
@@ -91,21 +129,14 @@ impl DateWindow {
     /// let w = DateWindow::parse("2019-08-21T07:00:00Z--2019-08-27T07:00:00Z").unwrap();
     /// assert!(w.start < w.end);
     /// ```
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (start, end) = text.split_once("--").ok_or_else(|| {
-            format!(
-                "`{}` is not a `start--end` window",
-                crate::text::excerpt(text)
-            )
+    pub fn parse(text: &str) -> Result<Self, DateError> {
+        let (start, end) = text.split_once("--").ok_or_else(|| DateError::NotAWindow {
+            text: crate::text::excerpt(text),
         })?;
         let start = parse_instant(start)?;
         let end = parse_instant(end)?;
         if end < start {
-            return Err(format!(
-                "the window ends ({}) before it starts ({})",
-                format_instant(&end),
-                format_instant(&start)
-            ));
+            return Err(DateError::EndsBeforeStart { start, end });
         }
         Ok(DateWindow { start, end })
     }
@@ -495,7 +526,8 @@ pub enum ProblemKind {
 /// Amazon's body, such as `orderDetails.items[2].netCost.amount`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Problem {
-    /// The PO number, or `<missing>` when the order has none.
+    /// The PO number, or `<missing>` when the order has none. Text as Amazon sent it
+    /// (shortened), not a [`PurchaseOrderNumber`]: the number may be what is wrong.
     pub purchase_order_number: String,
     /// The line's `itemSequenceNumber`, when the problem is on a line.
     pub line: Option<String>,
@@ -596,7 +628,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("purchase order {purchase_order_number} has {} problem(s): {}", problems.len(), crate::text::Joined(problems, "; "))]
 pub struct ValidationError {
-    /// The PO number, or `<missing>`.
+    /// The PO number, or `<missing>`; text, as in [`Problem::purchase_order_number`].
     pub purchase_order_number: String,
     /// Every problem, in the order found. Never empty.
     pub problems: Vec<Problem>,
@@ -739,7 +771,10 @@ mod tests {
         assert_eq!(format_instant(&offset), "2020-02-20T08:00:00Z");
         let bare = parse_instant("2019-09-21T00:00:00").unwrap();
         assert_eq!(format_instant(&bare), "2019-09-21T00:00:00Z");
-        assert!(parse_instant("2019-09-2100:00:00").is_err());
+        assert_eq!(
+            parse_instant("2019-09-2100:00:00").unwrap_err().to_string(),
+            "`2019-09-2100:00:00` is not an ISO 8601 date-time"
+        );
         assert_eq!(
             format_instant(&parse_instant("2021-03-12T17:35:26.308Z").unwrap()),
             "2021-03-12T17:35:26.308Z"
@@ -750,8 +785,20 @@ mod tests {
     fn windows_parse_and_refuse_bad_text() {
         let w = DateWindow::parse("2019-08-21T07:00:00Z--2019-08-27T07:00:00Z").unwrap();
         assert_eq!(w.to_string(), "2019-08-21T07:00:00Z--2019-08-27T07:00:00Z");
-        assert!(DateWindow::parse("2019-08-21T07:00:00Z").is_err());
-        assert!(DateWindow::parse("2019-08-27T07:00:00Z--2019-08-21T07:00:00Z").is_err());
+        assert!(matches!(
+            DateWindow::parse("2019-08-21T07:00:00Z"),
+            Err(DateError::NotAWindow { .. })
+        ));
+        assert!(matches!(
+            DateWindow::parse("2019-08-21T07:00:00Z--tomorrow"),
+            Err(DateError::NotADateTime { text }) if text == "tomorrow"
+        ));
+        assert_eq!(
+            DateWindow::parse("2019-08-27T07:00:00Z--2019-08-21T07:00:00Z")
+                .unwrap_err()
+                .to_string(),
+            "the window ends (2019-08-21T07:00:00Z) before it starts (2019-08-27T07:00:00Z)"
+        );
     }
 
     #[test]

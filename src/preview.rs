@@ -44,9 +44,9 @@ use serde_json::{Map, Value};
 use crate::acknowledgement::Acknowledgement;
 use crate::amazon::error::ErrorBody;
 use crate::amazon::{direct_fulfillment as df, retail};
-use crate::ids::TransactionId;
-use crate::lifecycle::{Attention, Command, Event, OrderRecord, OrderState};
-use crate::netsuite::SalesOrderBody;
+use crate::ids::{IdError, TransactionId};
+use crate::lifecycle::{Attention, Command, Event, OrderRecord, OrderState, TransitionError};
+use crate::netsuite::{BodyError, SalesOrderBody};
 use crate::order::{Problem, ProblemKind, Program, PurchaseOrder, ValidationError};
 use crate::sales_order::SalesOrderDraft;
 use crate::settings::{Settings, SettingsError};
@@ -362,10 +362,19 @@ pub fn preview_order(po: PurchaseOrder, settings: &Settings, now: DateTime<Utc>)
 }
 
 /// The body for a draft, checked to serialize, so a line always writes as JSON.
-fn sales_order_body(draft: &SalesOrderDraft) -> Result<SalesOrderBody, String> {
-    let body = SalesOrderBody::from_draft(draft).map_err(|e| e.to_string())?;
-    serde_json::to_value(&body).map_err(|e| excerpt(&e.to_string()))?;
+fn sales_order_body(draft: &SalesOrderDraft) -> Result<SalesOrderBody, UnwritableBody> {
+    let body = SalesOrderBody::from_draft(draft)?;
+    serde_json::to_value(&body).map_err(UnwritableBody::Json)?;
     Ok(body)
+}
+
+/// Why a draft's sales order body cannot be written.
+#[derive(Debug, thiserror::Error)]
+enum UnwritableBody {
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    #[error("{}", excerpt(&.0.to_string()))]
+    Json(serde_json::Error),
 }
 
 fn take_bodies(
@@ -390,25 +399,32 @@ fn follow_confirmation(
     record: &OrderRecord,
     settings: &Settings,
     now: DateTime<Utc>,
-) -> Result<(OrderRecord, Vec<Command>), String> {
+) -> Result<(OrderRecord, Vec<Command>), Unfollowed> {
     let version = record
         .acknowledgement_version()
-        .ok_or("the acknowledgement has no version")?;
-    let transaction_id = TransactionId::new("preview").map_err(|e| e.to_string())?;
-    let (submitted, _) = record
-        .handle(
-            &Event::AcknowledgementSubmitted {
-                version,
-                transaction_id,
-                orders: 1,
-            },
-            now,
-            settings,
-        )
-        .map_err(|e| e.to_string())?;
-    submitted
-        .handle(&Event::AcknowledgementConfirmed { version }, now, settings)
-        .map_err(|e| e.to_string())
+        .ok_or(Unfollowed::NoVersion)?;
+    let transaction_id = TransactionId::new("preview")?;
+    let (submitted, _) = record.handle(
+        &Event::AcknowledgementSubmitted {
+            version,
+            transaction_id,
+            orders: 1,
+        },
+        now,
+        settings,
+    )?;
+    Ok(submitted.handle(&Event::AcknowledgementConfirmed { version }, now, settings)?)
+}
+
+/// Why the preview cannot follow an order through Amazon's confirmation.
+#[derive(Debug, thiserror::Error)]
+enum Unfollowed {
+    #[error("the acknowledgement has no version")]
+    NoVersion,
+    #[error(transparent)]
+    Id(#[from] IdError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
 }
 
 /// A problem as one sentence; the line is named for the kinds whose own wording
@@ -704,7 +720,7 @@ fn preview_entry(
         }
     };
     match converted {
-        Err(problem) => PreviewLine::held(number, program, vec![problem]),
+        Err(unread) => PreviewLine::held(number, program, vec![unread.to_string()]),
         Ok(Err(invalid)) => PreviewLine::held(number, program, describe_all(&invalid)),
         Ok(Ok(po)) => preview_order(po, settings, now),
     }
@@ -715,7 +731,7 @@ fn read_order<T: DeserializeOwned>(
     entry: &Entry<'_>,
     number: Option<&str>,
     personal: bool,
-) -> Result<T, String> {
+) -> Result<T, UnreadOrder> {
     let who = match number {
         Some(n) => format!("PO {n}"),
         None if entry.place.is_empty() => "PO <missing>".to_owned(),
@@ -731,10 +747,11 @@ fn read_order<T: DeserializeOwned>(
         } else {
             &entry.place
         };
-        return Err(format!(
-            "{who}: `{place}` is {}, not an order",
-            kind_of(entry.value)
-        ));
+        return Err(UnreadOrder::NotAnOrder {
+            who,
+            place: place.to_owned(),
+            found: kind_of(entry.value),
+        });
     }
     let (path, error) = locate::<T>(entry.value, first_error);
     let reason = if personal {
@@ -744,14 +761,38 @@ fn read_order<T: DeserializeOwned>(
     };
     let reason = shorten(&reason, 300);
     let field = render(&path);
-    let line = line_of(entry.value, &path)
-        .map(|l| format!(" on line {l}"))
-        .unwrap_or_default();
-    if field.is_empty() {
-        Err(format!("{who}: the order cannot be read: {reason}"))
-    } else {
-        Err(format!("{who}: `{field}`{line} cannot be read: {reason}"))
-    }
+    Err(UnreadOrder::Field {
+        who,
+        line: line_of(entry.value, &path),
+        field,
+        reason,
+    })
+}
+
+/// Why one order of a body cannot be read as its wire type. It becomes the order's
+/// one problem: `who` names the PO (or where it stands in the body), `reason` has its
+/// strings redacted for Direct Fulfillment orders.
+#[derive(Debug, thiserror::Error)]
+enum UnreadOrder {
+    /// The entry is not a JSON object.
+    #[error("{who}: `{place}` is {found}, not an order")]
+    NotAnOrder {
+        who: String,
+        place: String,
+        found: &'static str,
+    },
+    /// A field, or the order as a whole when `field` is empty, does not fit its type.
+    #[error(
+        "{who}: {}{} cannot be read: {reason}",
+        if field.is_empty() { "the order".to_owned() } else { format!("`{field}`") },
+        line.as_ref().map(|l| format!(" on line {l}")).unwrap_or_default()
+    )]
+    Field {
+        who: String,
+        field: String,
+        line: Option<String>,
+        reason: String,
+    },
 }
 
 /// One step of a path into an order.

@@ -58,6 +58,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::client::{ClientError, ErrorKind};
+use crate::ids::{ExternalId, ItemSequenceNumber};
 
 pub mod netsuite;
 pub mod sp_api;
@@ -512,9 +513,9 @@ pub enum RequestError {
     #[error("sales order `{external_id}` has no line for PO line {sequence}")]
     UnknownLine {
         /// The sales order.
-        external_id: String,
+        external_id: ExternalId,
         /// The PO line.
-        sequence: String,
+        sequence: ItemSequenceNumber,
     },
     /// A sales-order body or patch could not be built.
     #[error(transparent)]
@@ -524,7 +525,7 @@ pub enum RequestError {
     #[error("sales order `{external_id}` was not found after its create was answered")]
     CreatedButNotFound {
         /// The external id.
-        external_id: String,
+        external_id: ExternalId,
     },
     /// A read sales order cannot become a snapshot.
     #[error(transparent)]

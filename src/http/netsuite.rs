@@ -334,8 +334,8 @@ pub fn update_body(
         .map(|change| {
             let line = keys.get(change.sequence.as_str()).copied().ok_or_else(|| {
                 RequestError::UnknownLine {
-                    external_id: external_id.as_str().to_owned(),
-                    sequence: change.sequence.as_str().to_owned(),
+                    external_id: external_id.clone(),
+                    sequence: change.sequence.clone(),
                 }
             })?;
             Ok(LinePatch {
@@ -574,7 +574,7 @@ impl<T: HttpTransport> NetSuiteApi for NetSuiteRestClient<T> {
             Ok(None) => self.bring_to_draft(draft).await?.ok_or_else(|| {
                 ClientError::new(ErrorKind::Transient, UPSERT).with_source(
                     RequestError::CreatedButNotFound {
-                        external_id: external_id.as_str().to_owned(),
+                        external_id: external_id.clone(),
                     },
                 )
             }),

@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use crate::ids::{ExternalId, InternalId, PurchaseOrderNumber};
+use crate::order::Program;
+
 use super::command_key::CommandKey;
 use super::event::EventKind;
 use super::state::StateKind;
@@ -20,7 +23,7 @@ pub enum TransitionError {
     )]
     InappropriateEvent {
         /// The PO number.
-        purchase_order_number: String,
+        purchase_order_number: PurchaseOrderNumber,
         /// The state the order is in.
         state: StateKind,
         /// The event that arrived.
@@ -35,13 +38,13 @@ pub enum TransitionError {
     )]
     WrongPurchaseOrder {
         /// The record's PO number.
-        purchase_order_number: String,
+        purchase_order_number: PurchaseOrderNumber,
         /// The event.
         event: EventKind,
         /// The PO number the event carries.
-        found: String,
+        found: PurchaseOrderNumber,
         /// The program of the PO the event carries.
-        program: String,
+        program: Program,
     },
     /// A NetSuite event names another sales order than the record's.
     #[error(
@@ -49,13 +52,13 @@ pub enum TransitionError {
     )]
     WrongSalesOrder {
         /// The PO number.
-        purchase_order_number: String,
+        purchase_order_number: PurchaseOrderNumber,
         /// The event.
         event: EventKind,
         /// The record's external or internal id.
-        expected: String,
-        /// The id the event carries.
-        found: String,
+        expected: SalesOrderId,
+        /// The id the event carries, of the same kind.
+        found: SalesOrderId,
     },
     /// An acknowledgement event names a version the order never built.
     #[error(
@@ -64,7 +67,7 @@ pub enum TransitionError {
     )]
     UnknownAcknowledgementVersion {
         /// The PO number.
-        purchase_order_number: String,
+        purchase_order_number: PurchaseOrderNumber,
         /// The event.
         event: EventKind,
         /// The version the event names.
@@ -78,7 +81,7 @@ pub enum TransitionError {
     )]
     UnknownSalesOrderRevision {
         /// The PO number.
-        purchase_order_number: String,
+        purchase_order_number: PurchaseOrderNumber,
         /// The revision the event names.
         found: u32,
         /// The latest revision asked for (0 for none).
@@ -91,7 +94,7 @@ pub enum TransitionError {
     )]
     UnexpectedCommand {
         /// The PO number.
-        purchase_order_number: String,
+        purchase_order_number: PurchaseOrderNumber,
         /// The state.
         state: StateKind,
         /// The key the event names.
@@ -99,6 +102,25 @@ pub enum TransitionError {
         /// The key of the command the state waits for, if any.
         expected: Option<CommandKey>,
     },
+}
+
+/// A sales order as a record and an event name it: by the external id the sync gave
+/// it, or by the internal id NetSuite gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SalesOrderId {
+    /// The sync's external id.
+    External(ExternalId),
+    /// NetSuite's internal id.
+    Internal(InternalId),
+}
+
+impl fmt::Display for SalesOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SalesOrderId::External(id) => fmt::Display::fmt(id, f),
+            SalesOrderId::Internal(id) => fmt::Display::fmt(id, f),
+        }
+    }
 }
 
 struct KindList<'a>(&'a [EventKind]);

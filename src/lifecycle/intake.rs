@@ -71,7 +71,7 @@ pub struct AcceptedLine {
 /// A quantity of the status report in eaches. Amazon leaves out a quantity of zero
 /// (its sandbox answer for `2JK3S9VB` has no `acceptedQuantity` for the line it
 /// rejected in full), so an absent quantity, or one without an `amount`, is zero.
-fn eaches(quantity: Option<&ItemQuantity>) -> Result<u64, String> {
+fn eaches(quantity: Option<&ItemQuantity>) -> Result<u64, QuantityError> {
     let Some(quantity) = quantity else {
         return Ok(0);
     };
@@ -80,22 +80,29 @@ fn eaches(quantity: Option<&ItemQuantity>) -> Result<u64, String> {
     };
     let amount = amount
         .as_u64()
-        .ok_or_else(|| format!("`{}` is not a whole quantity", excerpt(&amount.to_string())))?;
+        .ok_or_else(|| QuantityError::NotWhole(excerpt(&amount.to_string())))?;
     let size = match quantity.unit_of_measure.as_ref().and_then(|u| u.known()) {
         Some(UnitOfMeasure::Cases) => match &quantity.unit_size {
             None => 1,
-            Some(size) => size.as_u64().filter(|s| *s > 0).ok_or_else(|| {
-                format!(
-                    "unit size `{}` is not a whole number",
-                    excerpt(&size.to_string())
-                )
-            })?,
+            Some(size) => size
+                .as_u64()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| QuantityError::UnitSize(excerpt(&size.to_string())))?,
         },
         _ => 1,
     };
-    amount
-        .checked_mul(size)
-        .ok_or_else(|| "the quantity in eaches is out of range".to_owned())
+    amount.checked_mul(size).ok_or(QuantityError::OutOfRange)
+}
+
+/// Why a status report's quantity cannot be read; numbers quoted are shortened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum QuantityError {
+    #[error("`{0}` is not a whole quantity")]
+    NotWhole(String),
+    #[error("unit size `{0}` is not a whole number")]
+    UnitSize(String),
+    #[error("the quantity in eaches is out of range")]
+    OutOfRange,
 }
 
 /// What Amazon accepted of `po`, which Amazon shows acknowledged
@@ -211,10 +218,12 @@ pub fn accepted_at_amazon(po: &PurchaseOrder, status: Option<&OrderStatus>) -> A
                 sequence: sequence.clone(),
                 eaches,
             }),
-            Err(reason) => problems.push(problem(
+            Err(e) => problems.push(problem(
                 Some(sequence),
                 &quantity_field,
-                ProblemKind::Invalid { reason },
+                ProblemKind::Invalid {
+                    reason: e.to_string(),
+                },
             )),
         }
     }

@@ -61,7 +61,7 @@ mod proptests;
 pub use crate::sales_order::{LineChange, SalesOrderChanges};
 pub use command::{AcknowledgementKey, Command, CommandKey, CommandKind, Notice};
 pub use command_key::CommandKeyError;
-pub use error::TransitionError;
+pub use error::{SalesOrderId, TransitionError};
 pub use event::{Event, EventKind};
 pub use failure::{CommandFailure, FailureKind};
 pub use intake::{

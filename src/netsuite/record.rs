@@ -367,7 +367,7 @@ impl SalesOrderRecord {
         let last_modified = self
             .last_modified_date
             .as_deref()
-            .and_then(|t| p.check(parse_instant(t).map_err(Reason), "lastModifiedDate", None));
+            .and_then(|t| p.check(parse_instant(t), "lastModifiedDate", None));
         let ship_date = self
             .ship_date
             .as_deref()
@@ -402,19 +402,14 @@ impl SalesOrderRecord {
     }
 }
 
-/// A reason given as text by a parser shared with the Amazon side.
-struct Reason(String);
+/// A date field that is not `YYYY-MM-DD`; the text is shortened.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a `YYYY-MM-DD` date")]
+struct NotADate(String);
 
 /// A `YYYY-MM-DD` date, as NetSuite writes date fields.
-fn date(text: &str) -> Result<NaiveDate, Reason> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| Reason(format!("`{}` is not a `YYYY-MM-DD` date", excerpt(text))))
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+fn date(text: &str) -> Result<NaiveDate, NotADate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| NotADate(excerpt(text)))
 }
 
 fn line_snapshot(

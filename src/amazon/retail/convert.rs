@@ -194,14 +194,16 @@ fn required_instant(p: &mut Problems, value: Option<&str>, field: &str) -> Optio
     required(p, value, None, field, parse_instant)
 }
 
-fn country_code(text: &str) -> Result<String, String> {
+/// A country code that is not two letters; the text is shortened.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a two-letter country code")]
+struct NotACountryCode(String);
+
+fn country_code(text: &str) -> Result<String, NotACountryCode> {
     if text.len() == 2 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(text.to_owned())
     } else {
-        Err(format!(
-            "`{}` is not a two-letter country code",
-            excerpt(text)
-        ))
+        Err(NotACountryCode(excerpt(text)))
     }
 }
 

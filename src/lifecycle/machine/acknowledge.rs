@@ -54,7 +54,7 @@ impl Machine<'_> {
             }
             None => self.needs_mapping(
                 vec![Problem {
-                    purchase_order_number: self.po_number(),
+                    purchase_order_number: self.po_number().to_string(),
                     line: None,
                     field: "acknowledgement.version".into(),
                     kind: crate::order::ProblemKind::OutOfRange {

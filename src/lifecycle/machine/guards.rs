@@ -3,7 +3,7 @@
 
 use super::Machine;
 use super::compare::is_older;
-use crate::lifecycle::error::TransitionError;
+use crate::lifecycle::error::{SalesOrderId, TransitionError};
 use crate::lifecycle::event::{Event, EventKind};
 use crate::lifecycle::state::OrderState;
 
@@ -19,8 +19,8 @@ impl Machine<'_> {
                     return Err(TransitionError::WrongPurchaseOrder {
                         purchase_order_number: self.po_number(),
                         event: kind,
-                        found: purchase_order.number.to_string(),
-                        program: purchase_order.program.to_string(),
+                        found: purchase_order.number.clone(),
+                        program: purchase_order.program,
                     });
                 }
             }
@@ -29,8 +29,8 @@ impl Machine<'_> {
                     return Err(TransitionError::WrongSalesOrder {
                         purchase_order_number: self.po_number(),
                         event: kind,
-                        expected: self.rec.external_id.to_string(),
-                        found: snapshot.external_id.to_string(),
+                        expected: SalesOrderId::External(self.rec.external_id.clone()),
+                        found: SalesOrderId::External(snapshot.external_id.clone()),
                     });
                 }
                 self.check_internal_id(kind, &snapshot.internal_id)?;
@@ -76,8 +76,8 @@ impl Machine<'_> {
             Some(own) if own != found => Err(TransitionError::WrongSalesOrder {
                 purchase_order_number: self.po_number(),
                 event: kind,
-                expected: own.to_string(),
-                found: found.to_string(),
+                expected: SalesOrderId::Internal(own.clone()),
+                found: SalesOrderId::Internal(found.clone()),
             }),
             _ => Ok(()),
         }

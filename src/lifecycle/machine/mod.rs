@@ -16,6 +16,7 @@ mod guards;
 use chrono::{DateTime, Utc};
 
 use crate::acknowledgement::AcknowledgementVersion;
+use crate::ids::PurchaseOrderNumber;
 use crate::mapping::sales_order_draft;
 use crate::order::{Problem, PurchaseOrder};
 use crate::sales_order::SalesOrderStatus;
@@ -79,8 +80,8 @@ impl<'a> Machine<'a> {
         })
     }
 
-    fn po_number(&self) -> String {
-        self.rec.purchase_order.number.to_string()
+    fn po_number(&self) -> PurchaseOrderNumber {
+        self.rec.purchase_order.number.clone()
     }
 
     /// Checks that the event is for this order, drops replays, and applies it.
@@ -380,7 +381,7 @@ impl<'a> Machine<'a> {
                             && accepted.get(&l.sequence).is_some_and(|e| *e > 0)
                     })
                     .map(|(index, l)| Problem {
-                        purchase_order_number: self.po_number(),
+                        purchase_order_number: self.po_number().to_string(),
                         line: Some(l.sequence.to_string()),
                         field: format!("items[{index}]"),
                         kind: crate::order::ProblemKind::UnmappedItem {

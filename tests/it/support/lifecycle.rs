@@ -118,7 +118,7 @@ impl Story {
             .record
             .handle(&event, self.now, &self.settings)
             .expect_err("the event should not fit");
-        let number = self.record.purchase_order().number.to_string();
+        let number = self.record.purchase_order().number.clone();
         let state = self.state();
         match &err {
             TransitionError::InappropriateEvent {
