@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use avc_order_sync::lifecycle::StateKind;
 use avc_order_sync::testing::{
     Before, InterceptedNetSuite, NetSuiteOperation, World, catalogue_settings, orders,
 };
@@ -64,9 +65,9 @@ fn engine(world: &World, netsuite: Arc<dyn NetSuiteApi>, retry: RetryPolicy) -> 
         })
 }
 
-async fn status(world: &World) -> String {
+async fn status(world: &World) -> StateKind {
     let stored = world.store.load(&key()).await.unwrap().unwrap();
-    stored.record.status_label().to_owned()
+    stored.record.state().kind()
 }
 
 /// Cycles every `every` for `span`.
@@ -95,7 +96,7 @@ async fn an_approval_given_while_the_create_is_unanswered_is_read() {
         .fail_next_after_effect(NetSuiteOperation::UpsertSalesOrder, 1);
     engine.run_cycle().await.unwrap();
     assert_eq!(world.netsuite.creations(&eid()), 1);
-    assert_eq!(status(&world).await, "Scheduled to post to NetSuite");
+    assert_eq!(status(&world).await, StateKind::ExpectSalesOrderCreated);
 
     world.clock.advance(Duration::from_secs(60));
     world.netsuite.approve(&eid()).unwrap();
@@ -108,7 +109,7 @@ async fn an_approval_given_while_the_create_is_unanswered_is_read() {
     .await;
 
     assert_eq!(world.amazon.acknowledgement_count(&number()), 1);
-    assert_eq!(status(&world).await, "Order posted, awaiting shipment");
+    assert_eq!(status(&world).await, StateKind::ExpectShipment);
     assert_eq!(world.netsuite.creations(&eid()), 1);
 }
 
@@ -145,7 +146,7 @@ async fn an_approval_read_by_a_cycle_that_died_is_read_again() {
     let first = engine(&world, stalling.clone(), RetryPolicy::default());
     let every = Duration::from_secs(15 * 60);
     first.run_cycle().await.unwrap();
-    assert_eq!(status(&world).await, "Waiting for approval");
+    assert_eq!(status(&world).await, StateKind::ExpectApproval);
     world.clock.advance(Duration::from_secs(60));
     world.netsuite.approve(&eid()).unwrap();
     world.clock.advance(every);
@@ -171,7 +172,7 @@ async fn an_approval_read_by_a_cycle_that_died_is_read_again() {
     world.clock.advance(every);
     run(&world, &second, every, Duration::from_secs(3 * 3600)).await;
     assert_eq!(world.amazon.acknowledgement_count(&number()), 1);
-    assert_eq!(status(&world).await, "Order posted, awaiting shipment");
+    assert_eq!(status(&world).await, StateKind::ExpectShipment);
 }
 
 /// Cycles run every 15 minutes; the read of the approved order fails once with a
@@ -182,7 +183,7 @@ async fn an_approval_whose_read_failed_is_read_again() {
     let engine = engine(&world, world.netsuite.clone(), RetryPolicy::default());
     let every = Duration::from_secs(15 * 60);
     engine.run_cycle().await.unwrap();
-    assert_eq!(status(&world).await, "Waiting for approval");
+    assert_eq!(status(&world).await, StateKind::ExpectApproval);
     world.clock.advance(Duration::from_secs(60));
     world.netsuite.approve(&eid()).unwrap();
     world.clock.advance(every);
@@ -194,10 +195,10 @@ async fn an_approval_whose_read_failed_is_read_again() {
             .pending_failures(NetSuiteOperation::SalesOrder),
         0
     );
-    assert_eq!(status(&world).await, "Waiting for approval");
+    assert_eq!(status(&world).await, StateKind::ExpectApproval);
 
     world.clock.advance(every);
     run(&world, &engine, every, Duration::from_secs(3 * 3600)).await;
     assert_eq!(world.amazon.acknowledgement_count(&number()), 1);
-    assert_eq!(status(&world).await, "Order posted, awaiting shipment");
+    assert_eq!(status(&world).await, StateKind::ExpectShipment);
 }

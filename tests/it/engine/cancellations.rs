@@ -22,8 +22,8 @@ use chrono::TimeDelta;
 
 use crate::it::support::engine::*;
 
-const POSTED: &str = "Order posted, awaiting shipment";
-const WAITING: &str = "Waiting for approval";
+const POSTED: StateKind = StateKind::ExpectShipment;
+const WAITING: StateKind = StateKind::ExpectApproval;
 
 /// Orders wait for a reviewer in both programs.
 fn manual() -> avc_order_sync::Settings {
@@ -60,7 +60,7 @@ fn received(world: &World, n: u64, minutes: i64) -> OrderKey {
 async fn every_five_minutes_until(
     world: &World,
     key: &OrderKey,
-    status: &str,
+    state: StateKind,
     limit: i64,
 ) -> TimeDelta {
     let from = world.now();
@@ -68,7 +68,7 @@ async fn every_five_minutes_until(
         world.wait(5);
         let report = world.cycle().await;
         assert!(report.errors.is_empty(), "{:?}", report.errors);
-        if world.status(key).as_deref() == Some(status) {
+        if world.status(key) == Some(state) {
             return world.now() - from;
         }
         assert!(
@@ -96,7 +96,7 @@ fn get_orders(world: &World) -> u64 {
 
 /// The order ended as Amazon cancelled it: its sales order closed, "Canceled".
 async fn cancelled_by_amazon(world: &World, key: &OrderKey) {
-    assert_eq!(world.status(key).as_deref(), Some("Canceled"));
+    assert_eq!(world.status(key), Some(StateKind::Cancelled));
     assert_eq!(
         world.line(key).await.reason.as_deref(),
         Some("cancelled by Amazon")
@@ -114,7 +114,7 @@ async fn an_order_waiting_for_approval_that_amazon_cancels_is_closed_within_one_
     let key = received(&world, 701, 30);
     let report = world.cycle().await;
     assert_eq!(report.new_orders, 1);
-    assert_eq!(world.status(&key).as_deref(), Some(WAITING));
+    assert_eq!(world.status(&key), Some(WAITING));
     assert_eq!(
         world.sales_order(&key).unwrap().status,
         NetSuiteStatus::PendingApproval
@@ -127,7 +127,7 @@ async fn an_order_waiting_for_approval_that_amazon_cancels_is_closed_within_one_
     // finds it, closes the sales order, and the order is "Canceled".
     world.wait(1);
     world.amazon.cancel_df_order(key.number.as_str()).unwrap();
-    let took = every_five_minutes_until(&world, &key, "Canceled", 30).await;
+    let took = every_five_minutes_until(&world, &key, StateKind::Cancelled, 30).await;
     assert!(took <= TimeDelta::minutes(30), "{took}");
     cancelled_by_amazon(&world, &key).await;
     // Nothing was ever sent to Amazon for it, and the sales order was made once.
@@ -172,7 +172,7 @@ async fn the_check_runs_at_most_once_per_interval_whichever_worker_runs_the_cycl
         world.wait(5);
     }
     assert_eq!(checks, [30, 60, 90, 120]);
-    assert_eq!(world.status(&key).as_deref(), Some(WAITING));
+    assert_eq!(world.status(&key), Some(WAITING));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -185,8 +185,8 @@ async fn a_lookback_over_seven_days_is_read_in_windows_of_seven_days_at_most() {
     let eight_days = received(&world, 703, 8 * 24 * 60);
     let two_days = received(&world, 704, 2 * 24 * 60);
     world.cycle().await;
-    assert_eq!(world.status(&eight_days).as_deref(), Some(WAITING));
-    assert_eq!(world.status(&two_days).as_deref(), Some(WAITING));
+    assert_eq!(world.status(&eight_days), Some(WAITING));
+    assert_eq!(world.status(&two_days), Some(WAITING));
     // An order placed before the sync's start, never received: cancelled, it needs
     // nothing.
     let unseen = purchase_order_number(705);
@@ -235,7 +235,7 @@ async fn an_order_cancelled_after_it_was_acknowledged_and_confirmed_is_closed() 
     // The consumer cancels before it ships: the order waiting to ship is closed within
     // an interval, and nothing more goes to Amazon.
     world.amazon.cancel_df_order(key.number.as_str()).unwrap();
-    let took = every_five_minutes_until(&world, &key, "Canceled", 35).await;
+    let took = every_five_minutes_until(&world, &key, StateKind::Cancelled, 35).await;
     assert!(took <= TimeDelta::minutes(35), "{took}");
     cancelled_by_amazon(&world, &key).await;
     assert_eq!(world.acknowledgements(&key).len(), 1);
@@ -257,7 +257,7 @@ async fn an_order_waiting_for_its_sales_order_to_be_created_is_closed() {
     );
     world.wait(1);
     world.amazon.cancel_df_order(key.number.as_str()).unwrap();
-    every_five_minutes_until(&world, &key, "Canceled", 5).await;
+    every_five_minutes_until(&world, &key, StateKind::Cancelled, 5).await;
     assert_eq!(world.sales_order(&key), None);
     assert_eq!(world.netsuite.creations(&eid(&key)), 0);
     assert!(events(&world, &key).contains(&EventKind::PurchaseOrderCancelled));
@@ -283,7 +283,7 @@ async fn an_order_waiting_for_its_sales_order_to_be_created_is_closed() {
     );
     world.wait(1);
     world.amazon.cancel_df_order(key.number.as_str()).unwrap();
-    every_five_minutes_until(&world, &key, "Canceled", 5).await;
+    every_five_minutes_until(&world, &key, StateKind::Cancelled, 5).await;
     cancelled_by_amazon(&world, &key).await;
     assert_eq!(world.netsuite.creations(&eid(&key)), 1);
     assert!(world.acknowledgements(&key).is_empty());
@@ -310,7 +310,7 @@ async fn an_order_whose_acknowledgement_awaits_amazons_answer_is_closed() {
     // The consumer cancels while the acknowledgement is being processed: the order is
     // closed at the next check, without waiting for the transaction.
     world.amazon.cancel_df_order(key.number.as_str()).unwrap();
-    every_five_minutes_until(&world, &key, "Canceled", 5).await;
+    every_five_minutes_until(&world, &key, StateKind::Cancelled, 5).await;
     cancelled_by_amazon(&world, &key).await;
     assert_eq!(world.acknowledgements(&key).len(), 1);
 }
@@ -342,7 +342,7 @@ async fn an_order_whose_acknowledgement_answer_was_lost_is_closed_once_the_wait_
     world.cycle().await;
     assert!(events(&world, &key).contains(&EventKind::PurchaseOrderCancelled));
     let limit = world.config.uncertain_submission_wait.as_secs() as i64 / 60 + 10;
-    every_five_minutes_until(&world, &key, "Canceled", limit).await;
+    every_five_minutes_until(&world, &key, StateKind::Cancelled, limit).await;
     cancelled_by_amazon(&world, &key).await;
     assert_eq!(world.acknowledgements(&key).len(), 1);
 }
@@ -380,7 +380,7 @@ async fn an_order_the_reviewer_rejected_is_complete_not_cancelled() {
         StateKind::ExpectAcknowledgementConfirmation
     );
 
-    every_five_minutes_until(&world, &key, "Complete", 30).await;
+    every_five_minutes_until(&world, &key, StateKind::Closed, 30).await;
     assert!(!events(&world, &key).contains(&EventKind::PurchaseOrderCancelled));
     assert_eq!(
         world.sales_order(&key).unwrap().status,
@@ -461,7 +461,7 @@ async fn a_failed_listing_is_reported_and_tried_again_the_next_cycle() {
         );
         assert_eq!(report.failed_calls.get("getOrders"), Some(&1));
         assert_eq!(listed.load(Ordering::SeqCst), asked);
-        assert_eq!(world.status(&key).as_deref(), Some(WAITING));
+        assert_eq!(world.status(&key), Some(WAITING));
         world.wait(5);
     }
 
@@ -503,6 +503,6 @@ async fn orders_a_client_lists_as_cancelled_that_do_not_say_so_are_left_alone() 
         errors[0].contains(&format!("{open}: listed among the orders Amazon cancelled")),
         "{errors:?}"
     );
-    assert_eq!(world.status(&open).as_deref(), Some(WAITING));
+    assert_eq!(world.status(&open), Some(WAITING));
     cancelled_by_amazon(&world, &cancelled).await;
 }

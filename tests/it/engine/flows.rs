@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::it::support::engine::*;
 
-const POSTED: &str = "Order posted, awaiting shipment";
+const POSTED: StateKind = StateKind::ExpectShipment;
 
 /// Every quantity an acknowledgement states: (line, code, eaches).
 fn parts(ack: &ReceivedAcknowledgement) -> Vec<(String, String, u64)> {
@@ -80,8 +80,8 @@ async fn engine_flow_1_retail_auto_acknowledgement() {
     let report = world.cycle().await;
     assert_eq!((report.retrieved, report.new_orders), (1, 1));
     assert_eq!(
-        world.status(&key).as_deref(),
-        Some("Waiting for response from Amazon")
+        world.status(&key),
+        Some(StateKind::ExpectAcknowledgementConfirmation)
     );
     let acks = world.acknowledgements(&key);
     assert_eq!(acks.len(), 1);
@@ -105,7 +105,7 @@ async fn engine_flow_1_retail_auto_acknowledgement() {
                     "the sales order was created before Amazon confirmed"
                 );
             }
-            w.status(&key).as_deref() == Some(POSTED)
+            w.status(&key) == Some(POSTED)
         })
         .await;
 
@@ -205,7 +205,7 @@ async fn engine_flow_3_retail_manual_acknowledgement() {
 
     // The order goes to NetSuite for review, and nothing goes to Amazon.
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
     let so = world.sales_order(&key).unwrap();
     assert_eq!(so.status, NetSuiteStatus::PendingApproval);
     assert_eq!(world.amazon.acknowledgement_count(&number), 0);
@@ -213,7 +213,7 @@ async fn engine_flow_3_retail_manual_acknowledgement() {
     // A cycle before the review changes nothing.
     world.wait(5);
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
     assert_eq!(world.amazon.acknowledgement_count(&number), 0);
 
     // The reviewer keeps 2 of the 3 cases of kettles and approves.
@@ -248,8 +248,8 @@ async fn engine_flow_3_retail_manual_acknowledgement() {
         approved.lines[0].rate.to_string()
     );
     assert_eq!(
-        world.status(&key).as_deref(),
-        Some("Waiting for response from Amazon")
+        world.status(&key),
+        Some(StateKind::ExpectAcknowledgementConfirmation)
     );
 
     // Amazon takes it: POSTED, on the one sales order.
@@ -287,7 +287,7 @@ async fn engine_flow_4_direct_fulfillment_manual_acknowledgement() {
     }
     world.cycle().await;
     for key in [&full, &closed, &partial] {
-        assert_eq!(world.status(key).as_deref(), Some("Waiting for approval"));
+        assert_eq!(world.status(key), Some(StateKind::ExpectApproval));
     }
 
     // The reviewer approves one in full, closes every line of another (out of stock),
@@ -328,10 +328,7 @@ async fn engine_flow_4_direct_fulfillment_manual_acknowledgement() {
         world.amazon.acknowledgement_count(partial.number.as_str()),
         0
     );
-    assert_eq!(
-        world.status(&partial).as_deref(),
-        Some("Waiting for approval")
-    );
+    assert_eq!(world.status(&partial), Some(StateKind::ExpectApproval));
     let reason = world.line(&partial).await.reason.unwrap_or_default();
     assert!(
         reason.contains("Direct Fulfillment orders are accepted or rejected whole"),
@@ -342,8 +339,7 @@ async fn engine_flow_4_direct_fulfillment_manual_acknowledgement() {
     // and its sales order closed.
     world
         .run_until("both answered", |w| {
-            w.status(&full).as_deref() == Some(POSTED)
-                && w.status(&closed).as_deref() == Some("Complete")
+            w.status(&full) == Some(POSTED) && w.status(&closed) == Some(StateKind::Closed)
         })
         .await;
     assert_eq!(
@@ -397,7 +393,7 @@ async fn a_rejected_order_goes_back_to_pending_approval_and_its_next_approval_is
         .amazon
         .set_retail_net_cost(&number, "1", "17.90")
         .unwrap();
-    world.run_until_status(&key, "Rejected").await;
+    world.run_until_status(&key, StateKind::ExpectRepost).await;
 
     // While the rejection stands nothing may ship: the sales order is no longer
     // approved, and the order keeps Amazon's reason.
@@ -410,7 +406,7 @@ async fn a_rejected_order_goes_back_to_pending_approval_and_its_next_approval_is
     assert!(reason.contains("NotAvailable"), "{reason}");
     world.wait(5);
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Rejected"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectRepost));
     assert_eq!(world.amazon.acknowledgement_count(&number), 1);
 
     // The reviewer approves it again: the approvals poll sees it, and the order is
@@ -451,7 +447,7 @@ async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
         .amazon
         .set_retail_net_cost(&number, "1", "17.90")
         .unwrap();
-    world.run_until_status(&key, "Rejected").await;
+    world.run_until_status(&key, StateKind::ExpectRepost).await;
     let reason = world.line(&key).await.reason.unwrap_or_default();
     assert!(reason.contains("INVALID_COST"), "{reason}");
     assert!(reason.contains("above the PO's 17.90"), "{reason}");
@@ -464,7 +460,7 @@ async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
     // someone reposts it. The reviewer also ships one blender fewer.
     world.wait(5);
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Rejected"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectRepost));
     let so = world.sales_order(&key).unwrap();
     assert_eq!(so.lines[0].rate.to_string(), "17.90");
     world
@@ -554,7 +550,7 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
         .unwrap();
     world.wait(1);
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
     let so = world.sales_order(&key).unwrap();
     let lines: Vec<_> = so
         .lines
@@ -603,7 +599,7 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
         .unwrap();
     world.wait(1);
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    assert_eq!(world.status(&key), Some(POSTED));
     assert_eq!(world.sales_order(&key).unwrap().lines[0].quantity, 12);
     assert_eq!(world.amazon.acknowledgement_count(key.number.as_str()), 1);
     assert_eq!(world.netsuite.creations(&eid(&key)), 1);
@@ -617,13 +613,10 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
         .unwrap();
     world.wait(1);
     world.cycle().await;
-    assert_eq!(
-        world.status(&key).as_deref(),
-        Some("Failed to get Amazon confirmation")
-    );
+    assert_eq!(world.status(&key), Some(StateKind::ExpectChangeReview));
     assert_eq!(world.sales_order(&key).unwrap().lines[0].quantity, 18);
     world.act(&key, OperatorAction::Repost).await.unwrap();
-    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    assert_eq!(world.status(&key), Some(POSTED));
     assert_eq!(world.sales_order(&key).unwrap().lines[0].quantity, 12);
     assert_eq!(world.netsuite.creations(&eid(&key)), 1);
 
@@ -635,7 +628,7 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
         .unwrap();
     world.wait(1);
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Canceled"));
+    assert_eq!(world.status(&key), Some(StateKind::Cancelled));
     assert_eq!(
         world.sales_order(&key).unwrap().status,
         NetSuiteStatus::Closed
@@ -654,7 +647,7 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
     world.cycle().await;
     world.amazon.close_retail_order(&number).unwrap();
     world.netsuite.approve(&eid(&key)).unwrap();
-    world.run_until_status(&key, "Complete").await;
+    world.run_until_status(&key, StateKind::Closed).await;
     assert_eq!(
         world.sales_order(&key).unwrap().status,
         NetSuiteStatus::Closed
@@ -675,7 +668,7 @@ async fn engine_flow_6_amazon_changes_or_cancels_a_po() {
     world.cycle().await;
     world.amazon.cancel_df_order(&number).unwrap();
     world.netsuite.approve(&eid(&key)).unwrap();
-    world.run_until_status(&key, "Canceled").await;
+    world.run_until_status(&key, StateKind::Cancelled).await;
     assert_eq!(
         world.sales_order(&key).unwrap().status,
         NetSuiteStatus::Closed
@@ -699,7 +692,7 @@ async fn engine_flow_6_amazon_moves_the_ship_window_and_a_cost_before_approval()
         .add_retail_order(kettles_and_blenders(&number, placed(30)))
         .unwrap();
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
     let so = world.sales_order(&key).unwrap();
     let day = |days: i64| (placed(30) + TimeDelta::days(days)).date_naive();
     assert_eq!(so.ship_date, Some(day(2)));
@@ -726,7 +719,7 @@ async fn engine_flow_6_amazon_moves_the_ship_window_and_a_cost_before_approval()
     world.cycle().await;
 
     // The one sales order follows: the new ship date and rate, the rest as it was.
-    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
     let so = world.sales_order(&key).unwrap();
     assert_eq!(so.status, NetSuiteStatus::PendingApproval);
     assert_eq!(so.ship_date, Some(day(5)));
@@ -808,7 +801,7 @@ async fn a_ship_window_moved_while_a_create_is_unanswered_still_reaches_netsuite
             if w.sales_order(&key).map(|so| so.status) == Some(NetSuiteStatus::PendingApproval) {
                 w.netsuite.approve(&eid(&key)).unwrap();
             }
-            w.status(&key).as_deref() == Some(POSTED)
+            w.status(&key) == Some(POSTED)
         })
         .await;
     let so = world.sales_order(&key).unwrap();
@@ -832,14 +825,11 @@ async fn engine_flow_7_operator_actions() {
         .netsuite
         .fail_next(NetSuiteOperation::UpsertSalesOrder, 1);
     let report = world.cycle().await;
-    assert_eq!(
-        world.status(&key).as_deref(),
-        Some("Scheduled to post to NetSuite")
-    );
+    assert_eq!(world.status(&key), Some(StateKind::ExpectSalesOrderCreated));
     assert_eq!(world.sales_order(&key), None);
     assert!(report.next_wakeup.is_some_and(|at| at > world.now()));
     world.act(&key, OperatorAction::RetryNow).await.unwrap();
-    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
     assert_eq!(world.netsuite.creations(&eid(&key)), 1);
 
     // Hold: the reviewer's approval lands while the order is held, and nothing is
@@ -853,7 +843,7 @@ async fn engine_flow_7_operator_actions() {
         )
         .await
         .unwrap();
-    assert_eq!(world.status(&key).as_deref(), Some("Held"));
+    assert_eq!(world.status(&key), Some(StateKind::Held));
     assert_eq!(
         world.line(&key).await.reason.as_deref(),
         Some("customer credit check")
@@ -863,7 +853,7 @@ async fn engine_flow_7_operator_actions() {
         world.wait(5);
         world.cycle().await;
     }
-    assert_eq!(world.status(&key).as_deref(), Some("Held"));
+    assert_eq!(world.status(&key), Some(StateKind::Held));
     assert_eq!(world.amazon.acknowledgement_count(&number), 0);
     // Holding again, or reposting, does not fit a held order.
     let err = world
@@ -943,7 +933,7 @@ async fn engine_flow_7_operator_actions() {
     // is closed.
     world.amazon.close_retail_order(&number).unwrap();
     world.act(&key, OperatorAction::Refetch).await.unwrap();
-    assert_eq!(world.status(&key).as_deref(), Some("Complete"));
+    assert_eq!(world.status(&key), Some(StateKind::Closed));
     assert_eq!(
         world.sales_order(&key).unwrap().status,
         NetSuiteStatus::Closed
@@ -961,10 +951,7 @@ async fn engine_flow_7_operator_actions() {
         ))
         .unwrap();
     world.cycle().await;
-    assert_eq!(
-        world.status(&other_key).as_deref(),
-        Some("Waiting for approval")
-    );
+    assert_eq!(world.status(&other_key), Some(StateKind::ExpectApproval));
     let err = world
         .act(&other_key, OperatorAction::Repost)
         .await
@@ -989,7 +976,7 @@ async fn engine_flow_7_operator_actions() {
         )
         .await
         .unwrap();
-    assert_eq!(world.status(&other_key).as_deref(), Some("Canceled"));
+    assert_eq!(world.status(&other_key), Some(StateKind::Cancelled));
     assert_eq!(
         world.sales_order(&other_key).unwrap().status,
         NetSuiteStatus::Closed
@@ -1067,8 +1054,7 @@ async fn a_failed_batch_is_split_and_each_order_sent_again_alone() {
         .unwrap();
     world
         .run_until("both posted", |w| {
-            w.status(&good).as_deref() == Some(POSTED)
-                && w.status(&changed).as_deref() == Some(POSTED)
+            w.status(&good) == Some(POSTED) && w.status(&changed) == Some(POSTED)
         })
         .await;
     let acks = world.acknowledgements(&good);
@@ -1110,7 +1096,7 @@ async fn a_failed_transaction_of_one_order_is_its_rejection_with_amazons_message
         .amazon
         .set_retail_net_cost(key.number.as_str(), "1", "17.90")
         .unwrap();
-    world.run_until_status(&key, "Rejected").await;
+    world.run_until_status(&key, StateKind::ExpectRepost).await;
 
     // It is that order's rejection, with Amazon's code and message as sent; it was
     // sent once.

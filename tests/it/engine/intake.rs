@@ -3,6 +3,7 @@
 //! stored, shown and re-fetched until Amazon sends it readable.
 
 use avc_order_sync::OperatorAction;
+use avc_order_sync::lifecycle::StateKind;
 use avc_order_sync::testing::orders::{
     DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder,
 };
@@ -11,8 +12,7 @@ use avc_order_sync::{ErrorKind, NetSuiteStatus};
 
 use crate::it::support::engine::*;
 
-const POSTED: &str = "Order posted, awaiting shipment";
-const UNREADABLE: &str = "Error reading from Amazon";
+const POSTED: StateKind = StateKind::ExpectShipment;
 
 /// A retail PO of two lines ordered by the each: 6 of the first product, 4 of the
 /// second.
@@ -61,7 +61,7 @@ async fn a_po_acknowledged_in_vendor_central_before_the_sync_saw_it_gets_its_sal
         world.cycle().await;
     }
     assert!(world.acknowledgements(&key).is_empty());
-    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    assert_eq!(world.status(&key), Some(POSTED));
 }
 
 #[tokio::test]
@@ -103,7 +103,7 @@ async fn a_po_acknowledged_elsewhere_whose_status_cannot_be_read_waits_for_a_per
     );
 
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some(UNREADABLE));
+    assert!(world.unreadable(&key), "{}", world.table());
     let line = world.line(&key).await;
     let reason = line.reason.unwrap_or_default();
     assert!(reason.contains("ordersStatus"), "{reason}");
@@ -150,7 +150,8 @@ async fn an_unreadable_po_is_stored_shown_refetched_and_taken_in_once_amazon_sen
 
     // The order is kept, shown with its problem, and nothing is sent for it.
     let line = world.line(&key).await;
-    assert_eq!(line.status, UNREADABLE);
+    assert!(world.unreadable(&key), "{}", world.table());
+    assert_eq!(line.status, world.stored(&key).record.status_label());
     let reason = line.reason.unwrap_or_default();
     assert!(
         reason.contains("BROKEN01") && reason.contains("netCost"),
@@ -163,7 +164,7 @@ async fn an_unreadable_po_is_stored_shown_refetched_and_taken_in_once_amazon_sen
 
     // A re-fetch of a copy still broken leaves it waiting.
     world.act(&key, OperatorAction::Refetch).await.unwrap();
-    assert_eq!(world.status(&key).as_deref(), Some(UNREADABLE));
+    assert!(world.unreadable(&key), "{}", world.table());
 
     // Amazon corrects the order: the next listing takes it in, by itself.
     world.wait(5);
@@ -177,7 +178,9 @@ async fn an_unreadable_po_is_stored_shown_refetched_and_taken_in_once_amazon_sen
                 .amount = Some(PRODUCTS[1].net_cost.into());
         })
         .unwrap();
-    world.run_until_status(&key, "Waiting for approval").await;
+    world
+        .run_until_status(&key, StateKind::ExpectApproval)
+        .await;
     assert_eq!(world.netsuite.creations(&eid(&key)), 1);
 }
 
@@ -196,7 +199,7 @@ async fn a_refetch_of_an_unreadable_order_takes_it_in_when_amazon_answers_readab
         .ordered_quantity = None;
     world.amazon.add_retail_order(order).unwrap();
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some(UNREADABLE));
+    assert!(world.unreadable(&key), "{}", world.table());
 
     // Amazon's copy is readable now (changed in place, without a new changed date).
     world
@@ -204,7 +207,9 @@ async fn a_refetch_of_an_unreadable_order_takes_it_in_when_amazon_answers_readab
         .change_retail_order("BROKEN02", |o| *o = two_line_po("BROKEN02"))
         .unwrap();
     world.act(&key, OperatorAction::Refetch).await.unwrap();
-    world.run_until_status(&key, "Waiting for approval").await;
+    world
+        .run_until_status(&key, StateKind::ExpectApproval)
+        .await;
 }
 
 #[tokio::test]
@@ -225,7 +230,7 @@ async fn the_record_of_an_unreadable_direct_fulfillment_order_keeps_no_consumer_
     world.amazon.add_df_order(order).unwrap();
 
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some(UNREADABLE));
+    assert!(world.unreadable(&key), "{}", world.table());
     let stored = world.stored(&key);
     let json = serde_json::to_string(&stored.record).unwrap();
     let debug = format!("{:?}", stored.record);
@@ -286,9 +291,6 @@ async fn an_order_without_a_readable_number_is_reported_with_its_window_and_page
     assert!(text.contains("RP retrieval, window"), "{text}");
 
     // The one whose number could be read is kept.
-    assert_eq!(
-        world.status(&df_key("DFMALF01")).as_deref(),
-        Some(UNREADABLE)
-    );
+    assert!(world.unreadable(&df_key("DFMALF01")), "{}", world.table());
     assert!(world.status(&retail_key("GOOD0003")).is_some());
 }

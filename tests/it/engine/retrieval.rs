@@ -11,6 +11,7 @@ use std::task::{Context, Waker};
 use std::time::Duration;
 
 use avc_order_sync::OrderKey;
+use avc_order_sync::lifecycle::StateKind;
 use avc_order_sync::testing::orders::{
     self, DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder, purchase_order_number,
 };
@@ -21,7 +22,7 @@ use chrono::TimeDelta;
 
 use crate::it::support::engine::*;
 
-const POSTED: &str = "Order posted, awaiting shipment";
+const POSTED: StateKind = StateKind::ExpectShipment;
 const MINUTE: Duration = Duration::from_secs(60);
 const QUARTER_HOUR: Duration = Duration::from_secs(15 * 60);
 
@@ -216,7 +217,7 @@ async fn a_po_changed_between_two_cycles_is_updated_not_duplicated() {
     let number = changed.number.as_str();
     let report = world.cycle().await;
     assert_eq!(report.new_orders, 20);
-    assert!(world.all_show("Waiting for approval"));
+    assert!(world.all_show(StateKind::ExpectApproval));
     let before = world.sales_order(&changed).unwrap();
 
     // Between two cycles Amazon lowers the first line by one case and adds a line.
@@ -264,10 +265,7 @@ async fn a_po_changed_between_two_cycles_is_updated_not_duplicated() {
     );
     assert_eq!(after.lines[2].quantity, 2 * PRODUCTS[11].case_size);
     assert_eq!(after.status, NetSuiteStatus::PendingApproval);
-    assert_eq!(
-        world.status(&changed).as_deref(),
-        Some("Waiting for approval")
-    );
+    assert_eq!(world.status(&changed), Some(StateKind::ExpectApproval));
     let stored = world.stored(&changed);
     assert_eq!(stored.record.purchase_order().lines.len(), 3);
 
@@ -296,7 +294,7 @@ async fn an_approval_whose_read_fails_is_read_again_on_the_next_cycles() {
         .add_retail_order(orders::retail_order(&number, placed(30), 2))
         .unwrap();
     world.cycle().await;
-    assert_eq!(world.status(&key).as_deref(), Some("Waiting for approval"));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
 
     // The reviewer approves, and NetSuite fails the read of the approved order.
     world.netsuite.approve(&eid(&key)).unwrap();
@@ -315,7 +313,7 @@ async fn an_approval_whose_read_fails_is_read_again_on_the_next_cycles() {
         world.cycle().await;
     }
     assert_eq!(world.amazon.acknowledgement_count(&number), 1);
-    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    assert_eq!(world.status(&key), Some(POSTED));
 }
 
 /// 30 retail POs for review, with NetSuite answering each call after half a second
@@ -347,7 +345,11 @@ async fn a_netsuite_concurrency_limit_of_two_is_never_exceeded() {
 
     // Thirty sales orders are created two at a time.
     world.cycle().await;
-    assert!(world.all_show("Waiting for approval"), "{}", world.table());
+    assert!(
+        world.all_show(StateKind::ExpectApproval),
+        "{}",
+        world.table()
+    );
     assert_eq!(world.netsuite.peak_in_flight(), 2, "calls overlap");
     assert_eq!(world.netsuite.peak_requested(), 2);
     assert_eq!(world.netsuite.concurrency_refusals(), 0);
@@ -378,14 +380,14 @@ async fn calls_over_the_netsuite_limit_are_refused_and_retried_until_every_order
     assert_eq!(world.netsuite.peak_in_flight(), 2);
     assert!(
         keys.iter()
-            .any(|k| world.status(k).as_deref() == Some("Scheduled to post to NetSuite")),
+            .any(|k| world.status(k) == Some(StateKind::ExpectSalesOrderCreated)),
         "some creates wait for a retry"
     );
 
     // The refused creates are retried until every order is in NetSuite, once.
     world
         .run_until("every order in NetSuite", |w| {
-            w.all_show("Waiting for approval")
+            w.all_show(StateKind::ExpectApproval)
         })
         .await;
     assert_eq!(world.netsuite.record_count(), 30);
@@ -520,7 +522,7 @@ async fn a_restart_after_lost_answers_repeats_nothing() {
     assert_eq!(world.netsuite.record_count(), 5);
     assert!(
         df.iter()
-            .filter(|k| world.status(k).as_deref() == Some("Scheduled to post to NetSuite"))
+            .filter(|k| world.status(k) == Some(StateKind::ExpectSalesOrderCreated))
             .count()
             >= 3
     );
@@ -529,12 +531,10 @@ async fn a_restart_after_lost_answers_repeats_nothing() {
     // The new process finds what is unanswered and finishes it, repeating nothing.
     world
         .run_until("retail posted, Direct Fulfillment awaiting review", |w| {
-            retail
-                .iter()
-                .all(|k| w.status(k).as_deref() == Some(POSTED))
+            retail.iter().all(|k| w.status(k) == Some(POSTED))
                 && df
                     .iter()
-                    .all(|k| w.status(k).as_deref() == Some("Waiting for approval"))
+                    .all(|k| w.status(k) == Some(StateKind::ExpectApproval))
         })
         .await;
     assert_eq!(world.amazon.acknowledgements().len(), 5);
@@ -596,7 +596,7 @@ async fn a_reposted_acknowledgement_whose_answer_is_lost_is_not_sent_twice() {
         world.wait(15);
         world.cycle().await;
     }
-    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    assert_eq!(world.status(&key), Some(POSTED));
     assert_eq!(
         world
             .stored(&key)
@@ -819,7 +819,7 @@ async fn after_a_seven_month_stop_retrieval_resumes_at_amazons_horizon() {
         .run_until("the orders placed within six months posted", |w| {
             [retail_key(recent_rp.as_str()), df_key(recent_df.as_str())]
                 .iter()
-                .all(|k| w.status(k).as_deref() == Some(POSTED))
+                .all(|k| w.status(k) == Some(POSTED))
         })
         .await;
     // The watermarks moved on: nothing is skipped again, and nothing older than six
@@ -859,7 +859,7 @@ async fn a_lost_answer_to_an_acknowledgement_that_rejects_a_line_is_not_sent_twi
 
     // Amazon's status report leaves the rejected line's accepted quantity out: that
     // is zero, so it shows version 1 landed, and version 1 is not sent again.
-    assert_eq!(world.status(&key).as_deref(), Some(POSTED));
+    assert_eq!(world.status(&key), Some(POSTED));
     let versions: Vec<_> = world
         .acknowledgements(&key)
         .iter()

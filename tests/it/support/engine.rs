@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use avc_order_sync::lifecycle::{Attention, OrderState, StateKind};
 pub use avc_order_sync::testing::World;
 use avc_order_sync::{CycleReport, EngineConfig, ReportLine, write_table};
 use avc_order_sync::{
@@ -66,17 +67,21 @@ pub(crate) trait Scenario {
     /// seconds and at most 5 minutes apart), until `done` holds. Returns the reports.
     async fn run_until(&self, what: &str, done: impl Fn(&World) -> bool) -> Vec<CycleReport>;
 
-    /// Runs cycles until the order shows `status`.
-    async fn run_until_status(&self, key: &OrderKey, status: &str) -> Vec<CycleReport>;
+    /// Runs cycles until the order is in `state`.
+    async fn run_until_status(&self, key: &OrderKey, state: StateKind) -> Vec<CycleReport>;
 
     /// The order as stored; it must be there.
     fn stored(&self, key: &OrderKey) -> StoredOrder;
 
-    /// The order's status as the connector words it, if the store holds it.
-    fn status(&self, key: &OrderKey) -> Option<String>;
+    /// The order's state, if the store holds it.
+    fn status(&self, key: &OrderKey) -> Option<StateKind>;
 
-    /// `true` when the store holds orders and every one shows `status`.
-    fn all_show(&self, status: &str) -> bool;
+    /// `true` when the store holds the order and it waits for a person because
+    /// Amazon's copy cannot be read (`Attention::Unreadable`).
+    fn unreadable(&self, key: &OrderKey) -> bool;
+
+    /// `true` when the store holds orders and every one is in `state`.
+    fn all_show(&self, state: StateKind) -> bool;
 
     /// The order's line in the full status table; it must be there.
     async fn line(&self, key: &OrderKey) -> ReportLine;
@@ -117,9 +122,9 @@ impl Scenario for World {
         );
     }
 
-    async fn run_until_status(&self, key: &OrderKey, status: &str) -> Vec<CycleReport> {
-        self.run_until(&format!("{key} {status}"), |w| {
-            w.status(key).as_deref() == Some(status)
+    async fn run_until_status(&self, key: &OrderKey, state: StateKind) -> Vec<CycleReport> {
+        self.run_until(&format!("{key} {state:?}"), |w| {
+            w.status(key) == Some(state)
         })
         .await
     }
@@ -129,20 +134,24 @@ impl Scenario for World {
             .unwrap_or_else(|| panic!("{key} is not in the store"))
     }
 
-    fn status(&self, key: &OrderKey) -> Option<String> {
-        self.store
-            .snapshot()
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, s)| s.record.status_label().to_owned())
+    fn status(&self, key: &OrderKey) -> Option<StateKind> {
+        self.order(key).map(|s| s.record.state().kind())
     }
 
-    fn all_show(&self, status: &str) -> bool {
+    fn unreadable(&self, key: &OrderKey) -> bool {
+        self.order(key).is_some_and(|s| {
+            matches!(
+                s.record.state(),
+                OrderState::ExpectFix {
+                    attention: Attention::Unreadable { .. }
+                }
+            )
+        })
+    }
+
+    fn all_show(&self, state: StateKind) -> bool {
         let orders = self.store.snapshot();
-        !orders.is_empty()
-            && orders
-                .iter()
-                .all(|(_, s)| s.record.status_label() == status)
+        !orders.is_empty() && orders.iter().all(|(_, s)| s.record.state().kind() == state)
     }
 
     async fn line(&self, key: &OrderKey) -> ReportLine {
