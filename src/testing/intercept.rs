@@ -12,7 +12,10 @@
 //!   client is then not called;
 //! - **after** hooks, run in the order added on the answer (the wrapped client's or a
 //!   before hook's): each returns it as it is or another in its place, an error for an
-//!   answer lost after the effect took place.
+//!   answer lost after the effect took place. An after hook added with
+//!   [`after_call`](Hook::after_call) sees only the wrapped client's answers: when a
+//!   before hook answered, the call was not made and the hook is passed by (a fault
+//!   after the effect needs an effect).
 //!
 //! A hook sees the request. Either kind can be asynchronous: a hook that awaits a
 //! future that never finishes stops the engine inside the call, as a process killed
@@ -90,10 +93,25 @@ pub enum Before<T, E> {
 type BeforeFn<Req, T, E> = dyn Fn(&Req) -> HookFuture<Before<T, E>> + Send + Sync;
 type AfterFn<Req, T, E> = dyn Fn(&Req, Result<T, E>) -> HookFuture<Result<T, E>> + Send + Sync;
 
+/// An after hook, and whether it sees a before hook's answer too.
+struct AfterHook<Req: ?Sized, T, E> {
+    hook: Arc<AfterFn<Req, T, E>>,
+    only_called: bool,
+}
+
+impl<Req: ?Sized, T, E> Clone for AfterHook<Req, T, E> {
+    fn clone(&self) -> Self {
+        AfterHook {
+            hook: self.hook.clone(),
+            only_called: self.only_called,
+        }
+    }
+}
+
 /// The hooks of one operation, taking requests `Req` and answering `Result<T, E>`.
 pub struct Hook<Req: ?Sized, T, E> {
     before: Mutex<Vec<Arc<BeforeFn<Req, T, E>>>>,
-    after: Mutex<Vec<Arc<AfterFn<Req, T, E>>>>,
+    after: Mutex<Vec<AfterHook<Req, T, E>>>,
 }
 
 impl<Req: ?Sized, T, E> Default for Hook<Req, T, E> {
@@ -144,10 +162,7 @@ where
         &self,
         hook: impl Fn(&Req, Result<T, E>) -> Result<T, E> + Send + Sync + 'static,
     ) -> &Self {
-        lock(&self.after).push(Arc::new(move |req: &Req, answer| {
-            Box::pin(std::future::ready(hook(req, answer))) as HookFuture<_>
-        }));
-        self
+        self.push_after(false, ready_after(hook))
     }
 
     /// Adds an after hook whose future gives the answer.
@@ -158,9 +173,32 @@ where
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
-        lock(&self.after).push(Arc::new(move |req: &Req, answer| {
-            Box::pin(hook(req, answer)) as HookFuture<_>
-        }));
+        self.push_after(false, boxed_after(hook))
+    }
+
+    /// Adds an after hook that returns the wrapped client's answer, or another, at
+    /// once; a call a before hook answered passes it by.
+    pub fn after_call(
+        &self,
+        hook: impl Fn(&Req, Result<T, E>) -> Result<T, E> + Send + Sync + 'static,
+    ) -> &Self {
+        self.push_after(true, ready_after(hook))
+    }
+
+    /// Adds an after hook whose future gives the answer in place of the wrapped
+    /// client's; a call a before hook answered passes it by.
+    pub fn after_call_async<F>(
+        &self,
+        hook: impl Fn(&Req, Result<T, E>) -> F + Send + Sync + 'static,
+    ) -> &Self
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.push_after(true, boxed_after(hook))
+    }
+
+    fn push_after(&self, only_called: bool, hook: Arc<AfterFn<Req, T, E>>) -> &Self {
+        lock(&self.after).push(AfterHook { hook, only_called });
         self
     }
 
@@ -189,13 +227,16 @@ where
                 break;
             }
         }
+        let called = answer.is_none();
         let mut answer = match answer {
             Some(given) => given,
             None => call().await,
         };
         let after: Vec<_> = lock(&self.after).clone();
-        for hook in after {
-            answer = hook(req, answer).await;
+        for after in after {
+            if called || !after.only_called {
+                answer = (after.hook)(req, answer).await;
+            }
         }
         answer
     }
@@ -223,6 +264,29 @@ where
             self.run(&req(), call).await
         }
     }
+}
+
+fn ready_after<Req, T, E>(
+    hook: impl Fn(&Req, Result<T, E>) -> Result<T, E> + Send + Sync + 'static,
+) -> Arc<AfterFn<Req, T, E>>
+where
+    Req: ?Sized,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    Arc::new(move |req: &Req, answer| {
+        Box::pin(std::future::ready(hook(req, answer))) as HookFuture<_>
+    })
+}
+
+fn boxed_after<Req, T, E, F>(
+    hook: impl Fn(&Req, Result<T, E>) -> F + Send + Sync + 'static,
+) -> Arc<AfterFn<Req, T, E>>
+where
+    Req: ?Sized,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+{
+    Arc::new(move |req: &Req, answer| Box::pin(hook(req, answer)) as HookFuture<_>)
 }
 
 /// A [`RetailOrdersApi`] whose calls go through hooks (see the [module](self)).
@@ -622,6 +686,7 @@ impl Future for YieldNow {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     fn block_on<F: Future>(future: F) -> F::Output {
         let mut future = Box::pin(future);
@@ -685,6 +750,38 @@ mod tests {
         // Cleared, the calls are the wrapped store's again.
         store.save_watermark.clear();
         assert!(block_on(store.save_watermark(Cursor::NetSuiteChanges, at)).is_ok());
+    }
+
+    #[test]
+    fn an_after_call_hook_sees_only_the_wrapped_clients_answers() {
+        let store = InterceptedStore::new(Arc::new(MemoryStore::new()));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let answered = Arc::new(AtomicBool::new(true));
+        store.keys.before({
+            let answered = answered.clone();
+            move |_| {
+                if answered.load(Ordering::SeqCst) {
+                    Before::Answer(Err(failure()))
+                } else {
+                    Before::Call
+                }
+            }
+        });
+        let log = seen.clone();
+        store.keys.after_call(move |_, answer| {
+            lock(&log).push(if answer.is_err() { "failed" } else { "called" });
+            answer
+        });
+        let log = seen.clone();
+        store.keys.after(move |_, answer| {
+            lock(&log).push("every answer");
+            answer
+        });
+        assert!(block_on(store.keys()).is_err());
+        assert_eq!(*lock(&seen), ["every answer"]);
+        answered.store(false, Ordering::SeqCst);
+        assert_eq!(block_on(store.keys()).unwrap(), Vec::<OrderKey>::new());
+        assert_eq!(*lock(&seen), ["every answer", "called", "every answer"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The decorators: faults around the client traits and the store.
+//! The decorators: faults around the client traits and the store, as hooks on the
+//! library's intercepting decorators.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,18 +8,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use avc_order_sync::amazon::{direct_fulfillment as df, retail};
-use avc_order_sync::lifecycle::OrderRecord;
+use avc_order_sync::testing::{
+    self, Hook, InterceptedDirectFulfillment, InterceptedNetSuite, InterceptedRetail,
+    InterceptedStore, YieldNow,
+};
 use avc_order_sync::{Acknowledgement, DirectFulfillmentAcknowledgement, RetailAcknowledgement};
 use avc_order_sync::{
-    ClientError, Clock, DirectFulfillmentOrdersApi, ErrorKind, ExternalId, InternalId, NetSuiteApi,
-    OrderQuery, Page, PurchaseOrderNumber, RetailOrdersApi, SalesOrderChange, SalesOrderChanges,
-    SalesOrderDraft, SalesOrderSnapshot, TransactionId, TransactionOutcome,
+    ClientError, Clock, ErrorKind, OrderQuery, Page, StoreError, TransactionId, TransactionOutcome,
 };
-use avc_order_sync::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
 
-use super::drive::{After, Before, CallKind, client_error, guarded, never, store_error};
+use super::drive::{After, Before, CallKind};
 use super::world::World;
-use avc_order_sync::testing::YieldNow;
 
 pub(super) struct EngineClock {
     pub(super) world: Arc<World>,
@@ -118,7 +117,7 @@ fn copy<T: Clone>(result: &Result<T, ClientError>) -> Result<T, ClientError> {
     }
 }
 
-/// Tells whoever hears the simulator's answers of something else (a request).
+/// Tells whoever hears the simulator's answers of one (or of a request).
 fn tell(what: impl FnOnce() -> AmazonAnswer) {
     AMAZON_ANSWERS.with(|h| {
         if let Some(hear) = h.borrow_mut().as_mut() {
@@ -127,277 +126,246 @@ fn tell(what: impl FnOnce() -> AmazonAnswer) {
     });
 }
 
-/// Awaits the simulator's answer and tells it to whoever hears them.
-async fn answered<T>(
-    call: impl Future<Output = Result<T, ClientError>>,
-    wrap: impl FnOnce(&Result<T, ClientError>) -> AmazonAnswer,
-) -> Result<T, ClientError> {
-    let result = call.await;
-    AMAZON_ANSWERS.with(|h| {
-        if let Some(hear) = h.borrow_mut().as_mut() {
-            hear(wrap(&result));
+/// A call that never returns: the process died in it.
+async fn never<T>() -> T {
+    std::future::pending::<T>().await
+}
+
+fn client_error(op: &'static str, kind: ErrorKind) -> ClientError {
+    ClientError::new(kind, op)
+}
+
+fn store_error(op: &'static str, _: ErrorKind) -> StoreError {
+    StoreError::Backend {
+        message: format!("{op}: the database connection dropped"),
+        source: None,
+    }
+}
+
+/// What the world makes strike at `op`, added after the operation's other hooks: a
+/// yield (two engines interleave there), then a crash or a failure before the call; a
+/// crash or a lost answer after it, when it was made.
+fn faults<Req, T, E>(
+    hook: &Hook<Req, T, E>,
+    world: &Arc<World>,
+    op: &'static str,
+    kind: CallKind,
+    error: fn(&'static str, ErrorKind) -> E,
+) where
+    Req: ?Sized + Sync,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let before = world.clone();
+    hook.before_async(move |_| {
+        let world = before.clone();
+        async move {
+            if world.should_yield() {
+                YieldNow::new().await;
+            }
+            match world.before(op, kind) {
+                Before::Hang => never().await,
+                Before::Fail(kind) => testing::Before::Answer(Err(error(op, kind))),
+                Before::Go => testing::Before::Call,
+            }
         }
     });
-    result
-}
-
-/// Amazon through a transport that fails, loses answers and crashes.
-pub struct FaultyAmazon {
-    pub(super) world: Arc<World>,
-}
-
-impl FaultyAmazon {
-    async fn submit<A: Clone>(
-        &self,
-        op: &'static str,
-        acks: &[A],
-        wrap: fn(A) -> Acknowledgement,
-        call: impl Future<Output = Result<TransactionId, ClientError>>,
-    ) -> Result<TransactionId, ClientError> {
-        let world = &self.world;
-        if world.should_yield() {
-            YieldNow::new().await;
-        }
-        match world.before(op, CallKind::Effect) {
-            Before::Hang => return never().await,
-            Before::Fail(kind) => {
-                for ack in acks {
-                    world.sending(wrap(ack.clone()), None);
-                }
-                return Err(ClientError::new(kind, op));
+    let world = world.clone();
+    hook.after_call_async(move |_, answer| {
+        let after = world.after(op, kind);
+        async move {
+            match after {
+                After::Hang => never().await,
+                After::Lose => Err(error(op, ErrorKind::Transient)),
+                After::Keep => answer,
             }
-            Before::Go => {}
         }
-        let result = call.await;
-        for ack in acks {
-            world.sending(wrap(ack.clone()), result.as_ref().ok().cloned());
-        }
-        match world.after(op, CallKind::Effect) {
-            After::Hang => never().await,
-            After::Lose => Err(ClientError::new(ErrorKind::Transient, op)),
-            After::Keep => result,
-        }
-    }
+    });
 }
 
-#[async_trait]
-impl RetailOrdersApi for FaultyAmazon {
-    async fn purchase_orders(
-        &self,
-        query: &OrderQuery,
-    ) -> Result<Page<retail::Order>, ClientError> {
-        let op = "getPurchaseOrders";
-        let result = guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            answered(self.world.amazon.purchase_orders(query), |r| {
-                AmazonAnswer::RetailPage(copy(r))
-            }),
-        )
-        .await;
-        if let Ok(page) = &result {
-            self.world
-                .verbose(|| listed(query, &page.orders, |o| &o.purchase_order_number));
-        }
-        result
-    }
-
-    async fn purchase_order(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<retail::Order, ClientError> {
-        let op = "getPurchaseOrder";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            answered(
-                RetailOrdersApi::purchase_order(&*self.world.amazon, number),
-                |r| AmazonAnswer::RetailOrder(copy(r)),
-            ),
-        )
-        .await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[RetailAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        tell(|| AmazonAnswer::RetailSent(acknowledgements.to_vec()));
-        self.submit(
-            "submitAcknowledgement",
-            acknowledgements,
-            Acknowledgement::Retail,
-            answered(
-                RetailOrdersApi::submit_acknowledgements(&*self.world.amazon, acknowledgements),
-                |r| AmazonAnswer::RetailSubmit(copy(r)),
-            ),
-        )
-        .await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        let op = "getTransaction";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            answered(
-                RetailOrdersApi::transaction_status(&*self.world.amazon, id),
-                |r| AmazonAnswer::RetailTransaction(id.clone(), copy(r)),
-            ),
-        )
-        .await
-    }
-
-    async fn purchase_order_status(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<Option<retail::OrderStatus>, ClientError> {
-        let op = "getPurchaseOrdersStatus";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            answered(self.world.amazon.purchase_order_status(number), |r| {
-                AmazonAnswer::RetailStatus(copy(r))
-            }),
-        )
-        .await
-    }
+/// Whoever hears the simulator's answers hears this operation's.
+fn heard<Req, T>(hook: &Hook<Req, T, ClientError>, wrap: fn(Result<T, ClientError>) -> AmazonAnswer)
+where
+    Req: ?Sized + Sync,
+    T: Clone + Send + 'static,
+{
+    hook.after_call(move |_, answer| {
+        tell(|| wrap(copy(&answer)));
+        answer
+    });
 }
 
-#[async_trait]
-impl DirectFulfillmentOrdersApi for FaultyAmazon {
-    async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
-        let op = "getOrders";
-        let result = guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            answered(self.world.amazon.orders(query), |r| {
-                AmazonAnswer::DfPage(copy(r))
-            }),
-        )
-        .await;
-        if let Ok(page) = &result {
-            self.world
-                .verbose(|| listed(query, &page.orders, |o| &o.purchase_order_number));
+/// A listing, heard, with its faults, and traced when the engine gets its page.
+fn listing<T: Clone + Send + 'static>(
+    hook: &Hook<OrderQuery, Page<T>, ClientError>,
+    world: &Arc<World>,
+    op: &'static str,
+    wrap: fn(Result<Page<T>, ClientError>) -> AmazonAnswer,
+    number: fn(&T) -> &Option<String>,
+) {
+    heard(hook, wrap);
+    faults(hook, world, op, CallKind::Read, client_error);
+    let world = world.clone();
+    hook.after(move |query, answer| {
+        if let Ok(page) = &answer {
+            world.verbose(|| listed(query, &page.orders, number));
         }
-        result
-    }
+        answer
+    });
+}
 
-    async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError> {
-        let op = "getOrder";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            answered(self.world.amazon.order(number), |r| {
-                AmazonAnswer::DfOrder(copy(r))
-            }),
-        )
-        .await
-    }
+/// A read at Amazon, heard, with its faults.
+fn read<Req, T>(
+    hook: &Hook<Req, T, ClientError>,
+    world: &Arc<World>,
+    op: &'static str,
+    wrap: fn(Result<T, ClientError>) -> AmazonAnswer,
+) where
+    Req: ?Sized + Sync,
+    T: Clone + Send + 'static,
+{
+    heard(hook, wrap);
+    faults(hook, world, op, CallKind::Read, client_error);
+}
 
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[DirectFulfillmentAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        tell(|| AmazonAnswer::DfSent(acknowledgements.to_vec()));
-        self.submit(
-            "submitAcknowledgement (direct fulfillment)",
-            acknowledgements,
-            Acknowledgement::DirectFulfillment,
-            answered(
-                DirectFulfillmentOrdersApi::submit_acknowledgements(
-                    &*self.world.amazon,
-                    acknowledgements,
-                ),
-                |r| AmazonAnswer::DfSubmit(copy(r)),
-            ),
-        )
-        .await
-    }
+/// A read of a transaction at Amazon, heard with its id, with its faults.
+fn transaction(
+    hook: &Hook<TransactionId, TransactionOutcome, ClientError>,
+    world: &Arc<World>,
+    op: &'static str,
+    wrap: fn(TransactionId, Result<TransactionOutcome, ClientError>) -> AmazonAnswer,
+) {
+    hook.after_call(move |id, answer| {
+        tell(|| wrap(id.clone(), copy(&answer)));
+        answer
+    });
+    faults(hook, world, op, CallKind::Read, client_error);
+}
 
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        let op = "getTransactionStatus";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            answered(
-                DirectFulfillmentOrdersApi::transaction_status(&*self.world.amazon, id),
-                |r| AmazonAnswer::DfTransaction(id.clone(), copy(r)),
-            ),
-        )
-        .await
-    }
+/// A submission of acknowledgements: heard as sent and as answered, each one
+/// recorded with Amazon's transaction when the POST reached Amazon, with its faults.
+fn submission<A: Clone + Send + Sync + 'static>(
+    hook: &Hook<[A], TransactionId, ClientError>,
+    world: &Arc<World>,
+    op: &'static str,
+    sent: fn(Vec<A>) -> AmazonAnswer,
+    answered: fn(Result<TransactionId, ClientError>) -> AmazonAnswer,
+    wrap: fn(A) -> Acknowledgement,
+) {
+    hook.before(move |acknowledgements| {
+        tell(|| sent(acknowledgements.to_vec()));
+        testing::Before::Call
+    });
+    heard(hook, answered);
+    let recorder = world.clone();
+    hook.after(move |acknowledgements, answer| {
+        for ack in acknowledgements {
+            recorder.sending(wrap(ack.clone()), answer.as_ref().ok().cloned());
+        }
+        answer
+    });
+    faults(hook, world, op, CallKind::Effect, client_error);
+}
+
+/// Amazon's Retail API through a transport that fails, loses answers and crashes.
+pub(super) fn faulty_retail(world: &Arc<World>) -> InterceptedRetail {
+    let amazon = InterceptedRetail::new(world.amazon.clone());
+    listing(
+        &amazon.purchase_orders,
+        world,
+        "getPurchaseOrders",
+        AmazonAnswer::RetailPage,
+        |o| &o.purchase_order_number,
+    );
+    read(
+        &amazon.purchase_order,
+        world,
+        "getPurchaseOrder",
+        AmazonAnswer::RetailOrder,
+    );
+    submission(
+        &amazon.submit_acknowledgements,
+        world,
+        "submitAcknowledgement",
+        AmazonAnswer::RetailSent,
+        AmazonAnswer::RetailSubmit,
+        Acknowledgement::Retail,
+    );
+    transaction(
+        &amazon.transaction_status,
+        world,
+        "getTransaction",
+        AmazonAnswer::RetailTransaction,
+    );
+    read(
+        &amazon.purchase_order_status,
+        world,
+        "getPurchaseOrdersStatus",
+        AmazonAnswer::RetailStatus,
+    );
+    amazon
+}
+
+/// Amazon's Direct Fulfillment API through a transport that fails, loses answers and
+/// crashes.
+pub(super) fn faulty_direct_fulfillment(world: &Arc<World>) -> InterceptedDirectFulfillment {
+    let amazon = InterceptedDirectFulfillment::new(world.amazon.clone());
+    listing(
+        &amazon.orders,
+        world,
+        "getOrders",
+        AmazonAnswer::DfPage,
+        |o| &o.purchase_order_number,
+    );
+    read(&amazon.order, world, "getOrder", AmazonAnswer::DfOrder);
+    submission(
+        &amazon.submit_acknowledgements,
+        world,
+        "submitAcknowledgement (direct fulfillment)",
+        AmazonAnswer::DfSent,
+        AmazonAnswer::DfSubmit,
+        Acknowledgement::DirectFulfillment,
+    );
+    transaction(
+        &amazon.transaction_status,
+        world,
+        "getTransactionStatus",
+        AmazonAnswer::DfTransaction,
+    );
+    amazon
 }
 
 /// NetSuite through a transport that fails, loses answers and crashes.
-pub struct FaultyNetSuite {
-    pub(super) world: Arc<World>,
-}
-
-#[async_trait]
-impl NetSuiteApi for FaultyNetSuite {
-    async fn upsert_sales_order(&self, draft: &SalesOrderDraft) -> Result<InternalId, ClientError> {
-        let op = "upsert salesOrder";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Effect,
-            client_error(op),
-            self.world.netsuite.upsert_sales_order(draft),
-        )
-        .await
-    }
-
-    async fn sales_order(
-        &self,
-        external_id: &ExternalId,
-    ) -> Result<Option<SalesOrderSnapshot>, ClientError> {
-        let op = "get salesOrder";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            self.world.netsuite.sales_order(external_id),
-        )
-        .await
-    }
-
-    async fn changed_sales_orders(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SalesOrderChange>, ClientError> {
-        let op = "suiteql changed salesOrders";
-        let result = guarded(
-            &self.world,
-            op,
-            CallKind::Read,
-            client_error(op),
-            self.world.netsuite.changed_sales_orders(since),
-        )
-        .await;
-        if let Ok(changes) = &result {
-            self.world.verbose(|| {
+pub(super) fn faulty_netsuite(world: &Arc<World>) -> InterceptedNetSuite {
+    let netsuite = InterceptedNetSuite::new(world.netsuite.clone());
+    let effect = CallKind::Effect;
+    let read = CallKind::Read;
+    faults(
+        &netsuite.upsert_sales_order,
+        world,
+        "upsert salesOrder",
+        effect,
+        client_error,
+    );
+    faults(
+        &netsuite.sales_order,
+        world,
+        "get salesOrder",
+        read,
+        client_error,
+    );
+    let changed = &netsuite.changed_sales_orders;
+    faults(
+        changed,
+        world,
+        "suiteql changed salesOrders",
+        read,
+        client_error,
+    );
+    let tracer = world.clone();
+    changed.after(move |since, answer| {
+        if let Ok(changes) = &answer {
+            tracer.verbose(|| {
                 let listed: Vec<String> = changes
                     .iter()
                     .map(|c| format!("{} {}", c.external_id, c.status.letter()))
@@ -405,138 +373,65 @@ impl NetSuiteApi for FaultyNetSuite {
                 format!("netsuite: changed since {since}: {listed:?}")
             });
         }
-        result
-    }
-
-    async fn update_sales_order(
-        &self,
-        external_id: &ExternalId,
-        update: &SalesOrderChanges,
-    ) -> Result<(), ClientError> {
-        let op = "patch salesOrder";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Effect,
-            client_error(op),
-            self.world.netsuite.update_sales_order(external_id, update),
-        )
-        .await
-    }
-
-    async fn close_sales_order(&self, external_id: &ExternalId) -> Result<(), ClientError> {
-        let op = "close salesOrder";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Effect,
-            client_error(op),
-            self.world.netsuite.close_sales_order(external_id),
-        )
-        .await
-    }
+        answer
+    });
+    faults(
+        &netsuite.update_sales_order,
+        world,
+        "patch salesOrder",
+        effect,
+        client_error,
+    );
+    faults(
+        &netsuite.close_sales_order,
+        world,
+        "close salesOrder",
+        effect,
+        client_error,
+    );
+    netsuite
 }
 
-/// The store on a database that fails, loses commit answers and dies mid-write.
-pub struct FaultyStore {
-    pub(super) world: Arc<World>,
-    /// The engine it serves, for the trace.
-    pub(super) index: usize,
-}
-
-#[async_trait]
-impl OrderStore for FaultyStore {
-    async fn load(&self, key: &OrderKey) -> Result<Option<StoredOrder>, StoreError> {
-        let op = "store load";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Store,
-            store_error(op),
-            self.world.store.load(key),
-        )
-        .await
-    }
-
-    async fn save(
-        &self,
-        key: &OrderKey,
-        record: &OrderRecord,
-        in_flight: Option<&InFlight>,
-        next_wakeup: Option<DateTime<Utc>>,
-        expected: Option<u64>,
-    ) -> Result<u64, StoreError> {
-        let op = "store save";
-        let world = &self.world;
-        let save = async {
-            let result = world
-                .store
-                .save(key, record, in_flight, next_wakeup, expected)
-                .await;
-            if result.is_ok() {
-                world.saved(self.index, key, record, in_flight);
+/// The store on a database that fails, loses commit answers and dies mid-write, for
+/// engine `index` (named in the trace).
+pub(super) fn faulty_store(world: &Arc<World>, index: usize) -> InterceptedStore {
+    let store = InterceptedStore::new(world.store.clone());
+    let (read, write) = (CallKind::Store, CallKind::StoreWrite);
+    faults(&store.load, world, "store load", read, store_error);
+    let recorder = world.clone();
+    store.save.after_call(move |save, answer| {
+        if answer.is_ok() {
+            recorder.saved(index, &save.key, &save.record, save.in_flight.as_ref());
+        }
+        answer
+    });
+    faults(&store.save, world, "store save", write, store_error);
+    faults(&store.due, world, "store due", read, store_error);
+    faults(
+        &store.next_wakeup,
+        world,
+        "store next wakeup",
+        read,
+        store_error,
+    );
+    faults(&store.keys, world, "store keys", read, store_error);
+    faults(
+        &store.watermark,
+        world,
+        "store watermark",
+        read,
+        store_error,
+    );
+    let recorder = world.clone();
+    store
+        .save_watermark
+        .after_call(move |(cursor, at), answer| {
+            if answer.is_ok() {
+                recorder.lock().first_marks.entry(*cursor).or_insert(*at);
             }
-            result
-        };
-        guarded(world, op, CallKind::StoreWrite, store_error(op), save).await
-    }
-
-    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OrderKey>, StoreError> {
-        let op = "store due";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Store,
-            store_error(op),
-            self.world.store.due(now, limit),
-        )
-        .await
-    }
-
-    async fn next_wakeup(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let op = "store next wakeup";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Store,
-            store_error(op),
-            self.world.store.next_wakeup(),
-        )
-        .await
-    }
-
-    async fn keys(&self) -> Result<Vec<OrderKey>, StoreError> {
-        let op = "store keys";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Store,
-            store_error(op),
-            self.world.store.keys(),
-        )
-        .await
-    }
-
-    async fn watermark(&self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let op = "store watermark";
-        guarded(
-            &self.world,
-            op,
-            CallKind::Store,
-            store_error(op),
-            self.world.store.watermark(cursor),
-        )
-        .await
-    }
-
-    async fn save_watermark(&self, cursor: Cursor, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let op = "store save watermark";
-        let world = &self.world;
-        let save = async {
-            world.store.save_watermark(cursor, at).await?;
-            world.lock().first_marks.entry(cursor).or_insert(at);
-            Ok(())
-        };
-        guarded(world, op, CallKind::StoreWrite, store_error(op), save).await
-    }
+            answer
+        });
+    let op = "store save watermark";
+    faults(&store.save_watermark, world, op, write, store_error);
+    store
 }

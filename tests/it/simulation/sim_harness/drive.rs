@@ -1,12 +1,10 @@
-//! Polling futures by hand: the call guard, the yield, and the driver.
+//! Polling futures by hand: what strikes around a call, and the driver.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use avc_order_sync::StoreError;
-use avc_order_sync::testing::YieldNow;
-use avc_order_sync::{ClientError, ErrorKind};
+use avc_order_sync::ErrorKind;
 
 use super::world::World;
 
@@ -32,45 +30,6 @@ pub(super) enum After {
     Keep,
     Lose,
     Hang,
-}
-
-/// A call that never returns: the process died in it.
-pub(super) async fn never<T>() -> T {
-    std::future::pending::<T>().await
-}
-
-pub(super) async fn guarded<T, E>(
-    world: &World,
-    op: &'static str,
-    kind: CallKind,
-    error: impl Fn(ErrorKind) -> E,
-    call: impl Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    if world.should_yield() {
-        YieldNow::new().await;
-    }
-    match world.before(op, kind) {
-        Before::Hang => return never().await,
-        Before::Fail(kind) => return Err(error(kind)),
-        Before::Go => {}
-    }
-    let result = call.await;
-    match world.after(op, kind) {
-        After::Hang => never().await,
-        After::Lose => Err(error(ErrorKind::Transient)),
-        After::Keep => result,
-    }
-}
-
-pub(super) fn client_error(op: &'static str) -> impl Fn(ErrorKind) -> ClientError {
-    move |kind| ClientError::new(kind, op)
-}
-
-pub(super) fn store_error(op: &'static str) -> impl Fn(ErrorKind) -> StoreError {
-    move |_| StoreError::Backend {
-        message: format!("{op}: the database connection dropped"),
-        source: None,
-    }
 }
 
 /// How a driven future ended.

@@ -12,8 +12,8 @@
 //! the invariants ([`check`]); [`run_twins`] runs its world calm with one engine and
 //! with two, which must end every order alike. RELIABILITY.md describes it all.
 //!
-//! Faults are injected by decorators around the client traits and the store
-//! ([`FaultyAmazon`], [`FaultyNetSuite`], [`FaultyStore`]), as an integrator's own
+//! Faults are injected by hooks on the library's decorators around the client traits
+//! and the store (`avc_order_sync::testing::intercept`), as an integrator's own
 //! transport or database would fail:
 //! - a failure before the call had any effect (transient, rate limited, unauthorized);
 //! - a failure after the effect took place (the sales order was written, Amazon took

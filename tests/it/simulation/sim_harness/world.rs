@@ -17,7 +17,9 @@ use avc_order_sync::{Clients, Engine, EngineConfig};
 use avc_order_sync::{Clock, Program, PurchaseOrder, TransactionId};
 use avc_order_sync::{Cursor, MemoryStore};
 
-use super::decorators::{EngineClock, FaultyAmazon, FaultyNetSuite, FaultyStore};
+use super::decorators::{
+    EngineClock, faulty_direct_fulfillment, faulty_netsuite, faulty_retail, faulty_store,
+};
 use super::random::{Rng, seeded};
 use super::seed::{Finding, Knobs};
 
@@ -242,20 +244,12 @@ impl World {
     /// A fresh engine `index` (0 or 1) over the shared store, through the faulty
     /// decorators: what a process restarted after a crash builds.
     pub fn engine(self: &Arc<Self>, index: usize) -> Engine {
-        let amazon = Arc::new(FaultyAmazon {
-            world: self.clone(),
-        });
         let clients = Clients {
-            retail: amazon.clone(),
-            direct_fulfillment: amazon,
-            netsuite: Arc::new(FaultyNetSuite {
-                world: self.clone(),
-            }),
+            retail: Arc::new(faulty_retail(self)),
+            direct_fulfillment: Arc::new(faulty_direct_fulfillment(self)),
+            netsuite: Arc::new(faulty_netsuite(self)),
         };
-        let store = Arc::new(FaultyStore {
-            world: self.clone(),
-            index,
-        });
+        let store = Arc::new(faulty_store(self, index));
         Engine::new(
             self.settings.clone(),
             clients,
