@@ -289,163 +289,86 @@ where
     Arc::new(move |req: &Req, answer| Box::pin(hook(req, answer)) as HookFuture<_>)
 }
 
-/// A [`RetailOrdersApi`] whose calls go through hooks (see the [module](self)).
-pub struct InterceptedRetail {
-    inner: Arc<dyn RetailOrdersApi>,
-    /// [`RetailOrdersApi::purchase_orders`].
-    pub purchase_orders: Hook<OrderQuery, Page<retail::Order>, ClientError>,
-    /// [`RetailOrdersApi::purchase_order`].
-    pub purchase_order: Hook<PurchaseOrderNumber, retail::Order, ClientError>,
-    /// [`RetailOrdersApi::submit_acknowledgements`].
-    pub submit_acknowledgements: Hook<[RetailAcknowledgement], TransactionId, ClientError>,
-    /// [`RetailOrdersApi::transaction_status`].
-    pub transaction_status: Hook<TransactionId, TransactionOutcome, ClientError>,
-    /// [`RetailOrdersApi::purchase_order_status`].
-    pub purchase_order_status: Hook<PurchaseOrderNumber, Option<retail::OrderStatus>, ClientError>,
-}
-
-impl InterceptedRetail {
-    /// Wraps `inner`, with no hooks yet.
-    pub fn new(inner: Arc<dyn RetailOrdersApi>) -> Self {
-        InterceptedRetail {
-            inner,
-            purchase_orders: Hook::default(),
-            purchase_order: Hook::default(),
-            submit_acknowledgements: Hook::default(),
-            transaction_status: Hook::default(),
-            purchase_order_status: Hook::default(),
+/// Declares a decorator of a client trait whose methods each take one borrowed request:
+/// the struct with a hook per method, its constructor, its `Debug`, and the trait
+/// implementation that runs each call through its hook.
+macro_rules! intercepted_client {
+    (
+        $(#[$doc:meta])*
+        $name:ident: $api:ident {
+            $(
+                $(#[$method_doc:meta])*
+                $method:ident($request:ident: &$req:ty) -> $answer:ty;
+            )*
         }
-    }
-}
-
-impl fmt::Debug for InterceptedRetail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InterceptedRetail").finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl RetailOrdersApi for InterceptedRetail {
-    async fn purchase_orders(
-        &self,
-        query: &OrderQuery,
-    ) -> Result<Page<retail::Order>, ClientError> {
-        let inner = &self.inner;
-        self.purchase_orders
-            .run(query, || inner.purchase_orders(query))
-            .await
-    }
-
-    async fn purchase_order(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<retail::Order, ClientError> {
-        let inner = &self.inner;
-        self.purchase_order
-            .run(number, || inner.purchase_order(number))
-            .await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[RetailAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        let inner = &self.inner;
-        self.submit_acknowledgements
-            .run(acknowledgements, || {
-                inner.submit_acknowledgements(acknowledgements)
-            })
-            .await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        let inner = &self.inner;
-        self.transaction_status
-            .run(id, || inner.transaction_status(id))
-            .await
-    }
-
-    async fn purchase_order_status(
-        &self,
-        number: &PurchaseOrderNumber,
-    ) -> Result<Option<retail::OrderStatus>, ClientError> {
-        let inner = &self.inner;
-        self.purchase_order_status
-            .run(number, || inner.purchase_order_status(number))
-            .await
-    }
-}
-
-/// A [`DirectFulfillmentOrdersApi`] whose calls go through hooks (see the
-/// [module](self)).
-pub struct InterceptedDirectFulfillment {
-    inner: Arc<dyn DirectFulfillmentOrdersApi>,
-    /// [`DirectFulfillmentOrdersApi::orders`].
-    pub orders: Hook<OrderQuery, Page<df::Order>, ClientError>,
-    /// [`DirectFulfillmentOrdersApi::order`].
-    pub order: Hook<PurchaseOrderNumber, df::Order, ClientError>,
-    /// [`DirectFulfillmentOrdersApi::submit_acknowledgements`].
-    pub submit_acknowledgements:
-        Hook<[DirectFulfillmentAcknowledgement], TransactionId, ClientError>,
-    /// [`DirectFulfillmentOrdersApi::transaction_status`].
-    pub transaction_status: Hook<TransactionId, TransactionOutcome, ClientError>,
-}
-
-impl InterceptedDirectFulfillment {
-    /// Wraps `inner`, with no hooks yet.
-    pub fn new(inner: Arc<dyn DirectFulfillmentOrdersApi>) -> Self {
-        InterceptedDirectFulfillment {
-            inner,
-            orders: Hook::default(),
-            order: Hook::default(),
-            submit_acknowledgements: Hook::default(),
-            transaction_status: Hook::default(),
+    ) => {
+        $(#[$doc])*
+        pub struct $name {
+            inner: Arc<dyn $api>,
+            $(
+                $(#[$method_doc])*
+                pub $method: Hook<$req, $answer, ClientError>,
+            )*
         }
+
+        impl $name {
+            /// Wraps `inner`, with no hooks yet.
+            pub fn new(inner: Arc<dyn $api>) -> Self {
+                $name {
+                    inner,
+                    $($method: Hook::default(),)*
+                }
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+
+        #[async_trait]
+        impl $api for $name {
+            $(
+                async fn $method(&self, $request: &$req) -> Result<$answer, ClientError> {
+                    let inner = &self.inner;
+                    self.$method.run($request, || inner.$method($request)).await
+                }
+            )*
+        }
+    };
+}
+
+intercepted_client! {
+    /// A [`RetailOrdersApi`] whose calls go through hooks (see the [module](self)).
+    InterceptedRetail: RetailOrdersApi {
+        /// [`RetailOrdersApi::purchase_orders`].
+        purchase_orders(query: &OrderQuery) -> Page<retail::Order>;
+        /// [`RetailOrdersApi::purchase_order`].
+        purchase_order(number: &PurchaseOrderNumber) -> retail::Order;
+        /// [`RetailOrdersApi::submit_acknowledgements`].
+        submit_acknowledgements(acknowledgements: &[RetailAcknowledgement]) -> TransactionId;
+        /// [`RetailOrdersApi::transaction_status`].
+        transaction_status(id: &TransactionId) -> TransactionOutcome;
+        /// [`RetailOrdersApi::purchase_order_status`].
+        purchase_order_status(number: &PurchaseOrderNumber) -> Option<retail::OrderStatus>;
     }
 }
 
-impl fmt::Debug for InterceptedDirectFulfillment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InterceptedDirectFulfillment")
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl DirectFulfillmentOrdersApi for InterceptedDirectFulfillment {
-    async fn orders(&self, query: &OrderQuery) -> Result<Page<df::Order>, ClientError> {
-        let inner = &self.inner;
-        self.orders.run(query, || inner.orders(query)).await
-    }
-
-    async fn order(&self, number: &PurchaseOrderNumber) -> Result<df::Order, ClientError> {
-        let inner = &self.inner;
-        self.order.run(number, || inner.order(number)).await
-    }
-
-    async fn submit_acknowledgements(
-        &self,
-        acknowledgements: &[DirectFulfillmentAcknowledgement],
-    ) -> Result<TransactionId, ClientError> {
-        let inner = &self.inner;
-        self.submit_acknowledgements
-            .run(acknowledgements, || {
-                inner.submit_acknowledgements(acknowledgements)
-            })
-            .await
-    }
-
-    async fn transaction_status(
-        &self,
-        id: &TransactionId,
-    ) -> Result<TransactionOutcome, ClientError> {
-        let inner = &self.inner;
-        self.transaction_status
-            .run(id, || inner.transaction_status(id))
-            .await
+intercepted_client! {
+    /// A [`DirectFulfillmentOrdersApi`] whose calls go through hooks (see the
+    /// [module](self)).
+    InterceptedDirectFulfillment: DirectFulfillmentOrdersApi {
+        /// [`DirectFulfillmentOrdersApi::orders`].
+        orders(query: &OrderQuery) -> Page<df::Order>;
+        /// [`DirectFulfillmentOrdersApi::order`].
+        order(number: &PurchaseOrderNumber) -> df::Order;
+        /// [`DirectFulfillmentOrdersApi::submit_acknowledgements`].
+        submit_acknowledgements(
+            acknowledgements: &[DirectFulfillmentAcknowledgement]
+        ) -> TransactionId;
+        /// [`DirectFulfillmentOrdersApi::transaction_status`].
+        transaction_status(id: &TransactionId) -> TransactionOutcome;
     }
 }
 
