@@ -86,6 +86,7 @@ mod store;
 pub mod testing;
 mod text;
 mod time;
+mod view;
 
 // The engine: what an integrator constructs and runs.
 pub use engine::{
@@ -95,6 +96,13 @@ pub use engine::{
 
 // The store: where the orders' records live between cycles.
 pub use store::{Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError, StoredOrder};
+
+// The operator's view: status groups, filtered pages, one order's view.
+pub use view::{
+    AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, HistoryView, IndexEntry,
+    IndexPage, MAX_PAGE_SIZE, OrderFilter, OrderPage, OrderSummary, OrderView, PageRequest,
+    PageToken, StatusGroup, TimeField, VIEW_SCHEMA_VERSION, group_counts, page_of,
+};
 
 // Settings: the integrator's choices, read once at start-up.
 pub use settings::{Settings, SettingsError};

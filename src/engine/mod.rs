@@ -20,6 +20,7 @@
 mod limits;
 mod observer;
 mod report;
+mod view;
 mod windows;
 
 mod approvals;

@@ -6,3 +6,4 @@ mod intake;
 pub mod preview;
 mod readme;
 mod retrieval;
+mod view;

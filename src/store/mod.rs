@@ -5,6 +5,8 @@
 //! contract on a database. `testing::store_contract::run` (the `testing` feature)
 //! checks that a store keeps it.
 
+mod index;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Mutex;
@@ -15,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::WindowKind;
 use crate::ids::PurchaseOrderNumber;
-use crate::lifecycle::{CommandKey, OrderRecord};
+use crate::lifecycle::{CommandKey, OrderRecord, StateKind};
 use crate::order::Program;
+use crate::view::{IndexEntry, IndexPage, OrderFilter, PageRequest, page_of};
 
 /// Names one order: the program and the PO number (a retail PO and a Direct
 /// Fulfillment order may share a number).
@@ -161,6 +164,53 @@ pub trait OrderStore: Send + Sync {
     /// # Errors
     /// [`StoreError::Backend`].
     async fn save_watermark(&self, cursor: Cursor, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// One page of the orders `filter` takes, newest first by its time, then by key,
+    /// as [`crate::view::page_of`] orders them.
+    ///
+    /// A store keeps the columns of [`IndexEntry::of`] beside each record, written in
+    /// the same step as [`OrderStore::save`], indexed on the state and the two times,
+    /// and answers from them: a page must not cost more as the store grows. The
+    /// provided method scans every record; it is correct and slow, so that a store
+    /// written before queries existed still compiles and answers.
+    ///
+    /// **Migrating a store written against the trait without queries:** add the
+    /// columns `state` ([`StateKind::as_str`]), `created_at` and `changed_at` to the
+    /// orders table, write them in `save` from [`IndexEntry::of`], fill them once for
+    /// the stored records, index `(state, changed_at)` and `(state, created_at)`, and
+    /// implement this method and [`OrderStore::counts`] on them.
+    /// `examples/sqlite_store/store.rs` is the model.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn query(
+        &self,
+        filter: &OrderFilter,
+        page: &PageRequest,
+    ) -> Result<IndexPage, StoreError> {
+        let mut entries = Vec::new();
+        for key in self.keys().await? {
+            if let Some(stored) = self.load(&key).await? {
+                entries.push(IndexEntry::of(&key, &stored.record));
+            }
+        }
+        Ok(page_of(&entries, filter, page))
+    }
+
+    /// How many orders are in each state; states with none may be left out. The
+    /// provided method scans every record, as [`OrderStore::query`]'s does.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn counts(&self) -> Result<BTreeMap<StateKind, usize>, StoreError> {
+        let mut counts = BTreeMap::new();
+        for key in self.keys().await? {
+            if let Some(stored) = self.load(&key).await? {
+                *counts.entry(stored.record.state().kind()).or_default() += 1;
+            }
+        }
+        Ok(counts)
+    }
 }
 
 #[derive(Default)]
@@ -168,6 +218,7 @@ struct MemoryState {
     orders: BTreeMap<OrderKey, (StoredOrder, Option<DateTime<Utc>>)>,
     wakeups: BTreeSet<(DateTime<Utc>, OrderKey)>,
     watermarks: BTreeMap<Cursor, DateTime<Utc>>,
+    index: index::MemoryIndex,
 }
 
 /// An [`OrderStore`] in memory: for tests, examples and single-process use where losing
@@ -239,6 +290,7 @@ impl OrderStore for MemoryStore {
         if let Some(at) = next_wakeup {
             state.wakeups.insert((at, key.clone()));
         }
+        state.index.put(IndexEntry::of(key, record));
         state.orders.insert(
             key.clone(),
             (
@@ -274,6 +326,18 @@ impl OrderStore for MemoryStore {
 
     async fn watermark(&self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(self.lock().watermarks.get(&cursor).copied())
+    }
+
+    async fn query(
+        &self,
+        filter: &OrderFilter,
+        page: &PageRequest,
+    ) -> Result<IndexPage, StoreError> {
+        Ok(self.lock().index.page(filter, page))
+    }
+
+    async fn counts(&self) -> Result<BTreeMap<StateKind, usize>, StoreError> {
+        Ok(self.lock().index.counts())
     }
 
     async fn save_watermark(&self, cursor: Cursor, at: DateTime<Utc>) -> Result<(), StoreError> {

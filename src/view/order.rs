@@ -1,0 +1,266 @@
+//! One order as an operator sees it, and its line in a list.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{IndexEntry, VIEW_SCHEMA_VERSION};
+use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
+use crate::client::ServiceMessage;
+use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, TransactionId};
+use crate::lifecycle::{EventKind, OrderRecord, OrderState, StateKind};
+use crate::order::AmazonOrderState;
+use crate::store::{OrderKey, StoredOrder};
+
+/// One order's line in a list: its state, typed and in NetSuite Connector's words,
+/// and why it needs a person, if it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSummary {
+    /// [`VIEW_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The order.
+    pub key: OrderKey,
+    /// Its state.
+    pub state: StateKind,
+    /// NetSuite Connector's wording for it (`"Waiting for approval"`).
+    pub status: String,
+    /// `true` when a person must act ([`super::StatusGroup::NeedsAttention`]).
+    pub needs_attention: bool,
+    /// Why the order waits for a person, or how it ended.
+    pub reason: Option<String>,
+    /// The NetSuite sales order, once created.
+    pub internal_id: Option<InternalId>,
+    /// When the sync first stored it.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed state.
+    pub changed_at: DateTime<Utc>,
+}
+
+impl OrderSummary {
+    /// The summary of a stored order.
+    #[must_use]
+    pub fn of(key: &OrderKey, record: &OrderRecord) -> Self {
+        let index = IndexEntry::of(key, record);
+        OrderSummary {
+            schema_version: VIEW_SCHEMA_VERSION,
+            key: key.clone(),
+            state: index.state,
+            status: record.status_label().to_owned(),
+            needs_attention: super::StatusGroup::NeedsAttention.contains(index.state),
+            reason: record.reason(),
+            internal_id: record.internal_id().cloned(),
+            created_at: index.created_at,
+            changed_at: index.changed_at,
+        }
+    }
+}
+
+/// Everything an operator needs to know of one order, for a page or a tool. Holds no
+/// personal data: a Direct Fulfillment order's ship-to is not part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    /// The order's line: state, wording, reason, ids and times.
+    #[serde(flatten)]
+    pub summary: OrderSummary,
+    /// The sales order's external id, which the sync gave it.
+    pub external_id: ExternalId,
+    /// Amazon's state of the order, as last read.
+    pub amazon_state: AmazonOrderState,
+    /// When Amazon placed the order.
+    pub ordered_at: DateTime<Utc>,
+    /// The 24-hour acknowledgement deadline.
+    pub acknowledgement_deadline: DateTime<Utc>,
+    /// The acknowledgements the record holds, oldest first: the one Amazon confirmed
+    /// last, then the one out or rejected now.
+    pub acknowledgements: Vec<AcknowledgementView>,
+    /// Every transition, oldest first.
+    pub history: Vec<HistoryView>,
+}
+
+/// An acknowledgement as sent, and Amazon's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcknowledgementView {
+    /// Its version: 1 for the first, one more for each repost.
+    pub version: AcknowledgementVersion,
+    /// When the vendor acknowledged, as written in it; `None` for one Amazon
+    /// rejected, whose body the record no longer holds.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Each line's answer; empty for one Amazon rejected.
+    pub lines: Vec<AcknowledgementLineView>,
+    /// Amazon's answer so far.
+    pub answer: AcknowledgementAnswer,
+}
+
+/// One part of a line's answer in an acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcknowledgementLineView {
+    /// The PO line.
+    pub sequence: ItemSequenceNumber,
+    /// `Accepted`, `Backordered` or `Rejected` for a retail line; the order's status
+    /// code (`00`, `01`, ...) for a Direct Fulfillment one.
+    pub code: String,
+    /// The quantity this part covers, in eaches, when it can be told.
+    pub eaches: Option<u64>,
+    /// Why it is rejected, for a rejected retail part.
+    pub rejection_reason: Option<String>,
+}
+
+/// What Amazon made of an acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum AcknowledgementAnswer {
+    /// Built and not yet sent, or sent and not yet taken.
+    Pending,
+    /// Amazon took it; its transaction is being processed.
+    Processing {
+        /// Amazon's transaction id.
+        transaction_id: TransactionId,
+    },
+    /// Amazon confirmed it.
+    Confirmed {
+        /// When the confirmation was handled.
+        at: DateTime<Utc>,
+    },
+    /// Amazon rejected it, with its reasons as sent.
+    Rejected {
+        /// Amazon's codes and messages.
+        errors: Vec<ServiceMessage>,
+    },
+}
+
+/// One transition of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryView {
+    /// When it was handled.
+    pub at: DateTime<Utc>,
+    /// The event.
+    pub event: EventKind,
+    /// The state before; `None` for the first.
+    pub from: Option<StateKind>,
+    /// The state after.
+    pub to: StateKind,
+    /// NetSuite Connector's wording for the state after.
+    pub status: String,
+}
+
+impl OrderView {
+    /// The view of a stored order.
+    #[must_use]
+    pub fn of(key: &OrderKey, stored: &StoredOrder) -> Self {
+        let record = &stored.record;
+        let po = record.purchase_order();
+        OrderView {
+            summary: OrderSummary::of(key, record),
+            external_id: record.external_id().clone(),
+            amazon_state: po.state.clone(),
+            ordered_at: po.ordered_at,
+            acknowledgement_deadline: record.acknowledgement_deadline(),
+            acknowledgements: acknowledgements(record),
+            history: record
+                .history()
+                .iter()
+                .map(|h| HistoryView {
+                    at: h.at,
+                    event: h.event,
+                    from: h.from,
+                    to: h.to,
+                    status: h.to.connector_status().to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
+    let mut out = Vec::new();
+    if let Some(confirmed) = record.confirmed_acknowledgement() {
+        out.push(view_of(
+            confirmed.version,
+            &confirmed.acknowledgement,
+            AcknowledgementAnswer::Confirmed {
+                at: confirmed.confirmed_at,
+            },
+        ));
+    }
+    let version = record.acknowledgement_version();
+    let now = match (record.state().unheld(), version) {
+        (OrderState::ExpectAcknowledgementSubmitted { acknowledgement }, Some(v)) => {
+            Some(view_of(v, acknowledgement, AcknowledgementAnswer::Pending))
+        }
+        (
+            OrderState::ExpectAcknowledgementConfirmation {
+                acknowledgement,
+                transaction_id,
+                ..
+            },
+            Some(v),
+        ) => Some(view_of(
+            v,
+            acknowledgement,
+            AcknowledgementAnswer::Processing {
+                transaction_id: transaction_id.clone(),
+            },
+        )),
+        (
+            OrderState::ExpectRepost {
+                errors, version, ..
+            },
+            _,
+        ) => Some(AcknowledgementView {
+            version: *version,
+            acknowledged_at: None,
+            lines: Vec::new(),
+            answer: AcknowledgementAnswer::Rejected {
+                errors: errors.clone(),
+            },
+        }),
+        _ => None,
+    };
+    out.extend(now.filter(|n| out.iter().all(|o| o.version != n.version)));
+    out
+}
+
+fn view_of(
+    version: AcknowledgementVersion,
+    acknowledgement: &Acknowledgement,
+    answer: AcknowledgementAnswer,
+) -> AcknowledgementView {
+    let (acknowledged_at, lines) = match acknowledgement {
+        Acknowledgement::Retail(a) => (
+            a.acknowledged_at,
+            a.lines
+                .iter()
+                .flat_map(|line| {
+                    line.decisions.iter().map(|d| AcknowledgementLineView {
+                        sequence: line.sequence.clone(),
+                        code: format!("{:?}", d.code),
+                        eaches: d.quantity.eaches(),
+                        rejection_reason: d.rejection_reason.map(|r| format!("{r:?}")),
+                    })
+                })
+                .collect(),
+        ),
+        Acknowledgement::DirectFulfillment(a) => (
+            a.acknowledged_at,
+            a.lines
+                .iter()
+                .map(|line| AcknowledgementLineView {
+                    sequence: line.sequence.clone(),
+                    code: a.status_code.clone(),
+                    eaches: Some(line.quantity),
+                    rejection_reason: None,
+                })
+                .collect(),
+        ),
+    };
+    AcknowledgementView {
+        version,
+        acknowledged_at: Some(acknowledged_at),
+        lines,
+        answer,
+    }
+}
