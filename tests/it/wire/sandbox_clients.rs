@@ -40,6 +40,8 @@ use avc_order_sync::{
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::it::http::local::decode;
+
 /// The model files, and the base path of each operation in them.
 const MODEL_FILES: &[&str] = &[
     "vendorOrders.json",
@@ -210,7 +212,7 @@ fn request_params(case: &Case, request: &HttpRequest) -> Option<Map<String, Valu
     for (t, a) in template.iter().zip(&actual) {
         match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
             Some(name) => {
-                params.insert(name.to_owned(), Value::String(percent_decode(a)));
+                params.insert(name.to_owned(), Value::String(decode(a)));
             }
             None if t == a => {}
             None => return None,
@@ -226,25 +228,6 @@ fn request_params(case: &Case, request: &HttpRequest) -> Option<Map<String, Valu
         );
     }
     Some(params)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(byte) = u8::from_str_radix(hex, 16) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("utf-8 path")
 }
 
 /// Exact matching: the same names, each value equal.
