@@ -99,9 +99,10 @@ pub use store::{Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError,
 
 // The operator's view: status groups, filtered pages, one order's view.
 pub use view::{
-    AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, HistoryView, IndexEntry,
-    IndexPage, MAX_PAGE_SIZE, OrderFilter, OrderPage, OrderSummary, OrderView, PageRequest,
-    PageToken, StatusGroup, TimeField, VIEW_SCHEMA_VERSION, group_counts, page_of,
+    AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, ActionKind, Dashboard,
+    DashboardRequest, HistoryView, IndexEntry, IndexPage, MAX_PAGE_SIZE, OrderFilter, OrderPage,
+    OrderSummary, OrderView, PageRequest, PageToken, StatusGroup, TimeField, VIEW_SCHEMA_VERSION,
+    escape_html, group_counts, page_of,
 };
 
 // Settings: the integrator's choices, read once at start-up.

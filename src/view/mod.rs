@@ -11,6 +11,7 @@
 //! and versioned by [`VIEW_SCHEMA_VERSION`]: fields may be added, none is renamed or
 //! removed without a new version.
 
+mod html;
 mod order;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ use crate::lifecycle::{OrderRecord, StateKind};
 use crate::order::Program;
 use crate::store::OrderKey;
 
+pub use html::{ActionKind, Dashboard, DashboardRequest, escape_html};
 pub use order::{
     AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, HistoryView, OrderSummary,
     OrderView,
