@@ -65,12 +65,7 @@ impl Cycle {
     }
 
     pub(super) fn touch(&self, key: &OrderKey, record: &OrderRecord) {
-        let line = ReportLine {
-            key: key.clone(),
-            netsuite_id: record.internal_id().cloned(),
-            status: record.status_label().to_owned(),
-            reason: record.reason(),
-        };
+        let line = ReportLine::of(key, record);
         self.with(|s| {
             s.touched.insert(key.clone(), line);
         });

@@ -434,7 +434,9 @@ impl Engine {
         self.finish(cycle).await
     }
 
-    /// Every stored order's report line, in key order: the full status table.
+    /// Every stored order's report line, in key order: the full status table. It
+    /// loads every record; for a dashboard or a tool, [`Engine::orders`] pages a filter
+    /// from the store's index instead.
     ///
     /// # Errors
     /// [`EngineError::Store`].
@@ -442,12 +444,7 @@ impl Engine {
         let mut lines = Vec::new();
         for key in self.store.keys().await? {
             if let Some(stored) = self.store.load(&key).await? {
-                lines.push(ReportLine {
-                    netsuite_id: stored.record.internal_id().cloned(),
-                    status: stored.record.status_label().to_owned(),
-                    reason: stored.record.reason(),
-                    key,
-                });
+                lines.push(ReportLine::of(&key, &stored.record));
             }
         }
         Ok(lines)

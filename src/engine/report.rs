@@ -6,22 +6,44 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::client::WindowKind;
+use serde::{Deserialize, Serialize};
+
 use crate::ids::InternalId;
+use crate::lifecycle::{OrderRecord, StateKind};
 use crate::order::format_instant;
 use crate::store::{Cursor, OrderKey};
 
-/// One order in a report: its status now, and why when it needs someone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One order in a report: its state now, and why when it needs someone. Serializes
+/// as `{"key": …, "netsuiteId": …, "state": "ExpectApproval", "status": "Waiting for
+/// approval", "reason": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReportLine {
     /// The order.
     pub key: OrderKey,
     /// The NetSuite sales order, once created.
     pub netsuite_id: Option<InternalId>,
+    /// The order's state.
+    pub state: StateKind,
     /// NetSuite Connector's wording for the state (`"Waiting for approval"`).
     pub status: String,
     /// Why the order waits for a person (Amazon's rejection, a mapping problem), when
     /// it does.
     pub reason: Option<String>,
+}
+
+impl ReportLine {
+    /// The line of a stored order.
+    #[must_use]
+    pub fn of(key: &OrderKey, record: &OrderRecord) -> Self {
+        ReportLine {
+            key: key.clone(),
+            netsuite_id: record.internal_id().cloned(),
+            state: record.state().kind(),
+            status: record.status_label().to_owned(),
+            reason: record.reason(),
+        }
+    }
 }
 
 /// An order Amazon sent that could not be used, with its reasons. An order whose

@@ -151,7 +151,7 @@ async fn an_unreadable_po_is_stored_shown_refetched_and_taken_in_once_amazon_sen
     // The order is kept, shown with its problem, and nothing is sent for it.
     let line = world.line(&key).await;
     assert!(world.unreadable(&key), "{}", world.table());
-    assert_eq!(line.status, world.stored(&key).record.status_label());
+    assert_eq!(line.state, StateKind::ExpectFix);
     let reason = line.reason.unwrap_or_default();
     assert!(
         reason.contains("BROKEN01") && reason.contains("netCost"),

@@ -169,12 +169,7 @@ impl Scenario for World {
             .store
             .snapshot()
             .into_iter()
-            .map(|(key, s)| ReportLine {
-                netsuite_id: s.record.internal_id().cloned(),
-                status: s.record.status_label().to_owned(),
-                reason: None,
-                key,
-            })
+            .map(|(key, s)| ReportLine::of(&key, &s.record))
             .collect();
         let mut out = String::new();
         write_table(&mut out, &lines).unwrap();
