@@ -17,6 +17,13 @@
 //! * **Watermarks never move backwards**, decided in the statement that writes them.
 //! * **Records are stored as JSON** (their serde form): the library's types are the
 //!   schema, and a column per field would have to follow every version of them.
+//! * **The operator's queries read columns beside the record**: the state and the two
+//!   times of [`IndexEntry::of`], written by the statement that writes the record and
+//!   indexed with the state first. A page is at most `limit + 1` rows of each state's
+//!   index range, merged by [`page_of`], so it costs the same in a store of a thousand
+//!   orders as in one of a million; the counts are one `GROUP BY` over the state index.
+//!   A file written before these columns existed gets them, filled from its records,
+//!   when it is opened.
 //!
 //! What is SQLite's own: one file, WAL mode, `synchronous=FULL`, a busy timeout for
 //! the moments two processes want to write at once. The calls block: they are short
@@ -29,8 +36,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use avc_order_sync::lifecycle::OrderRecord;
+use std::collections::BTreeMap;
+
+use avc_order_sync::lifecycle::{OrderRecord, StateKind};
 use avc_order_sync::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+use avc_order_sync::{IndexEntry, IndexPage, OrderFilter, PageRequest, TimeField, page_of};
 use avc_order_sync::{Program, PurchaseOrderNumber, WindowKind};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -40,8 +50,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The schema. Every statement is idempotent, so opening an existing file is safe.
 ///
-/// Instants are kept as whole seconds since the epoch and nanoseconds: exact for every
-/// instant `chrono` holds, and in time order when sorted as a pair.
+/// Wake-ups and watermarks are kept as whole seconds since the epoch and nanoseconds:
+/// exact for every instant `chrono` holds, and in time order when sorted as a pair.
+/// The query columns `created_at` and `changed_at` are nanoseconds since the epoch in
+/// one integer, so that one index orders them: exact, and enough for the years 1678 to
+/// 2261 (an order's times are the sync's clock when it handled the order).
+///
+/// `state` is [`StateKind::as_str`]. A key sorts as [`OrderKey`] does, program then
+/// number, and retail first: `program = 'DF'` (0 for retail, 1 for Direct Fulfillment)
+/// then `number`, whose text SQLite compares byte by byte as Rust compares strings.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS orders (
     program     TEXT    NOT NULL,
@@ -51,6 +68,9 @@ CREATE TABLE IF NOT EXISTS orders (
     in_flight   TEXT,
     wake_secs   INTEGER,
     wake_nanos  INTEGER,
+    state       TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    changed_at  INTEGER NOT NULL,
     PRIMARY KEY (program, number)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS orders_by_wakeup
@@ -61,6 +81,36 @@ CREATE TABLE IF NOT EXISTS watermarks (
     nanos   INTEGER NOT NULL
 ) WITHOUT ROWID;
 ";
+
+/// The indexes of the operator's queries, created once the columns are there (a file
+/// from before them gets the columns first, in [`add_query_columns`]).
+const QUERY_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS orders_by_state_changed ON orders (state, changed_at);
+CREATE INDEX IF NOT EXISTS orders_by_state_created ON orders (state, created_at);
+";
+
+/// One state's part of a page, by change: the newest `:limit` orders at or before
+/// `:upper` (and, at `:upper` itself, after the key `(:rank, :number)` when one is
+/// given), at or after `:lower`. The `BETWEEN` bounds the index range, so a page deep
+/// in a walk reads no more rows than the first.
+const PAGE_BY_CHANGED: &str = "
+SELECT program, number, state, created_at, changed_at FROM orders
+WHERE state = :state
+  AND (:program IS NULL OR program = :program)
+  AND changed_at BETWEEN :lower AND :upper
+  AND (changed_at < :upper OR :number IS NULL OR (program = 'DF', number) > (:rank, :number))
+ORDER BY changed_at DESC, program = 'DF', number
+LIMIT :limit";
+
+/// [`PAGE_BY_CHANGED`], by creation.
+const PAGE_BY_CREATED: &str = "
+SELECT program, number, state, created_at, changed_at FROM orders
+WHERE state = :state
+  AND (:program IS NULL OR program = :program)
+  AND created_at BETWEEN :lower AND :upper
+  AND (created_at < :upper OR :number IS NULL OR (program = 'DF', number) > (:rank, :number))
+ORDER BY created_at DESC, program = 'DF', number
+LIMIT :limit";
 
 /// An [`OrderStore`] in one SQLite file, shared safely by any number of processes.
 pub struct SqliteStore {
@@ -127,6 +177,135 @@ fn join(secs: i64, nanos: i64) -> Result<DateTime<Utc>, StoreError> {
         })
 }
 
+/// An instant as the query columns keep it: nanoseconds since the epoch.
+fn nanos(at: DateTime<Utc>) -> Result<i64, StoreError> {
+    at.timestamp_nanos_opt().ok_or_else(|| StoreError::Backend {
+        message: format!("{at} is outside the years the query columns hold (1678 to 2261)"),
+        source: None,
+    })
+}
+
+/// The state a `state` column names.
+fn state_of(text: &str) -> Result<StateKind, StoreError> {
+    StateKind::ALL
+        .iter()
+        .find(|s| s.as_str() == text)
+        .copied()
+        .ok_or_else(|| StoreError::Backend {
+            message: format!("unknown state `{text}` in the orders table"),
+            source: None,
+        })
+}
+
+/// The query columns of a record: `state`, `created_at`, `changed_at`.
+fn index_columns(
+    key: &OrderKey,
+    record: &OrderRecord,
+) -> Result<(&'static str, i64, i64), StoreError> {
+    let entry = IndexEntry::of(key, record);
+    Ok((
+        entry.state.as_str(),
+        nanos(entry.created_at)?,
+        nanos(entry.changed_at)?,
+    ))
+}
+
+/// The range of the query columns a filter and a page take, newest first.
+struct PageBounds {
+    /// The oldest time, inclusive.
+    lower: i64,
+    /// The newest time, inclusive.
+    upper: i64,
+    /// At `upper`, only the keys after this one: its rank (0 for retail) and number.
+    after: Option<(i64, String)>,
+}
+
+/// The bounds of a page; `None` when no time can match.
+fn page_bounds(filter: &OrderFilter, page: &PageRequest) -> Option<PageBounds> {
+    // A bound beyond the years the columns hold takes every stored time, or none.
+    let lower = match filter.from {
+        None => i64::MIN,
+        Some(from) => match from.timestamp_nanos_opt() {
+            Some(n) => n,
+            None if from.timestamp() < 0 => i64::MIN,
+            None => return None,
+        },
+    };
+    let mut upper = match filter.until {
+        None => i64::MAX,
+        Some(until) => match until.timestamp_nanos_opt() {
+            // `until` is exclusive.
+            Some(n) => n.checked_sub(1)?,
+            None if until.timestamp() < 0 => return None,
+            None => i64::MAX,
+        },
+    };
+    let mut after = None;
+    if let Some(token) = &page.after {
+        let at = token.at.timestamp_nanos_opt()?;
+        if at <= upper {
+            upper = at;
+            let rank = i64::from(token.key.program == Program::DirectFulfillment);
+            after = Some((rank, token.key.number.as_str().to_owned()));
+        }
+    }
+    (lower <= upper).then_some(PageBounds {
+        lower,
+        upper,
+        after,
+    })
+}
+
+/// Gives a file from before the query columns its columns, filled from each record.
+/// Runs in one transaction: a process killed during it leaves the file as it was.
+fn add_query_columns(connection: &mut Connection) -> Result<(), StoreError> {
+    let has_state = connection
+        .prepare("SELECT state FROM orders LIMIT 0")
+        .is_ok();
+    if has_state {
+        return Ok(());
+    }
+    let fail = |e| backend("adding the query columns", e);
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(fail)?;
+    transaction
+        .execute_batch(
+            "ALTER TABLE orders ADD COLUMN state TEXT NOT NULL DEFAULT '';
+             ALTER TABLE orders ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE orders ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;",
+        )
+        .map_err(fail)?;
+    let rows = {
+        let mut statement = transaction
+            .prepare("SELECT program, number, record FROM orders")
+            .map_err(fail)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)?
+    };
+    for (program, number, record) in rows {
+        let key = key_of(&program, &number)?;
+        let record: OrderRecord = from_json("reading an order record", &record)?;
+        let (state, created_at, changed_at) = index_columns(&key, &record)?;
+        transaction
+            .execute(
+                "UPDATE orders SET state = ?3, created_at = ?4, changed_at = ?5
+                 WHERE program = ?1 AND number = ?2",
+                params![program, number, state, created_at, changed_at],
+            )
+            .map_err(fail)?;
+    }
+    transaction.commit().map_err(fail)
+}
+
 fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| backend(what, e))
 }
@@ -142,7 +321,8 @@ impl SqliteStore {
     /// [`StoreError::Backend`] when the file cannot be opened or set up.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let connection = Connection::open(&path).map_err(|e| backend("opening the store", e))?;
+        let mut connection =
+            Connection::open(&path).map_err(|e| backend("opening the store", e))?;
         connection
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| backend("setting the busy timeout", e))?;
@@ -168,6 +348,10 @@ impl SqliteStore {
         connection
             .execute_batch(SCHEMA)
             .map_err(|e| backend("creating the tables", e))?;
+        add_query_columns(&mut connection)?;
+        connection
+            .execute_batch(QUERY_INDEXES)
+            .map_err(|e| backend("creating the query indexes", e))?;
         Ok(SqliteStore {
             path,
             connection: Mutex::new(connection),
@@ -270,6 +454,7 @@ impl OrderStore for SqliteStore {
         next_wakeup: Option<DateTime<Utc>>,
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
+        let (state, created_at, changed_at) = index_columns(key, record)?;
         let record = to_json("writing an order record", record)?;
         let in_flight = in_flight
             .map(|f| to_json("writing an in-flight marker", f))
@@ -292,10 +477,14 @@ impl OrderStore for SqliteStore {
                 let changed = transaction
                     .execute(
                         "INSERT INTO orders
-                             (program, number, version, record, in_flight, wake_secs, wake_nanos)
-                         VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)
+                             (program, number, version, record, in_flight, wake_secs, wake_nanos,
+                              state, created_at, changed_at)
+                         VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                          ON CONFLICT (program, number) DO NOTHING",
-                        params![program, number, record, in_flight, wake_secs, wake_nanos],
+                        params![
+                            program, number, record, in_flight, wake_secs, wake_nanos, state,
+                            created_at, changed_at
+                        ],
                     )
                     .map_err(|e| backend("inserting an order", e))?;
                 (changed, 1)
@@ -307,7 +496,8 @@ impl OrderStore for SqliteStore {
                     .execute(
                         "UPDATE orders
                          SET version = version + 1, record = ?3, in_flight = ?4,
-                             wake_secs = ?5, wake_nanos = ?6
+                             wake_secs = ?5, wake_nanos = ?6,
+                             state = ?8, created_at = ?9, changed_at = ?10
                          WHERE program = ?1 AND number = ?2 AND version = ?7",
                         params![
                             program,
@@ -316,7 +506,10 @@ impl OrderStore for SqliteStore {
                             in_flight,
                             wake_secs,
                             wake_nanos,
-                            expected_sql
+                            expected_sql,
+                            state,
+                            created_at,
+                            changed_at
                         ],
                     )
                     .map_err(|e| backend("updating an order", e))?;
@@ -435,5 +628,83 @@ impl OrderStore for SqliteStore {
             )
             .map_err(|e| backend("saving a watermark", e))?;
         Ok(())
+    }
+
+    async fn query(
+        &self,
+        filter: &OrderFilter,
+        page: &PageRequest,
+    ) -> Result<IndexPage, StoreError> {
+        let Some(PageBounds {
+            lower,
+            upper,
+            after,
+        }) = page_bounds(filter, page)
+        else {
+            return Ok(IndexPage::default());
+        };
+        let (rank, number) = after.unzip();
+        let program = filter.program.map(|p| p.code());
+        let limit = i64::try_from(page.size().saturating_add(1)).unwrap_or(i64::MAX);
+        let sql = match filter.time {
+            TimeField::Changed => PAGE_BY_CHANGED,
+            TimeField::Created => PAGE_BY_CREATED,
+        };
+        let fail = |e| backend("reading a page of orders", e);
+        let mut connection = self.connection();
+        // One read transaction: every state's part comes from the same moment.
+        let transaction = connection.transaction().map_err(fail)?;
+        let mut candidates = Vec::new();
+        {
+            let mut statement = transaction.prepare_cached(sql).map_err(fail)?;
+            for state in filter.group.states() {
+                let mut rows = statement
+                    .query(rusqlite::named_params! {
+                        ":state": state.as_str(),
+                        ":program": program,
+                        ":lower": lower,
+                        ":upper": upper,
+                        ":rank": rank,
+                        ":number": number,
+                        ":limit": limit,
+                    })
+                    .map_err(fail)?;
+                while let Some(row) = rows.next().map_err(fail)? {
+                    let program: String = row.get(0).map_err(fail)?;
+                    let number: String = row.get(1).map_err(fail)?;
+                    let state: String = row.get(2).map_err(fail)?;
+                    candidates.push(IndexEntry {
+                        key: key_of(&program, &number)?,
+                        state: state_of(&state)?,
+                        created_at: DateTime::from_timestamp_nanos(row.get(3).map_err(fail)?),
+                        changed_at: DateTime::from_timestamp_nanos(row.get(4).map_err(fail)?),
+                    });
+                }
+            }
+        }
+        transaction.finish().map_err(fail)?;
+        // The page is among the first `limit + 1` of each state: the library's rule
+        // orders them and cuts the page.
+        Ok(page_of(&candidates, filter, page))
+    }
+
+    async fn counts(&self) -> Result<BTreeMap<StateKind, usize>, StoreError> {
+        let fail = |e| backend("counting orders", e);
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached("SELECT state, COUNT(*) FROM orders GROUP BY state")
+            .map_err(fail)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })
+            .map_err(fail)?;
+        let mut counts = BTreeMap::new();
+        for row in rows {
+            let (state, count) = row.map_err(fail)?;
+            let count = usize::try_from(count).map_err(|e| backend("counting orders", e))?;
+            counts.insert(state_of(&state)?, count);
+        }
+        Ok(counts)
     }
 }

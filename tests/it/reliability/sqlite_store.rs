@@ -143,3 +143,62 @@ async fn sqlite_store_keeps_everything_across_a_reopen_and_between_handles() {
 async fn stored_record(store: &SqliteStore, key: &OrderKey) -> OrderRecord {
     store.load(key).await.unwrap().unwrap().record
 }
+
+#[tokio::test]
+async fn a_file_from_before_the_query_columns_gets_them_filled_from_its_records() {
+    let dir = TempDir::new("store-migration");
+    let path = dir.file("orders.sqlite");
+    let a = key(Program::RetailProcurement, "A0000001");
+    let b = key(Program::DirectFulfillment, "A0000001");
+    {
+        // The orders table as it was before the operator's queries.
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE orders (
+                 program TEXT NOT NULL, number TEXT NOT NULL,
+                 version INTEGER NOT NULL CHECK (version >= 1),
+                 record TEXT NOT NULL, in_flight TEXT,
+                 wake_secs INTEGER, wake_nanos INTEGER,
+                 PRIMARY KEY (program, number)
+             ) WITHOUT ROWID;",
+        )
+        .unwrap();
+        for k in [&a, &b] {
+            old.execute(
+                "INSERT INTO orders (program, number, version, record) VALUES (?1, ?2, 3, ?3)",
+                rusqlite::params![
+                    k.program.code(),
+                    k.number.as_str(),
+                    serde_json::to_string(&record("A0000001")).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let entries = [
+        avc_order_sync::IndexEntry::of(&a, &record("A0000001")),
+        avc_order_sync::IndexEntry::of(&b, &record("A0000001")),
+    ];
+    let filter = avc_order_sync::OrderFilter::group(avc_order_sync::StatusGroup::All);
+    let page = avc_order_sync::PageRequest::first(10);
+    let found = store.query(&filter, &page).await.unwrap();
+    assert_eq!(found, avc_order_sync::page_of(&entries, &filter, &page));
+    assert_eq!(found.entries.len(), 2, "both orders, retail first");
+    assert_eq!(found.entries[0].key, a);
+    let state = entries[0].state;
+    assert_eq!(
+        store.counts().await.unwrap(),
+        std::collections::BTreeMap::from([(state, 2)])
+    );
+    // A save after the change writes the columns as any save does; opening again
+    // changes nothing.
+    store
+        .save(&a, &record("A0000001"), None, None, Some(3))
+        .await
+        .unwrap();
+    drop(store);
+    let again = SqliteStore::open(&path).unwrap();
+    assert_eq!(again.query(&filter, &page).await.unwrap(), found);
+    assert_eq!(again.load(&a).await.unwrap().unwrap().version, 4);
+}
