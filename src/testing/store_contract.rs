@@ -17,7 +17,14 @@
 //!   order's wake-up; [`OrderStore::next_wakeup`] is the earliest;
 //! - a far wake-up (the last instant `chrono` can hold) is kept exactly;
 //! - a watermark moves forward and never back, to the nanosecond, each cursor on
-//!   its own.
+//!   its own;
+//! - [`OrderStore::query`] answers every page of every status group, program, time
+//!   field and time range as [`page_of`] does over the [`IndexEntry`] of each stored
+//!   record (orders of several states, both programs, times to the nanosecond, a
+//!   retail and a Direct Fulfillment order with one number and one time); a walk
+//!   through the pages sees each order once; an order that changes state leaves its
+//!   group for the new one, at the head of the pages by change;
+//! - [`OrderStore::counts`] counts the orders of each state, and follows a change.
 //!
 //! # Example
 //! ```
@@ -32,15 +39,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::client::WindowKind;
+use crate::ids::InternalId;
 use crate::ids::PurchaseOrderNumber;
-use crate::lifecycle::OrderRecord;
+use crate::lifecycle::{Event, OrderRecord, StateKind};
 use crate::order::Program;
+use crate::settings::Settings;
 use crate::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError};
+use crate::view::{
+    IndexEntry, MAX_PAGE_SIZE, OrderFilter, PageRequest, StatusGroup, TimeField, page_of,
+};
 
 use super::{catalogue_settings, orders};
 
@@ -82,6 +95,7 @@ pub async fn run(store: &dyn OrderStore) -> Result<(), ContractViolations> {
         wakeups(store, &mut check).await;
         far_wakeups(store, &mut check).await;
         watermarks(store, &mut check).await;
+        queries(store, &mut check).await;
     }
     if check.violations.is_empty() {
         Ok(())
@@ -446,6 +460,297 @@ async fn watermarks(store: &dyn OrderStore, check: &mut Check) {
     );
 }
 
+/// An order of the query checks: Direct Fulfillment or retail, received at
+/// `received`, then taken to a state by `step` at `changed`.
+fn query_record(
+    program: Program,
+    number: &str,
+    received: DateTime<Utc>,
+    changed: DateTime<Utc>,
+    step: usize,
+) -> Option<OrderRecord> {
+    let po = match program {
+        Program::RetailProcurement => orders::retail_order(number, received, 2)
+            .to_purchase_order()
+            .ok()?,
+        Program::DirectFulfillment => orders::df_order(number, received, 2)
+            .to_purchase_order()
+            .ok()?,
+    };
+    let mapped = catalogue_settings(false, false);
+    // Unmapped: every item is missing, so the order waits for a fix.
+    let settings = if step == 4 {
+        Settings::default()
+    } else {
+        mapped.clone()
+    };
+    let record = OrderRecord::receive(po, received, &settings).0;
+    let event = match step {
+        1 => Event::SalesOrderCreated {
+            internal_id: InternalId::new("7001").ok()?,
+        },
+        2 => Event::HoldRequested {
+            reason: "checked by hand".into(),
+        },
+        3 => Event::CancelRequested {
+            reason: "a duplicate".into(),
+        },
+        _ => return Some(record),
+    };
+    record
+        .handle(&event, changed, &settings)
+        .ok()
+        .map(|(next, _)| next)
+}
+
+/// The orders of the query checks: both programs, five ways through the lifecycle,
+/// times that tie and times a nanosecond apart.
+fn query_orders() -> Vec<(OrderKey, OrderRecord)> {
+    let base = at("2026-11-28T06:00:00Z");
+    let mut found = Vec::new();
+    for i in 0..16_i64 {
+        let program = if i % 3 == 0 {
+            Program::DirectFulfillment
+        } else {
+            Program::RetailProcurement
+        };
+        // Numbers not in key order of their times, two orders a creation time.
+        let number = format!("Q{:07}", (i * 7) % 16);
+        let received = base + TimeDelta::hours(i / 2) + TimeDelta::nanoseconds(i % 2);
+        let changed = received + TimeDelta::minutes(30 * (i % 3));
+        let step = usize::try_from(i % 5).unwrap_or(0);
+        if let (Some(key), Some(record)) = (
+            key(program, &number),
+            query_record(program, &number, received, changed, step),
+        ) {
+            found.push((key, record));
+        }
+    }
+    // One number in both programs, at one time: the key alone orders them.
+    let same = base + TimeDelta::hours(3);
+    for program in [Program::DirectFulfillment, Program::RetailProcurement] {
+        if let (Some(key), Some(record)) = (
+            key(program, "Q0000100"),
+            query_record(program, "Q0000100", same, same, 1),
+        ) {
+            found.push((key, record));
+        }
+    }
+    found
+}
+
+/// The filters the query checks ask: every group, program and time field, over all
+/// time and over ranges whose bounds fall on orders' times.
+fn query_filters() -> Vec<OrderFilter> {
+    let from = at("2026-11-28T07:00:00Z");
+    let until = at("2026-11-28T10:30:00Z");
+    let ranges = [
+        (None, None),
+        (Some(from), None),
+        (None, Some(until)),
+        (Some(from), Some(until)),
+    ];
+    let mut filters = Vec::new();
+    for group in StatusGroup::ALL {
+        for program in [
+            None,
+            Some(Program::RetailProcurement),
+            Some(Program::DirectFulfillment),
+        ] {
+            for time in [TimeField::Changed, TimeField::Created] {
+                for (from, until) in ranges {
+                    filters.push(OrderFilter {
+                        group,
+                        program,
+                        time,
+                        from,
+                        until,
+                    });
+                }
+            }
+        }
+    }
+    filters
+}
+
+/// Every stored order's index entry, as [`IndexEntry::of`] makes it from the record.
+async fn stored_entries(store: &dyn OrderStore, check: &mut Check) -> Option<Vec<IndexEntry>> {
+    let keys = check.ok("keys", store.keys().await)?;
+    let mut entries = Vec::new();
+    for key in keys {
+        let stored = check.ok("load", store.load(&key).await)??;
+        entries.push(IndexEntry::of(&key, &stored.record));
+    }
+    Some(entries)
+}
+
+/// Walks every filter's pages of `size`: each page must be the rule's, and the walk
+/// must see each order the filter takes once. Stops at the first page that differs.
+async fn walk_pages(
+    store: &dyn OrderStore,
+    check: &mut Check,
+    entries: &[IndexEntry],
+    filter: &OrderFilter,
+    size: usize,
+    moment: &str,
+) -> bool {
+    let mut page = PageRequest::first(size);
+    let mut seen = Vec::new();
+    // One page more than there are orders: a walk that does not end is a violation.
+    for _ in 0..=entries.len() + 1 {
+        let Some(got) = check.ok("query", store.query(filter, &page).await) else {
+            return false;
+        };
+        let want = page_of(entries, filter, &page);
+        if got != want {
+            check.equal(
+                &format!(
+                    "{moment}: the page of {size} after {:?} of {filter:?}",
+                    page.after
+                ),
+                got,
+                want,
+            );
+            return false;
+        }
+        seen.extend(got.entries.into_iter().map(|e| e.key));
+        match got.next {
+            Some(token) => page.after = Some(token),
+            None => {
+                let once: BTreeSet<_> = seen.iter().collect();
+                let taken = entries.iter().filter(|e| filter.matches(e)).count();
+                check.that(once.len() == seen.len() && seen.len() == taken, || {
+                    format!(
+                        "{moment}: a walk through the pages of {size} of {filter:?} saw {} orders, {} of them once, of the {taken} it takes",
+                        seen.len(),
+                        once.len()
+                    )
+                });
+                return true;
+            }
+        }
+    }
+    check.that(false, || {
+        format!("{moment}: the pages of {size} of {filter:?} never ended")
+    });
+    false
+}
+
+fn state_counts(entries: &[IndexEntry]) -> BTreeMap<StateKind, usize> {
+    let mut counts = BTreeMap::new();
+    for entry in entries {
+        *counts.entry(entry.state).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Pages and counts agree with the rule over every stored record.
+async fn queries_agree(
+    store: &dyn OrderStore,
+    check: &mut Check,
+    moment: &str,
+) -> Option<Vec<IndexEntry>> {
+    let entries = stored_entries(store, check).await?;
+    if let Some(mut counts) = check.ok("counts", store.counts().await) {
+        counts.retain(|_, n| *n > 0);
+        check.equal(
+            &format!("{moment}: the counts of each state"),
+            counts,
+            state_counts(&entries),
+        );
+    }
+    for filter in query_filters() {
+        for size in [1, 4, MAX_PAGE_SIZE] {
+            if !walk_pages(store, check, &entries, &filter, size, moment).await {
+                break;
+            }
+        }
+    }
+    Some(entries)
+}
+
+async fn queries(store: &dyn OrderStore, check: &mut Check) {
+    let saved = query_orders();
+    for (key, record) in &saved {
+        let answer = store.save(key, record, None, None, None).await;
+        check.equal(&format!("the save of {key}"), answer.ok(), Some(1));
+    }
+    let states: BTreeSet<_> = saved.iter().map(|(_, r)| r.state().kind()).collect();
+    check.that(states.len() >= 5, || {
+        format!("the query checks' orders are in too few states: {states:?}")
+    });
+    let Some(entries) = queries_agree(store, check, "with orders of several states").await else {
+        return;
+    };
+
+    // An order waiting for approval is held: it leaves the group, joins Held at the
+    // head of the pages by change, and the counts follow.
+    let Some((key, record)) = saved
+        .iter()
+        .find(|(_, r)| r.state().kind() == StateKind::ExpectApproval)
+    else {
+        check.that(false, || "no query order waits for approval".into());
+        return;
+    };
+    let later = at("2026-11-30T00:00:00Z");
+    let Ok((held, _)) = record.handle(
+        &Event::HoldRequested {
+            reason: "checked by hand".into(),
+        },
+        later,
+        &catalogue_settings(false, false),
+    ) else {
+        check.that(false, || {
+            "an order waiting for approval could not be held".into()
+        });
+        return;
+    };
+    let answer = store.save(key, &held, None, None, Some(1)).await;
+    check.equal(&format!("the save of {key}, held"), answer.ok(), Some(2));
+    let Some(after) = queries_agree(store, check, "once an order is held").await else {
+        return;
+    };
+    let waiting = OrderFilter::group(StatusGroup::WaitingForApproval);
+    if let Some(page) = check.ok(
+        "query",
+        store
+            .query(&waiting, &PageRequest::first(MAX_PAGE_SIZE))
+            .await,
+    ) {
+        check.that(page.entries.iter().all(|e| e.key != *key), || {
+            format!("{key}, held, is still on the pages of orders waiting for approval")
+        });
+    }
+    let on_hold = OrderFilter::group(StatusGroup::Held);
+    if let Some(page) = check.ok("query", store.query(&on_hold, &PageRequest::first(1)).await) {
+        let first = page.entries.first().map(|e| (e.key.clone(), e.changed_at));
+        check.equal(
+            "the first order on hold, by change",
+            first,
+            Some((key.clone(), later)),
+        );
+    }
+    let count = |entries: &[IndexEntry], state| state_counts(entries).get(&state).copied();
+    if let Some(counts) = check.ok("counts", store.counts().await) {
+        let approval = counts
+            .get(&StateKind::ExpectApproval)
+            .copied()
+            .filter(|n| *n > 0);
+        check.equal(
+            "the orders waiting for approval once one is held",
+            approval,
+            count(&entries, StateKind::ExpectApproval)
+                .and_then(|n| n.checked_sub(1))
+                .filter(|n| *n > 0),
+        );
+        check.equal(
+            "the orders on hold once one more is",
+            counts.get(&StateKind::Held).copied(),
+            count(&after, StateKind::Held),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -502,6 +807,82 @@ mod tests {
         let broken = block_on(run(&store)).unwrap_err();
         assert_eq!(broken.violations.len(), 1, "{broken}");
         assert!(broken.violations[0].contains("07:00:00Z"), "{broken}");
+    }
+
+    /// A memory store whose pages forget the program, and whose counts are off by
+    /// one once an order is held.
+    struct Careless(MemoryStore);
+
+    #[async_trait::async_trait]
+    impl OrderStore for Careless {
+        async fn load(
+            &self,
+            key: &OrderKey,
+        ) -> Result<Option<crate::store::StoredOrder>, StoreError> {
+            self.0.load(key).await
+        }
+        async fn save(
+            &self,
+            key: &OrderKey,
+            record: &OrderRecord,
+            in_flight: Option<&InFlight>,
+            next_wakeup: Option<DateTime<Utc>>,
+            expected: Option<u64>,
+        ) -> Result<u64, StoreError> {
+            self.0
+                .save(key, record, in_flight, next_wakeup, expected)
+                .await
+        }
+        async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OrderKey>, StoreError> {
+            self.0.due(now, limit).await
+        }
+        async fn next_wakeup(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+            self.0.next_wakeup().await
+        }
+        async fn keys(&self) -> Result<Vec<OrderKey>, StoreError> {
+            self.0.keys().await
+        }
+        async fn watermark(&self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, StoreError> {
+            self.0.watermark(cursor).await
+        }
+        async fn save_watermark(
+            &self,
+            cursor: Cursor,
+            at: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
+            self.0.save_watermark(cursor, at).await
+        }
+        async fn query(
+            &self,
+            filter: &OrderFilter,
+            page: &PageRequest,
+        ) -> Result<crate::view::IndexPage, StoreError> {
+            let mut filter = filter.clone();
+            filter.program = None;
+            self.0.query(&filter, page).await
+        }
+        async fn counts(&self) -> Result<BTreeMap<StateKind, usize>, StoreError> {
+            let mut counts = self.0.counts().await?;
+            if counts.contains_key(&StateKind::Held) {
+                *counts.entry(StateKind::ExpectApproval).or_insert(0) += 1;
+            }
+            Ok(counts)
+        }
+    }
+
+    #[test]
+    fn a_store_whose_pages_forget_the_program_or_whose_counts_lag_breaks_it() {
+        let broken = block_on(run(&Careless(MemoryStore::new()))).unwrap_err();
+        let text = broken.to_string();
+        assert!(
+            text.contains("program: Some(DirectFulfillment)"),
+            "{broken}"
+        );
+        assert!(text.contains("the counts of each state"), "{broken}");
+        assert!(
+            text.contains("the orders waiting for approval once one is held"),
+            "{broken}"
+        );
     }
 
     #[test]
