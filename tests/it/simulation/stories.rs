@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use avc_order_sync::Clock;
 use avc_order_sync::amazon::direct_fulfillment as df;
-use avc_order_sync::lifecycle::{Event, EventKind, OrderRecord};
+use avc_order_sync::lifecycle::{CommandKind, Event, EventKind, OrderRecord};
 use avc_order_sync::testing::{
     AmazonOperation, Before, InterceptedDirectFulfillment, InterceptedNetSuite, InterceptedRetail,
     InterceptedStore, ManualClock, NetSuite, NetSuiteOperation, ScriptedFailure, VendorCentral,
@@ -821,6 +821,14 @@ fn poll_until<F: std::future::Future>(
 /// marked, was never sent again: the order waited in "Canceling in NetSuite" for
 /// good. Fixed in the engine: an acknowledgement is marked uncertain only while the
 /// order still waits for it.
+///
+/// Since the fix of seed 13249, B starts nothing while A's POST is out within its
+/// grace, so the story lets the POST outlast the uncertain-submission wait (a call
+/// the rules say another worker may then repeat): B takes the order over, takes in
+/// the close and dies in it. A's failed POST must leave B's marker, so the close is
+/// sent again once its own grace (5 minutes) is over, not after the acknowledgement's
+/// 30. (Recovery of a marker whose command the order no longer waits for now sends
+/// the close in the end either way.)
 #[test]
 fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
     let world = story(false, false);
@@ -866,23 +874,32 @@ fn a_failed_acknowledgement_does_not_unmark_another_workers_command() {
     pause.store(true, Ordering::SeqCst);
     let mut sending = Box::pin(a.run_cycle());
     assert!(poll_until(&mut sending, || paused.load(Ordering::SeqCst)).is_none());
-    // ... when Amazon closes the PO; B takes it in and dies in the close, if it
-    // starts it (since a later fix, B leaves the close until A's POST is answered).
+    // ... and is still sending it past the uncertain-submission wait, when Amazon
+    // closes the PO; B takes the order over, takes the close in and dies in it.
+    clock.advance(Duration::from_secs(31 * 60));
     amazon.close_retail_order(&number).unwrap();
     die.store(true, Ordering::SeqCst);
     let mut closing = Box::pin(b.run_cycle());
-    let _ = poll_until(&mut closing, || died.load(Ordering::SeqCst));
+    assert!(poll_until(&mut closing, || died.load(Ordering::SeqCst)).is_none());
     drop(closing);
     die.store(false, Ordering::SeqCst);
-    // A's POST fails; A finishes its cycle.
+    // A's POST fails; A finishes its cycle, leaving B's marker.
     assert!(poll_until(&mut sending, || false).is_some());
     drop(sending);
+    let key = OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    };
+    let marker = world.order(&key).and_then(|o| o.in_flight);
+    assert_eq!(
+        marker.map(|f| f.command_key.kind()),
+        Some(CommandKind::CloseSalesOrder)
+    );
 
-    for _ in 0..8 {
-        clock.advance(Duration::from_secs(10 * 60));
-        let done = poll_until(&mut Box::pin(a.run_cycle()), || false);
-        assert!(done.is_some_and(|r| r.is_ok()));
-    }
+    // Once the close's grace is over, it is sent again.
+    clock.advance(Duration::from_secs(10 * 60));
+    let done = poll_until(&mut Box::pin(a.run_cycle()), || false);
+    assert!(done.is_some_and(|r| r.is_ok()));
     assert_eq!(
         netsuite.snapshot(&id).unwrap().status,
         NetSuiteStatus::Closed
