@@ -63,6 +63,7 @@ use crate::order::{OrderLine, Program, WeightUnit};
 ///     "changedAfterAcknowledgement": "reviewEachOrder",
 ///     "defaultRejectionReason": "TemporarilyUnavailable",
 ///     "deadlineWarningMinutes": 240,
+///     "approvalOverdueMinutes": 720,
 ///     "onAmazonRejection": "returnToPendingApproval"
 ///   },
 ///   "listPriceVendorCodes": ["BOOKS"]
@@ -87,6 +88,7 @@ use crate::order::{OrderLine, Program, WeightUnit};
 /// | `policies.changedAfterAcknowledgement` | what happens when Amazon changes an acknowledged PO's quantities or lines (NetSuite Connector's three modes): `updateSalesOrder` overwrites the sales order's lines, `reviewEachOrder` holds the order for an operator to post the update or cancel, `cancelSalesOrder` closes the sales order | `reviewEachOrder` |
 /// | `policies.defaultRejectionReason` | Amazon's reason for quantities a reviewer removed or lines a reviewer closed: `TemporarilyUnavailable`, `InvalidProductIdentifier` or `ObsoleteProduct` (for Direct Fulfillment: codes `03`, `02` and `71`) | `TemporarilyUnavailable` |
 /// | `policies.deadlineWarningMinutes` | how many minutes before the 24-hour acknowledgement deadline an unacknowledged order raises a warning | `240` |
+/// | `policies.approvalOverdueMinutes` | how many minutes a sales order may wait in NetSuite Pending Approval before the order raises a notice (once per wait; a held order raises none) | `720` (12 hours) |
 /// | `policies.onAmazonRejection` | what happens to the sales order while Amazon's rejection of an acknowledgement stands: `returnToPendingApproval` sets it back to Pending Approval (NetSuite's "not yet approved", so nothing ships) and keeps Amazon's reason with the order; the reviewer updates the order and approves it again, and that approval (or the Repost action, which approves the order if it is still pending) sends the acknowledgement of the order as it then stands. `leaveApproved` leaves it as it is until the Repost action. An order acknowledged automatically that has no sales order yet is not affected, and a sales order NetSuite shows closed, cancelled or fulfilled keeps its status (it cannot go back to Pending Approval): the order waits for the Repost action, which acknowledges it as it stands | `returnToPendingApproval` |
 /// | `listPriceVendorCodes` | vendor codes (`sellingParty.partyId`) that sell books at list price, as Amazon requires them to say: their retail acknowledgements carry each line's `listPrice` (Amazon's, from the PO) and the `discountMultiplier`, the confirmed net cost over the list price, exact. A line with no list price, or whose net cost over its list price has no exact decimal, holds the order with a problem naming the PO, the line and the field | none |
 ///
@@ -318,6 +320,8 @@ pub struct Policies {
     pub deadline_warning_minutes: u32,
     /// What Amazon's rejection of an acknowledgement does to the sales order.
     pub on_amazon_rejection: OnAmazonRejectionPolicy,
+    /// Minutes a sales order may wait in Pending Approval before a notice.
+    pub approval_overdue_minutes: u32,
 }
 
 impl Default for Policies {
@@ -328,6 +332,7 @@ impl Default for Policies {
             default_rejection_reason: RejectionReason::TemporarilyUnavailable,
             deadline_warning_minutes: 240,
             on_amazon_rejection: OnAmazonRejectionPolicy::default(),
+            approval_overdue_minutes: 720,
         }
     }
 }
@@ -492,6 +497,12 @@ impl Settings {
     /// The lead time of the deadline warning.
     pub fn deadline_warning(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::minutes(i64::from(self.policies.deadline_warning_minutes))
+    }
+
+    /// How long a sales order may wait in Pending Approval before
+    /// [`crate::lifecycle::Notice::ApprovalOverdue`].
+    pub fn approval_overdue(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::minutes(i64::from(self.policies.approval_overdue_minutes))
     }
 }
 

@@ -25,7 +25,21 @@ pub trait Observer: Send + Sync {
         let _ = (operation, elapsed, outcome);
     }
 
-    /// The machine asked for a person to be told something.
+    /// The machine asked for a person to be told something about the order `key`: see
+    /// [`Notice`] for the kinds, each with a `Display` a person can act on and a
+    /// [`Notice::slug`] to route it by.
+    ///
+    /// Each notice is raised once per cause (the order's record keeps what was
+    /// raised), after the record that raised it is saved; the engine forwards it and
+    /// decides nothing. A crash between the save and this call loses the notice rather
+    /// than repeating it, so an implementation that must not miss one SHOULD also read
+    /// the orders that need a person from the store.
+    ///
+    /// Notices are per order. Credentials refused while working on orders raise
+    /// [`Notice::CredentialsRefused`] on each order whose command ran out of attempts,
+    /// naming the service: group them by slug and service to alert once. A refusal
+    /// while listing orders belongs to no order: it reaches [`Observer::call`] and the
+    /// cycle's report, not this method.
     fn notice(&self, key: &OrderKey, notice: &Notice) {
         let _ = (key, notice);
     }

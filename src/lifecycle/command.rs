@@ -11,6 +11,8 @@ use crate::sales_order::{SalesOrderChanges, SalesOrderDraft};
 
 use crate::client::ServiceMessage;
 
+use super::failure::FailureKind;
+
 pub use super::command_key::{CommandKey, CommandKind};
 
 /// Something the engine must do, decided by the machine.
@@ -77,8 +79,8 @@ pub enum Command {
         /// Amazon's transaction id for it.
         transaction_id: TransactionId,
     },
-    /// Tell a person (email, webhook, dashboard): a deadline is near, Amazon rejected
-    /// an acknowledgement, an order needs attention. Needs no answer.
+    /// Tell a person (email, webhook, dashboard) why the order needs them: see
+    /// [`Notice`]. Needs no answer.
     Notify {
         /// The order.
         purchase_order_number: PurchaseOrderNumber,
@@ -104,12 +106,27 @@ impl fmt::Display for AcknowledgementKey {
     }
 }
 
-/// What a [`Command::Notify`] says.
+/// What a [`Command::Notify`] says: why a person should look at the order, and what
+/// they can do about it.
+///
+/// Each notice is raised once per cause, never once per cycle: the machine keeps what
+/// it raised in the order's record ([`super::RaisedNotices`], [`DeadlineNotices`]) or
+/// raises the notice on the transition into the state it reports, which happens once.
+/// A new cause (a second rejection, of a new acknowledgement version; a new set of
+/// mapping problems; a new wait for approval) raises it again.
+///
+/// [`Notice::slug`] names the kind in a stable, lower-case form for alert routing;
+/// `Display` is a line a person can act on. Neither the fields nor `Display` carry
+/// personal data: no Direct Fulfillment ship-to name, address or phone, and no
+/// credentials.
+///
+/// [`DeadlineNotices`]: super::DeadlineNotices
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "notice")]
 #[non_exhaustive]
 pub enum Notice {
-    /// The 24-hour acknowledgement deadline is near and the order is not acknowledged.
+    /// The 24-hour acknowledgement deadline is near (`policies.deadlineWarningMinutes`)
+    /// and the order is not acknowledged.
     DeadlineApproaching {
         /// The deadline.
         deadline: DateTime<Utc>,
@@ -126,23 +143,195 @@ pub enum Notice {
         /// Amazon's reasons.
         errors: Vec<ServiceMessage>,
     },
-    /// The order needs a person: a mapping problem or a command that failed for good.
-    NeedsAttention {
+    /// The sales order has waited in NetSuite Pending Approval longer than
+    /// `policies.approvalOverdueMinutes`.
+    ApprovalOverdue {
+        /// Since when the order waits for approval.
+        waiting_since: DateTime<Utc>,
+        /// The setting's limit, in minutes.
+        limit_minutes: u32,
+    },
+    /// A command failed for good: out of attempts, or refused in a way no retry
+    /// fixes. The order waits for a person to fix the cause and retry it.
+    RetriesExhausted {
+        /// The failed command's [`Command::key`].
+        command_key: CommandKey,
+        /// How many attempts failed.
+        attempts: u32,
+        /// The last failure.
+        failure: FailureKind,
+    },
+    /// The service refused the credentials (HTTP 401/403) for every attempt of one of
+    /// this order's commands. Raised per order, like every notice: each order whose
+    /// command ran out of attempts raises its own, naming the service, so an alert
+    /// can be grouped by [`Notice::slug`] and [`Service`]. The service's message is
+    /// left out, since it may echo what was sent.
+    CredentialsRefused {
+        /// The service that refused them.
+        service: Service,
+        /// The failed command's [`Command::key`].
+        command_key: CommandKey,
+        /// How many attempts failed.
+        attempts: u32,
+    },
+    /// The order is set aside: Amazon's order, or what Amazon accepted of it, could
+    /// not be read. It goes on with the next readable copy Amazon lists.
+    Unreadable {
+        /// What could not be read, one line.
+        summary: String,
+    },
+    /// The order is set aside: it cannot be mapped with the current settings
+    /// (unmapped item, missing customer, unknown currency, …).
+    MappingProblem {
         /// What is wrong, one line.
         summary: String,
+    },
+    /// An operator held the order; nothing new starts until it is released.
+    Held {
+        /// The operator's reason.
+        reason: String,
     },
     /// Amazon changed an acknowledged order and the policy asks for a review.
     ChangeToReview,
 }
 
+/// A service the sync calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Service {
+    /// Amazon's Selling Partner API.
+    Amazon,
+    /// NetSuite.
+    NetSuite,
+}
+
+impl Service {
+    /// The service a command goes to.
+    #[must_use]
+    pub fn of(kind: CommandKind) -> Service {
+        if kind.is_amazon() {
+            Service::Amazon
+        } else {
+            Service::NetSuite
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::Amazon => "Amazon",
+            Service::NetSuite => "NetSuite",
+        })
+    }
+}
+
 impl Notice {
-    fn slug(&self) -> &'static str {
+    /// The notice's kind, stable and lower-case, for routing alerts:
+    /// `deadline-approaching`, `deadline-missed`, `rejected`, `approval-overdue`,
+    /// `retries-exhausted`, `credentials-refused`, `unreadable`, `mapping-problem`,
+    /// `held`, `change-to-review`.
+    ///
+    /// # Example
+    /// ```
+    /// use avc_order_sync::lifecycle::Notice;
+    ///
+    /// let notice = Notice::Held { reason: "customer called".into() };
+    /// assert_eq!(notice.slug(), "held");
+    /// assert_eq!(
+    ///     notice.to_string(),
+    ///     "held by an operator: customer called; release the order to go on"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn slug(&self) -> &'static str {
         match self {
             Notice::DeadlineApproaching { .. } => "deadline-approaching",
             Notice::DeadlineMissed { .. } => "deadline-missed",
             Notice::RejectedByAmazon { .. } => "rejected",
-            Notice::NeedsAttention { .. } => "needs-attention",
+            Notice::ApprovalOverdue { .. } => "approval-overdue",
+            Notice::RetriesExhausted { .. } => "retries-exhausted",
+            Notice::CredentialsRefused { .. } => "credentials-refused",
+            Notice::Unreadable { .. } => "unreadable",
+            Notice::MappingProblem { .. } => "mapping-problem",
+            Notice::Held { .. } => "held",
             Notice::ChangeToReview => "change-to-review",
+        }
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match self {
+            Notice::DeadlineApproaching { deadline } => write!(
+                f,
+                "the acknowledgement deadline ({}) is near and Amazon has confirmed no \
+                 acknowledgement: approve the sales order in NetSuite, or see why the \
+                 order waits",
+                at(deadline)
+            ),
+            Notice::DeadlineMissed { deadline } => write!(
+                f,
+                "the acknowledgement deadline ({}) passed and Amazon has confirmed no \
+                 acknowledgement: acknowledge the order now (approve it in NetSuite, or \
+                 in Vendor Central)",
+                at(deadline)
+            ),
+            Notice::RejectedByAmazon { version, errors } => write!(
+                f,
+                "Amazon rejected acknowledgement v{}: {}; fix the sales order in NetSuite \
+                 and repost",
+                version.0,
+                crate::text::Joined(errors, "; ")
+            ),
+            Notice::ApprovalOverdue {
+                waiting_since,
+                limit_minutes,
+            } => write!(
+                f,
+                "the sales order has waited for approval in NetSuite since {} (more than \
+                 {limit_minutes} minutes): approve it, or close the lines Amazon should \
+                 not get",
+                at(waiting_since)
+            ),
+            Notice::RetriesExhausted {
+                command_key,
+                attempts,
+                failure,
+            } => write!(
+                f,
+                "`{command_key}` failed for good after {attempts} attempt(s): {failure}; \
+                 fix the cause, then retry the order"
+            ),
+            Notice::CredentialsRefused {
+                service,
+                command_key,
+                attempts,
+            } => write!(
+                f,
+                "{service} refused the credentials for `{command_key}` after {attempts} \
+                 attempt(s): renew or correct the {service} credentials, then retry the \
+                 order"
+            ),
+            Notice::Unreadable { summary } => write!(
+                f,
+                "Amazon's order could not be read: {summary}; it goes on by itself when \
+                 Amazon lists a readable copy (check it in Vendor Central)"
+            ),
+            Notice::MappingProblem { summary } => write!(
+                f,
+                "the order cannot be mapped: {summary}; fix the settings, then retry the \
+                 order"
+            ),
+            Notice::Held { reason } => write!(
+                f,
+                "held by an operator: {reason}; release the order to go on"
+            ),
+            Notice::ChangeToReview => f.write_str(
+                "Amazon changed the order after it was acknowledged: post the update to \
+                 NetSuite, or cancel the order",
+            ),
         }
     }
 }

@@ -59,7 +59,7 @@ mod table;
 mod proptests;
 
 pub use crate::sales_order::{LineChange, SalesOrderChanges};
-pub use command::{AcknowledgementKey, Command, CommandKey, CommandKind, Notice};
+pub use command::{AcknowledgementKey, Command, CommandKey, CommandKind, Notice, Service};
 pub use command_key::CommandKeyError;
 pub use error::{SalesOrderId, TransitionError};
 pub use event::{Event, EventKind};
@@ -70,7 +70,7 @@ pub use intake::{
 };
 pub use record::{
     Approval, Attempt, ConfirmedAcknowledgement, DeadlineNotices, HistoryEntry,
-    MAX_UNJUDGED_RESENDS, OrderRecord, SCHEMA_VERSION,
+    MAX_UNJUDGED_RESENDS, OrderRecord, RaisedNotices, SCHEMA_VERSION,
 };
 pub use retry::{RetryDecision, RetryPolicy};
 pub use state::{Attention, CloseReason, MappingStep, OrderState, StateKind};

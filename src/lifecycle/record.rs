@@ -65,6 +65,10 @@ pub struct OrderRecord {
     /// Amazon refused a transaction it shared with others.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(super) unjudged_resends: u32,
+    /// The notices raised for causes that outlast a transition, so a cycle over an
+    /// order in the same state does not raise them again.
+    #[serde(default, skip_serializing_if = "RaisedNotices::is_empty")]
+    pub(super) raised: RaisedNotices,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not
@@ -123,6 +127,33 @@ pub struct DeadlineNotices {
     pub missed: bool,
 }
 
+/// The notices raised for causes that outlast the transition that found them: what
+/// each was raised for, so the same cause is not raised again and a new one is.
+///
+/// (The deadline notices are in [`DeadlineNotices`]; the other notices are raised by
+/// the transition into the state they report, which happens once.)
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RaisedNotices {
+    /// The problems ([`super::Notice::Unreadable`] or [`super::Notice::MappingProblem`]
+    /// summary) of the set-aside notice raised while the order stays set aside; cleared
+    /// once it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<String>,
+    /// The start of the wait for approval that [`super::Notice::ApprovalOverdue`] was
+    /// raised for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_overdue: Option<DateTime<Utc>>,
+}
+
+impl RaisedNotices {
+    /// `true` when nothing is recorded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == RaisedNotices::default()
+    }
+}
+
 /// The retry bookkeeping of the command the order waits for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
@@ -163,6 +194,9 @@ impl OrderRecord {
                 consider(at);
             }
         }
+        if let Some(at) = self.approval_overdue_at(settings) {
+            consider(at);
+        }
         if self.confirmed.is_none() {
             if !self.deadline_notices.warned {
                 consider(self.deadline_warning_at(settings));
@@ -171,6 +205,42 @@ impl OrderRecord {
             }
         }
         next
+    }
+
+    /// When [`super::Notice::ApprovalOverdue`] is due for the current wait for
+    /// approval; `None` when the order does not wait for approval (a held order does
+    /// not: a person has it) or the notice for this wait was raised.
+    pub(super) fn approval_overdue_at(&self, settings: &Settings) -> Option<DateTime<Utc>> {
+        let since = self.waiting_for_approval_since()?;
+        if self.raised.approval_overdue == Some(since) {
+            return None;
+        }
+        Some(
+            since
+                .checked_add_signed(settings.approval_overdue())
+                .unwrap_or(since),
+        )
+    }
+
+    /// Since when the order waits in [`OrderState::ExpectApproval`] without a break:
+    /// the time of the transition into it, from the history. `None` in any other
+    /// state (a held order included).
+    #[must_use]
+    pub fn waiting_for_approval_since(&self) -> Option<DateTime<Utc>> {
+        if !matches!(self.state, OrderState::ExpectApproval { .. }) {
+            return None;
+        }
+        let mut since = None;
+        for entry in self.history.iter().rev() {
+            if entry.to != StateKind::ExpectApproval {
+                break;
+            }
+            since = Some(entry.at);
+            if entry.from != Some(StateKind::ExpectApproval) {
+                break;
+            }
+        }
+        since
     }
 
     pub(super) fn deadline_warning_at(&self, settings: &Settings) -> DateTime<Utc> {
@@ -339,6 +409,11 @@ impl OrderRecord {
     /// Which deadline notices went out.
     pub fn deadline_notices(&self) -> DeadlineNotices {
         self.deadline_notices
+    }
+
+    /// What the other notices that outlast a transition were raised for.
+    pub fn raised_notices(&self) -> &RaisedNotices {
+        &self.raised
     }
 
     /// Why the order waits for a person, or why it ended, in a line for the report:

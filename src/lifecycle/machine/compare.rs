@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementCode, df_status};
 use crate::ids::ItemSequenceNumber;
-use crate::order::{AmazonOrderState, Problem, PurchaseOrder};
+use crate::order::{AmazonOrderState, Problem, ProblemKind, PurchaseOrder};
 
 use crate::lifecycle::state::{Attention, CloseReason, OrderState};
 
@@ -130,6 +130,31 @@ pub(super) fn differs_from(po: &PurchaseOrder, ack: &Acknowledgement) -> bool {
             }
         }
     })
+}
+
+/// [`summary`] for a notice, which leaves the record for an email or a webhook: a
+/// problem in a party's address (a Direct Fulfillment ship-to is a consumer's) names
+/// the field but not the value found there.
+pub(super) fn notice_summary(problems: &[Problem]) -> String {
+    let shown: Vec<Problem> = problems
+        .iter()
+        .map(|p| {
+            let in_address = ["orderDetails.shipToParty", "orderDetails.billToParty"]
+                .iter()
+                .any(|party| p.field.starts_with(party));
+            match &p.kind {
+                ProblemKind::Invalid { .. } if in_address => Problem {
+                    kind: ProblemKind::Invalid {
+                        reason: "the value found is part of an address and not shown here"
+                            .to_owned(),
+                    },
+                    ..p.clone()
+                },
+                _ => p.clone(),
+            }
+        })
+        .collect();
+    summary(&shown)
 }
 
 pub(super) fn summary(problems: &[Problem]) -> String {

@@ -15,7 +15,7 @@ use crate::lifecycle::intake::{
     AmazonAcceptance, UnreadableOrder, accepted_at_amazon, acknowledged_before,
 };
 use crate::lifecycle::record::{
-    DeadlineNotices, HistoryEntry, OrderRecord, SCHEMA_VERSION, deadline_of,
+    DeadlineNotices, HistoryEntry, OrderRecord, RaisedNotices, SCHEMA_VERSION, deadline_of,
 };
 use crate::lifecycle::retry::RetryPolicy;
 use crate::lifecycle::state::{Attention, MappingStep, OrderState};
@@ -143,6 +143,7 @@ impl OrderRecord {
             sales_order_revision: 0,
             change_pending: false,
             unjudged_resends: 0,
+            raised: RaisedNotices::default(),
             history: Vec::new(),
         };
         let mut machine = Machine::new(record, now, settings, policy);

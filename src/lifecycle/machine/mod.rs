@@ -12,6 +12,7 @@ mod changes;
 mod compare;
 mod entry;
 mod guards;
+mod notices;
 
 use chrono::{DateTime, Utc};
 
@@ -22,7 +23,7 @@ use crate::order::{Problem, PurchaseOrder};
 use crate::sales_order::SalesOrderStatus;
 use crate::settings::Settings;
 
-use super::command::{Command, Notice};
+use super::command::{Command, Notice, Service};
 use super::command_key::CommandKey;
 use super::error::TransitionError;
 use super::event::{Event, EventKind};
@@ -37,7 +38,7 @@ use crate::lifecycle::table;
 
 use changes::carry_closed_lines;
 use compare::{
-    accepted_eaches, accepted_lines_cancelled, amazon_end, defers_changes, summary, terminal,
+    accepted_eaches, accepted_lines_cancelled, amazon_end, defers_changes, notice_summary, terminal,
 };
 
 pub(super) struct Machine<'a> {
@@ -193,6 +194,10 @@ impl<'a> Machine<'a> {
                     reason: reason.clone(),
                     resume,
                 };
+                // A held order accepts no second hold: the transition raises it once.
+                self.notify(Notice::Held {
+                    reason: reason.clone(),
+                });
             }
             Event::ReleaseRequested => {
                 if let OrderState::Held { resume, .. } = &self.rec.state {
@@ -205,6 +210,7 @@ impl<'a> Machine<'a> {
             }),
         }
         self.settle();
+        self.forget_set_aside();
         Ok(())
     }
 
@@ -293,20 +299,55 @@ impl<'a> Machine<'a> {
     }
 
     fn needs_mapping(&mut self, problems: Vec<Problem>, step: MappingStep) {
-        let summary = summary(&problems);
+        let summary = notice_summary(&problems);
         self.enter(OrderState::ExpectFix {
             attention: Attention::Mapping { problems, step },
         });
-        self.notify(Notice::NeedsAttention { summary });
+        self.set_aside(
+            Notice::MappingProblem {
+                summary: summary.clone(),
+            },
+            summary,
+        );
     }
 
     /// Waits for Amazon to send the order readable, with why it cannot be used.
     pub(super) fn needs_reading(&mut self, problems: Vec<Problem>) {
-        let summary = summary(&problems);
+        let summary = notice_summary(&problems);
         self.enter(OrderState::ExpectFix {
             attention: Attention::Unreadable { problems },
         });
-        self.notify(Notice::NeedsAttention { summary });
+        self.set_aside(
+            Notice::Unreadable {
+                summary: summary.clone(),
+            },
+            summary,
+        );
+    }
+
+    /// Raises the notice of an order set aside, unless it was raised for the same
+    /// problems while the order stayed set aside: the same unreadable copy listed
+    /// again, or a retry that finds the same problems, is not a new cause.
+    fn set_aside(&mut self, notice: Notice, problems: String) {
+        let cause = format!("{}: {problems}", notice.slug());
+        if self.rec.raised.set_aside.as_ref() != Some(&cause) {
+            self.rec.raised.set_aside = Some(cause);
+            self.notify(notice);
+        }
+    }
+
+    /// Forgets the set-aside notice once the order is no longer set aside, so that
+    /// being set aside again is a new cause.
+    fn forget_set_aside(&mut self) {
+        let set_aside = matches!(
+            self.rec.state.unheld(),
+            OrderState::ExpectFix {
+                attention: Attention::Mapping { .. } | Attention::Unreadable { .. }
+            }
+        );
+        if !set_aside {
+            self.rec.raised.set_aside = None;
+        }
     }
 
     /// Takes in an order someone acknowledged before the sync saw it: records what
@@ -565,10 +606,21 @@ impl<'a> Machine<'a> {
     /// The command failed for good: the order needs a person. Never dropped.
     fn give_up(&mut self, key: &CommandKey, failure: &CommandFailure, attempts: u32) {
         let resume = Box::new(self.rec.state.clone());
-        let summary = format!(
-            "`{key}` failed after {attempts} attempt(s): {}",
-            failure.kind
-        );
+        // Raised by the transition into `ExpectFix`, which waits for no command, so no
+        // later failure of the same command can raise it again: only a retry that
+        // fails for good once more, a new cause.
+        let notice = match failure.kind {
+            FailureKind::Unauthorized { .. } => Notice::CredentialsRefused {
+                service: Service::of(key.kind()),
+                command_key: key.clone(),
+                attempts,
+            },
+            _ => Notice::RetriesExhausted {
+                command_key: key.clone(),
+                attempts,
+                failure: failure.kind.clone(),
+            },
+        };
         self.enter(OrderState::ExpectFix {
             attention: Attention::Command {
                 command_key: key.clone(),
@@ -577,7 +629,7 @@ impl<'a> Machine<'a> {
                 resume,
             },
         });
-        self.notify(Notice::NeedsAttention { summary });
+        self.notify(notice);
     }
 
     fn on_timer(&mut self) {
@@ -591,6 +643,17 @@ impl<'a> Machine<'a> {
             } else if self.now >= self.rec.deadline_warning_at(self.settings) && !notices.warned {
                 self.rec.deadline_notices.warned = true;
                 self.notify(Notice::DeadlineApproaching { deadline });
+            }
+        }
+        if let Some(due) = self.rec.approval_overdue_at(self.settings) {
+            if self.now >= due {
+                if let Some(since) = self.rec.waiting_for_approval_since() {
+                    self.rec.raised.approval_overdue = Some(since);
+                    self.notify(Notice::ApprovalOverdue {
+                        waiting_since: since,
+                        limit_minutes: self.settings.policies.approval_overdue_minutes,
+                    });
+                }
             }
         }
         if matches!(self.rec.state, OrderState::Held { .. }) {

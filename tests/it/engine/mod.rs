@@ -1,4 +1,5 @@
 //! The engine's cycle: intake, retrieval, approvals, cancellations, preview.
+mod alerts;
 mod approvals;
 mod cancellations;
 mod flows;

@@ -121,7 +121,8 @@ fn running_out_of_attempts_needs_attention_and_never_drops_the_order() {
     );
     assert!(matches!(
         notices(&story)[..],
-        [Notice::NeedsAttention { .. }]
+        [Notice::RetriesExhausted { command_key, attempts, .. }]
+            if command_key.as_str() == CREATE && *attempts == policy.max_attempts
     ));
 }
 
@@ -138,9 +139,12 @@ fn a_rejected_request_needs_attention_at_once() {
         },
     ));
     assert_eq!(failed_command(&story).as_deref(), Some(CREATE));
-    let Notice::NeedsAttention { summary } = notices(&story)[0] else {
-        panic!()
-    };
+    let notice = notices(&story)[0];
+    assert!(
+        matches!(notice, Notice::RetriesExhausted { attempts: 1, .. }),
+        "{notice:?}"
+    );
+    let summary = notice.to_string();
     assert!(summary.contains("Invalid field value"), "{summary}");
 
     // An acknowledgement Amazon refuses outright is a rejection, shown as such.
@@ -222,6 +226,17 @@ fn the_deadline_warns_then_reports_a_miss_while_nothing_is_confirmed() {
     let deadline = t0() + TimeDelta::hours(24);
     assert_eq!(story.record.acknowledgement_deadline(), deadline);
     let warn_at = deadline - TimeDelta::hours(4);
+    // Twelve hours in Pending Approval come first (`policies.approvalOverdueMinutes`).
+    let since = story.record.waiting_for_approval_since().unwrap();
+    let overdue_at = since + TimeDelta::hours(12);
+    assert!(overdue_at < warn_at);
+    assert_eq!(story.record.next_wakeup(&story.settings), Some(overdue_at));
+    story.now = overdue_at;
+    story.then(Event::TimerElapsed);
+    assert!(matches!(
+        notices(&story)[..],
+        [Notice::ApprovalOverdue { waiting_since, .. }] if *waiting_since == since
+    ));
     assert_eq!(story.record.next_wakeup(&story.settings), Some(warn_at));
 
     story.now = warn_at;

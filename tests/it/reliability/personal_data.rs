@@ -14,8 +14,13 @@ use avc_order_sync::http::{
 use avc_order_sync::lifecycle::{EventKind, Notice, OrderRecord, StateKind};
 use avc_order_sync::netsuite::{SalesOrderBody, SalesOrderRecord, ShippingAddress};
 use avc_order_sync::testing::orders::{DfLine, DfOrderBuilder, PRODUCTS};
-use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings};
-use avc_order_sync::{ClientError, Event, Program, PurchaseOrderNumber, SalesOrderStatus};
+use avc_order_sync::testing::{
+    ManualClock, NetSuite, NetSuiteOperation, ScriptedFailure, VendorCentral, World,
+    catalogue_settings,
+};
+use avc_order_sync::{
+    ClientError, ErrorKind, Event, OperatorAction, Program, PurchaseOrderNumber, SalesOrderStatus,
+};
 use avc_order_sync::{Clients, Engine, Observer};
 use avc_order_sync::{MemoryStore, OrderKey, OrderStore};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -290,6 +295,8 @@ impl Observer for Recorder {
 
     fn notice(&self, key: &OrderKey, notice: &Notice) {
         self.push(format!("{key} {notice:?}"));
+        self.push(format!("{key} {} {notice}", notice.slug()));
+        self.push(serde_json::to_string(notice).unwrap_or_default());
     }
 }
 
@@ -379,6 +386,140 @@ async fn the_engine_its_store_its_report_and_the_simulators_hide_the_consumer() 
     }
     assert_debug_hidden("store::MemoryStore", &*store);
     assert_hidden("the observer's view", &recorder.0.lock().unwrap());
+}
+
+/// One world of planted Direct Fulfillment orders, reviewed by hand, whose engine
+/// reports to `recorder`; `setup` scripts it before cycles run for a day and a half.
+async fn planted_world(recorder: &Arc<Recorder>, setup: impl FnOnce(&World)) {
+    let start = placed() + TimeDelta::minutes(10);
+    let mut world = World::starting_at(start, catalogue_settings(false, false));
+    world.engine = world.another_engine().with_observer(recorder.clone());
+    setup(&world);
+    let end = start + TimeDelta::hours(36);
+    while world.now() < end {
+        world.run_cycle().await.unwrap();
+        world.advance(Duration::from_secs(600));
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_notice_about_a_consumer_order_hides_the_consumer() {
+    let recorder = Arc::new(Recorder::default());
+    let key = |number: &str| OrderKey {
+        program: Program::DirectFulfillment,
+        number: PurchaseOrderNumber::new(number).unwrap(),
+    };
+    // Left waiting for approval past its limit and its deadline; one whose product
+    // nobody mapped; one shipped to no country the sync knows; one that cannot be
+    // read.
+    planted_world(&recorder, |world| {
+        world
+            .amazon
+            .add_df_order(planted_order("PDATA011", placed()))
+            .unwrap();
+        world
+            .amazon
+            .add_df_order(
+                DfOrderBuilder::new("PDATA012", placed())
+                    .ship_to(planted_address())
+                    .line(DfLine::new("B0NOTMAPPD", "NO-SUCH-SKU", 1, "9.99"))
+                    .build(),
+            )
+            .unwrap();
+        // Its ship-to country is a planted word: the problem names the field only.
+        let mut broken = planted_order("PDATA013", placed());
+        if let Some(to) = broken
+            .order_details
+            .as_mut()
+            .and_then(|d| d.ship_to_party.as_mut())
+        {
+            to.country_code = Some(CITY.into());
+        }
+        world.amazon.add_df_order(broken).unwrap();
+        let unreadable = DfOrderBuilder::new("PDATA017", placed())
+            .ship_to(planted_address())
+            .line(DfLine::new(
+                PRODUCTS[0].asin,
+                PRODUCTS[0].vendor_sku,
+                1,
+                "twelve",
+            ))
+            .build();
+        world.amazon.add_df_order(unreadable).unwrap();
+    })
+    .await;
+    // NetSuite refuses the credentials, then fails every create.
+    planted_world(&recorder, |world| {
+        world
+            .amazon
+            .add_df_order(planted_order("PDATA015", placed()))
+            .unwrap();
+        world.netsuite.fail_next_with(
+            NetSuiteOperation::UpsertSalesOrder,
+            ScriptedFailure::of(ErrorKind::Unauthorized),
+            1000,
+        );
+    })
+    .await;
+    planted_world(&recorder, |world| {
+        world
+            .amazon
+            .add_df_order(planted_order("PDATA016", placed()))
+            .unwrap();
+        world
+            .netsuite
+            .fail_next(NetSuiteOperation::UpsertSalesOrder, 1000);
+    })
+    .await;
+
+    let seen = recorder.0.lock().unwrap().clone();
+    for (number, slug) in [
+        ("PDATA011", "approval-overdue"),
+        ("PDATA011", "deadline-approaching"),
+        ("PDATA011", "deadline-missed"),
+        ("PDATA012", "mapping-problem"),
+        ("PDATA013", "mapping-problem"),
+        ("PDATA017", "unreadable"),
+        ("PDATA015", "credentials-refused"),
+        ("PDATA016", "retries-exhausted"),
+    ] {
+        let line = format!("{} {slug} ", key(number));
+        assert!(seen.contains(&line), "no `{slug}` for {number}:\n{seen}");
+    }
+    assert_hidden("the notices", &seen);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hold_on_a_consumer_order_hides_the_consumer() {
+    let start = placed() + TimeDelta::minutes(10);
+    let recorder = Arc::new(Recorder::default());
+    let mut world = World::starting_at(start, catalogue_settings(false, false));
+    world.engine = world.another_engine().with_observer(recorder.clone());
+    world
+        .amazon
+        .add_df_order(planted_order("PDATA021", placed()))
+        .unwrap();
+    world.run_cycle().await.unwrap();
+    let key = OrderKey {
+        program: Program::DirectFulfillment,
+        number: PurchaseOrderNumber::new("PDATA021").unwrap(),
+    };
+    world
+        .act(
+            &key,
+            OperatorAction::Hold {
+                reason: "address to confirm with Amazon".into(),
+            },
+        )
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        world.run_cycle().await.unwrap();
+        world.advance(Duration::from_secs(3600));
+    }
+    let seen = recorder.0.lock().unwrap().clone();
+    assert!(seen.contains(&format!("{key} held ")), "{seen}");
+    assert_hidden("the notices", &seen);
 }
 
 #[test]

@@ -1,0 +1,315 @@
+//! Alerts through the engine: each notice reaches the observer once per cause, however
+//! many cycles pass over the order in the same state, and again for a new cause.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use avc_order_sync::lifecycle::{Notice, Service, StateKind};
+use avc_order_sync::testing::orders::{RetailLine, RetailOrderBuilder, purchase_order_number};
+use avc_order_sync::testing::{NetSuiteOperation, ScriptedFailure, catalogue_settings, orders};
+use avc_order_sync::{ErrorKind, MalformedOrder, Observer, OperatorAction, OrderKey, Program};
+use chrono::TimeDelta;
+
+use crate::it::support::engine::*;
+
+/// An observer that keeps every notice with its order.
+#[derive(Default)]
+struct Alerts(Mutex<Vec<(OrderKey, Notice)>>);
+
+impl Observer for Alerts {
+    fn notice(&self, key: &OrderKey, notice: &Notice) {
+        if let Ok(mut all) = self.0.lock() {
+            all.push((key.clone(), notice.clone()));
+        }
+    }
+}
+
+impl Alerts {
+    /// The notices raised for `key`, oldest first.
+    fn of(&self, key: &OrderKey) -> Vec<Notice> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, n)| n.clone())
+            .collect()
+    }
+
+    /// The slugs of the notices raised for `key`, oldest first.
+    fn slugs(&self, key: &OrderKey) -> Vec<&'static str> {
+        self.of(key).iter().map(Notice::slug).collect()
+    }
+}
+
+/// A world at [`START`] whose engine reports to a recording observer.
+fn world(auto_retail: bool) -> (World, Arc<Alerts>) {
+    let mut world = World::new(catalogue_settings(auto_retail, false));
+    let alerts = Arc::new(Alerts::default());
+    world.engine = world.another_engine().with_observer(alerts.clone());
+    (world, alerts)
+}
+
+/// Runs a cycle at each wake-up the report asks for (at least 30 seconds and at most
+/// 30 minutes apart) for `hours`.
+async fn run_for(world: &World, hours: i64) {
+    let end = world.now() + TimeDelta::hours(hours);
+    while world.now() < end {
+        let report = world.cycle().await;
+        let wait = report
+            .next_wakeup
+            .map_or(Duration::from_secs(1800), |at| {
+                (at - world.now()).to_std().unwrap_or_default()
+            })
+            .clamp(Duration::from_secs(30), Duration::from_secs(1800));
+        world.clock.advance(wait);
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_order_left_waiting_for_approval_is_raised_once_then_its_deadline() {
+    let (world, alerts) = world(false);
+    let number = purchase_order_number(701);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(10), 2))
+        .unwrap();
+    world.cycle().await;
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
+    let since = world
+        .stored(&key)
+        .record
+        .waiting_for_approval_since()
+        .unwrap();
+
+    // Nobody approves it; cycles run all day.
+    run_for(&world, 11).await;
+    assert!(alerts.of(&key).is_empty(), "{:?}", alerts.of(&key));
+    run_for(&world, 2).await;
+    assert_eq!(
+        alerts.of(&key),
+        [Notice::ApprovalOverdue {
+            waiting_since: since,
+            limit_minutes: 720,
+        }]
+    );
+    run_for(&world, 12).await;
+    assert_eq!(
+        alerts.slugs(&key),
+        [
+            "approval-overdue",
+            "deadline-approaching",
+            "deadline-missed"
+        ]
+    );
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn each_rejection_by_amazon_is_raised_once() {
+    let (world, alerts) = world(false);
+    let number = purchase_order_number(702);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(
+            RetailOrderBuilder::new(&number, placed(30))
+                .line(RetailLine::product(&orders::PRODUCTS[0], 2))
+                .build(),
+        )
+        .unwrap();
+    world.cycle().await;
+    let lower_cost = |world: &World, cost: &str| {
+        world
+            .amazon
+            .set_retail_net_cost(&number, "1", cost)
+            .unwrap()
+    };
+
+    // Approved and acknowledged; Amazon lowers the kettle's cost (18.40) while the
+    // acknowledgement is on its way, so Amazon rejects it.
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world
+        .run_until("the first acknowledgement is sent", |w| {
+            w.amazon.acknowledgement_count(&number) == 1
+        })
+        .await;
+    lower_cost(&world, "17.90");
+    world.run_until_status(&key, StateKind::ExpectRepost).await;
+    run_for(&world, 2).await;
+    assert_eq!(world.status(&key), Some(StateKind::ExpectRepost));
+    let rejected: Vec<_> = alerts
+        .of(&key)
+        .into_iter()
+        .filter_map(|n| match n {
+            Notice::RejectedByAmazon { version, .. } => Some(version.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rejected, [1]);
+
+    // Approved again and sent as a new version, which Amazon rejects too: a new cause.
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world
+        .run_until("the second acknowledgement is sent", |w| {
+            w.amazon.acknowledgement_count(&number) == 2
+        })
+        .await;
+    lower_cost(&world, "17.50");
+    world.run_until_status(&key, StateKind::ExpectRepost).await;
+    run_for(&world, 2).await;
+    let rejected: Vec<_> = alerts
+        .of(&key)
+        .into_iter()
+        .filter_map(|n| match n {
+            Notice::RejectedByAmazon { version, .. } => Some(version.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rejected, [1, 2]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hold_is_raised_once_and_a_held_order_raises_no_approval_notice() {
+    let (world, alerts) = world(false);
+    let number = purchase_order_number(703);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(10), 1))
+        .unwrap();
+    world.cycle().await;
+    world
+        .act(
+            &key,
+            OperatorAction::Hold {
+                reason: "stock count on Tuesday".into(),
+            },
+        )
+        .await
+        .unwrap();
+    run_for(&world, 14).await;
+    assert_eq!(
+        alerts.of(&key),
+        [Notice::Held {
+            reason: "stock count on Tuesday".into(),
+        }]
+    );
+    assert_eq!(world.status(&key), Some(StateKind::Held));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_mapping_problem_and_an_unreadable_order_are_raised_once() {
+    let (world, alerts) = world(false);
+    let unmapped = purchase_order_number(704);
+    let unmapped_key = retail_key(&unmapped);
+    world
+        .amazon
+        .add_retail_order(
+            RetailOrderBuilder::new(&unmapped, placed(10))
+                .line(RetailLine::eaches("B0NEWITEM1", "NEW-SKU-2026", 12, "7.25"))
+                .build(),
+        )
+        .unwrap();
+    let unreadable = purchase_order_number(705);
+    let unreadable_key = retail_key(&unreadable);
+    world.amazon.add_unreadable_order(
+        Program::RetailProcurement,
+        placed(10),
+        MalformedOrder {
+            purchase_order_number: Some(unreadable.clone()),
+            reason: "`orderDetails.items` is not an array".into(),
+        },
+    );
+    run_for(&world, 3).await;
+    assert_eq!(world.status(&unmapped_key), Some(StateKind::ExpectFix));
+    let raised = alerts.of(&unmapped_key);
+    let [Notice::MappingProblem { summary }] = raised.as_slice() else {
+        panic!("{raised:?}")
+    };
+    assert!(summary.contains("NEW-SKU-2026"), "{summary}");
+    assert!(world.unreadable(&unreadable_key));
+    assert_eq!(alerts.slugs(&unreadable_key), ["unreadable"]);
+
+    // An operator retries before anything was fixed: the same problem, no new alert.
+    world
+        .act(&unmapped_key, OperatorAction::RetryNow)
+        .await
+        .unwrap();
+    run_for(&world, 1).await;
+    assert_eq!(alerts.slugs(&unmapped_key), ["mapping-problem"]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn refused_credentials_are_raised_once_per_order_naming_the_service() {
+    let (world, alerts) = world(false);
+    let number = purchase_order_number(706);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(10), 1))
+        .unwrap();
+    world.netsuite.fail_next_with(
+        NetSuiteOperation::UpsertSalesOrder,
+        ScriptedFailure::of(ErrorKind::Unauthorized),
+        1000,
+    );
+    world.run_until_status(&key, StateKind::ExpectFix).await;
+    run_for(&world, 2).await;
+    let notices = alerts.of(&key);
+    let [
+        Notice::CredentialsRefused {
+            service,
+            command_key,
+            ..
+        },
+    ] = notices.as_slice()
+    else {
+        panic!("{notices:?}")
+    };
+    assert_eq!(*service, Service::NetSuite);
+    assert!(command_key.as_str().starts_with("netsuite:create:"));
+
+    // Renewed; the operator retries and the order goes on.
+    world.netsuite.clear_failures();
+    world.act(&key, OperatorAction::RetryNow).await.unwrap();
+    world
+        .run_until_status(&key, StateKind::ExpectApproval)
+        .await;
+    assert_eq!(alerts.slugs(&key), ["credentials-refused"]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_command_out_of_attempts_is_raised_once() {
+    let (world, alerts) = world(false);
+    let number = purchase_order_number(707);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(10), 1))
+        .unwrap();
+    world
+        .netsuite
+        .fail_next(NetSuiteOperation::UpsertSalesOrder, 1000);
+    world.run_until_status(&key, StateKind::ExpectFix).await;
+    run_for(&world, 2).await;
+    let notices = alerts.of(&key);
+    let [Notice::RetriesExhausted { attempts, .. }] = notices.as_slice() else {
+        panic!("{notices:?}")
+    };
+    assert_eq!(*attempts, world.config.retry.max_attempts);
+    assert!(notices[0].to_string().contains("retry the order"));
+
+    // A retry that fails for good again is a new cause.
+    world.act(&key, OperatorAction::RetryNow).await.unwrap();
+    world
+        .run_until("the retry fails for good", |_| {
+            alerts.slugs(&key).len() == 2
+        })
+        .await;
+    assert_eq!(
+        alerts.slugs(&key),
+        ["retries-exhausted", "retries-exhausted"]
+    );
+}
