@@ -281,7 +281,7 @@ pub fn state_machine_markdown() -> String {
          the commands to run. An event that does not fit the state is a \
          `TransitionError::InappropriateEvent` and changes nothing. `TimerElapsed` fits \
          every state and never changes it: it sends a retry or a status check that is due, \
-         or a deadline notice. A repeated `PurchaseOrderReceived` counts as a \
+         or a deadline or approval-overdue notice. A repeated `PurchaseOrderReceived` counts as a \
          `PurchaseOrderChanged`. Self-loops are left out of the diagrams; the table below \
          lists them.\n\n",
     );
