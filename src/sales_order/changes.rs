@@ -376,30 +376,15 @@ mod tests {
         }
     }
 
-    /// The order as NetSuite holds it after creating it from `draft`.
+    /// The order as NetSuite holds it after creating it from `draft`, Pending
+    /// Approval. The fixture opens every line (a line NetSuite has closed is a test's
+    /// own edit), so the drafts given here must have only open lines.
     fn held(draft: &SalesOrderDraft) -> SalesOrderSnapshot {
-        SalesOrderSnapshot {
-            internal_id: "1001".parse().unwrap(),
-            external_id: draft.external_id.clone(),
-            tran_id: Some("SO1001".into()),
-            status: NetSuiteStatus::PendingApproval,
-            last_modified: None,
-            ship_date: draft.ship_date,
-            lines: draft
-                .lines
-                .iter()
-                .zip(1..)
-                .map(|(l, line)| SalesOrderLineSnapshot {
-                    line,
-                    sequence: Some(l.sequence.clone()),
-                    item: l.item.clone(),
-                    quantity: l.quantity,
-                    rate: l.rate,
-                    is_closed: l.is_closed,
-                    expected_ship_date: None,
-                })
-                .collect(),
-        }
+        assert!(
+            draft.lines.iter().all(|l| !l.is_closed),
+            "held takes a draft of open lines; close the snapshot's lines in the test"
+        );
+        crate::testing::fixtures::sales_order_snapshot(draft, NetSuiteStatus::PendingApproval)
     }
 
     fn two_lines() -> SalesOrderDraft {
