@@ -1,6 +1,6 @@
 //! The performance report: `cargo bench --bench report`.
 //!
-//! Prints five figures, each against its floor, measured in this one run:
+//! Prints six figures, each against its floor, measured in this one run:
 //! 1. API calls per order for a 10,000-order workload, against the fewest calls any
 //!    correct connector needs with the same page and batch sizes (derived in the
 //!    README's performance section);
@@ -10,7 +10,9 @@
 //! 3. wall time for 500 orders over simulators that answer after a set latency,
 //!    against the bound NetSuite's concurrency limit and Amazon's rate limit set;
 //! 4. CPU per order of a 100,000-order workload against a 1,000-order one;
-//! 5. peak heap for a 10,000-order workload.
+//! 5. peak heap for a 10,000-order workload;
+//! 6. the cost of one filtered page of 100 ([`Engine::orders`]: the store's query and
+//!    the page's loads) from a store of 100,000 orders against one of 1,000.
 //!
 //! `AVC_REPORT_QUICK=1` shrinks the workloads (for a smoke run).
 
@@ -33,8 +35,11 @@ use avc_order_sync::{
     SalesOrderStatus,
 };
 use avc_order_sync::{Clients, Engine, EngineConfig, OperatorAction};
-use avc_order_sync::{MemoryStore, OrderKey};
+use avc_order_sync::{MemoryStore, OrderKey, OrderStore, PageRequest};
 use chrono::{DateTime, TimeDelta, Utc};
+
+#[path = "support/view.rs"]
+mod view;
 
 /// Counts live heap bytes and their peak.
 struct Counting;
@@ -532,6 +537,53 @@ fn cpu_ratio() -> f64 {
     ours.as_secs_f64() / floor.as_secs_f64()
 }
 
+/// The time of one filtered page from a store of each size, and of the store's query
+/// alone: the fastest of many short rounds (the least disturbed by other work on the
+/// machine), per page. The stores take turns round by round, so that both see the
+/// same machine; rounds alternate the first page and the one after it.
+fn page_costs(sizes: [usize; 2]) -> [(Duration, Duration); 2] {
+    let worlds = sizes.map(|n| {
+        let (engine, store) = view::engine_with_orders(n);
+        let filter = view::filter();
+        let first = view::first_page();
+        let second = PageRequest {
+            after: view::ready(engine.orders(&filter, &first))
+                .expect("a page")
+                .next,
+            ..first.clone()
+        };
+        let pages = [first, second];
+        for page in &pages {
+            let found = view::ready(engine.orders(&filter, page)).expect("a page");
+            assert_eq!(
+                found.orders.len(),
+                page.limit,
+                "a full page from {n} orders"
+            );
+        }
+        (engine, store, filter, pages)
+    });
+    let rounds = if quick() { 10 } else { 60 };
+    let per_round: u32 = 10;
+    let mut fastest = [(Duration::MAX, Duration::MAX); 2];
+    for round in 0..rounds {
+        for ((engine, store, filter, pages), best) in worlds.iter().zip(&mut fastest) {
+            let page = &pages[round % 2];
+            let started = Instant::now();
+            for _ in 0..per_round {
+                black_box(view::ready(engine.orders(filter, page)).expect("a page"));
+            }
+            best.0 = best.0.min(started.elapsed() / per_round);
+            let started = Instant::now();
+            for _ in 0..per_round {
+                black_box(view::ready(store.query(filter, page)).expect("a page"));
+            }
+            best.1 = best.1.min(started.elapsed() / per_round);
+        }
+    }
+    fastest
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -670,6 +722,25 @@ fn main() {
             "peak memory for {}k orders: {:.1} MiB",
             orders / 1000,
             peak as f64 / (1024.0 * 1024.0)
+        );
+    }
+
+    // 6. A filtered page from a large store against a small one.
+    if wanted(6) {
+        let (small, large) = (1_000, if quick() { 10_000 } else { 100_000 });
+        let [(a, a_query), (b, b_query)] = page_costs([small, large]);
+        println!(
+            "filtered page cost {}k/1k orders: {:.3}",
+            large / 1000,
+            b.as_secs_f64() / a.as_secs_f64()
+        );
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        eprintln!(
+            "  ({:.1} µs a page of 100 at {small}, {:.1} µs at {large}; of which the store's query {:.1} µs and {:.1} µs)",
+            us(a),
+            us(b),
+            us(a_query),
+            us(b_query)
         );
     }
 }
