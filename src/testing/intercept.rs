@@ -56,6 +56,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -71,9 +72,10 @@ use crate::client::{
     SalesOrderChange, TransactionOutcome,
 };
 use crate::ids::{ExternalId, InternalId, PurchaseOrderNumber, TransactionId};
-use crate::lifecycle::OrderRecord;
+use crate::lifecycle::{OrderRecord, StateKind};
 use crate::sales_order::{SalesOrderChanges, SalesOrderDraft, SalesOrderSnapshot};
 use crate::store::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+use crate::view::{IndexPage, OrderFilter, PageRequest};
 
 use super::lock;
 
@@ -493,6 +495,10 @@ pub struct InterceptedStore {
     pub watermark: Hook<Cursor, Option<DateTime<Utc>>, StoreError>,
     /// [`OrderStore::save_watermark`]; the request is the cursor and the time.
     pub save_watermark: Hook<(Cursor, DateTime<Utc>), (), StoreError>,
+    /// [`OrderStore::query`]; the request is the filter and the page.
+    pub query: Hook<(OrderFilter, PageRequest), IndexPage, StoreError>,
+    /// [`OrderStore::counts`].
+    pub counts: Hook<(), BTreeMap<StateKind, usize>, StoreError>,
 }
 
 impl InterceptedStore {
@@ -507,6 +513,8 @@ impl InterceptedStore {
             keys: Hook::default(),
             watermark: Hook::default(),
             save_watermark: Hook::default(),
+            query: Hook::default(),
+            counts: Hook::default(),
         }
     }
 }
@@ -576,6 +584,25 @@ impl OrderStore for InterceptedStore {
         self.save_watermark
             .run_owned(|| (cursor, at), || inner.save_watermark(cursor, at))
             .await
+    }
+
+    async fn query(
+        &self,
+        filter: &OrderFilter,
+        page: &PageRequest,
+    ) -> Result<IndexPage, StoreError> {
+        let inner = &self.inner;
+        self.query
+            .run_owned(
+                || (filter.clone(), page.clone()),
+                || inner.query(filter, page),
+            )
+            .await
+    }
+
+    async fn counts(&self) -> Result<BTreeMap<StateKind, usize>, StoreError> {
+        let inner = &self.inner;
+        self.counts.run(&(), || inner.counts()).await
     }
 }
 
@@ -673,6 +700,33 @@ mod tests {
         // Cleared, the calls are the wrapped store's again.
         store.save_watermark.clear();
         assert!(block_on(store.save_watermark(Cursor::NetSuiteChanges, at)).is_ok());
+    }
+
+    #[test]
+    fn queries_reach_the_wrapped_stores_own_index() {
+        let store = InterceptedStore::new(Arc::new(MemoryStore::new()));
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let log = calls.clone();
+        store.query.after_call(move |(filter, page), answer| {
+            lock(&log).push((filter.group, page.limit));
+            answer
+        });
+        let log = calls.clone();
+        store.counts.after_call(move |_, answer| {
+            lock(&log).push((crate::view::StatusGroup::All, 0));
+            answer
+        });
+        let filter = OrderFilter::group(crate::view::StatusGroup::Rejected);
+        let page = block_on(store.query(&filter, &PageRequest::first(7))).unwrap();
+        assert_eq!(page, IndexPage::default());
+        assert!(block_on(store.counts()).unwrap().is_empty());
+        assert_eq!(
+            *lock(&calls),
+            [
+                (crate::view::StatusGroup::Rejected, 7),
+                (crate::view::StatusGroup::All, 0)
+            ]
+        );
     }
 
     #[test]
