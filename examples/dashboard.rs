@@ -105,7 +105,7 @@ fn main() -> Result<(), BoxError> {
         let every = options.every;
         std::thread::spawn(move || -> Result<(), String> {
             let runtime = runtime().map_err(|e| e.to_string())?;
-            let mut told = false;
+            let (mut told, mut reposted) = (false, false);
             for n in 1..=MAX_CYCLES {
                 if stop.load(Ordering::SeqCst) {
                     break;
@@ -119,13 +119,21 @@ fn main() -> Result<(), BoxError> {
                         report.orders.len()
                     );
                 }
-                if !told && demo.state(demo.rejected()) == Some(StateKind::ExpectRepost) {
+                let state = demo.state(demo.rejected());
+                if !told && state == Some(StateKind::ExpectRepost) {
                     println!(
                         "Amazon rejected the acknowledgement of {}: open it under Rejected \
                          and press Repost",
                         demo.rejected()
                     );
                     told = true;
+                } else if told && !reposted && state != Some(StateKind::ExpectRepost) {
+                    println!(
+                        "{} reposted: Amazon has {} acknowledgements of it",
+                        demo.rejected(),
+                        demo.acknowledgement_count(demo.rejected())
+                    );
+                    reposted = true;
                 }
                 std::thread::sleep(every);
             }

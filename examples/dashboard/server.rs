@@ -126,6 +126,11 @@ impl Demo {
         self.world.order(key).map(|o| o.record.state().kind())
     }
 
+    /// How many acknowledgements of the order's PO Amazon received.
+    pub fn acknowledgement_count(&self, key: &OrderKey) -> usize {
+        self.world.acknowledgements(key).len()
+    }
+
     /// One cycle of the engine, then what the people at Amazon and NetSuite do in
     /// answer, then the clock moved on by [`CYCLE_STEP`].
     ///

@@ -1,4 +1,5 @@
 //! The integration tests, one folder per subject.
+mod dashboard;
 mod engine;
 mod http;
 mod lifecycle;
