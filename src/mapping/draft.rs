@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use super::{cost_field, finish, item_path, net_cost_per_each, problem};
 use crate::ids::{ItemSequenceNumber, external_id};
-use crate::order::{ProblemKind, ProgramDetails, PurchaseOrder, ValidationError};
+use crate::order::{ProblemKind, Program, ProgramDetails, PurchaseOrder, ValidationError};
 use crate::sales_order::{CustomFields, SalesOrderDraft, SalesOrderLineDraft, SalesOrderStatus};
 use crate::settings::{Settings, UnmappedItemPolicy};
 
@@ -162,10 +162,18 @@ pub fn sales_order_draft(
                     None,
                     "orderDetails.shipToParty.countryCode".into(),
                     ProblemKind::Invalid {
-                        reason: format!(
-                            "`{}` is not an ISO 3166 country code the sync can write to NetSuite",
-                            crate::text::excerpt(&address.country_code)
-                        ),
+                        // A Direct Fulfillment ship-to is a consumer's address: the
+                        // value stays out of the reason, which reaches reports.
+                        reason: if po.program == Program::DirectFulfillment {
+                            "is not an ISO 3166 country code the sync can write to \
+                             NetSuite (the consumer's address is not shown)"
+                                .to_owned()
+                        } else {
+                            format!(
+                                "`{}` is not an ISO 3166 country code the sync can write to NetSuite",
+                                crate::text::excerpt(&address.country_code)
+                            )
+                        },
                     },
                 ));
                     None

@@ -609,4 +609,14 @@ fn three_letter_countries_are_written_as_two_and_unknown_ones_are_problems() {
         err.problems[0].field,
         "orderDetails.shipToParty.countryCode"
     );
+
+    // The consumer's address stays out of the reason, which reaches reports.
+    if let Some(address) = po.ship_to.as_mut().and_then(|p| p.address.as_mut()) {
+        address.country_code = "Springfield".into();
+    }
+    let err =
+        sales_order_draft(&po, &settings(), SalesOrderStatus::PendingFulfillment).unwrap_err();
+    assert_eq!(err.problems.len(), 1);
+    assert!(!err.to_string().contains("Springfield"), "{err}");
+    assert!(err.to_string().contains("ISO 3166"), "{err}");
 }

@@ -400,6 +400,36 @@ async fn planted_world(recorder: &Arc<Recorder>, setup: impl FnOnce(&World)) {
         world.run_cycle().await.unwrap();
         world.advance(Duration::from_secs(600));
     }
+    assert_pages_hidden(&world).await;
+}
+
+/// The status table, every order's view in JSON, and the dashboard's pages of every
+/// group and order show no consumer's data.
+async fn assert_pages_hidden(world: &World) {
+    let engine = &world.engine;
+    let mut shown = String::new();
+    let lines = engine.status_table().await.unwrap();
+    assert!(!lines.is_empty(), "the world holds orders");
+    avc_order_sync::write_table(&mut shown, &lines).unwrap();
+    shown.push_str(&serde_json::to_string(&lines).unwrap());
+    let dashboard = avc_order_sync::Dashboard::new("", "token");
+    let counts = engine.group_counts().await.unwrap();
+    for group in avc_order_sync::StatusGroup::ALL {
+        let filter = avc_order_sync::OrderFilter::group(group);
+        let page = engine
+            .orders(&filter, &avc_order_sync::PageRequest::first(100))
+            .await
+            .unwrap();
+        shown.push_str(&dashboard.list_page(&counts, &page));
+        shown.push_str(&serde_json::to_string(&page).unwrap());
+    }
+    for line in &lines {
+        let view = engine.order(&line.key).await.unwrap().expect("listed");
+        shown.push_str(&dashboard.order_page(&view));
+        shown.push_str(&serde_json::to_string(&view).unwrap());
+        shown.push_str(&format!("{view:?}"));
+    }
+    assert_hidden("the reports and pages", &shown);
 }
 
 #[tokio::test(flavor = "current_thread")]
