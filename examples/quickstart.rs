@@ -4,8 +4,9 @@
 //! acknowledgement is on for Direct Fulfillment and off for Retail Procurement, so the
 //! retail orders wait in NetSuite for a reviewer, who approves most of them, lowers a
 //! quantity on one and leaves one pending. Amazon changes one PO before it is
-//! approved, rejects one acknowledgement (it cut the PO while the acknowledgement was
-//! on its way), which is fixed in NetSuite and reposted, and one PO carries an item
+//! approved, rejects one acknowledgement (it lowered a cost while the acknowledgement
+//! was on its way), which is reposted once the new cost is in NetSuite, and one PO
+//! carries an item
 //! nobody mapped. Cycles run on a simulated clock until nothing is due; each cycle's
 //! report is printed, then every order's status.
 //!
@@ -14,6 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use avc_order_sync::lifecycle::StateKind;
 use avc_order_sync::testing::orders::{self, RetailLine, RetailOrderBuilder};
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings};
 use avc_order_sync::{Clients, CycleReport, Engine, EngineConfig, OperatorAction, write_table};
@@ -96,6 +98,8 @@ async fn main() -> Result<(), Error> {
     };
     let first_line = ItemSequenceNumber::new("1")?;
 
+    let rejected_key = key(Program::RetailProcurement, rejected)?;
+    let mut cost_lowered = false;
     let mut quiet = 0;
     for cycle in 1..=60 {
         println!("--- cycle {cycle} at {}", clock.now().to_rfc3339());
@@ -103,9 +107,12 @@ async fn main() -> Result<(), Error> {
         print(&report);
 
         match cycle {
-            // The reviewer goes through the new sales orders: approves all but one,
+            // The reviewer approves one order first, so its acknowledgement goes out
+            // in a request of its own (Amazon judges a request as a whole).
+            1 => netsuite.approve(&external(rejected)?)?,
+            // Then goes through the other new sales orders: approves all but one,
             // lowering a quantity on another; Amazon changes one PO before review.
-            1 => {
+            2 => {
                 for number in &retail {
                     if number == pending || number == changed || number == rejected {
                         continue;
@@ -126,29 +133,39 @@ async fn main() -> Result<(), Error> {
                 }
                 amazon.set_retail_quantity(changed, "1", 1)?;
             }
-            // The changed order and the last one are approved a little later.
-            3 => {
-                netsuite.approve(&external(changed)?)?;
-                netsuite.approve(&external(rejected)?)?;
-            }
-            // Amazon cancels a line of a PO whose acknowledgement is on its way:
-            // Amazon rejects the acknowledgement.
-            4 => {
-                amazon.cancel_retail_line(rejected, "1")?;
-            }
+            // The changed order is approved a little later.
+            4 => netsuite.approve(&external(changed)?)?,
             _ => {}
         }
 
-        // Once Amazon's rejection is in, the order is fixed in NetSuite (the cancelled
-        // line set to nothing) and reposted.
-        let rejected_key = key(Program::RetailProcurement, rejected)?;
+        // Amazon lowers a cost of the approved order while its acknowledgement is on
+        // its way: the acknowledgement's cost is now above the PO's, and Amazon rejects
+        // it. The engine brings Amazon's new cost to the sales order.
+        let waiting_for_amazon = store.load(&rejected_key).await?.is_some_and(|s| {
+            s.record.state().kind() == StateKind::ExpectAcknowledgementConfirmation
+        });
+        if waiting_for_amazon && !cost_lowered {
+            let po = amazon
+                .retail_order(rejected)
+                .ok_or("the rejected PO is not at Amazon")?
+                .to_purchase_order()?;
+            let line = po.lines.first().ok_or("the rejected PO has no line")?;
+            let lower = line.net_cost.money.amount().checked_sub(&"1.00".parse()?)?;
+            println!(
+                "Amazon lowers {rejected} line 1's cost to {lower} while the acknowledgement is out"
+            );
+            amazon.set_retail_net_cost(rejected, "1", &lower.to_string())?;
+            cost_lowered = true;
+        }
+
+        // Once Amazon's rejection is in, the order is reposted: the sales order holds
+        // Amazon's new cost by then.
         if report
             .orders
             .iter()
-            .any(|l| l.key == rejected_key && l.status == "Rejected")
+            .any(|l| l.key == rejected_key && l.state == StateKind::ExpectRepost)
         {
-            println!("fixing {rejected} in NetSuite and reposting it");
-            netsuite.set_line_quantity(&external(rejected)?, &first_line, 0)?;
+            println!("reposting {rejected}");
             print(&engine.act(&rejected_key, OperatorAction::Repost).await?);
         }
 
@@ -182,7 +199,6 @@ async fn main() -> Result<(), Error> {
             .count(),
     );
     let reposted = amazon.acknowledgement_count(rejected);
-    let rejected_key = key(Program::RetailProcurement, rejected)?;
     if let Some(stored) = store.load(&rejected_key).await? {
         let mut path: Vec<&str> = stored
             .record
