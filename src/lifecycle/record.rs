@@ -9,6 +9,7 @@ use crate::ids::{ExternalId, InternalId};
 use crate::order::PurchaseOrder;
 use crate::sales_order::SalesOrderDraft;
 use crate::settings::Settings;
+use crate::view::{AcknowledgementAnswer, AcknowledgementView};
 
 use super::command::{AcknowledgementKey, Command};
 use super::event::EventKind;
@@ -69,6 +70,10 @@ pub struct OrderRecord {
     /// order in the same state does not raise them again.
     #[serde(default, skip_serializing_if = "RaisedNotices::is_empty")]
     pub(super) raised: RaisedNotices,
+    /// Every acknowledgement sent, oldest first, with Amazon's answer to each; empty
+    /// in a record stored before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) acknowledgements: Vec<AcknowledgementView>,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not
@@ -458,6 +463,123 @@ impl OrderRecord {
     /// The sales order as last sent to NetSuite (created or updated), if any.
     pub fn sales_order(&self) -> Option<&SalesOrderDraft> {
         self.sales_order.as_ref()
+    }
+
+    /// Every acknowledgement sent, oldest first, with Amazon's answer to each: its
+    /// version, when it was written, each line's code, quantity and cost, the
+    /// transaction id, and whether Amazon confirmed or rejected it (with Amazon's
+    /// reasons). Empty for a record stored before the log was kept.
+    pub fn acknowledgement_log(&self) -> &[AcknowledgementView] {
+        &self.acknowledgements
+    }
+
+    /// Brings the acknowledgement log up to the record's state: the acknowledgement
+    /// being sent or processed, the one Amazon confirmed, the one it rejected. Leaves
+    /// the log as it is when nothing new happened, so an event that changes nothing
+    /// leaves the record equal.
+    pub(super) fn log_acknowledgements(&mut self, now: DateTime<Utc>) {
+        if let Some(confirmed) = &self.confirmed {
+            let answer = AcknowledgementAnswer::Confirmed {
+                at: confirmed.confirmed_at,
+            };
+            let view =
+                AcknowledgementView::of(confirmed.version, &confirmed.acknowledgement, answer);
+            match self
+                .acknowledgements
+                .iter_mut()
+                .find(|a| a.version == view.version)
+            {
+                Some(entry) if matches!(entry.answer, AcknowledgementAnswer::Confirmed { .. }) => {}
+                Some(entry) => {
+                    entry.answer = view.answer;
+                    if entry.lines.is_empty() {
+                        entry.lines = view.lines;
+                        entry.acknowledged_at = view.acknowledged_at;
+                    }
+                }
+                None => self.push_acknowledgement(view),
+            }
+        }
+        let version = self.acknowledgement_version;
+        match (self.state.unheld(), version) {
+            (OrderState::ExpectAcknowledgementSubmitted { acknowledgement }, Some(v)) => {
+                let view =
+                    AcknowledgementView::of(v, acknowledgement, AcknowledgementAnswer::Pending);
+                match self.acknowledgements.iter_mut().find(|a| a.version == v) {
+                    Some(entry) => {
+                        if entry.lines != view.lines
+                            || entry.acknowledged_at != view.acknowledged_at
+                        {
+                            entry.lines = view.lines;
+                            entry.acknowledged_at = view.acknowledged_at;
+                        }
+                    }
+                    None => self.push_acknowledgement(view),
+                }
+            }
+            (
+                OrderState::ExpectAcknowledgementConfirmation {
+                    acknowledgement,
+                    transaction_id,
+                    ..
+                },
+                Some(v),
+            ) => {
+                let answer = AcknowledgementAnswer::Processing {
+                    transaction_id: transaction_id.clone(),
+                };
+                match self.acknowledgements.iter_mut().find(|a| a.version == v) {
+                    Some(entry) if entry.answer == answer => {}
+                    Some(entry) => {
+                        entry.transaction_id = Some(transaction_id.clone());
+                        entry.answer = answer;
+                    }
+                    None => {
+                        let mut view = AcknowledgementView::of(v, acknowledgement, answer);
+                        view.transaction_id = Some(transaction_id.clone());
+                        self.push_acknowledgement(view);
+                    }
+                }
+            }
+            (
+                OrderState::ExpectRepost {
+                    errors, version, ..
+                },
+                _,
+            ) => {
+                let answer = AcknowledgementAnswer::Rejected {
+                    errors: errors.clone(),
+                    at: Some(now),
+                };
+                match self
+                    .acknowledgements
+                    .iter_mut()
+                    .find(|a| a.version == *version)
+                {
+                    Some(entry)
+                        if matches!(entry.answer, AcknowledgementAnswer::Rejected { .. }) => {}
+                    Some(entry) => entry.answer = answer,
+                    None => self.push_acknowledgement(AcknowledgementView {
+                        version: *version,
+                        acknowledged_at: None,
+                        lines: Vec::new(),
+                        transaction_id: None,
+                        answer,
+                    }),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds a version to the log; an earlier one Amazon never judged is superseded.
+    fn push_acknowledgement(&mut self, view: AcknowledgementView) {
+        for earlier in &mut self.acknowledgements {
+            if earlier.answer.is_open() {
+                earlier.answer = AcknowledgementAnswer::Superseded;
+            }
+        }
+        self.acknowledgements.push(view);
     }
 
     /// Every transition so far, oldest first.

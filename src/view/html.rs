@@ -483,18 +483,27 @@ impl Dashboard {
             if let Some(at) = &ack.acknowledged_at {
                 let _ = writeln!(html, "<p>Acknowledged {}</p>", time(at));
             }
+            if let Some(id) = &ack.transaction_id {
+                let _ = writeln!(
+                    html,
+                    "<p>Amazon transaction <code>{}</code></p>",
+                    escape_html(id.as_str())
+                );
+            }
             if !ack.lines.is_empty() {
                 html.push_str(
                     "<table class=\"lines\"><thead><tr><th>Line</th><th>Code</th>\
-                     <th>Eaches</th><th>Rejection</th></tr></thead><tbody>\n",
+                     <th>Eaches</th><th>Cost</th><th>Rejection</th></tr></thead><tbody>\n",
                 );
                 for line in &ack.lines {
                     let _ = writeln!(
                         html,
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         escape_html(line.sequence.as_str()),
                         escape_html(&line.code),
                         line.eaches.map_or_else(String::new, |e| e.to_string()),
+                        line.net_cost
+                            .map_or_else(String::new, |c| escape_html(&c.money.to_string())),
                         escape_html(line.rejection_reason.as_deref().unwrap_or(""))
                     );
                 }
@@ -536,8 +545,11 @@ fn answer(answer: &AcknowledgementAnswer) -> String {
             escape_html(transaction_id.as_str())
         ),
         AcknowledgementAnswer::Confirmed { at } => format!("Confirmed by Amazon {}", time(at)),
-        AcknowledgementAnswer::Rejected { errors } => {
-            let mut out = "Rejected by Amazon:<ul>".to_owned();
+        AcknowledgementAnswer::Rejected { errors, at } => {
+            let mut out = match at {
+                Some(at) => format!("Rejected by Amazon {}:<ul>", time(at)),
+                None => "Rejected by Amazon:<ul>".to_owned(),
+            };
             for e in errors {
                 let _ = write!(
                     out,
@@ -548,6 +560,9 @@ fn answer(answer: &AcknowledgementAnswer) -> String {
             }
             out.push_str("</ul>");
             out
+        }
+        AcknowledgementAnswer::Superseded => {
+            "Sent again as a later version before Amazon judged it".to_owned()
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
 use crate::client::ServiceMessage;
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, TransactionId};
 use crate::lifecycle::{EventKind, OrderRecord, OrderState, StateKind};
-use crate::order::AmazonOrderState;
+use crate::order::{AmazonOrderState, Price};
 use crate::store::{OrderKey, StoredOrder};
 
 /// One order's line in a list: its state, typed and in NetSuite Connector's words,
@@ -71,8 +71,9 @@ pub struct OrderView {
     pub ordered_at: DateTime<Utc>,
     /// The 24-hour acknowledgement deadline.
     pub acknowledgement_deadline: DateTime<Utc>,
-    /// The acknowledgements the record holds, oldest first: the one Amazon confirmed
-    /// last, then the one out or rejected now.
+    /// Every acknowledgement sent, oldest first, with Amazon's answer to each
+    /// ([`OrderRecord::acknowledgement_log`]). A record stored before the log was kept
+    /// shows the one Amazon confirmed last and the one out or rejected now.
     pub acknowledgements: Vec<AcknowledgementView>,
     /// Every transition, oldest first.
     pub history: Vec<HistoryView>,
@@ -87,8 +88,12 @@ pub struct AcknowledgementView {
     /// When the vendor acknowledged, as written in it; `None` for one Amazon
     /// rejected, whose body the record no longer holds.
     pub acknowledged_at: Option<DateTime<Utc>>,
-    /// Each line's answer; empty for one Amazon rejected.
+    /// Each line's answer; empty for one Amazon rejected, in a record stored before
+    /// the acknowledgement log was kept.
     pub lines: Vec<AcknowledgementLineView>,
+    /// Amazon's transaction id, once Amazon took it; kept after Amazon's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<TransactionId>,
     /// Amazon's answer so far.
     pub answer: AcknowledgementAnswer,
 }
@@ -106,6 +111,9 @@ pub struct AcknowledgementLineView {
     pub eaches: Option<u64>,
     /// Why it is rejected, for a rejected retail part.
     pub rejection_reason: Option<String>,
+    /// The cost confirmed for the line, for a retail line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_cost: Option<Price>,
 }
 
 /// What Amazon made of an acknowledgement.
@@ -128,7 +136,25 @@ pub enum AcknowledgementAnswer {
     Rejected {
         /// Amazon's codes and messages.
         errors: Vec<ServiceMessage>,
+        /// When the rejection was handled; `None` in a record stored before the
+        /// acknowledgement log was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
     },
+    /// A later version replaced it before Amazon judged it (Amazon refused a
+    /// transaction it shared with others, and it went out again alone).
+    Superseded,
+}
+
+impl AcknowledgementAnswer {
+    /// `true` while Amazon's answer may still come.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self,
+            AcknowledgementAnswer::Pending | AcknowledgementAnswer::Processing { .. }
+        )
+    }
 }
 
 /// One transition of an order.
@@ -176,9 +202,13 @@ impl OrderView {
 }
 
 fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
+    let log = record.acknowledgement_log();
+    if !log.is_empty() {
+        return log.to_vec();
+    }
     let mut out = Vec::new();
     if let Some(confirmed) = record.confirmed_acknowledgement() {
-        out.push(view_of(
+        out.push(AcknowledgementView::of(
             confirmed.version,
             &confirmed.acknowledgement,
             AcknowledgementAnswer::Confirmed {
@@ -188,9 +218,9 @@ fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
     }
     let version = record.acknowledgement_version();
     let now = match (record.state().unheld(), version) {
-        (OrderState::ExpectAcknowledgementSubmitted { acknowledgement }, Some(v)) => {
-            Some(view_of(v, acknowledgement, AcknowledgementAnswer::Pending))
-        }
+        (OrderState::ExpectAcknowledgementSubmitted { acknowledgement }, Some(v)) => Some(
+            AcknowledgementView::of(v, acknowledgement, AcknowledgementAnswer::Pending),
+        ),
         (
             OrderState::ExpectAcknowledgementConfirmation {
                 acknowledgement,
@@ -198,13 +228,16 @@ fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
                 ..
             },
             Some(v),
-        ) => Some(view_of(
-            v,
-            acknowledgement,
-            AcknowledgementAnswer::Processing {
-                transaction_id: transaction_id.clone(),
-            },
-        )),
+        ) => Some(AcknowledgementView {
+            transaction_id: Some(transaction_id.clone()),
+            ..AcknowledgementView::of(
+                v,
+                acknowledgement,
+                AcknowledgementAnswer::Processing {
+                    transaction_id: transaction_id.clone(),
+                },
+            )
+        }),
         (
             OrderState::ExpectRepost {
                 errors, version, ..
@@ -214,8 +247,10 @@ fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
             version: *version,
             acknowledged_at: None,
             lines: Vec::new(),
+            transaction_id: None,
             answer: AcknowledgementAnswer::Rejected {
                 errors: errors.clone(),
+                at: None,
             },
         }),
         _ => None,
@@ -224,43 +259,50 @@ fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
     out
 }
 
-fn view_of(
-    version: AcknowledgementVersion,
-    acknowledgement: &Acknowledgement,
-    answer: AcknowledgementAnswer,
-) -> AcknowledgementView {
-    let (acknowledged_at, lines) = match acknowledgement {
-        Acknowledgement::Retail(a) => (
-            a.acknowledged_at,
-            a.lines
-                .iter()
-                .flat_map(|line| {
-                    line.decisions.iter().map(|d| AcknowledgementLineView {
-                        sequence: line.sequence.clone(),
-                        code: format!("{:?}", d.code),
-                        eaches: d.quantity.eaches(),
-                        rejection_reason: d.rejection_reason.map(|r| format!("{r:?}")),
+impl AcknowledgementView {
+    /// The view of `acknowledgement`, sent as `version`, with Amazon's `answer`.
+    #[must_use]
+    pub fn of(
+        version: AcknowledgementVersion,
+        acknowledgement: &Acknowledgement,
+        answer: AcknowledgementAnswer,
+    ) -> Self {
+        let (acknowledged_at, lines) = match acknowledgement {
+            Acknowledgement::Retail(a) => (
+                a.acknowledged_at,
+                a.lines
+                    .iter()
+                    .flat_map(|line| {
+                        line.decisions.iter().map(|d| AcknowledgementLineView {
+                            sequence: line.sequence.clone(),
+                            code: format!("{:?}", d.code),
+                            eaches: d.quantity.eaches(),
+                            rejection_reason: d.rejection_reason.map(|r| format!("{r:?}")),
+                            net_cost: Some(line.net_cost),
+                        })
                     })
-                })
-                .collect(),
-        ),
-        Acknowledgement::DirectFulfillment(a) => (
-            a.acknowledged_at,
-            a.lines
-                .iter()
-                .map(|line| AcknowledgementLineView {
-                    sequence: line.sequence.clone(),
-                    code: a.status_code.clone(),
-                    eaches: Some(line.quantity),
-                    rejection_reason: None,
-                })
-                .collect(),
-        ),
-    };
-    AcknowledgementView {
-        version,
-        acknowledged_at: Some(acknowledged_at),
-        lines,
-        answer,
+                    .collect(),
+            ),
+            Acknowledgement::DirectFulfillment(a) => (
+                a.acknowledged_at,
+                a.lines
+                    .iter()
+                    .map(|line| AcknowledgementLineView {
+                        sequence: line.sequence.clone(),
+                        code: a.status_code.clone(),
+                        eaches: Some(line.quantity),
+                        rejection_reason: None,
+                        net_cost: None,
+                    })
+                    .collect(),
+            ),
+        };
+        AcknowledgementView {
+            version,
+            acknowledged_at: Some(acknowledged_at),
+            lines,
+            transaction_id: None,
+            answer,
+        }
     }
 }

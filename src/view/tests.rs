@@ -81,7 +81,9 @@ mod html {
     use super::super::*;
     use crate::acknowledgement::AcknowledgementVersion;
     use crate::client::ServiceMessage;
-    use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber};
+    use crate::ids::{
+        ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber, TransactionId,
+    };
     use crate::lifecycle::EventKind;
     use crate::order::AmazonOrderState;
 
@@ -120,15 +122,19 @@ mod html {
                         code: text.to_owned(),
                         eaches: Some(3),
                         rejection_reason: Some(text.to_owned()),
+                        net_cost: None,
                     }],
+                    transaction_id: Some(TransactionId::new(text).unwrap()),
                     answer: AcknowledgementAnswer::Confirmed { at: at() },
                 },
                 AcknowledgementView {
                     version: AcknowledgementVersion(2),
                     acknowledged_at: None,
                     lines: Vec::new(),
+                    transaction_id: None,
                     answer: AcknowledgementAnswer::Rejected {
                         errors: vec![ServiceMessage::new(text, text)],
+                        at: Some(at()),
                     },
                 },
             ],

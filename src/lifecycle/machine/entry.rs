@@ -145,6 +145,7 @@ impl OrderRecord {
             unjudged_resends: 0,
             raised: RaisedNotices::default(),
             history: Vec::new(),
+            acknowledgements: Vec::new(),
         };
         let mut machine = Machine::new(record, now, settings, policy);
         route(&mut machine);

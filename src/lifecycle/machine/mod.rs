@@ -65,7 +65,8 @@ impl<'a> Machine<'a> {
         }
     }
 
-    pub(super) fn finish(self) -> (OrderRecord, Vec<Command>) {
+    pub(super) fn finish(mut self) -> (OrderRecord, Vec<Command>) {
+        self.rec.log_acknowledgements(self.now);
         (self.rec, self.commands)
     }
 

@@ -1,6 +1,7 @@
 //! The seven flows of the order lifecycle, end to end through the engine, Vendor
 //! Central and NetSuite simulators: what an integrator's scheduler sees, cycle by cycle.
 
+use avc_order_sync::AcknowledgementAnswer;
 use avc_order_sync::NetSuiteStatus;
 use avc_order_sync::OrderKey;
 use avc_order_sync::RejectionReason;
@@ -511,6 +512,79 @@ async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
             .iter()
             .any(|h| h.to == StateKind::ExpectRepost)
     );
+
+    // The order's view keeps both versions: the rejected one with what it said,
+    // its cost and Amazon's reasons, and the confirmed one with its transaction.
+    let view = world.engine.order(&key).await.unwrap().expect("the order");
+    let [first, second] = view.acknowledgements.as_slice() else {
+        panic!("two versions: {:?}", view.acknowledgements);
+    };
+    assert_eq!((first.version.0, second.version.0), (1, 2));
+    let codes = |a: &avc_order_sync::AcknowledgementView| -> Vec<(String, String, Option<u64>)> {
+        a.lines
+            .iter()
+            .map(|l| (l.sequence.to_string(), l.code.clone(), l.eaches))
+            .collect()
+    };
+    assert_eq!(
+        codes(first),
+        [
+            ("1".to_owned(), "Accepted".to_owned(), Some(18)),
+            ("2".to_owned(), "Accepted".to_owned(), Some(4)),
+        ]
+    );
+    assert_eq!(
+        first.lines[0]
+            .net_cost
+            .as_ref()
+            .map(|c| c.money.to_string()),
+        Some("18.40 USD".to_owned()),
+        "the first version's cost is the one Amazon refused"
+    );
+    let AcknowledgementAnswer::Rejected { errors, at } = &first.answer else {
+        panic!("the first version is rejected: {:?}", first.answer);
+    };
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.code.contains("INVALID_COST") || e.message.contains("INVALID_COST")),
+        "{errors:?}"
+    );
+    assert!(at.is_some_and(|at| at <= view.summary.changed_at));
+    assert!(first.transaction_id.is_some());
+    assert_eq!(codes(second).len(), 3);
+    assert_eq!(
+        second.lines[0]
+            .net_cost
+            .as_ref()
+            .map(|c| c.money.to_string()),
+        Some("17.90 USD".to_owned())
+    );
+    assert!(matches!(
+        second.answer,
+        AcknowledgementAnswer::Confirmed { .. }
+    ));
+    assert!(second.transaction_id.is_some());
+    assert_ne!(first.transaction_id, second.transaction_id);
+
+    // A record stored before the log was kept still loads, and its view falls back
+    // to the confirmed version alone.
+    let mut stored = world.stored(&key);
+    let mut json = serde_json::to_value(&stored.record).unwrap();
+    assert!(
+        json.as_object_mut()
+            .unwrap()
+            .remove("acknowledgements")
+            .is_some()
+    );
+    stored.record = serde_json::from_value(json).unwrap();
+    assert!(stored.record.acknowledgement_log().is_empty());
+    let old = avc_order_sync::OrderView::of(&key, &stored);
+    let [only] = old.acknowledgements.as_slice() else {
+        panic!("the confirmed version: {:?}", old.acknowledgements);
+    };
+    assert_eq!(only.lines, second.lines);
+    assert_eq!(only.answer, second.answer);
 }
 
 /// A world with one retail PO acknowledged automatically and posted, under `policy`
@@ -1077,6 +1151,24 @@ async fn a_failed_batch_is_split_and_each_order_sent_again_alone() {
         let so = world.sales_order(key).unwrap();
         assert_eq!(so.status, NetSuiteStatus::PendingFulfillment);
         assert_eq!(world.netsuite.creations(&eid(key)), 1);
+        // The view shows the shared version as superseded, not as rejected: Amazon
+        // judged the transaction, not this order.
+        let view = world.engine.order(key).await.unwrap().expect("the order");
+        let answers: Vec<_> = view
+            .acknowledgements
+            .iter()
+            .map(|a| (a.version.0, a.answer.clone()))
+            .collect();
+        assert!(
+            matches!(
+                answers.as_slice(),
+                [
+                    (1, AcknowledgementAnswer::Superseded),
+                    (2, AcknowledgementAnswer::Confirmed { .. })
+                ]
+            ),
+            "{key}: {answers:?}"
+        );
     }
 }
 
