@@ -486,7 +486,8 @@ fn run_parent(seed: u64, target_kills: u32) {
     }
     if !settled {
         problems.push(format!(
-            "the clean run did not settle within {SETTLE_BUDGET:?}"
+            "the clean run did not settle within {SETTLE_BUDGET:?}; {}",
+            unsettled(&store, &world, &served.cycles())
         ));
     }
 
@@ -633,6 +634,36 @@ fn settled_in(store: &SqliteStore, world: &World) -> bool {
     every_po(world)
         .iter()
         .all(|k| stored.get(k).is_some_and(is_settled))
+}
+
+/// What kept the clean run from settling: each unsettled order with its state and
+/// whether a command was in flight, and each worker's quiet cycles in a row.
+fn unsettled(
+    store: &SqliteStore,
+    world: &World,
+    cycles: &BTreeMap<String, impl std::fmt::Debug>,
+) -> String {
+    let stored: BTreeMap<OrderKey, StoredOrder> = match store.snapshot() {
+        Ok(orders) => orders.into_iter().collect(),
+        Err(e) => return format!("the store cannot be read: {e}"),
+    };
+    let orders: Vec<String> = every_po(world)
+        .iter()
+        .filter_map(|k| match stored.get(k) {
+            None => Some(format!("{k} not stored")),
+            Some(s) if is_settled(s) => None,
+            Some(s) => Some(format!(
+                "{k} in {}{}",
+                s.record.state().kind(),
+                if s.in_flight.is_some() {
+                    " (in flight)"
+                } else {
+                    ""
+                }
+            )),
+        })
+        .collect();
+    format!("unsettled: [{}]; workers: {cycles:?}", orders.join(", "))
 }
 
 struct Check {
