@@ -69,6 +69,7 @@
 mod acknowledgement;
 pub mod amazon;
 mod client;
+pub mod compliance;
 mod decimal;
 mod engine;
 pub mod http;

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::acknowledgement::{RejectionReason, df_status};
+use crate::compliance::ComplianceRules;
 use crate::decimal::Decimal;
 use crate::ids::{Asin, InternalId, PartyId, VendorSku};
 use crate::money::CurrencyCode;
@@ -122,6 +123,9 @@ pub struct Settings {
     /// Vendor codes that sell books at list price: their retail acknowledgements
     /// carry `listPrice` and `discountMultiplier` ([`Settings::sells_at_list_price`]).
     pub list_price_vendor_codes: BTreeSet<PartyId>,
+    /// Amazon's compliance clocks and the guards that hold an order for a person
+    /// ([`crate::compliance`]).
+    pub compliance: ComplianceRules,
 }
 
 /// The two auto-acknowledgement switches, one per program.
@@ -410,7 +414,8 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Checks the values the JSON shape cannot: every weight per each is above zero.
+    /// Checks the values the JSON shape cannot: every weight per each is above zero,
+    /// every rejection-rate guard at most 100 per cent.
     ///
     /// # Errors
     /// [`SettingsError::Invalid`] naming the first bad field.
@@ -443,6 +448,17 @@ impl Settings {
                         });
                     }
                 }
+            }
+        }
+        for (i, guard) in self.compliance.rejection_rate_guards.iter().enumerate() {
+            if guard.max_rejected_percent > 100 {
+                return Err(SettingsError::Invalid {
+                    field: format!("compliance.rejectionRateGuards.{i}.maxRejectedPercent"),
+                    reason: format!(
+                        "a share of a line is at most 100 per cent, not {}",
+                        guard.max_rejected_percent
+                    ),
+                });
             }
         }
         Ok(())

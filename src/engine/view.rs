@@ -22,7 +22,7 @@ impl Engine {
             .store
             .load(key)
             .await?
-            .map(|stored| OrderView::of(key, &stored)))
+            .map(|stored| OrderView::of(key, &stored, &self.settings.compliance)))
     }
 
     /// One page of the orders `filter` takes, newest first. The store answers from its

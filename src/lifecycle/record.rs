@@ -1,10 +1,11 @@
 //! The persisted per-order record: what the sync knows of one order, what it waits
 //! for, and when to wake it (the transition itself is in `machine`).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
+use crate::compliance::{ComplianceClocks, ComplianceRules};
 use crate::ids::{ExternalId, InternalId};
 use crate::order::PurchaseOrder;
 use crate::sales_order::SalesOrderDraft;
@@ -532,11 +533,13 @@ impl OrderRecord {
                     Some(entry) if entry.answer == answer => {}
                     Some(entry) => {
                         entry.transaction_id = Some(transaction_id.clone());
+                        entry.sent_at.get_or_insert(now);
                         entry.answer = answer;
                     }
                     None => {
                         let mut view = AcknowledgementView::of(v, acknowledgement, answer);
                         view.transaction_id = Some(transaction_id.clone());
+                        view.sent_at = Some(now);
                         self.push_acknowledgement(view);
                     }
                 }
@@ -563,6 +566,7 @@ impl OrderRecord {
                         version: *version,
                         acknowledged_at: None,
                         lines: Vec::new(),
+                        sent_at: None,
                         transaction_id: None,
                         answer,
                     }),
@@ -582,15 +586,41 @@ impl OrderRecord {
         self.acknowledgements.push(view);
     }
 
+    /// When the first acknowledgement went to Amazon: the first time Amazon took
+    /// one, from the acknowledgement log (or the history, in a record stored before
+    /// the log was kept).
+    #[must_use]
+    pub fn first_acknowledged_at(&self) -> Option<DateTime<Utc>> {
+        self.acknowledgements
+            .iter()
+            .filter_map(|a| a.sent_at)
+            .min()
+            .or_else(|| {
+                self.history
+                    .iter()
+                    .find(|h| h.event == EventKind::AcknowledgementSubmitted)
+                    .map(|h| h.at)
+            })
+    }
+
+    /// The order's compliance clocks under `rules` (the settings' `compliance`):
+    /// each computed from the PO's own dates, the first acknowledgement's met when
+    /// Amazon first took one.
+    #[must_use]
+    pub fn compliance_clocks(&self, rules: &ComplianceRules) -> ComplianceClocks {
+        rules.clocks(&self.purchase_order, self.first_acknowledged_at())
+    }
+
     /// Every transition so far, oldest first.
     pub fn history(&self) -> &[HistoryEntry] {
         &self.history
     }
 }
 
-/// Amazon's 24 hours to acknowledge, from the order date.
-pub(super) fn deadline_of(po: &PurchaseOrder) -> DateTime<Utc> {
-    po.ordered_at
-        .checked_add_signed(TimeDelta::hours(24))
-        .unwrap_or(po.ordered_at)
+/// Amazon's time to acknowledge from the order date: 24 hours, or the holiday window
+/// ([`crate::compliance::ComplianceRules::first_acknowledgement_due`]).
+pub(super) fn deadline_of(po: &PurchaseOrder, settings: &Settings) -> DateTime<Utc> {
+    settings
+        .compliance
+        .first_acknowledgement_due(po.program, po.ordered_at)
 }

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::{AcknowledgementAnswer, OrderFilter, OrderPage, OrderView, PageToken, StatusGroup};
+use crate::compliance::ComplianceClocks;
 use crate::ids::PurchaseOrderNumber;
 use crate::lifecycle::{EventKind, StateKind, accepts};
 use crate::order::{Program, format_instant, parse_instant};
@@ -443,6 +444,7 @@ impl Dashboard {
             time(&view.ordered_at),
             time(&view.acknowledgement_deadline),
         );
+        clocks(&mut html, &view.clocks);
         let actions = ActionKind::for_state(s.state);
         if !actions.is_empty() {
             html.push_str("<h2>Actions</h2>\n<div id=\"actions\">\n");
@@ -484,9 +486,12 @@ impl Dashboard {
                 let _ = writeln!(html, "<p>Acknowledged {}</p>", time(at));
             }
             if let Some(id) = &ack.transaction_id {
+                let sent = ack
+                    .sent_at
+                    .map_or_else(String::new, |at| format!(", taken {}", time(&at)));
                 let _ = writeln!(
                     html,
-                    "<p>Amazon transaction <code>{}</code></p>",
+                    "<p>Amazon transaction <code>{}</code>{sent}</p>",
                     escape_html(id.as_str())
                 );
             }
@@ -565,4 +570,38 @@ fn answer(answer: &AcknowledgementAnswer) -> String {
             "Sent again as a later version before Amazon judged it".to_owned()
         }
     }
+}
+
+/// The compliance clocks as a table: each clock, when it runs out, and when it was
+/// met or is warned.
+fn clocks(html: &mut String, clocks: &ComplianceClocks) {
+    html.push_str(
+        "<h2>Compliance clocks</h2>\n<table id=\"clocks\">\n<tr><th>Clock</th><th>Runs out</th>\
+         <th>Warned</th><th>Met</th></tr>\n",
+    );
+    let first = if clocks.holiday {
+        "First acknowledgement (holiday, 48 hours)"
+    } else {
+        "First acknowledgement"
+    };
+    let rows = [
+        (first, Some(&clocks.first_acknowledgement)),
+        ("Quantity and price updates", Some(&clocks.update_window)),
+        (
+            "Lowering confirmed units (down confirmed after)",
+            clocks.down_confirm_cutoff.as_ref(),
+        ),
+    ];
+    for (name, reading) in rows {
+        let Some(reading) = reading else { continue };
+        let or_dash = |t: Option<DateTime<Utc>>| t.as_ref().map_or("—".to_owned(), time);
+        let _ = writeln!(
+            html,
+            "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            time(&reading.at),
+            or_dash(reading.warn_at),
+            or_dash(reading.met_at),
+        );
+    }
+    html.push_str("</table>\n");
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{IndexEntry, VIEW_SCHEMA_VERSION};
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
 use crate::client::ServiceMessage;
+use crate::compliance::{ComplianceClocks, ComplianceRules};
 use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, TransactionId};
 use crate::lifecycle::{EventKind, OrderRecord, OrderState, StateKind};
 use crate::order::{AmazonOrderState, Price};
@@ -69,8 +70,12 @@ pub struct OrderView {
     pub amazon_state: AmazonOrderState,
     /// When Amazon placed the order.
     pub ordered_at: DateTime<Utc>,
-    /// The 24-hour acknowledgement deadline.
+    /// The first acknowledgement's deadline: 24 hours, or the holiday window.
     pub acknowledgement_deadline: DateTime<Utc>,
+    /// Every compliance clock: the first acknowledgement's deadline and when it was
+    /// met, the update window, the down-confirm cut-off
+    /// ([`crate::compliance::ComplianceClocks`]).
+    pub clocks: ComplianceClocks,
     /// Every acknowledgement sent, oldest first, with Amazon's answer to each
     /// ([`OrderRecord::acknowledgement_log`]). A record stored before the log was kept
     /// shows the one Amazon confirmed last and the one out or rejected now.
@@ -91,6 +96,10 @@ pub struct AcknowledgementView {
     /// Each line's answer; empty for one Amazon rejected, in a record stored before
     /// the acknowledgement log was kept.
     pub lines: Vec<AcknowledgementLineView>,
+    /// When Amazon took it (its transaction began); `None` before, and in a record
+    /// stored before the acknowledgement log was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
     /// Amazon's transaction id, once Amazon took it; kept after Amazon's answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<TransactionId>,
@@ -174,9 +183,10 @@ pub struct HistoryView {
 }
 
 impl OrderView {
-    /// The view of a stored order.
+    /// The view of a stored order, its clocks under `rules` (the settings'
+    /// `compliance`).
     #[must_use]
-    pub fn of(key: &OrderKey, stored: &StoredOrder) -> Self {
+    pub fn of(key: &OrderKey, stored: &StoredOrder, rules: &ComplianceRules) -> Self {
         let record = &stored.record;
         let po = record.purchase_order();
         OrderView {
@@ -185,6 +195,7 @@ impl OrderView {
             amazon_state: po.state.clone(),
             ordered_at: po.ordered_at,
             acknowledgement_deadline: record.acknowledgement_deadline(),
+            clocks: record.compliance_clocks(rules),
             acknowledgements: acknowledgements(record),
             history: record
                 .history()
@@ -247,6 +258,7 @@ fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
             version: *version,
             acknowledged_at: None,
             lines: Vec::new(),
+            sent_at: None,
             transaction_id: None,
             answer: AcknowledgementAnswer::Rejected {
                 errors: errors.clone(),
@@ -301,6 +313,7 @@ impl AcknowledgementView {
             version,
             acknowledged_at: Some(acknowledged_at),
             lines,
+            sent_at: None,
             transaction_id: None,
             answer,
         }

@@ -113,6 +113,12 @@ mod html {
             amazon_state: AmazonOrderState::New,
             ordered_at: at(),
             acknowledgement_deadline: at() + TimeDelta::hours(24),
+            clocks: {
+                let mut po = crate::testing::fixtures::retail_po();
+                po.ordered_at = at();
+                crate::compliance::ComplianceRules::default()
+                    .clocks(&po, Some(at() + TimeDelta::hours(1)))
+            },
             acknowledgements: vec![
                 AcknowledgementView {
                     version: AcknowledgementVersion(1),
@@ -124,6 +130,7 @@ mod html {
                         rejection_reason: Some(text.to_owned()),
                         net_cost: None,
                     }],
+                    sent_at: Some(at()),
                     transaction_id: Some(TransactionId::new(text).unwrap()),
                     answer: AcknowledgementAnswer::Confirmed { at: at() },
                 },
@@ -131,6 +138,7 @@ mod html {
                     version: AcknowledgementVersion(2),
                     acknowledged_at: None,
                     lines: Vec::new(),
+                    sent_at: None,
                     transaction_id: None,
                     answer: AcknowledgementAnswer::Rejected {
                         errors: vec![ServiceMessage::new(text, text)],

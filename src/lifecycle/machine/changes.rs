@@ -97,7 +97,8 @@ impl Machine<'_> {
             OrderState::ExpectFix {
                 attention: Attention::Unreadable { .. },
             } if acknowledged_before(&self.rec.purchase_order) => {
-                self.rec.acknowledgement_deadline = deadline_of(&self.rec.purchase_order);
+                self.rec.acknowledgement_deadline =
+                    deadline_of(&self.rec.purchase_order, self.settings);
                 let acceptance = accepted_at_amazon(&self.rec.purchase_order, None);
                 self.route_acknowledged(&acceptance)
             }
@@ -105,7 +106,8 @@ impl Machine<'_> {
                 attention: Attention::Unreadable { .. },
             } => {
                 // Amazon's deadline runs from its order date, read at last.
-                self.rec.acknowledgement_deadline = deadline_of(&self.rec.purchase_order);
+                self.rec.acknowledgement_deadline =
+                    deadline_of(&self.rec.purchase_order, self.settings);
                 self.route_new()
             }
             OrderState::ExpectApproval { .. }

@@ -125,7 +125,7 @@ impl OrderRecord {
         let record = OrderRecord {
             schema_version: SCHEMA_VERSION,
             external_id: external_id(purchase_order.program, &purchase_order.number),
-            acknowledgement_deadline: deadline_of(&purchase_order),
+            acknowledgement_deadline: deadline_of(&purchase_order, settings),
             purchase_order,
             state: OrderState::ExpectFix {
                 attention: Attention::Mapping {

@@ -138,7 +138,7 @@ impl<'a> Machine<'a> {
                 acceptance,
             } => {
                 self.rec.purchase_order = (**purchase_order).clone();
-                self.rec.acknowledgement_deadline = deadline_of(purchase_order);
+                self.rec.acknowledgement_deadline = deadline_of(purchase_order, self.settings);
                 self.route_acknowledged(acceptance);
             }
             Event::PurchaseOrderCancelled => self.close(CloseReason::CancelledByAmazon),

@@ -107,6 +107,57 @@ async fn an_order_left_waiting_for_approval_is_raised_once_then_its_deadline() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_retail_po_sent_on_a_holiday_date_has_48_hours() {
+    // The story's day made a holiday date: its retail POs get 48 hours, so a day
+    // without approval is neither warned nor missed.
+    let mut settings = catalogue_settings(false, false);
+    settings.compliance.holiday_dates = [START[5..10].parse().unwrap()].into();
+    let mut world = World::new(settings);
+    let alerts = Arc::new(Alerts::default());
+    world.engine = world.another_engine().with_observer(alerts.clone());
+    let number = purchase_order_number(709);
+    let key = retail_key(&number);
+    let ordered_at = placed(10);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, ordered_at, 2))
+        .unwrap();
+    world.cycle().await;
+    let view = world.engine.order(&key).await.unwrap().expect("the order");
+    let due = ordered_at + TimeDelta::hours(48);
+    assert_eq!(view.acknowledgement_deadline, due);
+    assert!(view.clocks.holiday);
+    assert_eq!(view.clocks.first_acknowledgement.at, due);
+    assert_eq!(view.clocks.first_acknowledgement.met_at, None);
+    assert_eq!(
+        view.clocks.update_window.at,
+        ordered_at + TimeDelta::hours(48)
+    );
+
+    run_for(&world, 25).await;
+    assert_eq!(alerts.slugs(&key), ["approval-overdue"]);
+    run_for(&world, 20).await;
+    assert_eq!(
+        alerts.of(&key).last(),
+        Some(&Notice::DeadlineApproaching { deadline: due })
+    );
+
+    // Approved on the second day, it is acknowledged on time: the clock shows when.
+    world.netsuite.approve(&eid(&key)).unwrap();
+    world
+        .run_until_status(&key, StateKind::ExpectShipment)
+        .await;
+    let view = world.engine.order(&key).await.unwrap().expect("the order");
+    let met = view.clocks.first_acknowledgement.met_at.expect("met");
+    assert!(
+        met > ordered_at + TimeDelta::hours(24) && met <= due,
+        "{met}"
+    );
+    assert!(!view.clocks.first_acknowledgement.is_missed(world.now()));
+    assert!(!alerts.slugs(&key).contains(&"deadline-missed"));
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn each_rejection_by_amazon_is_raised_once() {
     let (world, alerts) = world(false);
     let number = purchase_order_number(702);

@@ -579,7 +579,7 @@ async fn engine_flow_5_amazon_rejects_and_the_order_is_reposted() {
     );
     stored.record = serde_json::from_value(json).unwrap();
     assert!(stored.record.acknowledgement_log().is_empty());
-    let old = avc_order_sync::OrderView::of(&key, &stored);
+    let old = avc_order_sync::OrderView::of(&key, &stored, &Default::default());
     let [only] = old.acknowledgements.as_slice() else {
         panic!("the confirmed version: {:?}", old.acknowledgements);
     };
