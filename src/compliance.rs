@@ -339,5 +339,9 @@ pub fn chargeback(unit_cost: &Money, units: u64) -> Option<Money> {
     Some(Money::new(amount, cost.currency()))
 }
 
+mod guards;
+
+pub use guards::check_approval;
+
 #[cfg(test)]
 mod tests;

@@ -515,6 +515,48 @@ pub enum ProblemKind {
     /// A Direct Fulfillment order was approved with part of its quantity: Direct
     /// Fulfillment orders are accepted or rejected whole.
     PartialDirectFulfillment,
+    /// The approval rejects more of the line than its rejection-rate guard allows
+    /// ([`crate::compliance::RejectionRateGuard`]): Amazon charges a share of cost on
+    /// the units above the threshold. A person confirms it (the Repost action) or
+    /// changes the approval.
+    RejectionAboveGuard {
+        /// Eaches the acknowledgement would reject.
+        rejected: u64,
+        /// Eaches ordered.
+        ordered: u64,
+        /// The guard's threshold, in percent of the ordered quantity.
+        max_percent: u8,
+        /// Eaches rejected above the threshold.
+        units_above: u64,
+        /// What Amazon would charge on them, when the line is priced per each.
+        chargeback: Option<Money>,
+    },
+    /// The approval changes a line's quantity or cost after Amazon's update window
+    /// closed, when Amazon expects only ship or delivery dates. A person confirms it
+    /// (the Repost action) or changes the approval back.
+    UpdateAfterWindow {
+        /// When the window closed.
+        closed_at: DateTime<Utc>,
+        /// What the acknowledgement Amazon took says (eaches kept, or the cost).
+        before: String,
+        /// What the new one would say.
+        after: String,
+    },
+    /// The approval lowers the line's confirmed units after the down-confirm cut-off,
+    /// which Amazon charges as down confirmed. A person confirms it (the Repost
+    /// action), or the setting `compliance.allowLateDownConfirm` lets it through.
+    LateDownConfirm {
+        /// The cut-off.
+        cutoff: DateTime<Utc>,
+        /// Eaches confirmed (accepted or back-ordered) by the acknowledgement Amazon
+        /// took.
+        previously_kept: u64,
+        /// Eaches the new one would confirm.
+        now_kept: u64,
+        /// What Amazon would charge on the units lowered, when the line is priced
+        /// per each.
+        chargeback: Option<Money>,
+    },
     /// A quantity or amount does not fit the arithmetic (overflow, division by zero).
     OutOfRange {
         /// What was being computed.
@@ -617,6 +659,40 @@ impl fmt::Display for Problem {
             ProblemKind::PartialDirectFulfillment => f.write_str(
                 "approves part of the order: Direct Fulfillment orders are accepted or rejected whole",
             ),
+            ProblemKind::RejectionAboveGuard {
+                rejected,
+                ordered,
+                max_percent,
+                units_above,
+                chargeback,
+            } => write!(
+                f,
+                "would reject {rejected} of {ordered} eaches, more than the {max_percent} % guard; {units_above} eaches above it {}{}; confirm with Repost or change the approval",
+                Charged(chargeback.as_ref()),
+                OnLine(&self.line)
+            ),
+            ProblemKind::UpdateAfterWindow {
+                closed_at,
+                before,
+                after,
+            } => write!(
+                f,
+                "would change {before} to {after}, but Amazon's update window closed at {} and only ship or delivery dates may change now{}; confirm with Repost or change the approval back",
+                closed_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                OnLine(&self.line)
+            ),
+            ProblemKind::LateDownConfirm {
+                cutoff,
+                previously_kept,
+                now_kept,
+                chargeback,
+            } => write!(
+                f,
+                "would lower the confirmed units from {previously_kept} to {now_kept} eaches after the down-confirm cut-off at {}: down confirmed units {}{}; confirm with Repost or change the approval",
+                cutoff.format("%Y-%m-%dT%H:%M:%SZ"),
+                Charged(chargeback.as_ref()),
+                OnLine(&self.line)
+            ),
             ProblemKind::OutOfRange { what } => {
                 write!(f, "is out of range: {what}{}", OnLine(&self.line))
             }
@@ -632,6 +708,40 @@ pub struct ValidationError {
     pub purchase_order_number: String,
     /// Every problem, in the order found. Never empty.
     pub problems: Vec<Problem>,
+}
+
+/// Writes what a chargeback would cost, or that it could not be estimated.
+struct Charged<'a>(Option<&'a Money>);
+
+impl fmt::Display for Charged<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(amount) => write!(
+                f,
+                "would cost a chargeback of about {amount} ({} % of their cost)",
+                crate::compliance::CHARGEBACK_PERCENT
+            ),
+            None => write!(
+                f,
+                "would cost a chargeback of {} % of their cost",
+                crate::compliance::CHARGEBACK_PERCENT
+            ),
+        }
+    }
+}
+
+impl ProblemKind {
+    /// `true` for a problem that breaks one of Amazon's compliance rules rather than
+    /// making the acknowledgement invalid: a person may confirm it and send anyway.
+    #[must_use]
+    pub const fn is_compliance(&self) -> bool {
+        matches!(
+            self,
+            ProblemKind::RejectionAboveGuard { .. }
+                | ProblemKind::UpdateAfterWindow { .. }
+                | ProblemKind::LateDownConfirm { .. }
+        )
+    }
 }
 
 /// Writes ` on line 00001` when a problem names a line.

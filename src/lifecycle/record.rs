@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
 use crate::compliance::{ComplianceClocks, ComplianceRules};
 use crate::ids::{ExternalId, InternalId};
-use crate::order::PurchaseOrder;
+use crate::order::{Problem, PurchaseOrder};
 use crate::sales_order::SalesOrderDraft;
 use crate::settings::Settings;
 use crate::view::{AcknowledgementAnswer, AcknowledgementView};
@@ -75,6 +75,10 @@ pub struct OrderRecord {
     /// in a record stored before it was kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) acknowledgements: Vec<AcknowledgementView>,
+    /// The compliance problems a person confirmed with the Repost action: the next
+    /// acknowledgement built from the sales order goes out despite exactly these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) compliance_confirmed: Vec<Problem>,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not

@@ -2,6 +2,7 @@
 //! sales order), sending it, and reading Amazon's answer.
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
+use crate::compliance::check_approval;
 use crate::mapping::{
     acknowledgement_from_sales_order, auto_acknowledgement, check_acknowledgement,
     rejects_everything, sales_order_draft,
@@ -48,6 +49,7 @@ impl Machine<'_> {
             Some(v) => {
                 self.rec.acknowledgement_version = Some(AcknowledgementVersion(v));
                 self.rec.unjudged_resends = 0;
+                self.rec.compliance_confirmed.clear();
                 self.enter(OrderState::ExpectAcknowledgementSubmitted {
                     acknowledgement: Box::new(acknowledgement),
                 });
@@ -96,8 +98,24 @@ impl Machine<'_> {
             self.now,
         ) {
             Ok(ack) => {
-                self.rec.approval = Some(Approval::Reviewed);
-                self.start_acknowledgement(ack);
+                let confirmed = &self.rec.compliance_confirmed;
+                let held: Vec<Problem> = check_approval(
+                    &self.rec.purchase_order,
+                    &ack,
+                    previous,
+                    &self.settings.compliance,
+                    self.now,
+                )
+                .into_iter()
+                .filter(|p| !confirmed.contains(p))
+                .collect();
+                if held.is_empty() {
+                    self.rec.approval = Some(Approval::Reviewed);
+                    self.start_acknowledgement(ack);
+                } else {
+                    // It would cost a chargeback: a person confirms it or changes it.
+                    self.enter(OrderState::ExpectApproval { problems: held });
+                }
             }
             // Amazon's rules: the reviewer sees why, and nothing is sent.
             Err(e) => self.enter(OrderState::ExpectApproval {

@@ -143,6 +143,7 @@ impl OrderRecord {
             sales_order_revision: 0,
             change_pending: false,
             unjudged_resends: 0,
+            compliance_confirmed: Vec::new(),
             raised: RaisedNotices::default(),
             history: Vec::new(),
             acknowledgements: Vec::new(),

@@ -2,6 +2,7 @@
 mod alerts;
 mod approvals;
 mod cancellations;
+mod compliance;
 mod flows;
 mod intake;
 pub mod preview;
