@@ -517,7 +517,7 @@ pub enum ProblemKind {
     PartialDirectFulfillment,
     /// The approval rejects more of the line than its rejection-rate guard allows
     /// ([`crate::compliance::RejectionRateGuard`]): Amazon charges a share of cost on
-    /// the units above the threshold. A person confirms it (the Repost action) or
+    /// the units above the threshold. A person confirms it (the Retry action) or
     /// changes the approval.
     RejectionAboveGuard {
         /// Eaches the acknowledgement would reject.
@@ -533,7 +533,7 @@ pub enum ProblemKind {
     },
     /// The approval changes a line's quantity or cost after Amazon's update window
     /// closed, when Amazon expects only ship or delivery dates. A person confirms it
-    /// (the Repost action) or changes the approval back.
+    /// (the Retry action) or changes the approval back.
     UpdateAfterWindow {
         /// When the window closed.
         closed_at: DateTime<Utc>,
@@ -543,7 +543,7 @@ pub enum ProblemKind {
         after: String,
     },
     /// The approval lowers the line's confirmed units after the down-confirm cut-off,
-    /// which Amazon charges as down confirmed. A person confirms it (the Repost
+    /// which Amazon charges as down confirmed. A person confirms it (the Retry
     /// action), or the setting `compliance.allowLateDownConfirm` lets it through.
     LateDownConfirm {
         /// The cut-off.
@@ -667,7 +667,7 @@ impl fmt::Display for Problem {
                 chargeback,
             } => write!(
                 f,
-                "would reject {rejected} of {ordered} eaches, more than the {max_percent} % guard; {units_above} eaches above it {}{}; confirm with Repost or change the approval",
+                "would reject {rejected} of {ordered} eaches, more than the {max_percent} % guard; {units_above} eaches above it {}{}; confirm with Retry or change the approval",
                 Charged(chargeback.as_ref()),
                 OnLine(&self.line)
             ),
@@ -677,7 +677,7 @@ impl fmt::Display for Problem {
                 after,
             } => write!(
                 f,
-                "would change {before} to {after}, but Amazon's update window closed at {} and only ship or delivery dates may change now{}; confirm with Repost or change the approval back",
+                "would change {before} to {after}, but Amazon's update window closed at {} and only ship or delivery dates may change now{}; confirm with Retry or change the approval back",
                 closed_at.format("%Y-%m-%dT%H:%M:%SZ"),
                 OnLine(&self.line)
             ),
@@ -688,7 +688,7 @@ impl fmt::Display for Problem {
                 chargeback,
             } => write!(
                 f,
-                "would lower the confirmed units from {previously_kept} to {now_kept} eaches after the down-confirm cut-off at {}: down confirmed units {}{}; confirm with Repost or change the approval",
+                "would lower the confirmed units from {previously_kept} to {now_kept} eaches after the down-confirm cut-off at {}: down confirmed units {}{}; confirm with Retry or change the approval",
                 cutoff.format("%Y-%m-%dT%H:%M:%SZ"),
                 Charged(chargeback.as_ref()),
                 OnLine(&self.line)

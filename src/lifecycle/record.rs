@@ -75,7 +75,7 @@ pub struct OrderRecord {
     /// in a record stored before it was kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) acknowledgements: Vec<AcknowledgementView>,
-    /// The compliance problems a person confirmed with the Repost action: the next
+    /// The compliance problems a person confirmed with the Retry action: the next
     /// acknowledgement built from the sales order goes out despite exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) compliance_confirmed: Vec<Problem>,

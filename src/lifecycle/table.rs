@@ -109,7 +109,6 @@ pub const TRANSITIONS: &[Transition] = &[
     t(S::ExpectApproval, E::SalesOrderRead, AFTER_READ),
     t(S::ExpectApproval, E::CommandFailed, &[S::ExpectApproval, S::ExpectFix]),
     t(S::ExpectApproval, E::RetryRequested, &[S::ExpectApproval]),
-    t(S::ExpectApproval, E::RepostRequested, &[S::ExpectApproval]),
     t(S::ExpectApproval, E::PurchaseOrderChanged, &[S::ExpectApproval, S::ExpectSalesOrderRead, S::ExpectSalesOrderUpdated, S::ExpectChangeReview, S::ExpectFix, S::ExpectSalesOrderClosed, S::Cancelled, S::Closed]),
     t(S::ExpectApproval, E::PurchaseOrderCancelled, CLOSING),
     t(S::ExpectApproval, E::HoldRequested, HELD),

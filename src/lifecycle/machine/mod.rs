@@ -683,7 +683,15 @@ impl<'a> Machine<'a> {
             OrderState::ExpectFix {
                 attention: Attention::Unreadable { .. },
             } => {}
-            OrderState::ExpectApproval { .. } => {
+            OrderState::ExpectApproval { problems } => {
+                // A person confirms the compliance problems shown (and only those:
+                // a changed approval that breaks a rule differently is held again),
+                // and the approved order is read and sent.
+                self.rec.compliance_confirmed = problems
+                    .iter()
+                    .filter(|p| p.kind.is_compliance())
+                    .cloned()
+                    .collect();
                 let read = self.read_command();
                 self.commands.push(read);
             }
@@ -737,18 +745,6 @@ impl<'a> Machine<'a> {
                 self.enter(OrderState::ExpectSalesOrderRead)
             }
             OrderState::ExpectChangeReview => self.post_change(OrderState::ExpectShipment),
-            OrderState::ExpectApproval { problems } => {
-                // A person confirms the compliance problems shown (and only those:
-                // a changed approval that breaks a rule differently is held again),
-                // and the approved order is read and sent.
-                self.rec.compliance_confirmed = problems
-                    .iter()
-                    .filter(|p| p.kind.is_compliance())
-                    .cloned()
-                    .collect();
-                let read = self.read_command();
-                self.commands.push(read);
-            }
             _ => {}
         }
     }

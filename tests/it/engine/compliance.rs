@@ -1,6 +1,6 @@
 //! Amazon's compliance rules enforced through the engine: an approval that would cost
 //! a chargeback waits for a person, with the rule and the cost, and nothing goes to
-//! Amazon until the person confirms it with the Repost action.
+//! Amazon until the person confirms it with the Retry action.
 
 use avc_order_sync::compliance::RejectionRateGuard;
 use avc_order_sync::lifecycle::{OrderState, StateKind};
@@ -89,7 +89,7 @@ async fn a_rejection_above_the_guard_waits_for_a_person_who_confirms_it() {
     assert_eq!(world.amazon.acknowledgement_count(&number), 0);
 
     // The person confirms: the acknowledgement goes out as approved.
-    world.act(&key, OperatorAction::Repost).await.unwrap();
+    world.act(&key, OperatorAction::RetryNow).await.unwrap();
     world
         .run_until_status(&key, StateKind::ExpectShipment)
         .await;
@@ -242,7 +242,7 @@ async fn a_late_down_confirm_waits_for_a_person_unless_the_setting_allows_it() {
         .netsuite
         .set_line_quantity(&eid(&key), &seq("1"), 6)
         .unwrap();
-    world.act(&key, OperatorAction::Repost).await.unwrap();
+    world.act(&key, OperatorAction::RetryNow).await.unwrap();
     world.cycle().await;
     run_until_held(&world, &key).await;
     let again = held(&world, &key);
@@ -254,7 +254,7 @@ async fn a_late_down_confirm_waits_for_a_person_unless_the_setting_allows_it() {
         "{again:?}"
     );
     assert_eq!(world.amazon.acknowledgement_count(key.number.as_str()), 1);
-    world.act(&key, OperatorAction::Repost).await.unwrap();
+    world.act(&key, OperatorAction::RetryNow).await.unwrap();
     world
         .run_until_status(&key, StateKind::ExpectShipment)
         .await;
