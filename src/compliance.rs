@@ -33,8 +33,11 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::acknowledgement::{Acknowledgement, AcknowledgementCode, AcknowledgementVersion};
+use crate::lifecycle::AcceptedLine;
+use crate::order::AmazonOrderState;
 use crate::decimal::Decimal;
-use crate::ids::PartyId;
+use crate::ids::{ItemSequenceNumber, PartyId};
 use crate::money::Money;
 use crate::order::{Program, PurchaseOrder};
 
@@ -69,6 +72,10 @@ pub struct ComplianceRules {
     pub allow_late_down_confirm: bool,
     /// The rejection-rate guards; none unless set.
     pub rejection_rate_guards: Vec<RejectionRateGuard>,
+    /// Minutes before a backordered line's scheduled date to warn that it needs an
+    /// updated date, since Amazon cancels a backorder whose date passes (and charges
+    /// the cancelled confirmed units as not filled).
+    pub backorder_warning_minutes: u32,
 }
 
 impl Default for ComplianceRules {
@@ -86,6 +93,7 @@ impl Default for ComplianceRules {
             down_confirm_warning_minutes: 1440,
             allow_late_down_confirm: false,
             rejection_rate_guards: Vec::new(),
+            backorder_warning_minutes: 1440,
         }
     }
 }
@@ -337,6 +345,204 @@ pub fn chargeback(unit_cost: &Money, units: u64) -> Option<Money> {
     let share = Decimal::new(i128::from(CHARGEBACK_PERCENT), 2).ok()?;
     let amount = cost.amount().checked_mul(&share).ok()?;
     Some(Money::new(amount, cost.currency()))
+}
+
+/// A backordered line of an acknowledgement: the units Amazon counts as confirmed
+/// and the date they are scheduled for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backorder {
+    /// The line.
+    pub sequence: ItemSequenceNumber,
+    /// The units backordered, in the line's unit.
+    pub quantity: u64,
+    /// The scheduled ship date, else the scheduled delivery date.
+    pub scheduled: DateTime<Utc>,
+}
+
+/// The backordered lines of a retail acknowledgement that carry a scheduled date, in
+/// line order. A Direct Fulfillment acknowledgement has none: it accepts or rejects
+/// the whole order.
+#[must_use]
+pub fn backorders(acknowledgement: &Acknowledgement) -> Vec<Backorder> {
+    let Acknowledgement::Retail(ack) = acknowledgement else {
+        return Vec::new();
+    };
+    ack.lines
+        .iter()
+        .flat_map(|line| {
+            line.decisions.iter().filter_map(move |d| {
+                let scheduled = d.scheduled_ship_date.or(d.scheduled_delivery_date)?;
+                (d.code == AcknowledgementCode::Backordered).then_some(Backorder {
+                    sequence: line.sequence.clone(),
+                    quantity: d.quantity.amount,
+                    scheduled,
+                })
+            })
+        })
+        .collect()
+}
+
+/// `true` when a retail acknowledgement confirms any units (accepted or
+/// backordered): lowering them later can be down confirmed.
+#[must_use]
+pub fn confirms_units(acknowledgement: &Acknowledgement) -> bool {
+    let Acknowledgement::Retail(ack) = acknowledgement else {
+        return false;
+    };
+    ack.lines.iter().flat_map(|l| &l.decisions).any(|d| {
+        matches!(
+            d.code,
+            AcknowledgementCode::Accepted | AcknowledgementCode::Backordered
+        ) && d.quantity.amount > 0
+    })
+}
+
+impl ComplianceRules {
+    /// When to warn about a backorder scheduled at `scheduled`.
+    #[must_use]
+    pub fn backorder_warning_at(&self, scheduled: DateTime<Utc>) -> DateTime<Utc> {
+        before(
+            scheduled,
+            TimeDelta::minutes(i64::from(self.backorder_warning_minutes)),
+        )
+    }
+}
+
+/// What Amazon recorded of a confirmed acknowledgement, read once more after it was
+/// confirmed: a retail PO's status report, or a Direct Fulfillment order's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum AmazonRecord {
+    /// The eaches Amazon's status report shows accepted (or backordered) per line.
+    Lines {
+        /// Every line the report shows, in the PO's order.
+        lines: Vec<AcceptedLine>,
+    },
+    /// A Direct Fulfillment order's state at Amazon.
+    Order {
+        /// The state.
+        state: AmazonOrderState,
+    },
+    /// What Amazon recorded could not be read.
+    Unreadable {
+        /// Why, one line.
+        reason: String,
+    },
+}
+
+/// A line (or, for Direct Fulfillment, the whole order) Amazon recorded differently
+/// from the acknowledgement it confirmed: both sides, in eaches accepted or
+/// backordered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineDrift {
+    /// The line; `None` for a Direct Fulfillment order, accepted or rejected whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<ItemSequenceNumber>,
+    /// The eaches the acknowledgement accepted.
+    pub sent: u64,
+    /// The eaches Amazon recorded accepted.
+    pub recorded: u64,
+}
+
+impl fmt::Display for LineDrift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sequence {
+            Some(line) => write!(
+                f,
+                "line {line} sent {} accepted, Amazon recorded {}",
+                self.sent, self.recorded
+            ),
+            None => write!(
+                f,
+                "the order sent {}, Amazon recorded it {}",
+                if self.sent > 0 { "accepted" } else { "rejected" },
+                if self.recorded > 0 { "accepted" } else { "cancelled" }
+            ),
+        }
+    }
+}
+
+/// The reconciliation of a confirmed acknowledgement with what Amazon recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reconciliation {
+    /// The acknowledgement compared.
+    pub version: AcknowledgementVersion,
+    /// When Amazon's record was read.
+    pub read_at: DateTime<Utc>,
+    /// What Amazon recorded.
+    pub recorded: AmazonRecord,
+    /// Every difference; empty when Amazon recorded what was sent.
+    pub drift: Vec<LineDrift>,
+}
+
+/// The eaches an acknowledgement line accepts or backorders.
+fn confirmed_eaches(line: &crate::acknowledgement::RetailAcknowledgementLine) -> u64 {
+    line.decisions
+        .iter()
+        .filter(|d| d.code != AcknowledgementCode::Rejected)
+        .map(|d| {
+            let size = match d.quantity.unit {
+                crate::order::QuantityUnit::Eaches => 1,
+                crate::order::QuantityUnit::Cases => d.quantity.unit_size,
+            };
+            d.quantity.amount.saturating_mul(size)
+        })
+        .fold(0, u64::saturating_add)
+}
+
+/// Compares what Amazon recorded with the acknowledgement it confirmed.
+///
+/// A retail line differs when Amazon's report shows other eaches accepted than the
+/// acknowledgement accepted or backordered; a line the report leaves out is not
+/// judged (the report could not be read for it). A Direct Fulfillment order differs
+/// when Amazon cancelled an order the acknowledgement accepted, or shows accepted
+/// one it rejected; an order Amazon still shows new is not judged yet. A record that
+/// could not be read has no drift.
+#[must_use]
+pub fn drift(acknowledgement: &Acknowledgement, recorded: &AmazonRecord) -> Vec<LineDrift> {
+    match (acknowledgement, recorded) {
+        (Acknowledgement::Retail(ack), AmazonRecord::Lines { lines }) => ack
+            .lines
+            .iter()
+            .filter_map(|line| {
+                let at_amazon = lines.iter().find(|l| l.sequence == line.sequence)?;
+                let sent = confirmed_eaches(line);
+                (sent != at_amazon.eaches).then(|| LineDrift {
+                    sequence: Some(line.sequence.clone()),
+                    sent,
+                    recorded: at_amazon.eaches,
+                })
+            })
+            .collect(),
+        (Acknowledgement::DirectFulfillment(ack), AmazonRecord::Order { state }) => {
+            let total = ack
+                .lines
+                .iter()
+                .map(|l| l.quantity)
+                .fold(0, u64::saturating_add);
+            let accepted = ack.status_code == crate::acknowledgement::df_status::ACCEPTED;
+            let sent = if accepted { total } else { 0 };
+            let recorded = match state {
+                AmazonOrderState::Accepted | AmazonOrderState::Shipped => total,
+                AmazonOrderState::Cancelled => 0,
+                _ => return Vec::new(),
+            };
+            if sent == recorded {
+                Vec::new()
+            } else {
+                vec![LineDrift {
+                    sequence: None,
+                    sent,
+                    recorded,
+                }]
+            }
+        }
+        _ => Vec::new(),
+    }
 }
 
 mod guards;

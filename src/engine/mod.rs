@@ -29,6 +29,7 @@ mod commands;
 mod cycle;
 mod persistence;
 use persistence::STORE_CONFLICT_RETRIES;
+mod reconcile;
 mod recovery;
 mod retrieval;
 

@@ -16,7 +16,12 @@ impl Engine {
                 Some(flight) if self.unanswered_at(flight) <= now => {
                     self.recover(cycle, &key, &stored, flight).await?;
                 }
-                _ => self.apply(cycle, &key, &Event::TimerElapsed, None).await?,
+                _ => {
+                    self.apply(cycle, &key, &Event::TimerElapsed, None).await?;
+                    if stored.record.reconciliation_due().is_some() {
+                        self.reconcile(cycle, &key).await?;
+                    }
+                }
             }
         }
         Ok(())

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
-use crate::ids::{ExternalId, InternalId, PurchaseOrderNumber, TransactionId};
+use crate::compliance::{CHARGEBACK_PERCENT, LineDrift};
+use crate::ids::{ExternalId, InternalId, ItemSequenceNumber, PurchaseOrderNumber, TransactionId};
 use crate::sales_order::{SalesOrderChanges, SalesOrderDraft};
 
 use crate::client::ServiceMessage;
@@ -193,6 +194,38 @@ pub enum Notice {
     },
     /// Amazon changed an acknowledged order and the policy asks for a review.
     ChangeToReview,
+    /// A retail PO's window for quantity and price updates closes soon
+    /// (`compliance.updateWindowWarningMinutes` before it) and the order is not
+    /// settled: after it, Amazon takes only ship and delivery date updates.
+    UpdateWindowClosing {
+        /// When the window closes.
+        closes: DateTime<Utc>,
+    },
+    /// Units are confirmed on a retail PO and its down-confirm cut-off is near
+    /// (`compliance.downConfirmWarningMinutes` before it): lowering them after it is
+    /// charged as down confirmed.
+    DownConfirmCutoffApproaching {
+        /// The cut-off.
+        cutoff: DateTime<Utc>,
+    },
+    /// A backordered line's scheduled date is near or passed
+    /// (`compliance.backorderWarningMinutes` before it): Amazon cancels a backorder
+    /// whose date passes, and charges the confirmed units as not filled.
+    BackorderDateDue {
+        /// The line.
+        sequence: ItemSequenceNumber,
+        /// The units backordered.
+        quantity: u64,
+        /// The date the acknowledgement gave.
+        scheduled: DateTime<Utc>,
+    },
+    /// What Amazon recorded of a confirmed acknowledgement differs from what was sent.
+    Drift {
+        /// The acknowledgement.
+        version: AcknowledgementVersion,
+        /// Each line that differs, with both sides.
+        lines: Vec<LineDrift>,
+    },
 }
 
 /// A service the sync calls.
@@ -256,6 +289,10 @@ impl Notice {
             Notice::MappingProblem { .. } => "mapping-problem",
             Notice::Held { .. } => "held",
             Notice::ChangeToReview => "change-to-review",
+            Notice::UpdateWindowClosing { .. } => "update-window-closing",
+            Notice::DownConfirmCutoffApproaching { .. } => "down-confirm-cutoff",
+            Notice::BackorderDateDue { .. } => "backorder-date-due",
+            Notice::Drift { .. } => "drift",
         }
     }
 }
@@ -331,6 +368,37 @@ impl fmt::Display for Notice {
             Notice::ChangeToReview => f.write_str(
                 "Amazon changed the order after it was acknowledged: post the update to \
                  NetSuite, or cancel the order",
+            ),
+            Notice::UpdateWindowClosing { closes } => write!(
+                f,
+                "Amazon takes quantity and price updates to this PO until {}: settle \
+                 the order before then, since after it only date updates go to Amazon",
+                at(closes)
+            ),
+            Notice::DownConfirmCutoffApproaching { cutoff } => write!(
+                f,
+                "lowering this PO's confirmed units after {} is charged as down \
+                 confirmed ({CHARGEBACK_PERCENT} % of their cost): if some cannot ship, \
+                 lower them in NetSuite and repost before then",
+                at(cutoff)
+            ),
+            Notice::BackorderDateDue {
+                sequence,
+                quantity,
+                scheduled,
+            } => write!(
+                f,
+                "line {sequence} has {quantity} unit(s) backordered for {}: Amazon \
+                 cancels a backorder whose date passes; set the new expected ship date \
+                 in NetSuite and repost to send it",
+                at(scheduled)
+            ),
+            Notice::Drift { version, lines } => write!(
+                f,
+                "Amazon recorded acknowledgement v{} differently from what was sent: {}; \
+                 check the PO in Vendor Central and repost if Amazon's record is wrong",
+                version.0,
+                crate::text::Joined(lines, "; ")
             ),
         }
     }

@@ -123,6 +123,16 @@ pub enum Event {
     /// The time [`super::OrderRecord::next_wakeup`] named has come (spurious wake-ups
     /// are harmless).
     TimerElapsed,
+    /// What Amazon recorded of the confirmed acknowledgement `version`, read once more
+    /// after it was confirmed ([`super::OrderRecord::reconciliation_due`]): compared
+    /// with what was sent, a difference is drift. Fits every state and never changes
+    /// it.
+    AmazonRecordRead {
+        /// The acknowledgement Amazon's record was read for.
+        version: AcknowledgementVersion,
+        /// What Amazon recorded.
+        recorded: crate::compliance::AmazonRecord,
+    },
     /// An operator asked to do now what the order waits for (send the pending command,
     /// read the approved order, or map again after fixing settings).
     RetryRequested,
@@ -176,6 +186,8 @@ kinds! {
         CommandFailed,
         /// [`Event::TimerElapsed`].
         TimerElapsed,
+        /// [`Event::AmazonRecordRead`].
+        AmazonRecordRead,
         /// [`Event::RetryRequested`].
         RetryRequested,
         /// [`Event::RepostRequested`].
@@ -227,6 +239,7 @@ impl Event {
             Event::AcknowledgementNotJudged { .. } => EventKind::AcknowledgementNotJudged,
             Event::CommandFailed { .. } => EventKind::CommandFailed,
             Event::TimerElapsed => EventKind::TimerElapsed,
+            Event::AmazonRecordRead { .. } => EventKind::AmazonRecordRead,
             Event::RetryRequested => EventKind::RetryRequested,
             Event::RepostRequested => EventKind::RepostRequested,
             Event::HoldRequested { .. } => EventKind::HoldRequested,

@@ -883,8 +883,13 @@ mod tests {
             .unwrap();
         assert!(commands.is_empty());
         assert_eq!(rec.state().kind(), StateKind::ExpectShipment);
-        // No deadline is left to warn about: Amazon holds an answer.
-        assert_eq!(rec.next_wakeup(&s), None);
+        // No acknowledgement deadline is left to warn about: Amazon holds an answer.
+        // Units are confirmed, so what is left is the down-confirm cut-off's warning.
+        let cutoff = s.compliance.down_confirm_cutoff(&po).expect("a ship window");
+        assert_eq!(
+            rec.next_wakeup(&s),
+            Some(cutoff - chrono::TimeDelta::minutes(1440))
+        );
         // The record reads back as it was written.
         let json = serde_json::to_string(&rec).unwrap();
         assert_eq!(serde_json::from_str::<OrderRecord>(&json).unwrap(), rec);

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementVersion};
-use crate::compliance::{ComplianceClocks, ComplianceRules};
-use crate::ids::{ExternalId, InternalId};
-use crate::order::{Problem, PurchaseOrder};
+use crate::compliance::{ComplianceClocks, ComplianceRules, Reconciliation};
+use crate::ids::{ExternalId, InternalId, ItemSequenceNumber};
+use crate::order::{Problem, Program, PurchaseOrder};
 use crate::sales_order::SalesOrderDraft;
 use crate::settings::Settings;
 use crate::view::{AcknowledgementAnswer, AcknowledgementView};
@@ -79,6 +79,13 @@ pub struct OrderRecord {
     /// acknowledgement built from the sales order goes out despite exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) compliance_confirmed: Vec<Problem>,
+    /// The confirmed acknowledgement whose record at Amazon is still to be read once
+    /// more and reconciled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reconciliation_due: Option<AcknowledgementVersion>,
+    /// The last reconciliation of a confirmed acknowledgement with Amazon's record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reconciliation: Option<Reconciliation>,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not
@@ -154,6 +161,21 @@ pub struct RaisedNotices {
     /// raised for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_overdue: Option<DateTime<Utc>>,
+    /// The update window [`super::Notice::UpdateWindowClosing`] was raised (or passed
+    /// unraised) for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_window: Option<DateTime<Utc>>,
+    /// The down-confirm cut-off [`super::Notice::DownConfirmCutoffApproaching`] was
+    /// raised (or passed unraised) for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_confirm: Option<DateTime<Utc>>,
+    /// The backorders [`super::Notice::BackorderDateDue`] was raised for: the line
+    /// and the date; a new date is a new cause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backorders: Vec<(ItemSequenceNumber, DateTime<Utc>)>,
+    /// The acknowledgement versions a drift notice was raised for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<AcknowledgementVersion>,
 }
 
 impl RaisedNotices {
@@ -162,6 +184,33 @@ impl RaisedNotices {
     pub fn is_empty(&self) -> bool {
         *self == RaisedNotices::default()
     }
+}
+
+/// A compliance warning the order has still to raise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct DueWarning {
+    /// When it is due.
+    pub(super) warn_at: DateTime<Utc>,
+    /// The notice.
+    pub(super) notice: super::Notice,
+    /// The cause, to record once raised.
+    pub(super) clock: DueClock,
+}
+
+/// The cause of a [`DueWarning`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum DueClock {
+    /// The update window closing at this time.
+    UpdateWindow(DateTime<Utc>),
+    /// The down-confirm cut-off at this time.
+    DownConfirm(DateTime<Utc>),
+    /// A backordered line and its date.
+    Backorder((ItemSequenceNumber, DateTime<Utc>)),
+}
+
+fn before(t: DateTime<Utc>, minutes: u32) -> DateTime<Utc> {
+    t.checked_sub_signed(chrono::TimeDelta::minutes(i64::from(minutes)))
+        .unwrap_or(t)
 }
 
 /// The retry bookkeeping of the command the order waits for.
@@ -214,7 +263,68 @@ impl OrderRecord {
                 consider(self.acknowledgement_deadline);
             }
         }
+        if let Some(confirmed) = self
+            .confirmed
+            .as_ref()
+            .filter(|_| self.reconciliation_due.is_some())
+        {
+            consider(confirmed.confirmed_at);
+        }
+        for clock in self.compliance_clocks_due(settings) {
+            consider(clock.warn_at);
+        }
         next
+    }
+
+    /// The compliance warnings still to raise (each with when it is due), in the
+    /// order's current state: the update window's while a retail order is not
+    /// settled at Amazon, the down-confirm cut-off's while units are confirmed, and
+    /// each backorder's date.
+    pub(super) fn compliance_clocks_due(&self, settings: &Settings) -> Vec<DueWarning> {
+        let rules = &settings.compliance;
+        let po = &self.purchase_order;
+        let mut due = Vec::new();
+        if self.is_terminal() || po.program != Program::RetailProcurement {
+            return due;
+        }
+        let settled = matches!(self.state, OrderState::ExpectShipment);
+        let closes = rules.update_window_closes(po.ordered_at);
+        if !settled && self.raised.update_window != Some(closes) {
+            due.push(DueWarning {
+                warn_at: before(closes, rules.update_window_warning_minutes),
+                notice: super::Notice::UpdateWindowClosing { closes },
+                clock: DueClock::UpdateWindow(closes),
+            });
+        }
+        let Some(confirmed) = &self.confirmed else {
+            return due;
+        };
+        if let Some(cutoff) = rules.down_confirm_cutoff(po) {
+            if crate::compliance::confirms_units(&confirmed.acknowledgement)
+                && self.raised.down_confirm != Some(cutoff)
+            {
+                due.push(DueWarning {
+                    warn_at: before(cutoff, rules.down_confirm_warning_minutes),
+                    notice: super::Notice::DownConfirmCutoffApproaching { cutoff },
+                    clock: DueClock::DownConfirm(cutoff),
+                });
+            }
+        }
+        for backorder in crate::compliance::backorders(&confirmed.acknowledgement) {
+            let cause = (backorder.sequence.clone(), backorder.scheduled);
+            if !self.raised.backorders.contains(&cause) {
+                due.push(DueWarning {
+                    warn_at: rules.backorder_warning_at(backorder.scheduled),
+                    notice: super::Notice::BackorderDateDue {
+                        sequence: backorder.sequence,
+                        quantity: backorder.quantity,
+                        scheduled: backorder.scheduled,
+                    },
+                    clock: DueClock::Backorder(cause),
+                });
+            }
+        }
+        due
     }
 
     /// When [`super::Notice::ApprovalOverdue`] is due for the current wait for
@@ -424,6 +534,21 @@ impl OrderRecord {
     /// What the other notices that outlast a transition were raised for.
     pub fn raised_notices(&self) -> &RaisedNotices {
         &self.raised
+    }
+
+    /// The confirmed acknowledgement whose record at Amazon the engine is to read
+    /// once more (retail: `getPurchaseOrdersStatus`; Direct Fulfillment: `getOrder`)
+    /// and hand back as [`super::Event::AmazonRecordRead`]; `None` when there is
+    /// none to read.
+    #[must_use]
+    pub fn reconciliation_due(&self) -> Option<AcknowledgementVersion> {
+        self.reconciliation_due.filter(|_| !self.is_terminal())
+    }
+
+    /// The last comparison of a confirmed acknowledgement with what Amazon recorded.
+    #[must_use]
+    pub fn reconciliation(&self) -> Option<&Reconciliation> {
+        self.reconciliation.as_ref()
     }
 
     /// Why the order waits for a person, or why it ended, in a line for the report:

@@ -304,6 +304,10 @@ struct State {
     script: Script<AmazonOperation>,
     limits: BTreeMap<AmazonOperation, Option<TokenBucket>>,
     rate_limited: BTreeMap<AmazonOperation, u64>,
+    /// Retail POs whose next applied acknowledgement Amazon records one unit short.
+    drift_next: BTreeSet<String>,
+    /// Every drift applied: the PO and the line.
+    drifted: Vec<(String, String)>,
 }
 
 /// A retail PO and what Amazon recorded about it.
@@ -451,8 +455,23 @@ impl VendorCentral {
                     .map(|op| (*op, Some(TokenBucket::new(op.default_rate_limit()))))
                     .collect(),
                 rate_limited: BTreeMap::new(),
+                drift_next: BTreeSet::new(),
+                drifted: Vec::new(),
             }),
         }
+    }
+
+    /// Makes Amazon record the next acknowledgement it applies for retail PO `number`
+    /// one unit short on its first accepted line: the transaction succeeds, and the
+    /// status report shows less accepted than was sent (drift, as integrators report
+    /// it).
+    pub fn record_next_acknowledgement_short(&self, number: &str) {
+        lock(&self.state).drift_next.insert(number.to_owned());
+    }
+
+    /// Every drift applied so far: the PO and the line recorded short.
+    pub fn drifted(&self) -> Vec<(String, String)> {
+        self.settled().drifted.clone()
     }
 
     /// The state, with every transaction due by now decided.

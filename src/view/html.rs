@@ -445,6 +445,7 @@ impl Dashboard {
             time(&view.acknowledgement_deadline),
         );
         clocks(&mut html, &view.clocks);
+        backorders_and_drift(&mut html, view);
         let actions = ActionKind::for_state(s.state);
         if !actions.is_empty() {
             html.push_str("<h2>Actions</h2>\n<div id=\"actions\">\n");
@@ -574,6 +575,58 @@ fn answer(answer: &AcknowledgementAnswer) -> String {
 
 /// The compliance clocks as a table: each clock, when it runs out, and when it was
 /// met or is warned.
+/// The backordered lines, with the way to send a new date, and Amazon's record of
+/// the confirmed acknowledgement when it differs from what was sent.
+fn backorders_and_drift(html: &mut String, view: &OrderView) {
+    if !view.backorders.is_empty() {
+        html.push_str(
+            "<h2>Backordered lines</h2>\n<p>Amazon cancels a backorder whose date passes: \
+             set the line's new expected ship date in NetSuite, then Repost to send it.</p>\n\
+             <table id=\"backorders\">\n<tr><th>Line</th><th>Units</th><th>Scheduled</th></tr>\n",
+        );
+        for b in &view.backorders {
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape_html(b.sequence.as_str()),
+                b.quantity,
+                time(&b.scheduled)
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    let Some(reconciliation) = &view.reconciliation else {
+        return;
+    };
+    if reconciliation.drift.is_empty() {
+        let _ = writeln!(
+            html,
+            "<p id=\"reconciliation\">Amazon recorded acknowledgement v{} as sent (read {}).</p>",
+            reconciliation.version.0,
+            time(&reconciliation.read_at)
+        );
+        return;
+    }
+    let _ = writeln!(
+        html,
+        "<h2>Drift</h2>\n<p>Amazon recorded acknowledgement v{} differently from what was \
+         sent (read {}).</p>\n<table id=\"drift\">\n<tr><th>Line</th><th>Sent</th>\
+         <th>Amazon recorded</th></tr>",
+        reconciliation.version.0,
+        time(&reconciliation.read_at)
+    );
+    for d in &reconciliation.drift {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape_html(d.sequence.as_ref().map_or("the order", |s| s.as_str())),
+            d.sent,
+            d.recorded
+        );
+    }
+    html.push_str("</table>\n");
+}
+
 fn clocks(html: &mut String, clocks: &ComplianceClocks) {
     html.push_str(
         "<h2>Compliance clocks</h2>\n<table id=\"clocks\">\n<tr><th>Clock</th><th>Runs out</th>\

@@ -80,6 +80,15 @@ pub struct OrderView {
     /// ([`OrderRecord::acknowledgement_log`]). A record stored before the log was kept
     /// shows the one Amazon confirmed last and the one out or rejected now.
     pub acknowledgements: Vec<AcknowledgementView>,
+    /// The confirmed acknowledgement's backordered lines with their dates: Amazon
+    /// cancels a backorder whose date passes, so a person updates the line's
+    /// expected ship date in NetSuite and reposts (the Repost action) to send it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backorders: Vec<crate::compliance::Backorder>,
+    /// What Amazon recorded of the confirmed acknowledgement, read once more after
+    /// it was confirmed, and every difference from what was sent (drift).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<crate::compliance::Reconciliation>,
     /// Every transition, oldest first.
     pub history: Vec<HistoryView>,
 }
@@ -197,6 +206,11 @@ impl OrderView {
             acknowledgement_deadline: record.acknowledgement_deadline(),
             clocks: record.compliance_clocks(rules),
             acknowledgements: acknowledgements(record),
+            backorders: record
+                .confirmed_acknowledgement()
+                .map(|c| crate::compliance::backorders(&c.acknowledgement))
+                .unwrap_or_default(),
+            reconciliation: record.reconciliation().cloned(),
             history: record
                 .history()
                 .iter()

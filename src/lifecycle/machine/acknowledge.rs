@@ -147,6 +147,39 @@ impl Machine<'_> {
         }
     }
 
+    /// Amazon's record of the confirmed acknowledgement `version`, read once more:
+    /// kept, and a difference from what was sent raised once per version.
+    pub(super) fn on_amazon_record(
+        &mut self,
+        version: AcknowledgementVersion,
+        recorded: &crate::compliance::AmazonRecord,
+    ) {
+        let Some(confirmed) = self.rec.confirmed.as_ref().filter(|c| c.version == version) else {
+            // A record of an acknowledgement no longer the confirmed one says nothing.
+            if self.rec.reconciliation_due == Some(version) {
+                self.rec.reconciliation_due = None;
+            }
+            return;
+        };
+        let drift = crate::compliance::drift(&confirmed.acknowledgement, recorded);
+        if self.rec.reconciliation_due == Some(version) {
+            self.rec.reconciliation_due = None;
+        }
+        self.rec.reconciliation = Some(crate::compliance::Reconciliation {
+            version,
+            read_at: self.now,
+            recorded: recorded.clone(),
+            drift: drift.clone(),
+        });
+        if !drift.is_empty() && !self.rec.raised.drift.contains(&version) {
+            self.rec.raised.drift.push(version);
+            self.notify(Notice::Drift {
+                version,
+                lines: drift,
+            });
+        }
+    }
+
     pub(super) fn on_confirmed(&mut self) {
         let (Some(acknowledgement), Some(version)) = (
             self.in_flight_acknowledgement(),
@@ -155,6 +188,8 @@ impl Machine<'_> {
             return;
         };
         self.rec.unjudged_resends = 0;
+        // What Amazon recorded of it is read once more and compared.
+        self.rec.reconciliation_due = Some(version);
         self.rec.confirmed = Some(ConfirmedAcknowledgement {
             version,
             acknowledgement: acknowledgement.clone(),

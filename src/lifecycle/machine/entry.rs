@@ -144,6 +144,8 @@ impl OrderRecord {
             change_pending: false,
             unjudged_resends: 0,
             compliance_confirmed: Vec::new(),
+            reconciliation_due: None,
+            reconciliation: None,
             raised: RaisedNotices::default(),
             history: Vec::new(),
             acknowledgements: Vec::new(),

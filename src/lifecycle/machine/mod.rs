@@ -31,7 +31,9 @@ use super::failure::{CommandFailure, FailureKind};
 use super::intake::{
     AmazonAcceptance, accepted_at_amazon, acknowledged_before, acknowledgement_found,
 };
-use super::record::{Approval, Attempt, ConfirmedAcknowledgement, OrderRecord, deadline_of};
+use super::record::{
+    Approval, Attempt, ConfirmedAcknowledgement, DueClock, OrderRecord, deadline_of,
+};
 use super::retry::{RetryDecision, RetryPolicy, later};
 use super::state::{Attention, CloseReason, MappingStep, OrderState};
 use crate::lifecycle::table;
@@ -187,6 +189,9 @@ impl<'a> Machine<'a> {
                 failure,
             } => self.on_command_failed(command_key, failure)?,
             Event::TimerElapsed => self.on_timer(),
+            Event::AmazonRecordRead { version, recorded } => {
+                self.on_amazon_record(*version, recorded);
+            }
             Event::RetryRequested => self.on_retry(),
             Event::RepostRequested => self.on_repost(),
             Event::HoldRequested { reason } => {
@@ -655,6 +660,26 @@ impl<'a> Machine<'a> {
                         limit_minutes: self.settings.policies.approval_overdue_minutes,
                     });
                 }
+            }
+        }
+        for warning in self.rec.compliance_clocks_due(self.settings) {
+            if self.now < warning.warn_at {
+                continue;
+            }
+            // Raised while the clock has not run out; one that ran out before the order
+            // needed the warning is passed unraised.
+            let ran_out = match &warning.clock {
+                DueClock::UpdateWindow(at) | DueClock::DownConfirm(at) => self.now >= *at,
+                // A backorder whose date passed is the alert's very cause.
+                DueClock::Backorder(_) => false,
+            };
+            match warning.clock {
+                DueClock::UpdateWindow(at) => self.rec.raised.update_window = Some(at),
+                DueClock::DownConfirm(at) => self.rec.raised.down_confirm = Some(at),
+                DueClock::Backorder(cause) => self.rec.raised.backorders.push(cause),
+            }
+            if !ran_out {
+                self.notify(warning.notice);
             }
         }
         if matches!(self.rec.state, OrderState::Held { .. }) {

@@ -433,6 +433,21 @@ mod tests {
                 reason: "stock check".into(),
             },
             Notice::ChangeToReview,
+            Notice::UpdateWindowClosing { closes: t(48) },
+            Notice::DownConfirmCutoffApproaching { cutoff: t(336) },
+            Notice::BackorderDateDue {
+                sequence: crate::ids::ItemSequenceNumber::new("2").unwrap(),
+                quantity: 4,
+                scheduled: t(456),
+            },
+            Notice::Drift {
+                version: AcknowledgementVersion(1),
+                lines: vec![crate::compliance::LineDrift {
+                    sequence: None,
+                    sent: 3,
+                    recorded: 0,
+                }],
+            },
         ];
         let slugs: std::collections::BTreeSet<_> = notices.iter().map(Notice::slug).collect();
         assert_eq!(slugs.len(), notices.len());
@@ -442,6 +457,12 @@ mod tests {
         assert!(shown[3].contains("720 minutes"), "{}", shown[3]);
         assert!(shown[4].contains("timed out") && shown[4].contains("retry"));
         assert!(shown[5].starts_with("Amazon refused the credentials"));
+        assert!(shown[11].contains("3 % of their cost"), "{}", shown[11]);
+        assert!(
+            shown[13].contains("the order sent accepted, Amazon recorded it cancelled"),
+            "{}",
+            shown[13]
+        );
         for line in &shown {
             assert!(!line.contains('\n') && !line.ends_with('.'), "{line}");
         }
@@ -468,5 +489,240 @@ mod tests {
         // Nothing raised, nothing written: records stay as they were stored.
         let fresh = serde_json::to_value(awaiting_approval().record).unwrap();
         assert!(fresh.get("raised").is_none());
+    }
+
+    /// An order approved at `t(2)` (the reviewer's `snapshot`), sent and confirmed at
+    /// `t(3)`: it waits for shipment.
+    fn confirmed_with(snapshot: crate::sales_order::SalesOrderSnapshot) -> Order {
+        let mut order = awaiting_approval();
+        order.then(
+            Event::SalesOrderRead {
+                snapshot: Box::new(snapshot),
+            },
+            t(2),
+        );
+        assert_eq!(order.state(), StateKind::ExpectAcknowledgementSubmitted);
+        order.then(
+            Event::AcknowledgementSubmitted {
+                version: AcknowledgementVersion(1),
+                transaction_id: TransactionId::new("t-1").unwrap(),
+                orders: 1,
+            },
+            t(3),
+        );
+        order.then(
+            Event::AcknowledgementConfirmed {
+                version: AcknowledgementVersion(1),
+            },
+            t(3),
+        );
+        assert_eq!(order.state(), StateKind::ExpectShipment);
+        order
+    }
+
+    /// Amazon's record of the confirmed acknowledgement read (here, unreadable: no
+    /// drift), so the order no longer wakes for it.
+    fn reconciled(mut order: Order) -> Order {
+        let event = Event::AmazonRecordRead {
+            version: AcknowledgementVersion(1),
+            recorded: crate::compliance::AmazonRecord::Unreadable {
+                reason: "not read in this test".into(),
+            },
+        };
+        assert!(order.then(event, t(3)).is_empty());
+        assert_eq!(order.record.reconciliation_due(), None);
+        order
+    }
+
+    fn approved(order: &Order) -> crate::sales_order::SalesOrderSnapshot {
+        sales_order_snapshot(
+            order.record.sales_order().unwrap(),
+            NetSuiteStatus::PendingFulfillment,
+        )
+    }
+
+    #[test]
+    fn the_update_window_warns_once_while_the_order_is_not_settled() {
+        let mut order = awaiting_approval();
+        // The PO was placed at t(0): the window closes at t(48), warned 240 minutes
+        // before. The deadline's own notices come first.
+        let closes = t(48);
+        let warn = closes - TimeDelta::minutes(240);
+        order.then(Event::TimerElapsed, t(24));
+        assert!(
+            order
+                .then(Event::TimerElapsed, warn - TimeDelta::minutes(1))
+                .is_empty()
+        );
+        assert_eq!(order.record.next_wakeup(&order.settings), Some(warn));
+        assert_eq!(
+            order.then(Event::TimerElapsed, warn),
+            [Notice::UpdateWindowClosing { closes }]
+        );
+        assert!(order.then(Event::TimerElapsed, t(47)).is_empty());
+        assert_eq!(order.record.raised_notices().update_window, Some(closes));
+        let line = Notice::UpdateWindowClosing { closes }.to_string();
+        assert!(line.contains("2025-03-03 08:00 UTC"), "{line}");
+
+        // An order settled at Amazon before the warning needs none.
+        let settled = awaiting_approval();
+        let mut settled = reconciled(confirmed_with(approved(&settled)));
+        let raised = settled.then(Event::TimerElapsed, warn).to_vec();
+        assert!(
+            !raised
+                .iter()
+                .any(|n| matches!(n, Notice::UpdateWindowClosing { .. })),
+            "{raised:?}"
+        );
+    }
+
+    #[test]
+    fn confirmed_units_warn_once_before_the_down_confirm_cutoff() {
+        let order = awaiting_approval();
+        let mut order = reconciled(confirmed_with(approved(&order)));
+        // Ship window from day 9: the cut-off is day 14, warned a day before.
+        let cutoff = t(0) + TimeDelta::days(14);
+        let warn = cutoff - TimeDelta::minutes(1440);
+        assert_eq!(order.record.next_wakeup(&order.settings), Some(warn));
+        assert!(
+            order
+                .then(Event::TimerElapsed, warn - TimeDelta::minutes(1))
+                .is_empty()
+        );
+        assert_eq!(
+            order.then(Event::TimerElapsed, warn),
+            [Notice::DownConfirmCutoffApproaching { cutoff }]
+        );
+        assert!(order.then(Event::TimerElapsed, cutoff).is_empty());
+        // Nothing is left to wake the settled order for.
+        assert_eq!(order.record.next_wakeup(&order.settings), None);
+    }
+
+    #[test]
+    fn a_clock_that_ran_out_unwarned_is_passed_without_a_notice() {
+        let order = awaiting_approval();
+        let mut order = reconciled(confirmed_with(approved(&order)));
+        let cutoff = t(0) + TimeDelta::days(14);
+        // The engine was down through the warning and the cut-off.
+        let raised = order.then(Event::TimerElapsed, cutoff + TimeDelta::hours(1));
+        assert!(raised.is_empty(), "{raised:?}");
+        assert_eq!(order.record.raised_notices().down_confirm, Some(cutoff));
+        assert_eq!(order.record.next_wakeup(&order.settings), None);
+    }
+
+    #[test]
+    fn a_backorder_warns_once_before_its_date() {
+        let order = awaiting_approval();
+        let mut snapshot = approved(&order);
+        // The reviewer ships 6 of line 2's 10 now and backorders the rest for day 20.
+        let day = |d: i64| (t(0) + TimeDelta::days(d)).date_naive();
+        snapshot.ship_date = Some(day(20));
+        for line in &mut snapshot.lines {
+            line.expected_ship_date = Some(day(20));
+        }
+        snapshot.lines[1].quantity = 6;
+        let mut order = reconciled(confirmed_with(snapshot));
+        let scheduled = day(20).and_time(chrono::NaiveTime::MIN).and_utc();
+        let backorders = crate::compliance::backorders(
+            &order
+                .record
+                .confirmed_acknowledgement()
+                .unwrap()
+                .acknowledgement,
+        );
+        assert_eq!(
+            backorders,
+            [crate::compliance::Backorder {
+                sequence: crate::ids::ItemSequenceNumber::new("2").unwrap(),
+                quantity: 4,
+                scheduled,
+            }]
+        );
+        // The down-confirm warning (day 13) comes first, then the backorder's (day 19).
+        order.then(Event::TimerElapsed, t(0) + TimeDelta::days(13));
+        let warn = scheduled - TimeDelta::minutes(1440);
+        assert_eq!(order.record.next_wakeup(&order.settings), Some(warn));
+        let raised = order.then(Event::TimerElapsed, warn).to_vec();
+        let [Notice::BackorderDateDue {
+            quantity: 4,
+            scheduled: at,
+            ..
+        }] = raised.as_slice()
+        else {
+            panic!("{raised:?}")
+        };
+        assert_eq!(*at, scheduled);
+        assert!(raised[0].to_string().contains("repost"), "{}", raised[0]);
+        // Past its date it is not raised again for the same date.
+        assert!(
+            order
+                .then(Event::TimerElapsed, scheduled + TimeDelta::days(1))
+                .is_empty()
+        );
+        assert_eq!(order.record.next_wakeup(&order.settings), None);
+    }
+
+    #[test]
+    fn drift_is_kept_on_the_order_and_raised_once_per_version() {
+        let order = awaiting_approval();
+        let mut order = confirmed_with(approved(&order));
+        let v1 = AcknowledgementVersion(1);
+        assert_eq!(order.record.reconciliation_due(), Some(v1));
+        // Still due, the order wakes at once to read it.
+        assert_eq!(order.record.next_wakeup(&order.settings), Some(t(3)));
+        let seq = |s: &str| crate::ids::ItemSequenceNumber::new(s).unwrap();
+        let recorded = |second: u64| crate::compliance::AmazonRecord::Lines {
+            lines: vec![
+                crate::lifecycle::AcceptedLine {
+                    sequence: seq("1"),
+                    eaches: 36,
+                },
+                crate::lifecycle::AcceptedLine {
+                    sequence: seq("2"),
+                    eaches: second,
+                },
+            ],
+        };
+        let read = |second: u64| Event::AmazonRecordRead {
+            version: v1,
+            recorded: recorded(second),
+        };
+        let raised = order.then(read(8), t(4)).to_vec();
+        let drift = vec![crate::compliance::LineDrift {
+            sequence: Some(seq("2")),
+            sent: 10,
+            recorded: 8,
+        }];
+        assert_eq!(
+            raised,
+            [Notice::Drift {
+                version: v1,
+                lines: drift.clone(),
+            }]
+        );
+        assert!(
+            raised[0]
+                .to_string()
+                .contains("line 2 sent 10 accepted, Amazon recorded 8"),
+            "{}",
+            raised[0]
+        );
+        assert_eq!(order.state(), StateKind::ExpectShipment);
+        assert_eq!(order.record.reconciliation_due(), None);
+        let kept = order.record.reconciliation().unwrap();
+        assert_eq!((kept.version, &kept.drift, kept.read_at), (v1, &drift, t(4)));
+        // Read again (a replay, or a second worker): kept, not raised again.
+        assert!(order.then(read(8), t(5)).is_empty());
+
+        // What was sent recorded as sent: no drift.
+        let order2 = awaiting_approval();
+        let mut order2 = confirmed_with(approved(&order2));
+        assert!(order2.then(read(10), t(4)).is_empty());
+        assert!(order2.record.reconciliation().unwrap().drift.is_empty());
+        // A record stored before the fields reads with none.
+        let mut json = serde_json::to_value(&order2.record).unwrap();
+        json.as_object_mut().unwrap().remove("reconciliation");
+        let back: OrderRecord = serde_json::from_value(json).unwrap();
+        assert!(back.reconciliation().is_none());
     }
 }

@@ -381,7 +381,7 @@ pub(super) fn ordered_eaches(item: &retail::OrderItem) -> Option<u64> {
 }
 
 /// Eaches per unit of the line's ordered quantity: the case size for cases, else 1.
-fn case_size(item: &retail::OrderItem) -> u64 {
+pub(super) fn case_size(item: &retail::OrderItem) -> u64 {
     let Some(quantity) = &item.ordered_quantity else {
         return 1;
     };

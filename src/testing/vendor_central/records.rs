@@ -60,6 +60,11 @@ impl State {
                     let Some(record) = current else { continue };
                     let mut record = record.clone();
                     record.apply(&effect, at);
+                    if self.drift_next.remove(number) {
+                        if let Some(line) = record.record_short() {
+                            self.drifted.push((number.to_owned(), line));
+                        }
+                    }
                     changed.insert(number.to_owned(), record);
                 }
                 Err(mut found) => errors.append(&mut found),
@@ -319,6 +324,37 @@ impl RetailRecord {
             self.set_state(retail::PurchaseOrderState::Acknowledged, at);
         }
         self.last_updated = self.last_updated.max(at);
+    }
+
+    /// Records the last acknowledgement one unit short on its first accepted line;
+    /// the line's sequence number, or `None` when no line is accepted.
+    pub(super) fn record_short(&mut self) -> Option<String> {
+        let items = self
+            .order
+            .order_details
+            .as_ref()
+            .and_then(|d| d.items.as_deref())
+            .unwrap_or_default();
+        for item in items {
+            let Some(sequence) = item.item_sequence_number.as_ref() else {
+                continue;
+            };
+            let unit = acknowledgements::case_size(item);
+            let Some(line) = self.lines.get_mut(sequence) else {
+                continue;
+            };
+            if line.accepted < unit || unit == 0 {
+                continue;
+            }
+            line.accepted -= unit;
+            line.rejected += unit;
+            if let Some(last) = line.acknowledgement_history.last_mut() {
+                last.1 = line.accepted;
+                last.2 = line.rejected;
+            }
+            return Some(sequence.clone());
+        }
+        None
     }
 
     /// The PO as `getPurchaseOrdersStatus` reports it.

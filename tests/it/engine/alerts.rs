@@ -137,9 +137,15 @@ async fn a_retail_po_sent_on_a_holiday_date_has_48_hours() {
     run_for(&world, 25).await;
     assert_eq!(alerts.slugs(&key), ["approval-overdue"]);
     run_for(&world, 20).await;
+    // The holiday deadline and the update window both end 48 hours after the PO:
+    // each is warned once, at its own lead time (both 240 minutes here).
+    let raised = alerts.of(&key);
     assert_eq!(
-        alerts.of(&key).last(),
-        Some(&Notice::DeadlineApproaching { deadline: due })
+        raised[raised.len().saturating_sub(2)..],
+        [
+            Notice::DeadlineApproaching { deadline: due },
+            Notice::UpdateWindowClosing { closes: due },
+        ]
     );
 
     // Approved on the second day, it is acknowledged on time: the clock shows when.
@@ -363,4 +369,112 @@ async fn a_command_out_of_attempts_is_raised_once() {
         alerts.slugs(&key),
         ["retries-exhausted", "retries-exhausted"]
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn what_amazon_recorded_short_of_the_acknowledgement_is_reported_as_drift_once() {
+    let (world, alerts) = world(true);
+    let number = purchase_order_number(721);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(10), 2))
+        .unwrap();
+    world.amazon.record_next_acknowledgement_short(&number);
+    let status_calls = world
+        .amazon
+        .calls(avc_order_sync::testing::AmazonOperation::GetPurchaseOrdersStatus);
+    world
+        .run_until("drift read", |w| {
+            w.stored(&key).record.reconciliation().is_some()
+        })
+        .await;
+    let drifted = world.amazon.drifted();
+    assert_eq!(drifted.len(), 1, "{drifted:?}");
+    let view = world.engine.order(&key).await.unwrap().expect("the order");
+    let reconciliation = view.reconciliation.expect("reconciled");
+    let [drift] = reconciliation.drift.as_slice() else {
+        panic!("{reconciliation:?}")
+    };
+    assert_eq!(
+        drift.sequence.as_ref().map(|s| s.as_str()),
+        Some(drifted[0].1.as_str())
+    );
+    assert!(drift.recorded < drift.sent, "{drift:?}");
+    // One status read for the reconciliation, and the drift raised once however many
+    // cycles follow.
+    assert_eq!(
+        world
+            .amazon
+            .calls(avc_order_sync::testing::AmazonOperation::GetPurchaseOrdersStatus)
+            - status_calls,
+        1
+    );
+    run_for(&world, 2).await;
+    let drifts: Vec<Notice> = alerts
+        .of(&key)
+        .into_iter()
+        .filter(|n| n.slug() == "drift")
+        .collect();
+    assert_eq!(drifts.len(), 1, "{:?}", alerts.slugs(&key));
+    assert_eq!(world.status(&key), Some(StateKind::ExpectShipment));
+    let page = avc_order_sync::Dashboard::new("/ops", "t0ken")
+        .order_page(&world.engine.order(&key).await.unwrap().unwrap());
+    assert!(page.contains("id=\"drift\""), "{page}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_acknowledgement_recorded_as_sent_shows_no_drift_for_either_program() {
+    let mut world = World::new(catalogue_settings(true, true));
+    let alerts = Arc::new(Alerts::default());
+    world.engine = world.another_engine().with_observer(alerts.clone());
+    let retail = retail_key(&purchase_order_number(722));
+    let df = df_key("DF0722");
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(retail.number.as_str(), placed(10), 2))
+        .unwrap();
+    world
+        .amazon
+        .add_df_order(orders::df_order("DF0722", placed(10), 2))
+        .unwrap();
+    world
+        .run_until("both reconciled", |w| {
+            [&retail, &df]
+                .iter()
+                .all(|k| w.stored(k).record.reconciliation().is_some())
+        })
+        .await;
+    for key in [&retail, &df] {
+        let stored = world.stored(key);
+        let reconciliation = stored.record.reconciliation().unwrap();
+        assert!(reconciliation.drift.is_empty(), "{key}: {reconciliation:?}");
+        assert!(!alerts.slugs(key).contains(&"drift"));
+    }
+    assert!(matches!(
+        world.stored(&df).record.reconciliation().unwrap().recorded,
+        avc_order_sync::compliance::AmazonRecord::Order { .. }
+    ));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_order_unsettled_near_the_update_window_is_warned_once() {
+    let (world, alerts) = world(false);
+    let number = purchase_order_number(723);
+    let key = retail_key(&number);
+    let ordered_at = placed(10);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, ordered_at, 2))
+        .unwrap();
+    world.cycle().await;
+    run_for(&world, 47).await;
+    let closes = ordered_at + TimeDelta::hours(48);
+    let warned: Vec<Notice> = alerts
+        .of(&key)
+        .into_iter()
+        .filter(|n| matches!(n, Notice::UpdateWindowClosing { .. }))
+        .collect();
+    assert_eq!(warned, [Notice::UpdateWindowClosing { closes }]);
+    assert_eq!(world.status(&key), Some(StateKind::ExpectApproval));
 }
