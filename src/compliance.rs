@@ -34,11 +34,11 @@ use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::acknowledgement::{Acknowledgement, AcknowledgementCode, AcknowledgementVersion};
-use crate::lifecycle::AcceptedLine;
-use crate::order::AmazonOrderState;
 use crate::decimal::Decimal;
 use crate::ids::{ItemSequenceNumber, PartyId};
+use crate::lifecycle::AcceptedLine;
 use crate::money::Money;
+use crate::order::AmazonOrderState;
 use crate::order::{Program, PurchaseOrder};
 
 /// The share of cost a down-confirmed or over-rejected unit is charged, in percent.
@@ -458,8 +458,16 @@ impl fmt::Display for LineDrift {
             None => write!(
                 f,
                 "the order sent {}, Amazon recorded it {}",
-                if self.sent > 0 { "accepted" } else { "rejected" },
-                if self.recorded > 0 { "accepted" } else { "cancelled" }
+                if self.sent > 0 {
+                    "accepted"
+                } else {
+                    "rejected"
+                },
+                if self.recorded > 0 {
+                    "accepted"
+                } else {
+                    "cancelled"
+                }
             ),
         }
     }

@@ -564,7 +564,7 @@ impl Engine {
             let confirmed = matches!(event, Event::AcknowledgementConfirmed { .. });
             self.apply(cycle, key, &event, answers.as_ref()).await?;
             if confirmed {
-                self.reconcile(cycle, key).await?;
+                Box::pin(self.reconcile(cycle, key)).await?;
             }
         }
         Ok(())

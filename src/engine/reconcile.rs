@@ -47,7 +47,12 @@ impl Engine {
                 Err(_) => return Ok(()),
             },
         };
-        self.apply(cycle, key, &Event::AmazonRecordRead { version, recorded }, None)
-            .await
+        self.apply(
+            cycle,
+            key,
+            &Event::AmazonRecordRead { version, recorded },
+            None,
+        )
+        .await
     }
 }

@@ -19,7 +19,7 @@ impl Engine {
                 _ => {
                     self.apply(cycle, &key, &Event::TimerElapsed, None).await?;
                     if stored.record.reconciliation_due().is_some() {
-                        self.reconcile(cycle, &key).await?;
+                        Box::pin(self.reconcile(cycle, &key)).await?;
                     }
                 }
             }

@@ -885,7 +885,10 @@ mod tests {
         assert_eq!(rec.state().kind(), StateKind::ExpectShipment);
         // No acknowledgement deadline is left to warn about: Amazon holds an answer.
         // Units are confirmed, so what is left is the down-confirm cut-off's warning.
-        let cutoff = s.compliance.down_confirm_cutoff(&po).expect("a ship window");
+        let cutoff = s
+            .compliance
+            .down_confirm_cutoff(&po)
+            .expect("a ship window");
         assert_eq!(
             rec.next_wakeup(&s),
             Some(cutoff - chrono::TimeDelta::minutes(1440))

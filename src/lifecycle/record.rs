@@ -287,7 +287,16 @@ impl OrderRecord {
         if self.is_terminal() || po.program != Program::RetailProcurement {
             return due;
         }
-        let settled = matches!(self.state, OrderState::ExpectShipment);
+        // Settled: Amazon confirmed an acknowledgement and nothing newer is on its way
+        // to Amazon (what is left is NetSuite's side, or shipping).
+        let settled = self.confirmed.is_some()
+            && matches!(
+                self.state.kind(),
+                StateKind::ExpectShipment
+                    | StateKind::ExpectSalesOrderCreated
+                    | StateKind::ExpectSalesOrderUpdated
+                    | StateKind::ExpectSalesOrderClosed
+            );
         let closes = rules.update_window_closes(po.ordered_at);
         if !settled && self.raised.update_window != Some(closes) {
             due.push(DueWarning {

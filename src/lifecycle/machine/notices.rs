@@ -643,11 +643,13 @@ mod tests {
         let warn = scheduled - TimeDelta::minutes(1440);
         assert_eq!(order.record.next_wakeup(&order.settings), Some(warn));
         let raised = order.then(Event::TimerElapsed, warn).to_vec();
-        let [Notice::BackorderDateDue {
-            quantity: 4,
-            scheduled: at,
-            ..
-        }] = raised.as_slice()
+        let [
+            Notice::BackorderDateDue {
+                quantity: 4,
+                scheduled: at,
+                ..
+            },
+        ] = raised.as_slice()
         else {
             panic!("{raised:?}")
         };
@@ -710,7 +712,10 @@ mod tests {
         assert_eq!(order.state(), StateKind::ExpectShipment);
         assert_eq!(order.record.reconciliation_due(), None);
         let kept = order.record.reconciliation().unwrap();
-        assert_eq!((kept.version, &kept.drift, kept.read_at), (v1, &drift, t(4)));
+        assert_eq!(
+            (kept.version, &kept.drift, kept.read_at),
+            (v1, &drift, t(4))
+        );
         // Read again (a replay, or a second worker): kept, not raised again.
         assert!(order.then(read(8), t(5)).is_empty());
 

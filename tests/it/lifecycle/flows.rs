@@ -72,7 +72,17 @@ fn flow_1_retail_auto_acknowledgement() {
     assert_eq!(story.state(), StateKind::ExpectShipment);
     assert_eq!(story.record.internal_id(), Some(&so_id()));
     assert!(story.commands.is_empty());
-    assert_eq!(story.record.next_wakeup(&story.settings), None);
+    // Left to do: read what Amazon recorded of the confirmed acknowledgement, at once.
+    assert_eq!(story.record.reconciliation_due(), Some(v(1)));
+    let confirmed_at = story
+        .record
+        .confirmed_acknowledgement()
+        .unwrap()
+        .confirmed_at;
+    assert_eq!(
+        story.record.next_wakeup(&story.settings),
+        Some(confirmed_at)
+    );
     assert_eq!(
         story.history(),
         [
@@ -894,7 +904,7 @@ fn flow_7_operator_actions() {
         err.to_string(),
         "order 4Z32PABC: event `RepostRequested` does not fit state `ExpectSalesOrderCreated`, \
          which accepts `PurchaseOrderChanged`, `PurchaseOrderCancelled`, `SalesOrderCreated`, \
-         `CommandFailed`, `TimerElapsed`, `RetryRequested`, `HoldRequested`, `CancelRequested`"
+         `CommandFailed`, `TimerElapsed`, `AmazonRecordRead`, `RetryRequested`, `HoldRequested`, `CancelRequested`"
     );
     story.refused(Event::ReleaseRequested);
 

@@ -254,7 +254,16 @@ fn the_deadline_warns_then_reports_a_miss_while_nothing_is_confirmed() {
         notices(&story)[..],
         [Notice::DeadlineMissed { .. }]
     ));
-    assert_eq!(story.record.next_wakeup(&story.settings), None);
+    // No deadline is left to watch; the update window's warning is, 4 hours before it
+    // closes 48 hours after the PO.
+    let closes = story
+        .settings
+        .compliance
+        .update_window_closes(story.record.purchase_order().ordered_at);
+    assert_eq!(
+        story.record.next_wakeup(&story.settings),
+        Some(closes - TimeDelta::minutes(240))
+    );
     // The order still waits for its reviewer.
     assert_eq!(story.state(), StateKind::ExpectApproval);
 }
@@ -269,8 +278,33 @@ fn a_confirmed_order_has_no_deadline_to_watch() {
             orders: 1,
         })
         .then(Event::AcknowledgementConfirmed { version: v(1) });
-    // Only the sales order creation is pending: no wake-up until something fails.
-    assert_eq!(story.record.next_wakeup(&story.settings), None);
+    // Only the sales order creation is pending, and the read of what Amazon recorded
+    // (due at once); no deadline is watched.
+    let confirmed_at = story
+        .record
+        .confirmed_acknowledgement()
+        .unwrap()
+        .confirmed_at;
+    assert_eq!(
+        story.record.next_wakeup(&story.settings),
+        Some(confirmed_at)
+    );
+    story.then(Event::AmazonRecordRead {
+        version: v(1),
+        recorded: avc_order_sync::compliance::AmazonRecord::Unreadable {
+            reason: "not read here".into(),
+        },
+    });
+    // Then only the warning before the down-confirm cut-off, days later.
+    let cutoff = story
+        .settings
+        .compliance
+        .down_confirm_cutoff(story.record.purchase_order())
+        .unwrap();
+    assert_eq!(
+        story.record.next_wakeup(&story.settings),
+        Some(cutoff - TimeDelta::minutes(1440))
+    );
 }
 
 #[test]
