@@ -146,6 +146,8 @@ mod html {
                     },
                 },
             ],
+            backorders: Vec::new(),
+            reconciliation: None,
             history: vec![HistoryView {
                 at: at(),
                 event: EventKind::AcknowledgementFailed,
