@@ -79,6 +79,11 @@ pub struct OrderRecord {
     /// acknowledgement built from the sales order goes out despite exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) compliance_confirmed: Vec<Problem>,
+    /// Every version of the purchase order Amazon sent, oldest first
+    /// ([`OrderRecord::purchase_order_log`]); empty in a record stored before it was
+    /// kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) purchase_orders: Vec<super::PurchaseOrderVersion>,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not
