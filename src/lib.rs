@@ -109,6 +109,7 @@ pub use view::{
 
 // The audit trail: one order's evidence for a chargeback dispute, as JSON and CSV.
 pub use audit::{AUDIT_CSV_HEADER, AUDIT_SCHEMA, AuditTrail, write_csv_header};
+pub use engine::AuditExportError;
 
 // Settings: the integrator's choices, read once at start-up.
 pub use settings::{Settings, SettingsError};
