@@ -68,6 +68,7 @@
 
 mod acknowledgement;
 pub mod amazon;
+pub mod audit;
 mod client;
 pub mod compliance;
 mod decimal;
@@ -105,6 +106,10 @@ pub use view::{
     OrderSummary, OrderView, PageRequest, PageToken, StatusGroup, TimeField, VIEW_SCHEMA_VERSION,
     escape_html, group_counts, page_of,
 };
+
+// The audit trail: one order's evidence for a chargeback dispute, as JSON and CSV.
+pub use audit::{AUDIT_CSV_HEADER, AUDIT_SCHEMA, AuditTrail, write_csv_header};
+pub use engine::AuditExportError;
 
 // Settings: the integrator's choices, read once at start-up.
 pub use settings::{Settings, SettingsError};

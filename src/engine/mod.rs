@@ -17,6 +17,7 @@
 //! and an acknowledgement whose answer was lost is checked against the order at
 //! Amazon before it is ever sent again.
 
+mod audit;
 mod limits;
 mod observer;
 mod report;
@@ -34,6 +35,7 @@ mod recovery;
 mod retrieval;
 
 pub use approvals::order_key_of;
+pub use audit::AuditExportError;
 use commands::{acknowledgement_of, holds_draft};
 use cycle::{BoxFuture, Cycle, earlier, later};
 

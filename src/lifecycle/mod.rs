@@ -54,6 +54,7 @@ mod record;
 mod retry;
 mod state;
 mod table;
+mod versions;
 
 #[cfg(test)]
 mod proptests;
@@ -78,3 +79,4 @@ pub use table::{
     START, START_ACKNOWLEDGED, TRANSITIONS, Transition, accepted, accepts, rule,
     state_machine_markdown,
 };
+pub use versions::{PurchaseOrderVersion, PurchaseOrderVersionLine};

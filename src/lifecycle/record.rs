@@ -86,6 +86,11 @@ pub struct OrderRecord {
     /// The last reconciliation of a confirmed acknowledgement with Amazon's record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) reconciliation: Option<Reconciliation>,
+    /// Every version of the purchase order Amazon sent, oldest first
+    /// ([`OrderRecord::purchase_order_log`]); empty in a record stored before it was
+    /// kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) purchase_orders: Vec<super::PurchaseOrderVersion>,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not

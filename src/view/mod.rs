@@ -24,6 +24,7 @@ use crate::order::Program;
 use crate::store::OrderKey;
 
 pub use html::{ActionKind, Dashboard, DashboardRequest, escape_html};
+pub(crate) use order::acknowledgements;
 pub use order::{
     AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, HistoryView, OrderSummary,
     OrderView,

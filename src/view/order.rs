@@ -226,7 +226,9 @@ impl OrderView {
     }
 }
 
-fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
+/// The acknowledgements of a record: its log, or for a record stored before the log
+/// was kept, the ones its state still holds.
+pub(crate) fn acknowledgements(record: &OrderRecord) -> Vec<AcknowledgementView> {
     let log = record.acknowledgement_log();
     if !log.is_empty() {
         return log.to_vec();

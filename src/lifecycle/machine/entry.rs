@@ -149,10 +149,12 @@ impl OrderRecord {
             raised: RaisedNotices::default(),
             history: Vec::new(),
             acknowledgements: Vec::new(),
+            purchase_orders: Vec::new(),
         };
         let mut machine = Machine::new(record, now, settings, policy);
         route(&mut machine);
         let (mut record, commands) = machine.finish();
+        record.log_purchase_order(None, now);
         record.history.push(HistoryEntry {
             at: now,
             event,
@@ -196,6 +198,7 @@ impl OrderRecord {
         let mut machine = Machine::new(self.clone(), now, settings, policy);
         machine.handle(event)?;
         let (mut record, commands) = machine.finish();
+        record.log_purchase_order(Some(self), now);
         if record == *self && commands.is_empty() {
             return Ok((record, commands));
         }

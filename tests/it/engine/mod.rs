@@ -1,6 +1,7 @@
 //! The engine's cycle: intake, retrieval, approvals, cancellations, preview.
 mod alerts;
 mod approvals;
+mod audit;
 mod cancellations;
 mod compliance;
 mod flows;

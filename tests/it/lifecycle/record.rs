@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::it::support::lifecycle::*;
 
 /// A manual retail order created in NetSuite, waiting for approval, as schema version 1
-/// stores it.
+/// stores it. Without `purchase_orders` it is the form stored before the purchase
+/// order's versions were kept.
 const WAITING_FOR_APPROVAL_V1: &str = r#"{
   "schema_version": 1,
   "external_id": "AVC-RP-4Z32PABC",
@@ -147,6 +148,48 @@ const WAITING_FOR_APPROVAL_V1: &str = r#"{
       "from": "ExpectSalesOrderCreated",
       "to": "ExpectApproval"
     }
+  ],
+  "purchase_orders": [
+    {
+      "receivedAt": "2025-03-01T08:01:00Z",
+      "amazonState": "New",
+      "orderedAt": "2025-03-01T08:00:00Z",
+      "shipWindow": {
+        "start": "2025-03-10T08:00:00Z",
+        "end": "2025-03-16T08:00:00Z"
+      },
+      "lines": [
+        {
+          "sequence": "1",
+          "vendorSku": "SKU-1",
+          "ordered": 3,
+          "unit": "Cases",
+          "unitSize": 12,
+          "netCost": {
+            "money": {
+              "amount": "9.50",
+              "currency": "USD"
+            },
+            "basis": "Each"
+          }
+        },
+        {
+          "sequence": "2",
+          "asin": "B000000002",
+          "vendorSku": "SKU-2",
+          "ordered": 10,
+          "unit": "Eaches",
+          "unitSize": 1,
+          "netCost": {
+            "money": {
+              "amount": "4.00",
+              "currency": "USD"
+            },
+            "basis": "Each"
+          }
+        }
+      ]
+    }
   ]
 }"#;
 
@@ -168,6 +211,26 @@ fn the_record_is_stored_in_its_versioned_json_form() {
     }
     let read: OrderRecord = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();
     assert_eq!(read, story.record);
+}
+
+#[test]
+fn a_record_stored_before_the_purchase_order_log_loads_and_goes_on() {
+    let mut value: Value = serde_json::from_str(WAITING_FOR_APPROVAL_V1).unwrap();
+    value.as_object_mut().unwrap().remove("purchase_orders");
+    let old: OrderRecord = serde_json::from_value(value).unwrap();
+    assert!(old.purchase_order_log().is_empty());
+    let story = waiting_for_approval();
+    assert_eq!(old.state(), story.record.state());
+    assert_eq!(old.purchase_order(), story.record.purchase_order());
+    assert_eq!(old.history(), story.record.history());
+
+    let mut story = story;
+    story.record = old;
+    let approved = snapshot_of(&story.record, NetSuiteStatus::PendingFulfillment);
+    story.then(read(approved));
+    assert_eq!(story.submitted().0, v(1));
+    // Nothing Amazon sent changed, so nothing is logged.
+    assert!(story.record.purchase_order_log().is_empty());
 }
 
 #[test]
