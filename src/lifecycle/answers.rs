@@ -277,9 +277,19 @@ pub fn shows_as_acknowledged(status: &OrderStatus, ack: &RetailAcknowledgement) 
                         .and_then(|t| crate::order::parse_instant(t).ok())
                 })
             });
+        // The line's latest acknowledgement is this one: it states its quantities,
+        // or it carries its date (Amazon may record other quantities than were sent,
+        // drift the reconciliation reports; the acknowledgement still landed, and
+        // sending it again would be a duplicate).
         latest.is_some_and(|d| {
-            eaches_in(d.accepted_quantity.as_ref()) == Some(accepted)
-                && eaches_in(d.rejected_quantity.as_ref()) == Some(rejected)
+            let same_date = d
+                .acknowledgement_date
+                .as_deref()
+                .and_then(|t| crate::order::parse_instant(t).ok())
+                .is_some_and(|at| at.timestamp() == ack.acknowledged_at.timestamp());
+            same_date
+                || (eaches_in(d.accepted_quantity.as_ref()) == Some(accepted)
+                    && eaches_in(d.rejected_quantity.as_ref()) == Some(rejected))
         })
     })
 }

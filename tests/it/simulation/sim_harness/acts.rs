@@ -46,6 +46,11 @@ impl World {
                     items[1].item_sequence_number = items[0].item_sequence_number.clone();
                 }
             }
+            // Now and then Amazon records the first acknowledgement it applies one
+            // unit short: drift the reconciliation must report.
+            if !broken && st.rng.chance(80) {
+                self.amazon.record_next_acknowledgement_short(&number);
+            }
             (
                 Program::RetailProcurement,
                 self.amazon.add_retail_order(order),

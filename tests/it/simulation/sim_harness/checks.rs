@@ -150,6 +150,7 @@ pub fn check(world: &Arc<World>) -> Outcome {
         for problem in agreement(world, &name, record, &po, so.as_ref()) {
             found.push(problem);
         }
+        found.extend(compliance(world, &name, record, &po));
     }
 
     // Exactly one sales order per PO, none for a PO that does not exist.
@@ -242,6 +243,137 @@ pub fn check(world: &Arc<World>) -> Outcome {
     }
 }
 
+/// Amazon's compliance rules, from what Amazon received for the order:
+///
+/// - no acknowledgement changes a line's quantities or cost after the update window
+///   closed (only dates may change then);
+/// - a line whose first acknowledgement rejected it whole is never accepted later;
+/// - a line Amazon still records short of the confirmed acknowledgement (injected
+///   drift) is reported as drift on the order.
+fn compliance(
+    world: &World,
+    name: &str,
+    record: &OrderRecord,
+    po: &PurchaseOrder,
+) -> Vec<(Finding, String)> {
+    let mut found = Vec::new();
+    let mut violation = |text: String| found.push((Finding::Violation, format!("{name}: {text}")));
+    if po.program != Program::RetailProcurement {
+        return found;
+    }
+    let closes = world
+        .settings
+        .compliance
+        .update_window_closes(po.ordered_at);
+    let received = world.amazon.acknowledgements_for(po.number.as_str());
+    // Per line: (accepted eaches, rejected eaches, cost) of each acknowledgement.
+    type Figures = (u64, u64, Option<String>);
+    let figures = |ack: &avc_order_sync::testing::ReceivedAcknowledgement| {
+        let mut by_line: BTreeMap<String, Figures> = BTreeMap::new();
+        for item in ack.body["items"].as_array().into_iter().flatten() {
+            let sequence = item["itemSequenceNumber"].as_str().unwrap_or_default();
+            let cost = item["netCost"]["amount"].as_str().map(str::to_owned);
+            let entry = by_line.entry(sequence.to_owned()).or_insert((0, 0, cost));
+            for decision in item["itemAcknowledgements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let q = &decision["acknowledgedQuantity"];
+                let amount = q["amount"].as_u64().unwrap_or(0);
+                let eaches = match q["unitOfMeasure"].as_str() {
+                    Some("Cases") => amount * q["unitSize"].as_u64().unwrap_or(1),
+                    _ => amount,
+                };
+                match decision["acknowledgementCode"].as_str() {
+                    Some("Rejected") => entry.1 += eaches,
+                    _ => entry.0 += eaches,
+                }
+            }
+        }
+        by_line
+    };
+    let mut previous: Option<(BTreeMap<String, Figures>, chrono::DateTime<chrono::Utc>)> = None;
+    let mut first_rejected: Vec<String> = Vec::new();
+    // Only what Amazon applied counts: a refused acknowledgement replaced nothing.
+    let applied = received.iter().filter(|a| {
+        !matches!(
+            world.amazon.transaction_outcome(&a.transaction_id),
+            Some(TransactionOutcome::Failure(_))
+        )
+    });
+    for ack in applied {
+        let lines = figures(ack);
+        if previous.is_none() {
+            first_rejected = lines
+                .iter()
+                .filter(|(_, f)| f.0 == 0 && f.1 > 0)
+                .map(|(s, _)| s.clone())
+                .collect();
+        } else {
+            for s in &first_rejected {
+                if lines.get(s).is_some_and(|f| f.0 > 0) {
+                    violation(format!("line {s}, rejected first, was sent as accepted"));
+                }
+            }
+        }
+        if let Some((before, sent_at)) = &previous {
+            // An update that answers Amazon's own change of the PO (made after the
+            // last acknowledgement) is Amazon's, not the vendor's.
+            let answers_amazon = po.changed_at.is_some_and(|changed| changed >= *sent_at);
+            if ack.received_at > closes && before != &lines && !answers_amazon {
+                violation(format!(
+                    "quantities or cost sent at {} after the update window closed at {closes}",
+                    ack.received_at
+                ));
+            }
+        }
+        previous = Some((lines, ack.received_at));
+    }
+    // Drift still standing at the end is reported.
+    let drifted: Vec<String> = world
+        .amazon
+        .drifted()
+        .into_iter()
+        .filter(|(number, _)| number == po.number.as_str())
+        .map(|(_, line)| line)
+        .collect();
+    if let (false, Some(confirmed)) = (drifted.is_empty(), record.confirmed_acknowledgement()) {
+        let (_, accepted) = retail_accepted(world, po.number.as_str());
+        let sent = |sequence: &str| match &confirmed.acknowledgement {
+            avc_order_sync::Acknowledgement::Retail(a) => a
+                .lines
+                .iter()
+                .find(|l| l.sequence.as_str() == sequence)
+                .map(|l| {
+                    l.decisions
+                        .iter()
+                        .filter(|d| d.code != avc_order_sync::AcknowledgementCode::Rejected)
+                        .map(|d| d.quantity.amount * d.quantity.unit_size.max(1))
+                        .sum::<u64>()
+                }),
+            _ => None,
+        };
+        for line in drifted {
+            let standing = match (sent(&line), accepted.get(&line)) {
+                (Some(sent), Some(at_amazon)) => at_amazon.0 < sent,
+                _ => false,
+            };
+            let reported = record.reconciliation().is_some_and(|r| {
+                r.drift
+                    .iter()
+                    .any(|d| d.sequence.as_ref().is_some_and(|s| s.as_str() == line))
+            });
+            if standing && !reported && !record.state().is_terminal() {
+                violation(format!(
+                    "Amazon recorded line {line} short of what was sent, and no drift was reported"
+                ));
+            }
+        }
+    }
+    found
+}
+
 /// Whether an order's final status agrees with Amazon and NetSuite.
 fn agreement(
     world: &World,
@@ -286,7 +418,14 @@ fn agreement(
                             continue;
                         };
                         let taken = accepted.get(sequence.as_str()).map_or(0, |a| a.0);
-                        if !line.is_closed && line.quantity > taken {
+                        // A line Amazon recorded short of what was sent is drift, which
+                        // the order reports (checked in `compliance`).
+                        let reported = record.reconciliation().is_some_and(|r| {
+                            r.drift
+                                .iter()
+                                .any(|d| d.sequence.as_ref() == Some(sequence))
+                        });
+                        if !line.is_closed && line.quantity > taken && !reported {
                             disagree(format!(
                                 "NetSuite line {sequence} ships {} eaches, Amazon accepted {taken}",
                                 line.quantity
