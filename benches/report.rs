@@ -401,7 +401,10 @@ async fn run(world: &World, wall: &mut Vec<(Duration, u64, u64)>) -> Workload {
             .sum::<u64>()
         + div_ceil(w.reposts, 50);
     let checks = batches;
-    w.floor = lists + polls + creates + reads + updates + batches + checks;
+    // Reconciliation: what Amazon recorded of each confirmed acknowledgement, read once
+    // (Amazon's status report filters by PO, so one read per order).
+    let reconciled = w.confirmed as u64;
+    w.floor = lists + polls + creates + reads + updates + batches + checks + reconciled;
     w
 }
 

@@ -7,7 +7,10 @@
 //! approved, rejects one acknowledgement (it lowered a cost while the acknowledgement
 //! was on its way), which is reposted once the new cost is in NetSuite, and one PO
 //! carries an item
-//! nobody mapped. Cycles run on a simulated clock until nothing is due; each cycle's
+//! nobody mapped. One PO was placed 21 hours ago, so the sync warns that its
+//! acknowledgement deadline is near before the reviewer approves it in time, and
+//! Amazon records one acknowledgement a unit short of what was sent, which the
+//! reconciliation reports as drift. Every notice is printed as it is raised. Cycles run on a simulated clock until nothing is due; each cycle's
 //! report is printed, then every order's status.
 //!
 //! Run it with `cargo run --example quickstart`.
@@ -15,12 +18,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use avc_order_sync::lifecycle::StateKind;
+use avc_order_sync::lifecycle::{Notice, StateKind};
 use avc_order_sync::testing::orders::{self, RetailLine, RetailOrderBuilder};
 use avc_order_sync::testing::{ManualClock, NetSuite, VendorCentral, catalogue_settings};
 use avc_order_sync::{Clients, CycleReport, Engine, EngineConfig, OperatorAction, write_table};
 use avc_order_sync::{Clock, ItemSequenceNumber, Program, PurchaseOrderNumber};
-use avc_order_sync::{MemoryStore, OrderKey, OrderStore};
+use avc_order_sync::{MemoryStore, Observer, OrderKey, OrderStore};
 use chrono::{DateTime, TimeDelta, Utc};
 
 type Error = Box<dyn std::error::Error>;
@@ -30,6 +33,15 @@ fn key(program: Program, number: &str) -> Result<OrderKey, Error> {
         program,
         number: PurchaseOrderNumber::new(number)?,
     })
+}
+
+/// Prints every notice as it is raised: an alert a person would get.
+struct PrintNotices;
+
+impl Observer for PrintNotices {
+    fn notice(&self, key: &OrderKey, notice: &Notice) {
+        println!("notice for {key} [{}]: {notice}", notice.slug());
+    }
 }
 
 fn print(report: &CycleReport) {
@@ -55,6 +67,12 @@ async fn main() -> Result<(), Error> {
         let placed = start - TimeDelta::minutes(300 - 10 * i as i64);
         amazon.add_retail_order(orders::retail_order(number, placed, 1 + i % 4))?;
     }
+    // Placed 21 hours ago: its 24-hour deadline is 3 hours away, inside the warning.
+    let late = "9LATEPO1".to_owned();
+    amazon.add_retail_order(orders::retail_order(&late, start - TimeDelta::hours(21), 2))?;
+    // Amazon will record this one's acknowledgement a unit short.
+    let drifting = retail[5].clone();
+    amazon.record_next_acknowledgement_short(&drifting);
     let unmapped = "7UNMAPD1".to_owned();
     amazon.add_retail_order(
         RetailOrderBuilder::new(&unmapped, start - TimeDelta::minutes(45))
@@ -84,7 +102,8 @@ async fn main() -> Result<(), Error> {
         store.clone(),
         Arc::new(clock.clone()),
     )
-    .with_config(config);
+    .with_config(config)
+    .with_observer(Arc::new(PrintNotices));
 
     let pending = &retail[0];
     let lowered = &retail[1];
@@ -133,6 +152,8 @@ async fn main() -> Result<(), Error> {
                 }
                 amazon.set_retail_quantity(changed, "1", 1)?;
             }
+            // The late order, warned in the first cycle, is approved in time.
+            3 => netsuite.approve(&external(&late)?)?,
             // The changed order is approved a little later.
             4 => netsuite.approve(&external(changed)?)?,
             _ => {}
@@ -198,6 +219,20 @@ async fn main() -> Result<(), Error> {
             .filter(|l| l.status.starts_with("Error"))
             .count(),
     );
+    let drift_key = key(Program::RetailProcurement, &drifting)?;
+    if let Some(view) = engine.order(&drift_key).await? {
+        match view.reconciliation {
+            Some(r) if !r.drift.is_empty() => {
+                let lines: Vec<String> = r.drift.iter().map(ToString::to_string).collect();
+                println!(
+                    "{drifting}: Amazon recorded v{} differently: {}",
+                    r.version.0,
+                    lines.join("; ")
+                );
+            }
+            other => println!("{drifting}: no drift found ({other:?})"),
+        }
+    }
     let reposted = amazon.acknowledgement_count(rejected);
     if let Some(stored) = store.load(&rejected_key).await? {
         let mut path: Vec<&str> = stored
