@@ -542,6 +542,37 @@ mod tests {
         ] {
             assert!(!shows_as_acknowledged(&status, &other));
         }
+        // Amazon recorded other quantities than this acknowledgement sent (drift), but
+        // under its date: it landed, and must not be sent again.
+        let latest = status
+            .item_status
+            .iter()
+            .flatten()
+            .filter_map(|i| i.acknowledgement_status.as_ref())
+            .filter_map(|a| a.acknowledgement_status_details.as_ref())
+            .flatten()
+            .filter_map(|d| d.acknowledgement_date.as_deref())
+            .filter_map(|t| crate::order::parse_instant(t).ok())
+            .max();
+        let mut drifted = retail_ack(&[("1", 1, 0), ("2", 16, 4), ("3", 0, 5)]);
+        assert!(!shows_as_acknowledged(&status, &drifted));
+        if let Some(at) = latest {
+            drifted.acknowledged_at = at;
+            let every_line_dated = status.item_status.iter().flatten().all(|i| {
+                i.acknowledgement_status
+                    .as_ref()
+                    .and_then(|a| a.acknowledgement_status_details.as_ref())
+                    .is_some_and(|d| {
+                        d.iter().any(|d| {
+                            d.acknowledgement_date
+                                .as_deref()
+                                .and_then(|t| crate::order::parse_instant(t).ok())
+                                == Some(at)
+                        })
+                    })
+            });
+            assert_eq!(shows_as_acknowledged(&status, &drifted), every_line_dated);
+        }
     }
 
     #[test]
