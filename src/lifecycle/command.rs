@@ -193,6 +193,17 @@ pub enum Notice {
     },
     /// Amazon changed an acknowledged order and the policy asks for a review.
     ChangeToReview,
+    /// A deep sweep found the order only after Amazon listed it late (an outage of
+    /// Amazon's listing): its acknowledgement deadline runs from the PO date, so it may
+    /// be near or past ([`super::FoundLate`]).
+    FoundLate {
+        /// The PO date.
+        ordered_at: DateTime<Utc>,
+        /// When the sweep found it.
+        found_at: DateTime<Utc>,
+        /// The acknowledgement deadline.
+        deadline: DateTime<Utc>,
+    },
 }
 
 /// A service the sync calls.
@@ -230,7 +241,7 @@ impl Notice {
     /// The notice's kind, stable and lower-case, for routing alerts:
     /// `deadline-approaching`, `deadline-missed`, `rejected`, `approval-overdue`,
     /// `retries-exhausted`, `credentials-refused`, `unreadable`, `mapping-problem`,
-    /// `held`, `change-to-review`.
+    /// `held`, `change-to-review`, `found-late`.
     ///
     /// # Example
     /// ```
@@ -256,6 +267,7 @@ impl Notice {
             Notice::MappingProblem { .. } => "mapping-problem",
             Notice::Held { .. } => "held",
             Notice::ChangeToReview => "change-to-review",
+            Notice::FoundLate { .. } => "found-late",
         }
     }
 }
@@ -331,6 +343,19 @@ impl fmt::Display for Notice {
             Notice::ChangeToReview => f.write_str(
                 "Amazon changed the order after it was acknowledged: post the update to \
                  NetSuite, or cancel the order",
+            ),
+            Notice::FoundLate {
+                ordered_at,
+                found_at,
+                deadline,
+            } => write!(
+                f,
+                "Amazon listed the order late: a deep sweep found it {} after its PO date \
+                 ({}), and its acknowledgement deadline is {}: approve the sales order in \
+                 NetSuite now, or acknowledge it in Vendor Central",
+                super::late::duration_text(*found_at - *ordered_at),
+                at(ordered_at),
+                at(deadline)
             ),
         }
     }

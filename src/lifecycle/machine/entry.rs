@@ -147,6 +147,7 @@ impl OrderRecord {
             raised: RaisedNotices::default(),
             history: Vec::new(),
             acknowledgements: Vec::new(),
+            found_late: None,
         };
         let mut machine = Machine::new(record, now, settings, policy);
         route(&mut machine);

@@ -433,6 +433,11 @@ mod tests {
                 reason: "stock check".into(),
             },
             Notice::ChangeToReview,
+            Notice::FoundLate {
+                ordered_at: t(0),
+                found_at: t(50),
+                deadline: t(24),
+            },
         ];
         let slugs: std::collections::BTreeSet<_> = notices.iter().map(Notice::slug).collect();
         assert_eq!(slugs.len(), notices.len());
@@ -442,6 +447,7 @@ mod tests {
         assert!(shown[3].contains("720 minutes"), "{}", shown[3]);
         assert!(shown[4].contains("timed out") && shown[4].contains("retry"));
         assert!(shown[5].starts_with("Amazon refused the credentials"));
+        assert!(shown[10].contains("2 days 2 hours after"), "{}", shown[10]);
         for line in &shown {
             assert!(!line.contains('\n') && !line.ends_with('.'), "{line}");
         }
