@@ -49,6 +49,18 @@ pub(super) enum Listed {
     Cancelled(Option<String>),
 }
 
+/// Whether an acknowledgement rejecting the whole order is out (being sent, or
+/// waiting for Amazon's confirmation).
+fn rejection_out(record: &OrderRecord) -> bool {
+    match record.state().unheld() {
+        OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
+        | OrderState::ExpectAcknowledgementConfirmation {
+            acknowledgement, ..
+        } => crate::lifecycle::rejects_whole(acknowledgement),
+        _ => false,
+    }
+}
+
 /// What a listing of `kind` is called in the cycle's errors.
 pub(super) fn listing_name(program: Program, kind: WindowKind) -> String {
     match kind {
@@ -523,6 +535,17 @@ impl Engine {
                     None,
                 )
                 .await?;
+                Ok(())
+            }
+            // Amazon shows a Direct Fulfillment order the vendor rejected as cancelled:
+            // while the acknowledgement rejecting it is out, its confirmation ends the
+            // order as rejected, as the check for cancellations leaves it
+            // (`awaits_cancellation`). A listing that reads the order again then (a
+            // deep sweep, days later) changes nothing.
+            Some(stored)
+                if po.state == crate::order::AmazonOrderState::Cancelled
+                    && rejection_out(&stored.record) =>
+            {
                 Ok(())
             }
             Some(stored) => {

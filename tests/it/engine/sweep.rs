@@ -298,3 +298,37 @@ async fn with_no_sweep_configured_nothing_sweeps() {
         assert_eq!(world.store.watermark(cursor).await.unwrap(), None);
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_rejected_order_a_sweep_lists_cancelled_ends_as_rejected_not_as_cancelled_by_amazon() {
+    // A consumer's order the reviewer rejects whole (every line closed).
+    let world = World::new(catalogue_settings(false, false));
+    let number = purchase_order_number(921);
+    world
+        .amazon
+        .add_df_order(orders::df_order(&number, world.now() - hours(1), 1))
+        .unwrap();
+    let key = df_key(&number);
+    world
+        .run_until_status(&key, StateKind::ExpectApproval)
+        .await;
+    world
+        .netsuite
+        .close_line(&eid(&key), &seq("00001"))
+        .unwrap();
+    world
+        .run_until_status(&key, StateKind::ExpectAcknowledgementConfirmation)
+        .await;
+    // Amazon shows the order CANCELLED once it processes the rejection. A day passes
+    // before the next cycle: its daily sweep lists the order so before the engine
+    // reads the acknowledgement's confirmation.
+    world.wait(25 * 60);
+    let report = world.cycle().await;
+    assert!(report.sweep_calls > 0, "{report}");
+    world.run_until_status(&key, StateKind::Closed).await;
+    assert_eq!(
+        world.line(&key).await.reason.as_deref(),
+        Some("every line rejected, nothing to ship")
+    );
+    assert_eq!(world.acknowledgements(&key).len(), 1);
+}
