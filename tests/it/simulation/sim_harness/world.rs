@@ -75,8 +75,8 @@ pub(super) struct WorldState {
     pub(super) outage_until: Option<DateTime<Utc>>,
     /// Orders placed during the outage: when placed, and when Amazon lists them.
     pub(super) listed_late: Vec<ListedLate>,
-    /// Those of them a deep sweep reaches back to after the calm began: each must be
-    /// found.
+    /// Those of them a deep sweep reaches back to after the calm began: the calm lasts
+    /// until they are stored, or until such a sweep has run.
     pub(super) within_sweeps: BTreeSet<(Program, String)>,
 }
 
