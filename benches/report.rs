@@ -96,6 +96,8 @@ struct Workload {
     approval_waves: Vec<usize>,
     reposts: usize,
     engine_calls: u64,
+    /// The deep sweeps' calls, counted in `engine_calls` too.
+    sweep_calls: u64,
     floor: u64,
     confirmed: usize,
     cpu: Duration,
@@ -246,6 +248,7 @@ async fn run(world: &World, wall: &mut Vec<(Duration, u64, u64)>) -> Workload {
             .run_cycle()
             .await
             .expect("the memory store never fails");
+        w.sweep_calls += report.sweep_calls;
         wall.push((
             started.elapsed(),
             world.netsuite.total_calls() - ns_before,
@@ -384,8 +387,26 @@ async fn run(world: &World, wall: &mut Vec<(Duration, u64, u64)>) -> Workload {
     } else {
         (spanned.as_secs_f64() / interval.as_secs_f64()).floor() as u64
     };
+    // Each deep sweep run lists both programs' past windows once (a page each here:
+    // what it finds is known). The first cycle only starts each sweep's period.
+    let config = world.engine.config();
+    let sweeps: u64 = config
+        .deep_sweeps
+        .iter()
+        .map(|sweep| {
+            let runs = if sweep.every.is_zero() {
+                cycles.saturating_sub(1)
+            } else {
+                (spanned.as_secs_f64() / sweep.every.as_secs_f64()).floor() as u64
+            };
+            let reach = sweep.lookback.min(config.first_lookback + spanned);
+            let windows = (reach.as_secs_f64() / config.max_window.as_secs_f64().max(1.0)).ceil();
+            2 * runs * windows as u64
+        })
+        .sum();
     let lists = 3 * cycles
         + cancellation_checks
+        + sweeps
         + (div_ceil(n, 100).max(1) - 1)
         + (div_ceil(w.direct_fulfillment, 100).max(1) - 1)
         + div_ceil(w.changed_before_approval, 100).saturating_sub(1);
@@ -609,16 +630,18 @@ fn main() {
         peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
         let total = (workload.retail + workload.direct_fulfillment) as f64;
         println!(
-            "api calls per order: {:.3}, floor {:.3}, ratio {:.3}",
+            "api calls per order: {:.3}, floor {:.3}, ratio {:.3} (deep sweeps: {} calls)",
             workload.engine_calls as f64 / total,
             workload.floor as f64 / total,
-            workload.engine_calls as f64 / workload.floor as f64
+            workload.engine_calls as f64 / workload.floor as f64,
+            workload.sweep_calls
         );
         eprintln!(
-            "  ({} orders, {} cycles, {} engine calls, floor {}, {} awaiting shipment, {} reposted)",
+            "  ({} orders, {} cycles, {} engine calls of which {} by the deep sweeps, floor {}, {} awaiting shipment, {} reposted)",
             total,
             workload.cycles,
             workload.engine_calls,
+            workload.sweep_calls,
             workload.floor,
             workload.confirmed,
             workload.reposts

@@ -92,8 +92,8 @@ mod view;
 
 // The engine: what an integrator constructs and runs.
 pub use engine::{
-    Clients, CycleReport, Engine, EngineConfig, EngineError, ListingPlace, NoObserver, Observer,
-    OperatorAction, ReportLine, SetAside, SkippedSpan, order_key_of, write_table,
+    Clients, CycleReport, DeepSweep, Engine, EngineConfig, EngineError, ListingPlace, NoObserver,
+    Observer, OperatorAction, ReportLine, SetAside, SkippedSpan, order_key_of, write_table,
 };
 
 // The store: where the orders' records live between cycles.
@@ -102,9 +102,9 @@ pub use store::{Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError,
 // The operator's view: status groups, filtered pages, one order's view.
 pub use view::{
     AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, ActionKind, Dashboard,
-    DashboardRequest, HistoryView, IndexEntry, IndexPage, MAX_PAGE_SIZE, OrderFilter, OrderPage,
-    OrderSummary, OrderView, PageRequest, PageToken, StatusGroup, TimeField, VIEW_SCHEMA_VERSION,
-    escape_html, group_counts, page_of,
+    DashboardRequest, FoundLateView, HistoryView, IndexEntry, IndexPage, MAX_PAGE_SIZE,
+    OrderFilter, OrderPage, OrderSummary, OrderView, PageRequest, PageToken, StatusGroup,
+    TimeField, VIEW_SCHEMA_VERSION, escape_html, group_counts, page_of,
 };
 
 // The audit trail: one order's evidence for a chargeback dispute, as JSON and CSV.

@@ -148,10 +148,10 @@ fn program_of(code: &str) -> Result<Program, StoreError> {
     }
 }
 
-fn cursor_name(cursor: Cursor) -> &'static str {
+fn cursor_name(cursor: Cursor) -> String {
     // An exhaustive match: a cursor added to the library fails to compile here
     // instead of sharing another's row.
-    match cursor {
+    let name = match cursor {
         Cursor::Retail(WindowKind::Created) => "retail-created",
         Cursor::Retail(WindowKind::Changed) => "retail-changed",
         // The engine never lists retail POs as cancelled; the name keeps the match whole.
@@ -159,6 +159,22 @@ fn cursor_name(cursor: Cursor) -> &'static str {
         Cursor::DirectFulfillment => "direct-fulfillment-created",
         Cursor::NetSuiteChanges => "netsuite-changes",
         Cursor::DirectFulfillmentCancellations => "direct-fulfillment-cancellations",
+        Cursor::Start(program) => return format!("{}-start", program_code(program)),
+        // One row per sweep: each reach is its own schedule.
+        Cursor::Sweep {
+            program,
+            lookback_secs,
+        } => {
+            return format!("{}-sweep-{lookback_secs}s", program_code(program));
+        }
+    };
+    name.to_owned()
+}
+
+fn program_code(program: Program) -> &'static str {
+    match program {
+        Program::RetailProcurement => "retail",
+        Program::DirectFulfillment => "direct-fulfillment",
     }
 }
 

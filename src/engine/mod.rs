@@ -33,6 +33,7 @@ use persistence::STORE_CONFLICT_RETRIES;
 mod reconcile;
 mod recovery;
 mod retrieval;
+mod sweep;
 
 pub use approvals::order_key_of;
 pub use audit::AuditExportError;
@@ -50,6 +51,7 @@ use chrono::{DateTime, Utc};
 pub(crate) use limits::TokenBucket;
 pub use observer::{NoObserver, Observer};
 pub use report::{CycleReport, ListingPlace, ReportLine, SetAside, SkippedSpan, write_table};
+pub use sweep::DeepSweep;
 
 use crate::acknowledgement::Acknowledgement;
 use crate::client::{
@@ -106,6 +108,18 @@ pub struct EngineConfig {
     /// order created earlier is not seen this way. Amazon lists orders of the last six
     /// months only. Default 7 days.
     pub cancellation_lookback: Duration,
+    /// The deep sweeps: past windows listed again on a schedule, so that an order
+    /// Amazon lists late (after the retrieval's watermark passed its date, as in
+    /// Amazon's outages where POs were missing from the API for days) is still found.
+    /// Each lists both programs' orders created in its lookback, in windows of at most
+    /// [`EngineConfig::max_window`] and with the retrieval's pacing, up to where the
+    /// retrieval reads from; an order new to the store is received and flagged as
+    /// found late. Never further back than Amazon lists (six months), nor before where
+    /// the sync started. When each last started is kept in the store
+    /// ([`Cursor::Sweep`]); the first cycle on a store only starts each period. Empty:
+    /// no sweep. Default [`DeepSweep::DEFAULTS`]: the last 7 days once a day, the last
+    /// 30 days once a week.
+    pub deep_sweeps: Vec<DeepSweep>,
     /// NetSuite requests in flight at once (the account's concurrency limit, or the
     /// share of it given to this integration).
     pub netsuite_concurrency: usize,
@@ -151,6 +165,7 @@ impl Default for EngineConfig {
             first_lookback: Duration::from_secs(3 * 24 * 3600),
             cancellation_check_interval: Duration::from_secs(30 * 60),
             cancellation_lookback: Duration::from_secs(7 * 24 * 3600),
+            deep_sweeps: DeepSweep::DEFAULTS.to_vec(),
             netsuite_concurrency: 5,
             amazon_rate_per_second: 10,
             amazon_burst: 10,
@@ -261,6 +276,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     observer: Arc<dyn Observer>,
     buckets: Mutex<BTreeMap<&'static str, TokenBucket>>,
+    /// The deep sweeps this engine started and has not finished, by cursor.
+    sweeps: Mutex<BTreeMap<Cursor, sweep::SweepRun>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -280,17 +297,21 @@ enum CyclePart {
     PollNetSuite,
     /// The check for Direct Fulfillment orders Amazon cancelled.
     CheckCancellations,
+    /// The deep sweeps of a program that are due.
+    Sweep(Program),
 }
 
 impl CyclePart {
     /// Every part, once. Direct Fulfillment orders are listed by creation only: the
     /// check for cancellations reads what changes after.
-    const ALL: [CyclePart; 5] = [
+    const ALL: [CyclePart; 7] = [
         CyclePart::Retrieve(Program::RetailProcurement, WindowKind::Created),
         CyclePart::Retrieve(Program::RetailProcurement, WindowKind::Changed),
         CyclePart::Retrieve(Program::DirectFulfillment, WindowKind::Created),
         CyclePart::PollNetSuite,
         CyclePart::CheckCancellations,
+        CyclePart::Sweep(Program::RetailProcurement),
+        CyclePart::Sweep(Program::DirectFulfillment),
     ];
 }
 
@@ -310,6 +331,7 @@ impl Engine {
             clock,
             observer: Arc::new(NoObserver),
             buckets: Mutex::new(BTreeMap::new()),
+            sweeps: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -347,6 +369,16 @@ impl Engine {
     pub async fn run_cycle(&self) -> Result<CycleReport, EngineError> {
         let cycle = Cycle::new(self.clock.now());
         self.save_starts(self.clock.now()).await?;
+        // Where this cycle's retrievals read from, before any moves: the deep sweeps
+        // read up to there, so the two never read one window and nothing falls between.
+        let mut listed_from = BTreeMap::new();
+        for program in [Program::RetailProcurement, Program::DirectFulfillment] {
+            let from = self
+                .start_of(sweep::listing_cursor(program), self.clock.now())
+                .await?;
+            listed_from.insert(program, from);
+        }
+        let listed_from = &listed_from;
         // The three retrievals, the check for cancelled Direct Fulfillment orders and
         // the NetSuite poll wait on different services and rate limits: run them side
         // by side (the check and the Direct Fulfillment retrieval share the pacing of
@@ -362,6 +394,10 @@ impl Engine {
                     }
                     CyclePart::PollNetSuite => Box::pin(self.poll_netsuite(cycle_ref)),
                     CyclePart::CheckCancellations => Box::pin(self.check_cancellations(cycle_ref)),
+                    CyclePart::Sweep(program) => {
+                        let until = listed_from.get(&program).copied();
+                        Box::pin(self.sweep(cycle_ref, program, until))
+                    }
                 }
             },
         )

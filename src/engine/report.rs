@@ -109,6 +109,7 @@ impl fmt::Display for SkippedSpan {
             Cursor::DirectFulfillment => "Direct Fulfillment orders created",
             Cursor::NetSuiteChanges => "NetSuite sales orders changed",
             Cursor::DirectFulfillmentCancellations => "Direct Fulfillment cancellations",
+            Cursor::Start(_) | Cursor::Sweep { .. } => "orders swept",
         };
         write!(
             f,
@@ -150,6 +151,12 @@ pub struct CycleReport {
     pub next_wakeup: Option<DateTime<Utc>>,
     /// Spans older than Amazon lists that a retrieval skipped to go on.
     pub skipped: Vec<SkippedSpan>,
+    /// Listing calls the deep sweeps made (counted in [`CycleReport::calls`] too, under
+    /// their operation).
+    pub sweep_calls: u64,
+    /// Orders new to the store that a deep sweep found: Amazon listed them late
+    /// (counted in [`CycleReport::new_orders`] too).
+    pub found_by_sweep: usize,
 }
 
 impl CycleReport {
@@ -215,6 +222,13 @@ impl fmt::Display for CycleReport {
             self.orders.len(),
             self.total_calls()
         )?;
+        if self.sweep_calls > 0 || self.found_by_sweep > 0 {
+            writeln!(
+                f,
+                "  deep sweep: {} calls, {} orders found late",
+                self.sweep_calls, self.found_by_sweep
+            )?;
+        }
         for (status, count) in &self.counts {
             writeln!(f, "  {} {count}", cell(status, 32))?;
         }

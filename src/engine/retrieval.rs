@@ -2,13 +2,27 @@
 
 use super::*;
 
-/// Every cursor a cycle reads from.
-pub(super) const CURSORS: [Cursor; 4] = [
+/// Every cursor a cycle reads from, and where the sync started each program (which
+/// the deep sweeps reach no further back than).
+pub(super) const CURSORS: [Cursor; 6] = [
     Cursor::Retail(WindowKind::Created),
     Cursor::Retail(WindowKind::Changed),
     Cursor::DirectFulfillment,
     Cursor::NetSuiteChanges,
+    Cursor::Start(Program::RetailProcurement),
+    Cursor::Start(Program::DirectFulfillment),
 ];
+
+/// Which reading lists a window: the regular retrieval (or the check for
+/// cancellations), or a deep sweep of past windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReadBy {
+    /// The retrieval from a cursor's watermark, or the check for cancellations.
+    Retrieval,
+    /// A deep sweep: its calls are counted apart, and an order new to the store is
+    /// one Amazon listed late.
+    Sweep,
+}
 
 /// The most reads of one window in a cycle while its listing keeps changing.
 pub(super) const MAX_WINDOW_PASSES: usize = 3;
@@ -33,6 +47,18 @@ pub(super) enum Listed {
     /// A Direct Fulfillment order listed among those Amazon cancelled: `None` when its
     /// own status says so, else why it is not taken as cancelled.
     Cancelled(Option<String>),
+}
+
+/// Whether an acknowledgement rejecting the whole order is out (being sent, or
+/// waiting for Amazon's confirmation).
+fn rejection_out(record: &OrderRecord) -> bool {
+    match record.state().unheld() {
+        OrderState::ExpectAcknowledgementSubmitted { acknowledgement }
+        | OrderState::ExpectAcknowledgementConfirmation {
+            acknowledgement, ..
+        } => crate::lifecycle::rejects_whole(acknowledgement),
+        _ => false,
+    }
 }
 
 /// What a listing of `kind` is called in the cycle's errors.
@@ -123,7 +149,7 @@ impl Engine {
         }
         for (start, end) in plan.windows() {
             if !self
-                .read_settled(cycle, program, kind, (start, end))
+                .read_settled(cycle, program, kind, (start, end), ReadBy::Retrieval)
                 .await?
             {
                 // The watermark stays: the next cycle reads this window again.
@@ -164,7 +190,13 @@ impl Engine {
         while start < now {
             let end = later(start, window).min(now);
             if !self
-                .read_settled(cycle, program, WindowKind::Cancelled, (start, end))
+                .read_settled(
+                    cycle,
+                    program,
+                    WindowKind::Cancelled,
+                    (start, end),
+                    ReadBy::Retrieval,
+                )
                 .await?
             {
                 return Ok(());
@@ -187,6 +219,7 @@ impl Engine {
         program: Program,
         kind: WindowKind,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
+        by: ReadBy,
     ) -> Result<bool, EngineError> {
         let mut taken = BTreeSet::new();
         let mut previous: Option<BTreeSet<String>> = None;
@@ -194,7 +227,7 @@ impl Engine {
         loop {
             passes += 1;
             let Some((listed, pages)) = self
-                .read_window(cycle, program, kind, (start, end), &mut taken)
+                .read_window(cycle, program, kind, (start, end), &mut taken, by)
                 .await?
             else {
                 return Ok(false);
@@ -227,6 +260,7 @@ impl Engine {
         kind: WindowKind,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
         taken: &mut BTreeSet<String>,
+        by: ReadBy,
     ) -> Result<Option<(BTreeSet<String>, usize)>, EngineError> {
         let mut listed = BTreeSet::new();
         let mut pages = 0;
@@ -296,6 +330,9 @@ impl Engine {
                         (orders, p.malformed, p.next_token)
                     }),
             };
+            if by == ReadBy::Sweep {
+                cycle.with(|s| s.report.sweep_calls += 1);
+            }
             let (orders, malformed, next) = match page {
                 Ok(page) => page,
                 Err(e) => {
@@ -341,7 +378,7 @@ impl Engine {
                 }
                 match order {
                     Listed::Order(order) => match *order {
-                        Ok(po) => self.take_order(cycle, program, po).await?,
+                        Ok(po) => self.take_order(cycle, program, po, by).await?,
                         Err(invalid) => {
                             self.take_unreadable(cycle, invalid.reason, invalid.kept, place())
                                 .await?
@@ -373,6 +410,7 @@ impl Engine {
         cycle: &Cycle,
         program: Program,
         po: PurchaseOrder,
+        by: ReadBy,
     ) -> Result<(), EngineError> {
         let key = OrderKey {
             program,
@@ -383,7 +421,7 @@ impl Engine {
         if cycle.with(|s| s.seen.insert(key.clone())) {
             cycle.with(|s| s.report.retrieved += 1);
         }
-        self.receive(cycle, &key, po).await
+        self.receive(cycle, &key, po, by).await
     }
 
     /// Takes one order a listing held that cannot be read. It is reported with where
@@ -480,6 +518,7 @@ impl Engine {
         cycle: &Cycle,
         key: &OrderKey,
         po: PurchaseOrder,
+        by: ReadBy,
     ) -> Result<(), EngineError> {
         match self.store.load(key).await? {
             // Amazon sends an order the store keeps as unreadable readable at last, and
@@ -496,6 +535,17 @@ impl Engine {
                     None,
                 )
                 .await?;
+                Ok(())
+            }
+            // Amazon shows a Direct Fulfillment order the vendor rejected as cancelled:
+            // while the acknowledgement rejecting it is out, its confirmation ends the
+            // order as rejected, as the check for cancellations leaves it
+            // (`awaits_cancellation`). A listing that reads the order again then (a
+            // deep sweep, days later) changes nothing.
+            Some(stored)
+                if po.state == crate::order::AmazonOrderState::Cancelled
+                    && rejection_out(&stored.record) =>
+            {
                 Ok(())
             }
             Some(stored) => {
@@ -518,16 +568,24 @@ impl Engine {
                 // Acknowledged before this sync ever saw it: acknowledging again would
                 // duplicate someone else's answer, so the sales order is made from
                 // what Amazon accepted.
-                let (record, commands) = if acknowledged_before(&po) {
+                let (mut record, mut commands) = if acknowledged_before(&po) {
                     let acceptance = self.acceptance_of(cycle, &po).await;
                     OrderRecord::receive_acknowledged(po, &acceptance, now, &self.settings, &policy)
                 } else {
                     OrderRecord::receive_with(po, now, &self.settings, &policy)
                 };
+                // New to the store in a window the retrieval had passed: Amazon listed
+                // it late, and its acknowledgement clock may be short.
+                if by == ReadBy::Sweep {
+                    (record, commands) = record.found_by_sweep(commands, now);
+                }
                 if let Some(record) = self.save_new(cycle, key, record, commands).await? {
                     // Another worker created it meanwhile: take it as a change.
-                    return Box::pin(self.receive(cycle, key, record.purchase_order().clone()))
+                    return Box::pin(self.receive(cycle, key, record.purchase_order().clone(), by))
                         .await;
+                }
+                if by == ReadBy::Sweep {
+                    cycle.with(|s| s.report.found_by_sweep += 1);
                 }
                 Ok(())
             }

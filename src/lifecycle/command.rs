@@ -226,6 +226,17 @@ pub enum Notice {
         /// Each line that differs, with both sides.
         lines: Vec<LineDrift>,
     },
+    /// A deep sweep found the order only after Amazon listed it late (an outage of
+    /// Amazon's listing): its acknowledgement deadline runs from the PO date, so it may
+    /// be near or past ([`super::FoundLate`]).
+    FoundLate {
+        /// The PO date.
+        ordered_at: DateTime<Utc>,
+        /// When the sweep found it.
+        found_at: DateTime<Utc>,
+        /// The acknowledgement deadline.
+        deadline: DateTime<Utc>,
+    },
 }
 
 /// A service the sync calls.
@@ -263,7 +274,7 @@ impl Notice {
     /// The notice's kind, stable and lower-case, for routing alerts:
     /// `deadline-approaching`, `deadline-missed`, `rejected`, `approval-overdue`,
     /// `retries-exhausted`, `credentials-refused`, `unreadable`, `mapping-problem`,
-    /// `held`, `change-to-review`.
+    /// `held`, `change-to-review`, `found-late`.
     ///
     /// # Example
     /// ```
@@ -293,6 +304,7 @@ impl Notice {
             Notice::DownConfirmCutoffApproaching { .. } => "down-confirm-cutoff",
             Notice::BackorderDateDue { .. } => "backorder-date-due",
             Notice::Drift { .. } => "drift",
+            Notice::FoundLate { .. } => "found-late",
         }
     }
 }
@@ -399,6 +411,19 @@ impl fmt::Display for Notice {
                  check the PO in Vendor Central and repost if Amazon's record is wrong",
                 version.0,
                 crate::text::Joined(lines, "; ")
+            ),
+            Notice::FoundLate {
+                ordered_at,
+                found_at,
+                deadline,
+            } => write!(
+                f,
+                "Amazon listed the order late: a deep sweep found it {} after its PO date \
+                 ({}), and its acknowledgement deadline is {}: approve the sales order in \
+                 NetSuite now, or acknowledge it in Vendor Central",
+                super::late::duration_text(*found_at - *ordered_at),
+                at(ordered_at),
+                at(deadline)
             ),
         }
     }

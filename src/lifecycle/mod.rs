@@ -48,6 +48,7 @@ mod event;
 mod failure;
 mod intake;
 mod kinds;
+mod late;
 mod machine;
 pub mod outbox;
 mod record;
@@ -69,6 +70,7 @@ pub use intake::{
     AcceptedLine, AmazonAcceptance, UnreadableOrder, accepted_at_amazon, acknowledged_before,
     awaits_cancellation, doubt_of_cancellation, rejects_whole,
 };
+pub use late::FoundLate;
 pub use record::{
     Approval, Attempt, ConfirmedAcknowledgement, DeadlineNotices, HistoryEntry,
     MAX_UNJUDGED_RESENDS, OrderRecord, RaisedNotices, SCHEMA_VERSION,

@@ -91,6 +91,10 @@ pub struct OrderRecord {
     /// kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) purchase_orders: Vec<super::PurchaseOrderVersion>,
+    /// How a deep sweep found the order, when Amazon listed it late
+    /// ([`OrderRecord::found_by_sweep`]); `None` in a record stored before sweeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) found_late: Option<super::FoundLate>,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not

@@ -73,6 +73,21 @@ pub enum Cursor {
     /// `EngineConfig::cancellation_check_interval`). Not a window's end: the check
     /// always reads back the whole `EngineConfig::cancellation_lookback`.
     DirectFulfillmentCancellations,
+    /// Where the sync started reading a program's orders by creation: saved once, on
+    /// the first cycle, and never moved. The deep sweeps (`EngineConfig::deep_sweeps`)
+    /// reach no further back, so a sweep never takes in orders placed before the sync
+    /// was set to start.
+    Start(Program),
+    /// When one deep sweep of a program last started (see
+    /// `EngineConfig::deep_sweeps`), named by how far back the sweep reads, in whole
+    /// seconds: a sweep whose period is changed keeps its last run, one whose reach is
+    /// changed is a new sweep. Not a window's end.
+    Sweep {
+        /// The program swept.
+        program: Program,
+        /// How far back the sweep reads, in seconds.
+        lookback_secs: u64,
+    },
 }
 
 /// A store failure.

@@ -163,12 +163,23 @@ fn record(number: &str, lines: usize) -> Option<OrderRecord> {
     )
 }
 
-const CURSORS: [Cursor; 5] = [
+const CURSORS: [Cursor; 9] = [
     Cursor::Retail(WindowKind::Created),
     Cursor::Retail(WindowKind::Changed),
     Cursor::DirectFulfillment,
     Cursor::NetSuiteChanges,
     Cursor::DirectFulfillmentCancellations,
+    Cursor::Start(Program::RetailProcurement),
+    Cursor::Start(Program::DirectFulfillment),
+    // A sweep of each program with the same reach: each keeps its own last run.
+    Cursor::Sweep {
+        program: Program::RetailProcurement,
+        lookback_secs: 7 * 24 * 3600,
+    },
+    Cursor::Sweep {
+        program: Program::DirectFulfillment,
+        lookback_secs: 7 * 24 * 3600,
+    },
 ];
 
 async fn empty(store: &dyn OrderStore, check: &mut Check) {

@@ -243,7 +243,8 @@ impl ReceivedAcknowledgement {
 ///   ordered by date unless [`VendorCentral::set_shuffle`] is on; next tokens are
 ///   opaque, encode the position and the filters, and a follow-up with different
 ///   filters is refused. [`VendorCentral::set_page_overlap`] makes every page after
-///   the first repeat the previous page's last order.
+///   the first repeat the previous page's last order. [`VendorCentral::list_late`]
+///   keeps an order out of every listing for a while, as Amazon's outages did.
 /// - **Acknowledgements**: the POST checks only the body's shape (unknown or missing
 ///   fields are refused at once, as Amazon's schema check does) and answers with a
 ///   transaction id. Everything else is checked when the transaction is processed,
@@ -296,6 +297,8 @@ struct State {
     retail_listed: BTreeSet<(DateTime<Utc>, String)>,
     /// Direct Fulfillment orders by listing date.
     df_listed: BTreeSet<(DateTime<Utc>, String)>,
+    /// Orders Amazon lists late: shown by no listing before this time.
+    listed_from: BTreeMap<(Program, String), DateTime<Utc>>,
     unreadable: Vec<Unreadable>,
     transactions: Vec<Transaction>,
     /// Every transaction before this index is decided.
@@ -445,6 +448,7 @@ impl VendorCentral {
                 df: BTreeMap::new(),
                 retail_listed: BTreeSet::new(),
                 df_listed: BTreeSet::new(),
+                listed_from: BTreeMap::new(),
                 unreadable: Vec::new(),
                 transactions: Vec::new(),
                 first_pending: 0,

@@ -437,13 +437,23 @@ impl Dashboard {
             html,
             "<dt>NetSuite internal id</dt><dd>{}</dd>\n<dt>External id</dt><dd>{}</dd>\n\
              <dt>Amazon's state</dt><dd>{:?}</dd>\n<dt>Ordered</dt><dd>{}</dd>\n\
-             <dt>Acknowledge by</dt><dd>{}</dd>\n</dl>",
+             <dt>Acknowledge by</dt><dd>{}</dd>",
             escape_html(s.internal_id.as_ref().map_or("not yet", |id| id.as_str())),
             escape_html(view.external_id.as_str()),
             view.amazon_state,
             time(&view.ordered_at),
             time(&view.acknowledgement_deadline),
         );
+        if let Some(late) = &view.found_late {
+            let _ = writeln!(
+                html,
+                "<dt>Found late</dt><dd id=\"found-late\" class=\"attention\">Amazon listed it \
+                 late: a deep sweep found it {}, {} after its PO date</dd>",
+                time(&late.found_at),
+                escape_html(&late.late_by)
+            );
+        }
+        html.push_str("</dl>\n");
         clocks(&mut html, &view.clocks);
         backorders_and_drift(&mut html, view);
         let actions = ActionKind::for_state(s.state);

@@ -26,8 +26,8 @@ use crate::store::OrderKey;
 pub use html::{ActionKind, Dashboard, DashboardRequest, escape_html};
 pub(crate) use order::acknowledgements;
 pub use order::{
-    AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, HistoryView, OrderSummary,
-    OrderView,
+    AcknowledgementAnswer, AcknowledgementLineView, AcknowledgementView, FoundLateView,
+    HistoryView, OrderSummary, OrderView,
 };
 
 /// The version of the views' JSON shape, written in each as `schemaVersion`.

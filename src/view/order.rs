@@ -91,6 +91,24 @@ pub struct OrderView {
     pub reconciliation: Option<crate::compliance::Reconciliation>,
     /// Every transition, oldest first.
     pub history: Vec<HistoryView>,
+    /// How a deep sweep found the order, when Amazon listed it late; left out for an
+    /// order the regular retrieval found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_late: Option<FoundLateView>,
+}
+
+/// How a deep sweep found an order Amazon listed late
+/// ([`crate::lifecycle::FoundLate`]): its acknowledgement clock, which runs from the PO
+/// date, was already running when the sync first saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FoundLateView {
+    /// When the sweep found it.
+    pub found_at: DateTime<Utc>,
+    /// How long after its PO date, in whole minutes.
+    pub late_by_minutes: i64,
+    /// The same, for a person (`"2 days 3 hours"`).
+    pub late_by: String,
 }
 
 /// An acknowledgement as sent, and Amazon's answer.
@@ -222,6 +240,11 @@ impl OrderView {
                     status: h.to.connector_status().to_owned(),
                 })
                 .collect(),
+            found_late: record.found_late().map(|late| FoundLateView {
+                found_at: late.found_at,
+                late_by_minutes: late.late_by().num_minutes(),
+                late_by: late.late_by_text(),
+            }),
         }
     }
 }

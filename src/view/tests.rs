@@ -155,6 +155,11 @@ mod html {
                 to: StateKind::ExpectRepost,
                 status: text.to_owned(),
             }],
+            found_late: Some(FoundLateView {
+                found_at: at() + TimeDelta::hours(30),
+                late_by_minutes: 30 * 60,
+                late_by: text.to_owned(),
+            }),
         }
     }
 
@@ -234,6 +239,12 @@ mod html {
         assert!(html.contains("name=\"token\" value=\"t0k\""));
         assert!(html.contains("Amazon said no"));
         assert!(html.contains("Version 2"));
+        assert!(html.contains("<dd id=\"found-late\" class=\"attention\">"));
+        let mut found_in_time = rejected("REJ00001", "Amazon said no");
+        found_in_time.found_late = None;
+        let html = Dashboard::new("", "t0k").order_page(&found_in_time);
+        assert!(!html.contains("found-late"));
+        assert!(html.contains("</dd>\n</dl>"), "{html}");
 
         assert_eq!(ActionKind::for_state(StateKind::Closed), []);
         assert!(ActionKind::for_state(StateKind::Held).contains(&ActionKind::Release));

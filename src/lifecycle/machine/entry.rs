@@ -150,6 +150,7 @@ impl OrderRecord {
             history: Vec::new(),
             acknowledgements: Vec::new(),
             purchase_orders: Vec::new(),
+            found_late: None,
         };
         let mut machine = Machine::new(record, now, settings, policy);
         route(&mut machine);

@@ -448,6 +448,11 @@ mod tests {
                     recorded: 0,
                 }],
             },
+            Notice::FoundLate {
+                ordered_at: t(0),
+                found_at: t(50),
+                deadline: t(24),
+            },
         ];
         let slugs: std::collections::BTreeSet<_> = notices.iter().map(Notice::slug).collect();
         assert_eq!(slugs.len(), notices.len());
@@ -463,6 +468,7 @@ mod tests {
             "{}",
             shown[13]
         );
+        assert!(shown[14].contains("2 days 2 hours after"), "{}", shown[14]);
         for line in &shown {
             assert!(!line.contains('\n') && !line.ends_with('.'), "{line}");
         }

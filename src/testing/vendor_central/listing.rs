@@ -191,15 +191,18 @@ impl State {
     ) -> Result<Page<retail::Order>, ClientError> {
         let offset = check_query(op, Program::RetailProcurement, query, now)?;
         if query.kind == WindowKind::Created {
-            if let Some(page) = self.indexed_page(Program::RetailProcurement, query, offset, |n| {
-                self.retail.get(n).map(|r| &r.order)
-            }) {
+            if let Some(page) =
+                self.indexed_page(Program::RetailProcurement, query, offset, now, |n| {
+                    self.retail.get(n).map(|r| &r.order)
+                })
+            {
                 return Ok(page);
             }
         }
         let mut entries: Vec<Entry<retail::Order>> = self
             .retail
             .iter()
+            .filter(|(number, _)| self.is_listed(Program::RetailProcurement, number, now))
             .filter_map(|(number, r)| {
                 let date = match query.kind {
                     WindowKind::Created | WindowKind::Cancelled => Some(r.listed_at),
@@ -226,9 +229,11 @@ impl State {
         // match.
         let cancelled = query.kind == WindowKind::Cancelled;
         if !cancelled {
-            if let Some(page) = self.indexed_page(Program::DirectFulfillment, query, offset, |n| {
-                self.df.get(n).map(|r| &r.order)
-            }) {
+            if let Some(page) =
+                self.indexed_page(Program::DirectFulfillment, query, offset, now, |n| {
+                    self.df.get(n).map(|r| &r.order)
+                })
+            {
                 return Ok(page);
             }
         }
@@ -236,6 +241,7 @@ impl State {
             .df
             .iter()
             .filter(|(_, r)| in_window(r.listed_at, query))
+            .filter(|(number, _)| self.is_listed(Program::DirectFulfillment, number, now))
             .filter(|(_, r)| !cancelled || r.status().known() == Some(df::OrderStatus::Cancelled))
             .map(|(number, r)| (r.listed_at, number.clone(), Ok(r.order.clone())))
             .collect();
@@ -253,6 +259,7 @@ impl State {
         program: Program,
         query: &OrderQuery,
         offset: usize,
+        now: DateTime<Utc>,
         order: impl Fn(&str) -> Option<&'a T>,
     ) -> Option<Page<T>> {
         if self.config.shuffle_seed.is_some()
@@ -275,6 +282,7 @@ impl State {
         let mut window = index
             .range((query.after, String::new())..)
             .take_while(|(at, _)| *at < query.before)
+            .filter(|(_, number)| self.is_listed(program, number, now))
             .skip(start);
         let mut orders = Vec::new();
         for _ in start..end {
@@ -299,6 +307,14 @@ impl State {
             malformed: Vec::new(),
             next_token: next,
         })
+    }
+
+    /// Whether listings show the order at `now`: not while Amazon lists it late
+    /// ([`VendorCentral::list_late`]).
+    fn is_listed(&self, program: Program, number: &str, now: DateTime<Utc>) -> bool {
+        self.listed_from
+            .get(&(program, number.to_owned()))
+            .is_none_or(|from| *from <= now)
     }
 
     fn unreadable_in<T>(&self, program: Program, query: &OrderQuery) -> Vec<Entry<T>> {
@@ -472,6 +488,95 @@ mod tests {
         changed.kind = WindowKind::Changed;
         let err = state.list_retail(op, &changed, now).unwrap_err();
         assert_eq!(err.messages[0].field.as_deref(), Some("changedAfter"));
+    }
+
+    #[test]
+    fn an_order_listed_late_is_in_no_listing_until_then_and_read_by_number_throughout() {
+        use crate::testing::orders::df_order;
+        let clock = crate::testing::ManualClock::new("2025-03-10T00:00:00Z".parse().unwrap());
+        let vc = VendorCentral::new(clock.clone());
+        let placed: DateTime<Utc> = "2025-03-09T00:00:00Z".parse().unwrap();
+        let from = placed + TimeDelta::days(3);
+        for (i, late) in [(0, false), (1, true), (2, false)] {
+            let number = purchase_order_number(i);
+            vc.add_retail_order(retail_order(
+                &number,
+                placed + TimeDelta::hours(i as i64),
+                1,
+            ))
+            .unwrap();
+            vc.add_df_order(df_order(&number, placed + TimeDelta::hours(i as i64), 1))
+                .unwrap();
+            if late {
+                vc.list_late(Program::RetailProcurement, &number, from)
+                    .unwrap();
+                vc.list_late(Program::DirectFulfillment, &number, from)
+                    .unwrap();
+            }
+        }
+        assert!(
+            vc.list_late(Program::RetailProcurement, "NOPE", from)
+                .is_err()
+        );
+        let late = purchase_order_number(1);
+        let listed = |shuffle: Option<u64>, limit: u32| -> (Vec<String>, Vec<String>) {
+            vc.set_shuffle(shuffle);
+            let query = |next_token| OrderQuery {
+                kind: WindowKind::Created,
+                after: placed,
+                before: placed + TimeDelta::days(1),
+                limit,
+                next_token,
+            };
+            let now = vc.clock.now();
+            let (mut retail, mut df) = (Vec::new(), Vec::new());
+            let mut token = None;
+            loop {
+                let page = lock(&vc.state)
+                    .list_retail(AmazonOperation::GetPurchaseOrders, &query(token), now)
+                    .unwrap();
+                retail.extend(
+                    page.orders
+                        .iter()
+                        .filter_map(|o| o.purchase_order_number.clone()),
+                );
+                token = page.next_token;
+                if token.is_none() {
+                    break;
+                }
+            }
+            loop {
+                let page = lock(&vc.state)
+                    .list_df(AmazonOperation::GetOrders, &query(token), now)
+                    .unwrap();
+                df.extend(
+                    page.orders
+                        .iter()
+                        .filter_map(|o| o.purchase_order_number.clone()),
+                );
+                token = page.next_token;
+                if token.is_none() {
+                    break;
+                }
+            }
+            (retail, df)
+        };
+        for (shuffle, limit) in [(None, 100), (None, 1), (Some(7), 1)] {
+            let (retail, df) = listed(shuffle, limit);
+            assert_eq!(retail.len(), 2, "{retail:?}");
+            assert!(!retail.contains(&late) && !df.contains(&late), "{df:?}");
+            assert_eq!(df.len(), 2);
+        }
+        assert!(vc.retail_order(&late).is_some() && vc.df_order(&late).is_some());
+        clock.advance(std::time::Duration::from_secs(3 * 24 * 3600));
+        for (shuffle, limit) in [(None, 100), (None, 1), (Some(7), 1)] {
+            let (retail, df) = listed(shuffle, limit);
+            assert!(
+                retail.contains(&late) && df.contains(&late),
+                "{retail:?} {df:?}"
+            );
+            assert_eq!((retail.len(), df.len()), (3, 3));
+        }
     }
 
     #[test]

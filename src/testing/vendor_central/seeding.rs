@@ -126,6 +126,34 @@ impl VendorCentral {
         });
     }
 
+    /// Lists an order late, as in Amazon's outages where POs shown in Vendor Central
+    /// were missing from the API for days: no listing (created, changed or cancelled
+    /// windows) shows it before `from`; from then on it is listed by its date as
+    /// before. Reading it by number (`getPurchaseOrder`, `getOrder`) and its status
+    /// report answer as usual throughout: the outages hit the listings.
+    ///
+    /// # Errors
+    /// [`SimulatorError::UnknownOrder`].
+    pub fn list_late(
+        &self,
+        program: Program,
+        number: &str,
+        from: DateTime<Utc>,
+    ) -> Result<(), SimulatorError> {
+        let mut state = self.settled();
+        let known = match program {
+            Program::RetailProcurement => state.retail.contains_key(number),
+            Program::DirectFulfillment => state.df.contains_key(number),
+        };
+        if !known {
+            return Err(SimulatorError::UnknownOrder {
+                number: number.to_owned(),
+            });
+        }
+        state.listed_from.insert((program, number.to_owned()), from);
+        Ok(())
+    }
+
     // -----------------------------------------------------------------------------
     // Changes Amazon makes
     // -----------------------------------------------------------------------------

@@ -9,4 +9,5 @@ mod intake;
 pub mod preview;
 mod readme;
 mod retrieval;
+mod sweep;
 mod view;

@@ -74,6 +74,8 @@ fn fault_simulation_of_every_seed() {
     let faults: usize = outcomes.iter().map(|(_, o)| o.faults).sum();
     let cycles: usize = outcomes.iter().map(|(_, o)| o.cycles).sum();
     let before: usize = outcomes.iter().map(|(_, o)| o.before_the_start).sum();
+    let late: usize = outcomes.iter().map(|(_, o)| o.listed_late).sum();
+    let swept: usize = outcomes.iter().map(|(_, o)| o.found_by_sweep).sum();
     let resent: usize = outcomes
         .iter()
         .map(|(_, o)| o.resent_after_failed_transaction)
@@ -83,7 +85,7 @@ fn fault_simulation_of_every_seed() {
         seeds.len()
     );
     println!(
-        "  ({cycles} cycles, {faults} injected call failures, {crashes} crashes, {resent} acknowledgements resent after a lost answer to a failed transaction, {before} orders placed before the sync's start)"
+        "  ({cycles} cycles, {faults} injected call failures, {crashes} crashes, {resent} acknowledgements resent after a lost answer to a failed transaction, {before} orders placed before the sync's start, {late} orders Amazon listed late in an outage, {swept} of them found by a deep sweep)"
     );
     if replay {
         for (seed, outcome) in &outcomes {

@@ -9,7 +9,7 @@ use avc_order_sync::{
     AmazonOrderState, Clock, ExternalId, NetSuiteStatus, Program, PurchaseOrder, SalesOrderSnapshot,
 };
 
-use super::world::{World, WorldState, program_code};
+use super::world::{ListedLate, World, WorldState, program_code};
 
 impl World {
     pub(super) fn place_order(&self, st: &mut WorldState, initial: bool) {
@@ -110,6 +110,7 @@ impl World {
                 if broken {
                     st.broken.insert((program, number.clone()));
                 }
+                self.list_late_in_outage(st, program, &number, placed);
             }
             Err(e) => {
                 self.note(st, format!("amazon: could not place {number}: {e}"));
@@ -171,6 +172,54 @@ impl World {
                 st.elsewhere.insert((program, number));
             }
             Err(e) => self.note(st, format!("amazon: could not acknowledge {number}: {e}")),
+        }
+    }
+
+    /// Before fault cycle `cycle`: the outage of Amazon's listings the seed has, if it
+    /// begins now. Amazon takes an order at once, which it lists only afterwards, as
+    /// every order placed until the outage ends.
+    pub fn begin_outage(&self, cycle: usize) {
+        let mut st = self.lock();
+        let Some((at, length)) = st.knobs.outage else {
+            return;
+        };
+        if at != cycle {
+            return;
+        }
+        let until = self.clock.now() + TimeDelta::from_std(length).unwrap_or_default();
+        self.note(
+            &mut st,
+            format!("amazon: listings are down for {} s", length.as_secs()),
+        );
+        st.outage_until = Some(until);
+        self.place_order(&mut st, false);
+    }
+
+    /// An order placed while Amazon's listings are down is listed once they are up.
+    fn list_late_in_outage(
+        &self,
+        st: &mut WorldState,
+        program: Program,
+        number: &str,
+        placed: chrono::DateTime<chrono::Utc>,
+    ) {
+        let Some(until) = st.outage_until.filter(|until| self.clock.now() < *until) else {
+            return;
+        };
+        match self.amazon.list_late(program, number, until) {
+            Ok(()) => {
+                self.note(
+                    st,
+                    format!("amazon: lists {} {number} late", program_code(program)),
+                );
+                st.listed_late.push(ListedLate {
+                    program,
+                    number: number.to_owned(),
+                    placed,
+                    listed_from: until,
+                });
+            }
+            Err(e) => self.note(st, format!("amazon: could not list {number} late: {e}")),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use avc_order_sync::amazon::retail;
 use avc_order_sync::lifecycle::{Attention, CloseReason, OrderRecord, OrderState};
@@ -16,7 +16,7 @@ use avc_order_sync::{Cursor, OrderKey, StoredOrder};
 
 use super::run::stored;
 use super::seed::{Finding, Outcome};
-use super::world::{Sent, World, program_code};
+use super::world::{ListedLate, Sent, World, WorldState, program_code};
 
 fn eaches_of(q: Option<&retail::ItemQuantity>) -> u64 {
     let Some(q) = q else { return 0 };
@@ -225,12 +225,16 @@ pub fn check(world: &Arc<World>) -> Outcome {
             format!("the harness saw {taken} acknowledgements taken, Amazon received {received}"),
         ));
     }
+    let (late, listed_late, found_by_sweep) = found_late(world, &st, &records, &first_marks);
     let mut findings = st.findings.clone();
     findings.extend(found);
+    findings.extend(late);
     Outcome {
         findings,
         resent_after_failed_transaction: resent,
         before_the_start,
+        listed_late,
+        found_by_sweep,
         crashes: st.crashes,
         faults: st.faults,
         cycles: 0,
@@ -511,4 +515,84 @@ fn agreement(
         }
     }
     found
+}
+
+/// The outage invariant: every order Amazon listed late is found (the lost-order check
+/// above requires it in the store, as every order Amazon holds; the duplicate checks
+/// count its sales orders and acknowledgements), and only such an order is flagged as
+/// found late, never before Amazon listed it. Returns the findings, how many orders
+/// were listed late, and how many a sweep found.
+fn found_late(
+    world: &World,
+    st: &WorldState,
+    records: &BTreeMap<OrderKey, StoredOrder>,
+    first_marks: &BTreeMap<Cursor, DateTime<Utc>>,
+) -> (Vec<(Finding, String)>, usize, usize) {
+    let mut found = Vec::new();
+    let mut swept = 0;
+    let overlap = TimeDelta::from_std(world.config.window_overlap).unwrap_or_default();
+    let skew = TimeDelta::from_std(st.knobs.max_skew).unwrap_or_default();
+    let late: BTreeMap<(Program, &str), &ListedLate> = st
+        .listed_late
+        .iter()
+        .map(|l| ((l.program, l.number.as_str()), l))
+        .collect();
+    for order in &st.listed_late {
+        let name = format!(
+            "{} {} (listed late)",
+            program_code(order.program),
+            order.number
+        );
+        let start = first_marks
+            .get(&listing_cursor(order.program))
+            .map(|m| *m - overlap);
+        if start.is_some_and(|start| order.placed < start) {
+            continue;
+        }
+        let Some(key) = PurchaseOrderNumber::new(order.number.as_str())
+            .ok()
+            .map(|number| OrderKey {
+                program: order.program,
+                number,
+            })
+        else {
+            continue;
+        };
+        match records.get(&key) {
+            // Not stored: the lost-order check above reports it.
+            None => {}
+            Some(stored) => {
+                if let Some(flag) = stored.record.found_late() {
+                    swept += 1;
+                    if flag.found_at + skew < order.listed_from {
+                        found.push((
+                            Finding::Violation,
+                            format!(
+                                "{name}: found late at {}, before Amazon listed it at {}",
+                                flag.found_at, order.listed_from
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for (key, stored) in records {
+        if stored.record.found_late().is_some()
+            && !late.contains_key(&(key.program, key.number.as_str()))
+        {
+            found.push((
+                Finding::Violation,
+                format!("{key}: flagged as found late, but Amazon listed it in time"),
+            ));
+        }
+    }
+    (found, st.listed_late.len(), swept)
+}
+
+fn listing_cursor(program: Program) -> Cursor {
+    match program {
+        Program::RetailProcurement => Cursor::Retail(avc_order_sync::WindowKind::Created),
+        Program::DirectFulfillment => Cursor::DirectFulfillment,
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use avc_order_sync::lifecycle::{Attention, OrderState};
 use avc_order_sync::{Clock, NetSuiteStatus, Program};
@@ -174,7 +174,8 @@ pub fn run_seed(seed: u64, verbose: bool) -> Outcome {
     world.trace(format!("seed {}: {knobs:?}", world.seed));
     let mut engines = Engines::new(&world, if knobs.two_engines { 2 } else { 1 });
 
-    for _ in 0..knobs.fault_cycles {
+    for i in 0..knobs.fault_cycles {
+        world.begin_outage(i);
         engines.cycle();
         world.between_cycles();
     }
@@ -209,7 +210,8 @@ pub fn run_twins(seed: u64, verbose: bool) -> (Vec<(Finding, String)>, Vec<Strin
         let world = World::new(seed, knobs.calm(engines), rng.clone(), verbose);
         world.set_faults(false);
         let mut run = Engines::new(&world, engines);
-        for _ in 0..knobs.fault_cycles {
+        for i in 0..knobs.fault_cycles {
+            world.begin_outage(i);
             run.cycle();
             world.between_cycles();
         }
@@ -273,6 +275,43 @@ fn ends_of(world: &World) -> BTreeMap<String, String> {
     ends
 }
 
+/// When a deep sweep has run that finds every order Amazon listed late: for each,
+/// the first run of the shortest sweep reaching back to its date that starts once
+/// the order is listed and the calm has begun, at most a period later (and an hour
+/// for the cycle that runs it).
+/// Those orders are kept as the ones the checks require found.
+fn swept_by(world: &World) -> DateTime<Utc> {
+    let now = world.clock.now();
+    let mut st = world.lock();
+    let mut sweeps = world.config.deep_sweeps.clone();
+    sweeps.sort_by_key(|s| s.every);
+    let span = |d: Duration| TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
+    let mut by = now;
+    for order in st.listed_late.clone() {
+        let from = order.listed_from.max(now);
+        let reached = sweeps.iter().find_map(|s| {
+            let run = from + span(s.every) + TimeDelta::hours(1);
+            (run - span(s.lookback) + TimeDelta::hours(1) <= order.placed).then_some(run)
+        });
+        if let Some(run) = reached {
+            by = by.max(run);
+            st.within_sweeps.insert((order.program, order.number));
+        }
+    }
+    by
+}
+
+/// Whether every order Amazon listed late that a sweep must find is in the store: the
+/// calm need not wait for the bound then (the checks still require them found).
+fn all_late_found(world: &World) -> bool {
+    let within = world.lock().within_sweeps.clone();
+    let stored: BTreeSet<(Program, String)> = stored(world)
+        .into_iter()
+        .map(|(key, _)| (key.program, key.number.as_str().to_owned()))
+        .collect();
+    within.is_subset(&stored)
+}
+
 /// Cycles without faults until nothing is due and nobody has anything to do, at most
 /// a bounded number of times.
 fn settle(world: &Arc<World>, engines: &mut Engines) {
@@ -283,6 +322,10 @@ fn settle(world: &Arc<World>, engines: &mut Engines) {
     let checked_by = world.clock.now()
         + TimeDelta::from_std(world.config.cancellation_check_interval).unwrap_or_default()
         + TimeDelta::minutes(1);
+    // Orders Amazon listed late are found by a deep sweep that starts after they are
+    // listed and after the faults (a sweep cut short by a crash is not resumed by the
+    // rebuilt engine): calm lasts until such a sweep has run.
+    let swept_by = swept_by(world);
     for _ in 0..150 {
         let reports = engines.cycle();
         let acted = settle_people(world, engines);
@@ -294,7 +337,9 @@ fn settle(world: &Arc<World>, engines: &mut Engines) {
             Driven::Done(Ok(next)) => next,
             _ => None,
         };
-        if !busy && !acted && next.is_none() && world.clock.now() >= checked_by {
+        let now = world.clock.now();
+        let swept = now >= swept_by || all_late_found(world);
+        if !busy && !acted && next.is_none() && now >= checked_by && swept {
             quiet += 1;
             if quiet >= 2 {
                 return;
@@ -302,10 +347,14 @@ fn settle(world: &Arc<World>, engines: &mut Engines) {
         } else {
             quiet = 0;
         }
-        let now = world.clock.now();
+        let idle = if !swept {
+            Duration::from_secs(6 * 3600)
+        } else {
+            Duration::from_secs(600)
+        };
         let step = next
             .map(|at| (at - now).to_std().unwrap_or_default())
-            .unwrap_or(Duration::from_secs(600))
+            .unwrap_or(idle)
             .clamp(Duration::from_secs(60), Duration::from_secs(6 * 3600));
         world.clock.advance(step);
     }

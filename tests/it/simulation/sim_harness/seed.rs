@@ -52,6 +52,9 @@ pub struct Knobs {
     pub failures_as_amazon: bool,
     /// Direct Fulfillment transactions never report `Success` (Amazon's older guide).
     pub df_success_never_reported: bool,
+    /// An outage of Amazon's listings: it begins before this fault cycle and lasts
+    /// this long; every order placed meanwhile is listed only once it is over.
+    pub outage: Option<(usize, Duration)>,
 }
 
 impl Knobs {
@@ -62,10 +65,13 @@ impl Knobs {
             ChangedAfterAcknowledgementPolicy::CancelSalesOrder,
         ];
         let initial_orders = rng.between(1, 5) as usize;
+        // A stream of its own too: seeds without an outage keep their world.
+        let mut outages = seeded(rng.state() ^ 0x0B7A_6E00_5EED_0002);
         // Drawn from a stream of their own, so the rest of the seed's world stays as
         // it was before these faults existed.
         let mut intake = seeded(rng.state() ^ 0x1A7A_4E00_D0C5_0001);
-        Knobs {
+        let mut knobs = Knobs {
+            outage: None,
             acknowledged_elsewhere: intake.below(200) as u32,
             unreadable: intake.below(150) as u32,
             two_engines: rng.chance(400),
@@ -99,7 +105,14 @@ impl Knobs {
             unpaced: false,
             failures_as_amazon: rng.chance(500),
             df_success_never_reported: rng.chance(300),
-        }
+        };
+        knobs.outage = outages.chance(200).then(|| {
+            (
+                outages.between(1, knobs.fault_cycles as u64 - 1) as usize,
+                Duration::from_secs(outages.between(3600, 3 * 86_400)),
+            )
+        });
+        knobs
     }
 
     /// The same world with no fault, nothing acting between two calls, no usage
@@ -142,6 +155,11 @@ pub struct Outcome {
     /// POs placed more than the first lookback before the sync first read their
     /// program: outside what it syncs, by design.
     pub before_the_start: usize,
+    /// Orders an outage kept out of Amazon's listings for a while, and how many of
+    /// them a deep sweep found (the rest the retrieval found, its cursor having
+    /// stopped before their date: a long pause, a crash).
+    pub listed_late: usize,
+    pub found_by_sweep: usize,
     pub crashes: usize,
     pub faults: usize,
     pub cycles: usize,

@@ -71,6 +71,22 @@ pub(super) struct WorldState {
     pub(super) elsewhere: BTreeSet<(Program, String)>,
     /// Orders Amazon lists unreadable now.
     pub(super) broken: BTreeSet<(Program, String)>,
+    /// When the outage of Amazon's listings ends, once one began.
+    pub(super) outage_until: Option<DateTime<Utc>>,
+    /// Orders placed during the outage: when placed, and when Amazon lists them.
+    pub(super) listed_late: Vec<ListedLate>,
+    /// Those of them a deep sweep reaches back to after the calm began: the calm lasts
+    /// until they are stored, or until such a sweep has run.
+    pub(super) within_sweeps: BTreeSet<(Program, String)>,
+}
+
+/// An order Amazon listed late.
+#[derive(Debug, Clone)]
+pub(super) struct ListedLate {
+    pub(super) program: Program,
+    pub(super) number: String,
+    pub(super) placed: DateTime<Utc>,
+    pub(super) listed_from: DateTime<Utc>,
 }
 
 /// Everything one seed runs against.
@@ -175,6 +191,9 @@ impl World {
                 intake: seeded(seed ^ 0x1A7A_4E00_0000_5EED),
                 elsewhere: BTreeSet::new(),
                 broken: BTreeSet::new(),
+                outage_until: None,
+                listed_late: Vec::new(),
+                within_sweeps: BTreeSet::new(),
             }),
         });
         {
