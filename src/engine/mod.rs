@@ -405,8 +405,8 @@ impl Engine {
         for result in results {
             result?;
         }
-        self.wake_due(&cycle).await?;
-        self.drain(&cycle).await?;
+        Box::pin(self.wake_due(&cycle)).await?;
+        Box::pin(self.drain(&cycle)).await?;
         self.save_netsuite_mark(&cycle).await?;
         self.finish(cycle).await
     }
@@ -469,7 +469,7 @@ impl Engine {
             &self.policy(key.program),
         )?;
         self.apply(&cycle, key, &event, None).await?;
-        self.drain(&cycle).await?;
+        Box::pin(self.drain(&cycle)).await?;
         self.finish(cycle).await
     }
 

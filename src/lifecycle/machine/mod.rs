@@ -514,6 +514,20 @@ impl<'a> Machine<'a> {
 
     /// Ends the order, closing its sales order first when one was asked for.
     fn close(&mut self, reason: CloseReason) {
+        if let OrderState::ExpectSalesOrderClosed { reason: closing } = &self.rec.state {
+            // Already closing for its own reason (every line rejected, an operator's
+            // cancel): Amazon ending the order now is that decision's consequence, and
+            // two workers that see the two in either order end it the same way.
+            if matches!(
+                reason,
+                CloseReason::CancelledByAmazon | CloseReason::ClosedByAmazon
+            ) && matches!(
+                closing,
+                CloseReason::NothingToShip | CloseReason::CancelledByOperator { .. }
+            ) {
+                return;
+            }
+        }
         if self.rec.sales_order.is_some() || self.rec.internal_id.is_some() {
             self.enter(OrderState::ExpectSalesOrderClosed { reason });
         } else {
