@@ -487,18 +487,13 @@ pub struct Reconciliation {
     pub drift: Vec<LineDrift>,
 }
 
-/// The eaches an acknowledgement line accepts or backorders.
+/// The eaches an acknowledgement line accepts or backorders (saturating: a quantity
+/// too large to count in eaches counts as the most there can be).
 fn confirmed_eaches(line: &crate::acknowledgement::RetailAcknowledgementLine) -> u64 {
     line.decisions
         .iter()
         .filter(|d| d.code != AcknowledgementCode::Rejected)
-        .map(|d| {
-            let size = match d.quantity.unit {
-                crate::order::QuantityUnit::Eaches => 1,
-                crate::order::QuantityUnit::Cases => d.quantity.unit_size,
-            };
-            d.quantity.amount.saturating_mul(size)
-        })
+        .map(|d| d.quantity.eaches().unwrap_or(u64::MAX))
         .fold(0, u64::saturating_add)
 }
 

@@ -1,46 +1,16 @@
 //! Alerts through the engine: each notice reaches the observer once per cause, however
 //! many cycles pass over the order in the same state, and again for a new cause.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use avc_order_sync::lifecycle::{Notice, Service, StateKind};
 use avc_order_sync::testing::orders::{RetailLine, RetailOrderBuilder, purchase_order_number};
 use avc_order_sync::testing::{NetSuiteOperation, ScriptedFailure, catalogue_settings, orders};
-use avc_order_sync::{ErrorKind, MalformedOrder, Observer, OperatorAction, OrderKey, Program};
+use avc_order_sync::{ErrorKind, MalformedOrder, OperatorAction, Program};
 use chrono::TimeDelta;
 
 use crate::it::support::engine::*;
-
-/// An observer that keeps every notice with its order.
-#[derive(Default)]
-struct Alerts(Mutex<Vec<(OrderKey, Notice)>>);
-
-impl Observer for Alerts {
-    fn notice(&self, key: &OrderKey, notice: &Notice) {
-        if let Ok(mut all) = self.0.lock() {
-            all.push((key.clone(), notice.clone()));
-        }
-    }
-}
-
-impl Alerts {
-    /// The notices raised for `key`, oldest first.
-    fn of(&self, key: &OrderKey) -> Vec<Notice> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, n)| n.clone())
-            .collect()
-    }
-
-    /// The slugs of the notices raised for `key`, oldest first.
-    fn slugs(&self, key: &OrderKey) -> Vec<&'static str> {
-        self.of(key).iter().map(Notice::slug).collect()
-    }
-}
 
 /// A world at [`START`] whose engine reports to a recording observer.
 fn world(auto_retail: bool) -> (World, Arc<Alerts>) {

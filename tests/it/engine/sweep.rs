@@ -4,8 +4,8 @@
 //! sweep's last run is kept in the store: a restarted engine does not sweep again
 //! before its period is over.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use avc_order_sync::lifecycle::{Notice, StateKind};
@@ -14,39 +14,18 @@ use avc_order_sync::testing::{
     AmazonOperation, Before, InterceptedDirectFulfillment, catalogue_settings,
 };
 use avc_order_sync::{ClientError, Clients, EngineConfig, ErrorKind, OrderQuery};
-use avc_order_sync::{Cursor, CycleReport, DeepSweep, Observer, OrderKey, OrderStore, Program};
+use avc_order_sync::{Cursor, CycleReport, DeepSweep, OrderKey, OrderStore, Program};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::it::support::engine::*;
 
-/// An observer that keeps every notice with its order.
-#[derive(Default)]
-struct Notices(Mutex<Vec<(OrderKey, Notice)>>);
-
-impl Observer for Notices {
-    fn notice(&self, key: &OrderKey, notice: &Notice) {
-        if let Ok(mut all) = self.0.lock() {
-            all.push((key.clone(), notice.clone()));
-        }
-    }
-}
-
-impl Notices {
-    fn found_late(&self, key: &OrderKey) -> Vec<Notice> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(k, n)| k == key && n.slug() == "found-late")
-            .map(|(_, n)| n.clone())
-            .collect()
-    }
-}
-
-fn observed(world: &mut World) -> Arc<Notices> {
-    let notices = Arc::new(Notices::default());
-    world.engine = world.another_engine().with_observer(notices.clone());
-    notices
+/// The found-late notices raised for `key`.
+fn found_late(alerts: &Alerts, key: &OrderKey) -> Vec<Notice> {
+    alerts
+        .of(key)
+        .into_iter()
+        .filter(|n| n.slug() == "found-late")
+        .collect()
 }
 
 fn hours(n: i64) -> TimeDelta {
@@ -75,7 +54,7 @@ async fn an_order_amazon_lists_three_days_late_is_found_by_the_daily_sweep_and_f
     // 7 days once a day, the last 30 days once a week.
     let mut world = World::new(catalogue_settings(false, false));
     assert_eq!(world.config.deep_sweeps, DeepSweep::DEFAULTS);
-    let notices = observed(&mut world);
+    let notices = Alerts::observe(&mut world);
     let t0 = world.now();
     // The first cycle starts every sweep's period and sweeps nothing.
     let first = world.cycle().await;
@@ -143,7 +122,7 @@ async fn an_order_amazon_lists_three_days_late_is_found_by_the_daily_sweep_and_f
         assert_eq!(late.found_at, world.now());
         assert_eq!(late.late_by(), world.now() - placed);
         assert_eq!(late.late_by_text(), "3 days 23 hours");
-        let raised = notices.found_late(key);
+        let raised = found_late(&notices, key);
         assert_eq!(
             raised,
             [Notice::FoundLate {
@@ -178,7 +157,7 @@ async fn an_order_amazon_lists_three_days_late_is_found_by_the_daily_sweep_and_f
     );
     for key in [&rp_key, &df_key] {
         assert_eq!(world.netsuite.creations(&eid(key)), 1, "{key}");
-        assert_eq!(notices.found_late(key).len(), 1, "{key}");
+        assert_eq!(found_late(&notices, key).len(), 1, "{key}");
     }
     // An order the regular retrieval found is not flagged.
     let on_time = purchase_order_number(903);
@@ -190,7 +169,7 @@ async fn an_order_amazon_lists_three_days_late_is_found_by_the_daily_sweep_and_f
     world.cycle().await;
     let on_time = retail_key(&on_time);
     assert!(world.stored(&on_time).record.found_late().is_none());
-    assert!(notices.found_late(&on_time).is_empty());
+    assert!(found_late(&notices, &on_time).is_empty());
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -2,16 +2,56 @@
 //! (simulators on one manual clock, a memory store, engines wired as an integrator
 //! wires them), keys and times, and [`Scenario`], the assertions' side of a world.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use avc_order_sync::lifecycle::{Attention, OrderState, StateKind};
+use avc_order_sync::lifecycle::{Attention, Notice, OrderState, StateKind};
 pub use avc_order_sync::testing::World;
-use avc_order_sync::{CycleReport, EngineConfig, ReportLine, write_table};
+use avc_order_sync::{CycleReport, EngineConfig, Observer, ReportLine, write_table};
 use avc_order_sync::{
     ExternalId, ItemSequenceNumber, OrderKey, Program, PurchaseOrderNumber, StoredOrder,
     external_id,
 };
 use chrono::{DateTime, TimeDelta, Utc};
+
+/// An observer that keeps every notice with its order.
+#[derive(Default)]
+pub struct Alerts(Mutex<Vec<(OrderKey, Notice)>>);
+
+impl Observer for Alerts {
+    fn notice(&self, key: &OrderKey, notice: &Notice) {
+        if let Ok(mut all) = self.0.lock() {
+            all.push((key.clone(), notice.clone()));
+        }
+    }
+}
+
+impl Alerts {
+    /// Makes `world`'s engine report to a new recorder, and returns it.
+    pub fn observe(world: &mut World) -> Arc<Alerts> {
+        let alerts = Arc::new(Alerts::default());
+        world.engine = world.another_engine().with_observer(alerts.clone());
+        alerts
+    }
+
+    /// The notices raised for `key`, oldest first.
+    pub fn of(&self, key: &OrderKey) -> Vec<Notice> {
+        self.0
+            .lock()
+            .map(|all| {
+                all.iter()
+                    .filter(|(k, _)| k == key)
+                    .map(|(_, n)| n.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The slugs of the notices raised for `key`, oldest first.
+    pub fn slugs(&self, key: &OrderKey) -> Vec<&'static str> {
+        self.of(key).iter().map(Notice::slug).collect()
+    }
+}
 
 /// When every story starts: a Monday morning.
 pub const START: &str = World::START;

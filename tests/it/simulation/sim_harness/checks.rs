@@ -353,7 +353,7 @@ fn compliance(
                     l.decisions
                         .iter()
                         .filter(|d| d.code != avc_order_sync::AcknowledgementCode::Rejected)
-                        .map(|d| d.quantity.amount * d.quantity.unit_size.max(1))
+                        .filter_map(|d| d.quantity.eaches())
                         .sum::<u64>()
                 }),
             _ => None,
