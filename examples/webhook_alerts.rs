@@ -22,8 +22,9 @@
 //! - `order`: the order's key, the program and Amazon's PO number;
 //! - `kind`: [`Notice::slug`], stable, for routing (`deadline-approaching`,
 //!   `deadline-missed`, `rejected`, `approval-overdue`, `retries-exhausted`,
-//!   `credentials-refused`, `unreadable`, `mapping-problem`, `held`,
-//!   `change-to-review`);
+//!   `credentials-refused`, `unreadable`, `mapping-problem`, `compliance-hold`,
+//!   `held`, `change-to-review`, `update-window-closing`, `down-confirm-cutoff`,
+//!   `backorder-date-due`, `drift`, `found-late`);
 //! - `reason`: the notice's `Display`, a line saying what to do;
 //! - `raisedAt`: when the engine raised it, by the engine's clock;
 //! - `times`: the instants the notice names, when it names any (`deadline` for the

@@ -187,6 +187,14 @@ pub enum Notice {
         /// What is wrong, one line.
         summary: String,
     },
+    /// The order is set aside: an acknowledgement built without a reviewer (auto
+    /// acknowledgement, a repost, or an answer to Amazon's change) would break one of
+    /// Amazon's compliance rules, such as a quantity or cost update after the update
+    /// window. Nothing is sent until a person confirms it by retrying the order.
+    ComplianceHold {
+        /// Each rule it would break and what it would cost, one line.
+        summary: String,
+    },
     /// An operator held the order; nothing new starts until it is released.
     Held {
         /// The operator's reason.
@@ -274,7 +282,8 @@ impl Notice {
     /// The notice's kind, stable and lower-case, for routing alerts:
     /// `deadline-approaching`, `deadline-missed`, `rejected`, `approval-overdue`,
     /// `retries-exhausted`, `credentials-refused`, `unreadable`, `mapping-problem`,
-    /// `held`, `change-to-review`, `found-late`.
+    /// `compliance-hold`, `held`, `change-to-review`, `update-window-closing`,
+    /// `down-confirm-cutoff`, `backorder-date-due`, `drift`, `found-late`.
     ///
     /// # Example
     /// ```
@@ -298,6 +307,7 @@ impl Notice {
             Notice::CredentialsRefused { .. } => "credentials-refused",
             Notice::Unreadable { .. } => "unreadable",
             Notice::MappingProblem { .. } => "mapping-problem",
+            Notice::ComplianceHold { .. } => "compliance-hold",
             Notice::Held { .. } => "held",
             Notice::ChangeToReview => "change-to-review",
             Notice::UpdateWindowClosing { .. } => "update-window-closing",
@@ -372,6 +382,12 @@ impl fmt::Display for Notice {
                 f,
                 "the order cannot be mapped: {summary}; fix the settings, then retry the \
                  order"
+            ),
+            Notice::ComplianceHold { summary } => write!(
+                f,
+                "an acknowledgement sent without review would break Amazon's rules: \
+                 {summary}; retry the order to confirm and send it anyway, or change the \
+                 order first"
             ),
             Notice::Held { reason } => write!(
                 f,

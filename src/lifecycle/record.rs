@@ -75,8 +75,8 @@ pub struct OrderRecord {
     /// in a record stored before it was kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) acknowledgements: Vec<AcknowledgementView>,
-    /// The compliance problems a person confirmed with the Retry action: the next
-    /// acknowledgement built from the sales order goes out despite exactly these.
+    /// The compliance problems a person confirmed with the Retry action: the
+    /// acknowledgements built until Amazon answers one go out despite exactly these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) compliance_confirmed: Vec<Problem>,
     /// The confirmed acknowledgement whose record at Amazon is still to be read once
@@ -95,6 +95,11 @@ pub struct OrderRecord {
     /// ([`OrderRecord::found_by_sweep`]); `None` in a record stored before sweeps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) found_late: Option<super::FoundLate>,
+    /// An acknowledgement that may have gone out, rebuilt for Amazon's change before
+    /// its answer came: Amazon may have applied it, so a later one is checked against
+    /// it as well as against the confirmed one. Cleared once a later one is confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) unanswered: Option<Box<crate::acknowledgement::Acknowledgement>>,
 }
 
 /// How many times an acknowledgement goes out again after an answer that did not

@@ -33,11 +33,45 @@ impl Machine<'_> {
             };
         match auto_acknowledgement(po, &mapped, self.settings, self.now) {
             Ok(ack) => {
+                // Sent without a reviewer, it is held to the same rules as an
+                // approval: one that would break them waits for a person.
+                let held = self.compliance_problems(&ack);
+                if !held.is_empty() {
+                    return self.hold_for_compliance(held);
+                }
                 self.rec.approval = Some(approval);
                 self.start_acknowledgement(ack);
             }
             Err(e) => self.needs_mapping(e.problems, MappingStep::Receive),
         }
+    }
+
+    /// The compliance rules `ack` would break against the acknowledgement Amazon last
+    /// took, and against a later one whose answer never came (Amazon may hold either),
+    /// less those a person has confirmed for this order.
+    pub(super) fn compliance_problems(&self, ack: &Acknowledgement) -> Vec<Problem> {
+        let previous = self.rec.confirmed.as_ref().map(|c| &c.acknowledgement);
+        let unanswered = self.rec.unanswered.as_deref();
+        let check = |previous| {
+            check_approval(
+                &self.rec.purchase_order,
+                ack,
+                previous,
+                &self.settings.compliance,
+                self.now,
+            )
+        };
+        let mut problems = check(previous);
+        if unanswered.is_some() {
+            for problem in check(unanswered) {
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
+        let confirmed = &self.rec.compliance_confirmed;
+        problems.retain(|p| !confirmed.contains(p));
+        problems
     }
 
     pub(super) fn start_acknowledgement(&mut self, acknowledgement: Acknowledgement) {
@@ -49,7 +83,6 @@ impl Machine<'_> {
             Some(v) => {
                 self.rec.acknowledgement_version = Some(AcknowledgementVersion(v));
                 self.rec.unjudged_resends = 0;
-                self.rec.compliance_confirmed.clear();
                 self.enter(OrderState::ExpectAcknowledgementSubmitted {
                     acknowledgement: Box::new(acknowledgement),
                 });
@@ -98,17 +131,7 @@ impl Machine<'_> {
             self.now,
         ) {
             Ok(ack) => {
-                let confirmed = &self.rec.compliance_confirmed;
-                let held: Vec<Problem> = check_approval(
-                    &self.rec.purchase_order,
-                    &ack,
-                    previous,
-                    &self.settings.compliance,
-                    self.now,
-                )
-                .into_iter()
-                .filter(|p| !confirmed.contains(p))
-                .collect();
+                let held = self.compliance_problems(&ack);
                 if held.is_empty() {
                     self.rec.approval = Some(Approval::Reviewed);
                     self.start_acknowledgement(ack);
@@ -188,6 +211,10 @@ impl Machine<'_> {
             return;
         };
         self.rec.unjudged_resends = 0;
+        self.rec.unanswered = None;
+        // Amazon has answered what the person confirmed: the next acknowledgement
+        // is judged afresh.
+        self.rec.compliance_confirmed.clear();
         // What Amazon recorded of it is read once more and compared.
         self.rec.reconciliation_due = Some(version);
         self.rec.confirmed = Some(ConfirmedAcknowledgement {
@@ -311,6 +338,7 @@ impl Machine<'_> {
     /// repost.
     pub(super) fn on_rejected(&mut self, errors: Vec<ServiceMessage>) {
         self.rec.unjudged_resends = 0;
+        self.rec.compliance_confirmed.clear();
         let version = self
             .rec
             .acknowledgement_version

@@ -137,6 +137,9 @@ impl Machine<'_> {
                 if differs_from(po, &acknowledgement)
                     || check_acknowledgement(po, &acknowledgement, previous).is_err()
                 {
+                    // It may have gone out and been applied: the next one is held to
+                    // the compliance rules against it too.
+                    self.rec.unanswered = Some(acknowledgement.clone());
                     match self.rec.approval {
                         Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
                             self.apply_policy(OrderState::ExpectShipment)

@@ -317,6 +317,49 @@ impl<'a> Machine<'a> {
         );
     }
 
+    /// A person confirmed the compliance problems shown. Confirmations add up until
+    /// an acknowledgement goes out: time can turn one rule into another (an update
+    /// after the window becomes a late down-confirm at the cut-off), and a person who
+    /// confirmed both need not be asked twice.
+    fn confirm_compliance(&mut self, problems: Vec<Problem>) {
+        for problem in problems {
+            if problem.kind.is_compliance() && !self.rec.compliance_confirmed.contains(&problem) {
+                self.rec.compliance_confirmed.push(problem);
+            }
+        }
+    }
+
+    /// Sets aside an acknowledgement built without a reviewer that would break one of
+    /// Amazon's compliance rules: a person retries the order to confirm `problems`
+    /// and send it anyway, or changes what it would send.
+    pub(super) fn hold_for_compliance(&mut self, problems: Vec<Problem>) {
+        let summary = notice_summary(&problems);
+        self.enter(OrderState::ExpectFix {
+            attention: Attention::Mapping {
+                problems,
+                step: MappingStep::Receive,
+            },
+        });
+        self.set_aside(
+            Notice::ComplianceHold {
+                summary: summary.clone(),
+            },
+            summary,
+        );
+    }
+
+    /// Holds an acknowledgement that waited to go out again and now breaks a
+    /// compliance rule: a reviewed one goes back to the reviewer's approval, where a
+    /// person confirms it (Retry reads the approved order and sends it) or changes
+    /// it; any other is set aside as a compliance hold.
+    fn hold_retry_for_compliance(&mut self, problems: Vec<Problem>) {
+        if self.rec.approval == Some(Approval::Reviewed) && self.rec.internal_id.is_some() {
+            self.enter(OrderState::ExpectApproval { problems });
+        } else {
+            self.hold_for_compliance(problems);
+        }
+    }
+
     /// Waits for Amazon to send the order readable, with why it cannot be used.
     pub(super) fn needs_reading(&mut self, problems: Vec<Problem>) {
         let summary = notice_summary(&problems);
@@ -706,6 +749,18 @@ impl<'a> Machine<'a> {
             .and_then(|a| a.next_at)
             .is_some_and(|at| at <= self.now);
         if due {
+            if let OrderState::ExpectAcknowledgementSubmitted { acknowledgement } = &self.rec.state
+            {
+                // A retry goes out later than the acknowledgement was built: a rule
+                // whose clock ran out meanwhile (the update window) holds it.
+                let acknowledgement = acknowledgement.clone();
+                let held = self.compliance_problems(&acknowledgement);
+                if !held.is_empty() {
+                    // It may have gone out already; a later one is checked against it.
+                    self.rec.unanswered = Some(acknowledgement);
+                    return self.hold_retry_for_compliance(held);
+                }
+            }
             self.dispatch();
         }
     }
@@ -713,8 +768,13 @@ impl<'a> Machine<'a> {
     fn on_retry(&mut self) {
         match self.rec.state.clone() {
             OrderState::ExpectFix {
-                attention: Attention::Mapping { step, .. },
-            } => self.run_mapping_step(step),
+                attention: Attention::Mapping { step, problems },
+            } => {
+                // Retrying confirms the compliance problems shown, as for a held
+                // approval; a mapping problem is mapped again.
+                self.confirm_compliance(problems);
+                self.run_mapping_step(step)
+            }
             OrderState::ExpectFix {
                 attention: Attention::Command { resume, .. },
             } => self.reenter(*resume, false),
@@ -726,11 +786,7 @@ impl<'a> Machine<'a> {
                 // A person confirms the compliance problems shown (and only those:
                 // a changed approval that breaks a rule differently is held again),
                 // and the approved order is read and sent.
-                self.rec.compliance_confirmed = problems
-                    .iter()
-                    .filter(|p| p.kind.is_compliance())
-                    .cloned()
-                    .collect();
+                self.confirm_compliance(problems);
                 let read = self.read_command();
                 self.commands.push(read);
             }

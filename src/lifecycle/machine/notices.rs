@@ -204,6 +204,65 @@ mod tests {
         assert!(order.then(Event::TimerElapsed, t(14)).is_empty());
     }
 
+    /// An automatic acknowledgement v1 whose answer never came, then Amazon lowers
+    /// line 2 from 10 to 8 eaches `hours` after the PO.
+    fn auto_acknowledged_then_changed(hours: u32) -> Order {
+        let mut s = settings();
+        s.auto_acknowledge.retail_procurement = true;
+        let mut order = Order::receive(s);
+        assert_eq!(order.state(), StateKind::ExpectAcknowledgementSubmitted);
+        let mut po = retail_po();
+        po.lines[1].ordered = crate::order::Quantity::eaches_of(8);
+        po.changed_at = Some(t(hours));
+        order.then(
+            Event::PurchaseOrderChanged {
+                purchase_order: Box::new(po),
+            },
+            t(hours),
+        );
+        order
+    }
+
+    fn submits(order: &Order) -> Vec<AcknowledgementVersion> {
+        order
+            .commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::SubmitAcknowledgement { key, .. } => Some(key.version),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_automatic_update_after_the_window_is_held_until_a_person_confirms_it() {
+        // Within the 48-hour window the new quantity goes out at once, as v2.
+        let order = auto_acknowledged_then_changed(47);
+        assert_eq!(submits(&order), [AcknowledgementVersion(2)]);
+
+        // After it, v1 may be at Amazon: lowering its 10 eaches is held, raised once.
+        let mut order = auto_acknowledged_then_changed(49);
+        assert!(submits(&order).is_empty(), "{:?}", order.commands);
+        assert_eq!(order.state(), StateKind::ExpectFix);
+        let [Notice::ComplianceHold { summary }] = order.notices.as_slice() else {
+            panic!("{:?}", order.notices)
+        };
+        assert!(summary.contains("update window closed"), "{summary}");
+        assert!(summary.contains("10 eaches confirmed"), "{summary}");
+        let later = order.then(Event::TimerElapsed, t(50)).to_vec();
+        assert!(
+            !later
+                .iter()
+                .any(|n| matches!(n, Notice::ComplianceHold { .. })),
+            "{later:?}"
+        );
+        assert!(submits(&order).is_empty());
+
+        // The person confirms with Retry: the update goes out as v2.
+        order.then(Event::RetryRequested, t(51));
+        assert_eq!(submits(&order), [AcknowledgementVersion(2)]);
+    }
+
     #[test]
     fn a_mapping_problem_is_raised_again_only_for_new_problems() {
         let mut s = settings();
@@ -453,6 +512,9 @@ mod tests {
                 found_at: t(50),
                 deadline: t(24),
             },
+            Notice::ComplianceHold {
+                summary: "PO 4Z32PABC: an update after the window".into(),
+            },
         ];
         let slugs: std::collections::BTreeSet<_> = notices.iter().map(Notice::slug).collect();
         assert_eq!(slugs.len(), notices.len());
@@ -469,6 +531,11 @@ mod tests {
             shown[13]
         );
         assert!(shown[14].contains("2 days 2 hours after"), "{}", shown[14]);
+        assert!(
+            shown[15].contains("an update after the window") && shown[15].contains("retry"),
+            "{}",
+            shown[15]
+        );
         for line in &shown {
             assert!(!line.contains('\n') && !line.ends_with('.'), "{line}");
         }

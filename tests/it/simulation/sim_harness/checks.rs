@@ -270,6 +270,11 @@ fn compliance(
         .compliance
         .update_window_closes(po.ordered_at);
     let received = world.amazon.acknowledgements_for(po.number.as_str());
+    let confirmed_at = world
+        .lock()
+        .compliance_confirmed
+        .get(po.number.as_str())
+        .copied();
     // Per line: (accepted eaches, rejected eaches, cost) of each acknowledgement.
     type Figures = (u64, u64, Option<String>);
     let figures = |ack: &avc_order_sync::testing::ReceivedAcknowledgement| {
@@ -321,13 +326,23 @@ fn compliance(
                 }
             }
         }
-        if let Some((before, sent_at)) = &previous {
-            // An update that answers Amazon's own change of the PO (made after the
-            // last acknowledgement) is Amazon's, not the vendor's.
-            let answers_amazon = po.changed_at.is_some_and(|changed| changed >= *sent_at);
-            if ack.received_at > closes && before != &lines && !answers_amazon {
+        if let Some((before, _)) = &previous {
+            // Whatever prompted it (a reviewer, an automatic acknowledgement, an
+            // answer to Amazon's own change), a quantity or cost update after the
+            // window is a breach unless a person confirmed the hold first.
+            let by_a_person = confirmed_at.is_some_and(|at| ack.received_at >= at);
+            // The rule is on confirmed units and cost. A line left out is one Amazon
+            // cancelled, and a rejected line rejecting what Amazon now orders
+            // confirms nothing: neither is the vendor's update.
+            let updated = lines.iter().any(|(sequence, now)| {
+                before
+                    .get(sequence)
+                    .is_some_and(|then| (then.0, &then.2) != (now.0, &now.2))
+            });
+            if ack.received_at > closes && updated && !by_a_person {
                 violation(format!(
-                    "quantities or cost sent at {} after the update window closed at {closes}",
+                    "quantities or cost sent at {} after the update window closed at {closes}: \
+                     (accepted, rejected, cost) per line {before:?}, then {lines:?}",
                     ack.received_at
                 ));
             }

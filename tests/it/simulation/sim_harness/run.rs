@@ -112,6 +112,20 @@ fn settle_people(world: &Arc<World>, engines: &mut Engines) -> bool {
             } => world
                 .amazon_po(key.program, key.number.as_str())
                 .map(|_| OperatorAction::Refetch),
+            // A compliance hold (an update after Amazon's window, say): a person
+            // decides to send it anyway.
+            OrderState::ExpectFix {
+                attention: Attention::Mapping { problems, .. },
+            } if problems.iter().any(|p| p.kind.is_compliance()) => {
+                confirm_compliance(world, &key, problems);
+                Some(OperatorAction::RetryNow)
+            }
+            OrderState::ExpectApproval { problems }
+                if !problems.is_empty() && problems.iter().all(|p| p.kind.is_compliance()) =>
+            {
+                confirm_compliance(world, &key, problems);
+                Some(OperatorAction::RetryNow)
+            }
             OrderState::ExpectFix { .. } => Some(OperatorAction::RetryNow),
             OrderState::ExpectRepost { .. } | OrderState::ExpectChangeReview => {
                 Some(OperatorAction::Repost)
@@ -164,6 +178,20 @@ fn settle_people(world: &Arc<World>, engines: &mut Engines) -> bool {
     // Sales orders still pending approval whose order no longer waits for review
     // (Amazon ended it meanwhile) are left as they are.
     acted
+}
+
+/// Notes that a person confirmed a compliance hold on the order, from now on.
+fn confirm_compliance(world: &World, key: &OrderKey, problems: &[avc_order_sync::Problem]) {
+    let now = world.clock.now();
+    let mut st = world.lock();
+    st.compliance_confirmed
+        .entry(key.number.to_string())
+        .or_insert(now);
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    world.note(
+        &mut st,
+        format!("operator: confirms the compliance hold on {key}: {shown:?}"),
+    );
 }
 
 /// Runs one seed: faults, then calm until nothing is due, then the checks.

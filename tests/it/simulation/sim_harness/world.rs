@@ -57,6 +57,9 @@ pub(super) struct WorldState {
     pub(super) ledger: BTreeMap<(Program, String), Vec<Built>>,
     pub(super) sent: Vec<Sent>,
     pub(super) closed_lines: BTreeSet<(String, String)>,
+    /// When a person first confirmed a compliance hold on a PO, so an update after
+    /// its window sent from then on is the person's decision.
+    pub(super) compliance_confirmed: BTreeMap<String, DateTime<Utc>>,
     pub(super) skews: [TimeDelta; 2],
     pub(super) findings: Vec<(Finding, String)>,
     pub(super) trace: Vec<String>,
@@ -182,6 +185,7 @@ impl World {
                 ledger: BTreeMap::new(),
                 sent: Vec::new(),
                 closed_lines: BTreeSet::new(),
+                compliance_confirmed: BTreeMap::new(),
                 skews: [TimeDelta::zero(); 2],
                 findings: Vec::new(),
                 trace: Vec::new(),
