@@ -41,5 +41,5 @@ $pg_as "$pg_bin/psql" -h "$pg_dir" -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 
 
 export AVC_POSTGRES_URL="postgres://avc_test:$pg_password@127.0.0.1:$pg_port/avc_test"
 # Immediate: the server stops as after a crash, and recovers from its log on start.
-export AVC_POSTGRES_RESTART="$pg_as $pg_bin/pg_ctl -D $pg_dir/data -m immediate -w restart"
+export AVC_POSTGRES_RESTART="$pg_as $pg_bin/pg_ctl -D $pg_dir/data -l $pg_dir/server.log -m immediate -w restart"
 export AVC_POSTGRES_STOP="$pg_as $pg_bin/pg_ctl -D $pg_dir/data -m fast -w stop; rm -rf $pg_dir"

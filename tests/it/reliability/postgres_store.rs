@@ -47,7 +47,6 @@ pub fn database_url(test: &str) -> Option<String> {
 /// A schema of its own in the tests' database, dropped when the test that made it
 /// passes (a failed test's stays, to be looked at).
 pub struct Schema {
-    admin: tokio_postgres::Client,
     name: String,
     config: tokio_postgres::Config,
 }
@@ -75,11 +74,12 @@ impl Schema {
             .await
             .expect("create a schema");
         config.options(format!("-c search_path={name}"));
-        Schema {
-            admin,
-            name,
-            config,
-        }
+        Schema { name, config }
+    }
+
+    /// The schema's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The connection settings that work in this schema.
@@ -94,9 +94,16 @@ impl Schema {
             .expect("connect the store")
     }
 
-    /// Drops the schema and everything in it.
+    /// Drops the schema and everything in it, on a connection of its own (the
+    /// database may have restarted since the schema was made).
     pub async fn drop_all(self) {
-        self.admin
+        let (admin, connection) = self
+            .config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .expect("the tests' database answers");
+        tokio::spawn(connection);
+        admin
             .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name))
             .await
             .expect("drop the schema");
