@@ -129,14 +129,14 @@ impl StoreSpec {
 /// The parent's own handle on the store, read at the end.
 enum ParentStore {
     Sqlite(SqliteStore),
-    Postgres(PostgresStore, tokio::runtime::Runtime),
+    Postgres(Box<(PostgresStore, tokio::runtime::Runtime)>),
 }
 
 impl ParentStore {
     fn snapshot(&self) -> Result<Vec<(OrderKey, StoredOrder)>, avc_order_sync::StoreError> {
         match self {
             ParentStore::Sqlite(store) => store.snapshot(),
-            ParentStore::Postgres(store, runtime) => runtime.block_on(store.snapshot()),
+            ParentStore::Postgres(pair) => pair.1.block_on(pair.0.snapshot()),
         }
     }
 }
@@ -222,7 +222,7 @@ fn kill_test_sigkill_three_engines_on_postgres_and_restart_the_database() {
         url: database,
         schema: schema.name().to_owned(),
     };
-    let store = ParentStore::Postgres(store, runtime);
+    let store = ParentStore::Postgres(Box::new((store, runtime)));
     let passed = run_parent(
         &POSTGRES,
         seed,
@@ -232,8 +232,8 @@ fn kill_test_sigkill_three_engines_on_postgres_and_restart_the_database() {
         &store,
         restart.as_deref(),
     );
-    if let (true, ParentStore::Postgres(_, runtime)) = (passed, &store) {
-        runtime.block_on(schema.drop_all());
+    if let (true, ParentStore::Postgres(pair)) = (passed, &store) {
+        pair.1.block_on(schema.drop_all());
     }
 }
 
