@@ -12,7 +12,9 @@
 //! 4. CPU per order of a 100,000-order workload against a 1,000-order one;
 //! 5. peak heap for a 10,000-order workload;
 //! 6. the cost of one filtered page of 100 ([`Engine::orders`]: the store's query and
-//!    the page's loads) from a store of 100,000 orders against one of 1,000.
+//!    the page's loads) from a store of 100,000 orders against one of 1,000;
+//! 7. API calls per order of three workers sharing one store (with the retrieval
+//!    leases and the shared rate budget) against one worker, on the same orders.
 //!
 //! `AVC_REPORT_QUICK=1` shrinks the workloads (for a smoke run).
 
@@ -769,4 +771,104 @@ fn main() {
             us(b_query)
         );
     }
+
+    // 7. Several workers on one store against one.
+    if wanted(7) {
+        let orders = if quick() { 400 } else { 2_000 };
+        let one = runtime.block_on(workers_calls(orders, 1, start));
+        let three = runtime.block_on(workers_calls(orders, 3, start));
+        println!(
+            "api calls per order, 3 workers / 1 worker: {:.3}",
+            three as f64 / one as f64
+        );
+        eprintln!(
+            "  ({orders} orders: {:.3} calls per order with 1 worker, {:.3} with 3)",
+            one as f64 / orders as f64,
+            three as f64 / orders as f64
+        );
+    }
+}
+
+/// The API calls `workers` engines sharing one memory store make to sync `orders`
+/// orders (half retail, approved after the first round; half Direct Fulfillment) to
+/// the end: each round, every worker runs one cycle, then five minutes pass.
+async fn workers_calls(orders: usize, workers: usize, start: DateTime<Utc>) -> u64 {
+    let clock = ManualClock::new(start);
+    let amazon = Arc::new(VendorCentral::new(clock.clone()));
+    let netsuite = Arc::new(NetSuite::new(clock.clone()));
+    netsuite.set_item_catalogue(orders::netsuite_items());
+    amazon.set_rate_limits_enabled(false);
+    let retail: Vec<String> = (0..orders / 2)
+        .map(|i| purchase_order_number(i as u64))
+        .collect();
+    for (i, number) in retail.iter().enumerate() {
+        let placed = start - TimeDelta::seconds(60 + (i % 3600) as i64 * 10);
+        amazon
+            .add_retail_order(orders::retail_order(number, placed, 1 + i % 4))
+            .expect("unique numbers");
+    }
+    for i in 0..orders - retail.len() {
+        let number = purchase_order_number(10_000_000 + i as u64);
+        let placed = start - TimeDelta::seconds(60 + (i % 3600) as i64 * 10);
+        amazon
+            .add_df_order(orders::df_order(&number, placed, 1 + i % 3))
+            .expect("unique numbers");
+    }
+    let store = Arc::new(MemoryStore::new());
+    let engines: Vec<Engine> = (0..workers)
+        .map(|i| {
+            Engine::new(
+                catalogue_settings(false, true),
+                Clients {
+                    retail: amazon.clone(),
+                    direct_fulfillment: amazon.clone(),
+                    netsuite: netsuite.clone(),
+                },
+                store.clone(),
+                Arc::new(clock.clone()),
+            )
+            .with_config(EngineConfig {
+                first_lookback: Duration::from_secs(2 * 24 * 3600),
+                due_batch: usize::MAX,
+                retrieval_lease: Some(Duration::from_secs(10 * 60)),
+                shared_rate_budget: true,
+                ..EngineConfig::default()
+            })
+            .with_worker(format!("worker-{i}"))
+        })
+        .collect();
+    let mut quiet = 0;
+    for round in 1..=60 {
+        let mut all_quiet = true;
+        for engine in &engines {
+            let report = engine
+                .run_cycle()
+                .await
+                .expect("the memory store never fails");
+            all_quiet &= report.orders.is_empty();
+        }
+        if round == 1 {
+            for number in &retail {
+                world_approve(&netsuite, number);
+            }
+        }
+        quiet = if all_quiet { quiet + 1 } else { 0 };
+        if quiet >= 3 && round > 4 {
+            break;
+        }
+        clock.advance(Duration::from_secs(5 * 60));
+    }
+    let table = engines[0].status_table().await.expect("memory store");
+    let done = table
+        .iter()
+        .filter(|l| l.status == "Order posted, awaiting shipment")
+        .count();
+    assert_eq!(done, orders, "every order synced, with {workers} worker(s)");
+    amazon.total_calls() + netsuite.total_calls()
+}
+
+fn world_approve(netsuite: &NetSuite, number: &str) {
+    netsuite
+        .approve(&ext(Program::RetailProcurement, number))
+        .expect("created");
 }

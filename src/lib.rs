@@ -97,7 +97,9 @@ pub use engine::{
 };
 
 // The store: where the orders' records live between cycles.
-pub use store::{Cursor, InFlight, MemoryStore, OrderKey, OrderStore, StoreError, StoredOrder};
+pub use store::{
+    Cursor, InFlight, MemoryStore, OrderKey, OrderStore, RateBudget, StoreError, StoredOrder,
+};
 
 // The operator's view: status groups, filtered pages, one order's view.
 pub use view::{

@@ -15,6 +15,10 @@
 //! * **The wake-up time is a column with an index**, so [`OrderStore::due`] and
 //!   [`OrderStore::next_wakeup`] read an index range instead of every record.
 //! * **Watermarks never move backwards**, decided in the statement that writes them.
+//! * **A lease is a compare-and-set too**: one upsert that writes only when the row
+//!   is missing, the caller's, or ended, and whose changed rows say whether it was
+//!   granted. A rate budget is read and written back in one transaction that holds
+//!   the write lock (on a server database, a compare-and-set on the values read).
 //! * **Records are stored as JSON** (their serde form): the library's types are the
 //!   schema, and a column per field would have to follow every version of them.
 //! * **The operator's queries read columns beside the record**: the state and the two
@@ -39,7 +43,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use avc_order_sync::lifecycle::{OrderRecord, StateKind};
-use avc_order_sync::{Cursor, InFlight, OrderKey, OrderStore, StoreError, StoredOrder};
+use avc_order_sync::{Cursor, InFlight, OrderKey, OrderStore, RateBudget, StoreError, StoredOrder};
 use avc_order_sync::{IndexEntry, IndexPage, OrderFilter, PageRequest, TimeField, page_of};
 use avc_order_sync::{Program, PurchaseOrderNumber, WindowKind};
 use chrono::{DateTime, Utc};
@@ -79,6 +83,18 @@ CREATE TABLE IF NOT EXISTS watermarks (
     cursor  TEXT    PRIMARY KEY,
     secs    INTEGER NOT NULL,
     nanos   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+    cursor  TEXT    PRIMARY KEY,
+    holder  TEXT    NOT NULL,
+    secs    INTEGER NOT NULL,
+    nanos   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rate_budgets (
+    operation     TEXT    PRIMARY KEY,
+    micro_tokens  INTEGER NOT NULL,
+    secs          INTEGER NOT NULL,
+    nanos         INTEGER NOT NULL
 ) WITHOUT ROWID;
 ";
 
@@ -644,6 +660,93 @@ impl OrderStore for SqliteStore {
             )
             .map_err(|e| backend("saving a watermark", e))?;
         Ok(())
+    }
+
+    async fn take_lease(
+        &self,
+        cursor: Cursor,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (now_secs, now_nanos) = split(now);
+        let (secs, nanos) = split(until);
+        // One statement decides and writes: a refused take changes no row.
+        let changed = self
+            .connection()
+            .execute(
+                "INSERT INTO leases (cursor, holder, secs, nanos) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (cursor) DO UPDATE
+                 SET holder = excluded.holder, secs = excluded.secs, nanos = excluded.nanos
+                 WHERE leases.holder = excluded.holder
+                    OR leases.secs < ?5 OR (leases.secs = ?5 AND leases.nanos <= ?6)",
+                params![
+                    cursor_name(cursor),
+                    holder,
+                    secs,
+                    nanos,
+                    now_secs,
+                    now_nanos
+                ],
+            )
+            .map_err(|e| backend("taking a lease", e))?;
+        Ok(changed == 1)
+    }
+
+    async fn take_from_budget(
+        &self,
+        operation: &str,
+        now: DateTime<Utc>,
+        rate_per_second: u32,
+        burst: u32,
+    ) -> Result<Option<Duration>, StoreError> {
+        let fail = |e| backend("taking from a rate budget", e);
+        let mut connection = self.connection();
+        // IMMEDIATE: the write lock from the read on, so two workers never spend one
+        // token.
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let stored = transaction
+            .query_row(
+                "SELECT micro_tokens, secs, nanos FROM rate_budgets WHERE operation = ?1",
+                params![operation],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(fail)?;
+        let budget = match stored {
+            None => RateBudget::full(burst, now),
+            Some((micro_tokens, secs, nanos)) => RateBudget {
+                micro_tokens: u64::try_from(micro_tokens).unwrap_or(0),
+                at: join(secs, nanos)?,
+            },
+        };
+        let (after, wait) = budget.take(now, rate_per_second, burst);
+        let (secs, nanos) = split(after.at);
+        transaction
+            .execute(
+                "INSERT INTO rate_budgets (operation, micro_tokens, secs, nanos)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (operation) DO UPDATE
+                 SET micro_tokens = excluded.micro_tokens, secs = excluded.secs,
+                     nanos = excluded.nanos",
+                params![
+                    operation,
+                    i64::try_from(after.micro_tokens).unwrap_or(i64::MAX),
+                    secs,
+                    nanos
+                ],
+            )
+            .map_err(fail)?;
+        transaction.commit().map_err(fail)?;
+        Ok(wait)
     }
 
     async fn query(

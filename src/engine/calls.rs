@@ -15,8 +15,30 @@ impl Engine {
                 bucket.try_take(now)
             };
             match wait {
-                Ok(()) => return,
+                Ok(()) => break,
                 Err(wait) => self.clock.sleep(wait).await,
+            }
+        }
+        if !self.config.shared_rate_budget {
+            return;
+        }
+        loop {
+            let now = self.clock.now();
+            match self
+                .store
+                .take_from_budget(
+                    operation,
+                    now,
+                    self.config.amazon_rate_per_second,
+                    self.config.amazon_burst,
+                )
+                .await
+            {
+                Ok(None) => return,
+                Ok(Some(wait)) => self.clock.sleep(wait).await,
+                // The store is down: the worker's own pacing above still holds, and
+                // the cycle's next store call reports the failure.
+                Err(_) => return,
             }
         }
     }

@@ -153,6 +153,22 @@ pub struct EngineConfig {
     pub due_batch: usize,
     /// Backoff and attempt limits for failed commands.
     pub retry: RetryPolicy,
+    /// With several workers on one store: how long a worker holds the lease on a
+    /// cursor's listing once it takes it ([`OrderStore::take_lease`]), renewed each
+    /// cycle. While it holds it, the other workers skip that listing (the retrievals,
+    /// the NetSuite poll, the check for cancellations and the deep sweeps), so the
+    /// listing calls stay those of one worker; a worker that dies holding it loses it
+    /// this long after its last cycle, and another takes over. Longer than the time
+    /// between two cycles plus the workers' clock skew. Default `None`: no leases,
+    /// every worker lists (right for one worker).
+    pub retrieval_lease: Option<Duration>,
+    /// With several workers on one store: every Amazon request also takes a token from
+    /// a budget kept in the store ([`OrderStore::take_from_budget`]) at
+    /// `amazon_rate_per_second` and `amazon_burst`, so that the workers together stay
+    /// within Amazon's rate per operation. Default `false`: each worker paces alone
+    /// at `amazon_rate_per_second`, which with several workers must then be each
+    /// one's fixed share of the rate.
+    pub shared_rate_budget: bool,
 }
 
 impl Default for EngineConfig {
@@ -177,6 +193,8 @@ impl Default for EngineConfig {
             max_passes: 16,
             due_batch: 100_000,
             retry: RetryPolicy::default(),
+            retrieval_lease: None,
+            shared_rate_budget: false,
         }
     }
 }
@@ -276,6 +294,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     observer: Arc<dyn Observer>,
     buckets: Mutex<BTreeMap<&'static str, TokenBucket>>,
+    /// Who this engine is when it takes a lease ([`EngineConfig::retrieval_lease`]).
+    worker: String,
     /// The deep sweeps this engine started and has not finished, by cursor.
     sweeps: Mutex<BTreeMap<Cursor, sweep::SweepRun>>,
 }
@@ -315,7 +335,54 @@ impl CyclePart {
     ];
 }
 
+impl CyclePart {
+    /// The lease a worker takes before this part ([`EngineConfig::retrieval_lease`]):
+    /// named by the cursor the part reads from (the deep sweeps of a program by where
+    /// the program's sync started).
+    fn lease(self) -> Cursor {
+        match self {
+            CyclePart::Retrieve(Program::RetailProcurement, kind) => Cursor::Retail(kind),
+            CyclePart::Retrieve(Program::DirectFulfillment, _) => Cursor::DirectFulfillment,
+            CyclePart::PollNetSuite => Cursor::NetSuiteChanges,
+            CyclePart::CheckCancellations => Cursor::DirectFulfillmentCancellations,
+            CyclePart::Sweep(program) => Cursor::Start(program),
+        }
+    }
+}
+
+/// A name for an engine no other engine has: its process, when it was made, and a
+/// count within the process.
+fn default_worker() -> String {
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos:x}-{made}", std::process::id())
+}
+
 impl Engine {
+    /// The parts of the cycle this worker runs: all of them without leases; with
+    /// them, those whose lease it holds or takes now.
+    async fn leased_parts(&self) -> Result<Vec<CyclePart>, EngineError> {
+        let Some(lease) = self.config.retrieval_lease else {
+            return Ok(CyclePart::ALL.to_vec());
+        };
+        let now = self.clock.now();
+        let until = later(now, lease);
+        let mut parts = Vec::with_capacity(CyclePart::ALL.len());
+        for part in CyclePart::ALL {
+            if self
+                .store
+                .take_lease(part.lease(), &self.worker, now, until)
+                .await?
+            {
+                parts.push(part);
+            }
+        }
+        Ok(parts)
+    }
+
     /// An engine with the default [`EngineConfig`] and no observer.
     pub fn new(
         settings: Settings,
@@ -331,8 +398,24 @@ impl Engine {
             clock,
             observer: Arc::new(NoObserver),
             buckets: Mutex::new(BTreeMap::new()),
+            worker: default_worker(),
             sweeps: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The same engine naming itself `worker` when it takes a lease
+    /// ([`EngineConfig::retrieval_lease`]). Each engine gets a name of its own by
+    /// default (its process and when it was made); a name kept across restarts (a
+    /// host's or a replica's) lets a restarted worker take its own leases back at once
+    /// instead of waiting for them to end. Two running engines must never share one.
+    pub fn with_worker(mut self, worker: impl Into<String>) -> Self {
+        self.worker = worker.into();
+        self
+    }
+
+    /// The name this engine takes leases by.
+    pub fn worker(&self) -> &str {
+        &self.worker
     }
 
     /// The same engine with another configuration.
@@ -384,8 +467,9 @@ impl Engine {
         // by side (the check and the Direct Fulfillment retrieval share the pacing of
         // `getOrders`).
         let cycle_ref = &cycle;
+        let parts = self.leased_parts().await?;
         let results = limits::run_limited(
-            CyclePart::ALL.to_vec(),
+            parts,
             CyclePart::ALL.len(),
             |part| -> BoxFuture<'_, Result<(), EngineError>> {
                 match part {

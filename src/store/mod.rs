@@ -10,6 +10,7 @@ mod index;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -226,6 +227,129 @@ pub trait OrderStore: Send + Sync {
         }
         Ok(counts)
     }
+
+    /// Takes, or renews, the lease on reading `cursor`'s windows for `holder` until
+    /// `until`: granted (`true`) when no lease on the cursor is stored, when `holder`
+    /// holds it, or when the lease stored ended at or before `now`; refused (`false`)
+    /// while another holder's lease runs. A granted lease is stored as `holder`'s
+    /// until `until`; a refusal writes nothing.
+    ///
+    /// Several workers on one store take a lease before each listing
+    /// (`EngineConfig::retrieval_lease`), so that one of them at a time reads a
+    /// cursor's windows and the listing calls do not grow with the number of workers.
+    /// A worker that dies holding a lease loses it when it ends.
+    ///
+    /// Implementations MUST decide and write in one atomic step (a compare-and-set:
+    /// `UPDATE … WHERE holder = ? OR until <= ?`, or an insert of a missing row), so
+    /// that two workers asking at once are never both granted. The provided method
+    /// grants every request: right for a store that one engine uses, in one process,
+    /// and wrong for one several workers share; `testing::store_contract` checks the
+    /// real thing.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn take_lease(
+        &self,
+        cursor: Cursor,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let _ = (cursor, holder, now, until);
+        Ok(true)
+    }
+
+    /// Takes one request from the rate budget that every worker on this store shares
+    /// for Amazon's `operation` (`EngineConfig::shared_rate_budget`): a token bucket
+    /// of `rate_per_second` holding at most `burst`, kept in the store as a
+    /// [`RateBudget`]. `None` when the request may go now; else how long until a
+    /// token is free (nothing is taken then).
+    ///
+    /// Implementations MUST read, apply [`RateBudget::take`] and write as one atomic
+    /// step (a transaction holding the row's lock, as SQLite's `BEGIN IMMEDIATE`, or
+    /// an `UPDATE` whose `WHERE` names the values read, tried again when it changes no
+    /// row), so that two workers never spend one token. The
+    /// provided method grants every request: each engine still paces itself at the
+    /// full rate, which is right for one worker.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`].
+    async fn take_from_budget(
+        &self,
+        operation: &str,
+        now: DateTime<Utc>,
+        rate_per_second: u32,
+        burst: u32,
+    ) -> Result<Option<Duration>, StoreError> {
+        let _ = (operation, now, rate_per_second, burst);
+        Ok(None)
+    }
+}
+
+/// One Amazon operation's shared rate budget, as a store keeps it: a token bucket in
+/// whole millionths of a request (integers, so every store computes the same), and
+/// when it was last filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateBudget {
+    /// Requests left, in millionths of a request.
+    pub micro_tokens: u64,
+    /// When the tokens were counted.
+    pub at: DateTime<Utc>,
+}
+
+/// Millionths of a request in one request.
+const MICRO: u64 = 1_000_000;
+
+impl RateBudget {
+    /// A full budget of `burst` requests at `now`: an operation's row before its first
+    /// request.
+    pub fn full(burst: u32, now: DateTime<Utc>) -> Self {
+        RateBudget {
+            micro_tokens: u64::from(burst.max(1)) * MICRO,
+            at: now,
+        }
+    }
+
+    /// Takes one request at `now` from a budget of `rate_per_second` holding at most
+    /// `burst`: the budget after, and `None` when the request may go, or the budget
+    /// refilled to `now` and how long until a request is free. A clock behind the
+    /// budget's time (another worker's ahead of it) refills nothing and keeps the
+    /// later time.
+    pub fn take(
+        self,
+        now: DateTime<Utc>,
+        rate_per_second: u32,
+        burst: u32,
+    ) -> (Self, Option<Duration>) {
+        let rate = u64::from(rate_per_second.max(1));
+        let cap = u64::from(burst.max(1)) * MICRO;
+        let elapsed = (now - self.at).to_std().unwrap_or_default();
+        // Micro-requests refilled: rate a second is `rate` micro-requests a microsecond.
+        let refill = u64::try_from(elapsed.as_micros())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(rate);
+        let tokens = self.micro_tokens.saturating_add(refill).min(cap);
+        let at = self.at.max(now);
+        if tokens >= MICRO {
+            (
+                RateBudget {
+                    micro_tokens: tokens - MICRO,
+                    at,
+                },
+                None,
+            )
+        } else {
+            let missing = MICRO - tokens;
+            let wait = Duration::from_micros(missing.div_ceil(rate));
+            (
+                RateBudget {
+                    micro_tokens: tokens,
+                    at,
+                },
+                Some(wait),
+            )
+        }
+    }
 }
 
 #[derive(Default)]
@@ -234,6 +358,8 @@ struct MemoryState {
     wakeups: BTreeSet<(DateTime<Utc>, OrderKey)>,
     watermarks: BTreeMap<Cursor, DateTime<Utc>>,
     index: index::MemoryIndex,
+    leases: BTreeMap<Cursor, (String, DateTime<Utc>)>,
+    budgets: BTreeMap<String, RateBudget>,
 }
 
 /// An [`OrderStore`] in memory: for tests, examples and single-process use where losing
@@ -362,5 +488,41 @@ impl OrderStore for MemoryStore {
             *entry = at;
         }
         Ok(())
+    }
+
+    async fn take_lease(
+        &self,
+        cursor: Cursor,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let free = state
+            .leases
+            .get(&cursor)
+            .is_none_or(|(held_by, ends)| held_by == holder || *ends <= now);
+        if free {
+            state.leases.insert(cursor, (holder.to_owned(), until));
+        }
+        Ok(free)
+    }
+
+    async fn take_from_budget(
+        &self,
+        operation: &str,
+        now: DateTime<Utc>,
+        rate_per_second: u32,
+        burst: u32,
+    ) -> Result<Option<Duration>, StoreError> {
+        let mut state = self.lock();
+        let budget = state
+            .budgets
+            .get(operation)
+            .copied()
+            .unwrap_or_else(|| RateBudget::full(burst, now));
+        let (after, wait) = budget.take(now, rate_per_second, burst);
+        state.budgets.insert(operation.to_owned(), after);
+        Ok(wait)
     }
 }

@@ -604,6 +604,30 @@ impl OrderStore for InterceptedStore {
         let inner = &self.inner;
         self.counts.run(&(), || inner.counts()).await
     }
+
+    /// Not hooked: the wrapped store's lease.
+    async fn take_lease(
+        &self,
+        cursor: Cursor,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.inner.take_lease(cursor, holder, now, until).await
+    }
+
+    /// Not hooked: the wrapped store's budget.
+    async fn take_from_budget(
+        &self,
+        operation: &str,
+        now: DateTime<Utc>,
+        rate_per_second: u32,
+        burst: u32,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        self.inner
+            .take_from_budget(operation, now, rate_per_second, burst)
+            .await
+    }
 }
 
 /// Returns `Pending` once, waking itself at once: awaiting it lets whatever else the

@@ -24,7 +24,14 @@
 //!   retail and a Direct Fulfillment order with one number and one time); a walk
 //!   through the pages sees each order once; an order that changes state leaves its
 //!   group for the new one, at the head of the pages by change;
-//! - [`OrderStore::counts`] counts the orders of each state, and follows a change.
+//! - [`OrderStore::counts`] counts the orders of each state, and follows a change;
+//! - a lease ([`OrderStore::take_lease`]) is granted on a free cursor, renewed for its
+//!   holder, refused to another holder while it runs (writing nothing) and granted to
+//!   them from its end on, each cursor on its own; of two workers asking at once for a
+//!   free cursor one is granted;
+//! - a rate budget ([`OrderStore::take_from_budget`]) gives its burst at once, then
+//!   makes the next request wait for its refill (taking nothing), then gives it, each
+//!   operation on its own.
 //!
 //! # Example
 //! ```
@@ -96,6 +103,8 @@ pub async fn run(store: &dyn OrderStore) -> Result<(), ContractViolations> {
         far_wakeups(store, &mut check).await;
         watermarks(store, &mut check).await;
         queries(store, &mut check).await;
+        leases(store, &mut check).await;
+        budgets(store, &mut check).await;
     }
     if check.violations.is_empty() {
         Ok(())
@@ -762,6 +771,109 @@ async fn queries(store: &dyn OrderStore, check: &mut Check) {
     }
 }
 
+async fn leases(store: &dyn OrderStore, check: &mut Check) {
+    let cursor = Cursor::Retail(WindowKind::Created);
+    let t0 = at("2026-11-27T08:00:00Z");
+    let t1 = at("2026-11-27T08:02:00.000000001Z");
+    let t2 = at("2026-11-27T08:04:00Z");
+    let take = |holder: &'static str, now, until| store.take_lease(cursor, holder, now, until);
+    let got = check.ok("take a lease", take("worker-a", t0, t1).await);
+    check.equal("a free cursor's lease", got, Some(true));
+    let got = check.ok("take a lease", take("worker-b", t0, t2).await);
+    check.equal("a lease another holds", got, Some(false));
+    let before_end = at("2026-11-27T08:02:00Z");
+    let got = check.ok("take a lease", take("worker-b", before_end, t2).await);
+    check.equal(
+        "a lease another holds, a nanosecond before it ends",
+        got,
+        Some(false),
+    );
+    // The refusal wrote nothing: the holder renews, and the end is its own.
+    let got = check.ok("renew a lease", take("worker-a", before_end, t2).await);
+    check.equal("the holder renews its lease", got, Some(true));
+    let got = check.ok("take a lease", take("worker-b", t1, t2).await);
+    check.equal(
+        "a lease another renewed, past the end it had before",
+        got,
+        Some(false),
+    );
+    let got = check.ok(
+        "take a lease",
+        take("worker-b", t2, at("2026-11-27T08:06:00Z")).await,
+    );
+    check.equal("a lease at its end", got, Some(true));
+    let got = check.ok(
+        "take a lease",
+        take("worker-a", t2, at("2026-11-27T08:06:00Z")).await,
+    );
+    check.equal("the lease the first holder lost", got, Some(false));
+    let other = Cursor::DirectFulfillment;
+    let got = check.ok(
+        "take a lease",
+        store.take_lease(other, "worker-a", t2, t1).await,
+    );
+    check.equal("another cursor's lease", got, Some(true));
+
+    // Two workers asking at once for a free cursor: one is granted.
+    let free = Cursor::NetSuiteChanges;
+    let (one, two) = (
+        store.take_lease(free, "worker-a", t0, t1),
+        store.take_lease(free, "worker-b", t0, t1),
+    );
+    let answers = [one.await, two.await];
+    let granted = answers.iter().filter(|r| matches!(r, Ok(true))).count();
+    let refused = answers.iter().filter(|r| matches!(r, Ok(false))).count();
+    check.that(granted == 1 && refused == 1, || {
+        format!(
+            "of two workers asking for one free lease, not exactly one was granted: {answers:?}"
+        )
+    });
+}
+
+async fn budgets(store: &dyn OrderStore, check: &mut Check) {
+    let (rate, burst) = (4, 3);
+    let t0 = at("2026-11-27T08:00:00Z");
+    let operation = "getPurchaseOrders";
+    for n in 1..=burst {
+        let got = check.ok(
+            "take from a budget",
+            store.take_from_budget(operation, t0, rate, burst).await,
+        );
+        check.equal(&format!("request {n} of the burst"), got, Some(None));
+    }
+    let got = check.ok(
+        "take from a budget",
+        store.take_from_budget(operation, t0, rate, burst).await,
+    );
+    let quarter = std::time::Duration::from_millis(250);
+    check.equal("the request past the burst waits", got, Some(Some(quarter)));
+    // The refused request took nothing: a tenth of a second later, the wait is shorter
+    // by as much.
+    let later = t0 + TimeDelta::milliseconds(100);
+    let got = check.ok(
+        "take from a budget",
+        store.take_from_budget(operation, later, rate, burst).await,
+    );
+    check.equal(
+        "the wait a tenth of a second later",
+        got,
+        Some(Some(std::time::Duration::from_millis(150))),
+    );
+    let refilled = t0 + TimeDelta::milliseconds(250);
+    let got = check.ok(
+        "take from a budget",
+        store
+            .take_from_budget(operation, refilled, rate, burst)
+            .await,
+    );
+    check.equal("the request once a token is refilled", got, Some(None));
+    let got = check.ok(
+        "take from a budget",
+        store.take_from_budget("getOrders", t0, rate, burst).await,
+    );
+    check.equal("another operation's budget", got, Some(None));
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -892,6 +1004,22 @@ mod tests {
         assert!(text.contains("the counts of each state"), "{broken}");
         assert!(
             text.contains("the orders waiting for approval once one is held"),
+            "{broken}"
+        );
+    }
+
+    #[test]
+    fn a_store_on_the_provided_lease_and_budget_breaks_it() {
+        // `Careless` leaves both to the trait's provided methods, which grant all.
+        let broken = block_on(run(&Careless(MemoryStore::new()))).unwrap_err();
+        let text = broken.to_string();
+        assert!(text.contains("a lease another holds"), "{broken}");
+        assert!(
+            text.contains("of two workers asking for one free lease"),
+            "{broken}"
+        );
+        assert!(
+            text.contains("the request past the burst waits"),
             "{broken}"
         );
     }

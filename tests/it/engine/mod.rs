@@ -11,3 +11,4 @@ mod readme;
 mod retrieval;
 mod sweep;
 mod view;
+mod workers;

@@ -2,7 +2,6 @@
 //! clients and its clock over the socket, for an engine in this process or in another
 //! one (the kill test's children).
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -132,14 +131,6 @@ pub async fn state_kinds(store: &dyn OrderStore) -> Vec<StateKind> {
         kinds.extend(stored.map(|s| s.record.state().kind()));
     }
     kinds
-}
-
-/// Runs `future` to completion on a fresh current-thread runtime.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
 }
 
 #[cfg(test)]

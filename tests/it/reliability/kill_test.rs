@@ -1,9 +1,9 @@
-//! Real crashes on a real database: engines in child processes, on one SQLite file,
-//! killed with SIGKILL at random moments and restarted, while this process serves the
-//! simulators over 127.0.0.1 and drives the world.
+//! Real crashes on a real database: engines in child processes, on one SQLite file or
+//! one PostgreSQL database, killed with SIGKILL at random moments and restarted, while
+//! this process serves the simulators over 127.0.0.1 and drives the world.
 //!
 //! Each child is this test binary run again with [`ENGINE_ENV`] set: it opens the
-//! [`SqliteStore`], builds an engine on the library's HTTP clients and an
+//! store ([`SqliteStore`] or [`PostgresStore`]), builds an engine on the library's HTTP clients and an
 //! [`HttpClock`] (time stays the parent's), and runs cycles until `GET /control` says
 //! stop. Two children run at once, so every kill also races a live second worker on
 //! the same rows. Some kills come after a random delay; most are tripwires at a
@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -40,28 +40,26 @@ use avc_order_sync::{Engine, EngineConfig, order_key_of};
 use avc_order_sync::{OrderKey, StoredOrder};
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::postgres_store::PostgresStore;
 use super::sqlite_store::{SqliteStore, TempDir};
 use crate::it::http::served_simulators::{
-    HttpClock, TripPoint, Tripwire, block_on, http_clients, serve_simulators,
+    HttpClock, TripPoint, Tripwire, http_clients, serve_simulators,
 };
 
-/// The test's own name, as the child is asked to run it.
-const TEST_NAME: &str = "kill_test_sigkill_engines_on_one_sqlite_file";
 /// Set in a child: the engine's name (its caller id at the server).
 const ENGINE_ENV: &str = "AVC_KILL_TEST_ENGINE";
 /// Set in a child: the served simulators' base URL.
 const URL_ENV: &str = "AVC_KILL_TEST_URL";
 /// Set in a child: the SQLite file.
 const DB_ENV: &str = "AVC_KILL_TEST_DB";
-
-/// Engines running at once.
-const ENGINES: usize = 2;
-/// Kills unless `AVC_KILL_COUNT` says otherwise.
-const DEFAULT_KILLS: u32 = 24;
+/// Set in a child: the PostgreSQL schema (the database is `AVC_POSTGRES_URL`'s).
+const SCHEMA_ENV: &str = "AVC_KILL_TEST_SCHEMA";
+/// The command that restarts the PostgreSQL server (set by `.ci/postgres.sh`).
+const RESTART_ENV: &str = "AVC_POSTGRES_RESTART";
 /// The plan unless `AVC_KILL_SEED` says otherwise.
 const DEFAULT_SEED: u64 = 0x4b11_7e57;
 /// The kill phase stops here even short of its kills (the check then fails).
-const KILL_BUDGET: Duration = Duration::from_secs(40);
+const KILL_BUDGET: Duration = Duration::from_secs(90);
 /// The final clean run gets this long to settle.
 const SETTLE_BUDGET: Duration = Duration::from_secs(20);
 /// A child stops by itself after this long, whatever the parent does.
@@ -89,14 +87,61 @@ fn config() -> EngineConfig {
     }
 }
 
-#[test]
-fn kill_test_sigkill_engines_on_one_sqlite_file() {
-    if let Ok(engine) = std::env::var(ENGINE_ENV) {
-        let url = std::env::var(URL_ENV).expect("the served simulators' URL");
-        let db = std::env::var(DB_ENV).expect("the store's file");
-        run_engine(&engine, &url, Path::new(&db));
-        return;
+/// One kill test: its name (the child is asked to run it), its workers, its kills.
+struct Plan {
+    test_name: &'static str,
+    engines: usize,
+    /// Kills unless `AVC_KILL_COUNT` says otherwise.
+    default_kills: u32,
+    /// Database restarts, spread evenly over the kills.
+    restarts: u32,
+}
+
+const SQLITE: Plan = Plan {
+    test_name: "kill_test_sigkill_engines_on_one_sqlite_file",
+    engines: 2,
+    default_kills: 24,
+    restarts: 0,
+};
+
+const POSTGRES: Plan = Plan {
+    test_name: "kill_test_sigkill_three_engines_on_postgres_and_restart_the_database",
+    engines: 3,
+    default_kills: 60,
+    restarts: 1,
+};
+
+/// Where the children keep their state.
+#[derive(Clone)]
+enum StoreSpec {
+    Sqlite(PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl StoreSpec {
+    fn postgres_config(url: &str, schema: &str) -> tokio_postgres::Config {
+        let mut config: tokio_postgres::Config = url.parse().expect("a database URL");
+        config.options(format!("-c search_path={schema}"));
+        config
     }
+}
+
+/// The parent's own handle on the store, read at the end.
+enum ParentStore {
+    Sqlite(SqliteStore),
+    Postgres(Box<(PostgresStore, tokio::runtime::Runtime)>),
+}
+
+impl ParentStore {
+    fn snapshot(&self) -> Result<Vec<(OrderKey, StoredOrder)>, avc_order_sync::StoreError> {
+        match self {
+            ParentStore::Sqlite(store) => store.snapshot(),
+            ParentStore::Postgres(pair) => pair.1.block_on(pair.0.snapshot()),
+        }
+    }
+}
+
+fn seed_and_kills(plan: &Plan) -> (u64, u32) {
     let seed = std::env::var("AVC_KILL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -104,29 +149,144 @@ fn kill_test_sigkill_engines_on_one_sqlite_file() {
     let kills = std::env::var("AVC_KILL_COUNT")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_KILLS);
-    run_parent(seed, kills);
+        .unwrap_or(plan.default_kills);
+    (seed, kills)
+}
+
+#[test]
+fn kill_test_sigkill_engines_on_one_sqlite_file() {
+    if let Ok(engine) = std::env::var(ENGINE_ENV) {
+        let url = std::env::var(URL_ENV).expect("the served simulators' URL");
+        let db = std::env::var(DB_ENV).expect("the store's file");
+        run_engine(&engine, &url, &StoreSpec::Sqlite(PathBuf::from(db)));
+        return;
+    }
+    let (seed, kills) = seed_and_kills(&SQLITE);
+    let dir = TempDir::new("kill-test");
+    let db = dir.file("orders.sqlite");
+    // The parent opens the file first: the schema exists before any child starts, and
+    // this handle reads the store at the end.
+    let store = ParentStore::Sqlite(SqliteStore::open(&db).expect("create the store"));
+    run_parent(
+        &SQLITE,
+        seed,
+        kills,
+        &dir,
+        StoreSpec::Sqlite(db),
+        &store,
+        None,
+    );
+}
+
+#[test]
+fn kill_test_sigkill_three_engines_on_postgres_and_restart_the_database() {
+    if let Ok(engine) = std::env::var(ENGINE_ENV) {
+        let url = std::env::var(URL_ENV).expect("the served simulators' URL");
+        let database = std::env::var(super::postgres_store::URL_ENV).expect("the database");
+        let schema = std::env::var(SCHEMA_ENV).expect("the schema");
+        run_engine(
+            &engine,
+            &url,
+            &StoreSpec::Postgres {
+                url: database,
+                schema,
+            },
+        );
+        return;
+    }
+    let Some(database) = super::postgres_store::database_url(POSTGRES.test_name) else {
+        return;
+    };
+    let restart = std::env::var(RESTART_ENV).ok().filter(|c| !c.is_empty());
+    if restart.is_none() {
+        let notice = format!(
+            "{RESTART_ENV} is not set: the PostgreSQL kill test runs without restarting the \
+             database (`source .ci/postgres.sh` sets it)"
+        );
+        assert!(std::env::var_os("CI").is_none(), "{notice}");
+        eprintln!("{notice}");
+    }
+    let (seed, kills) = seed_and_kills(&POSTGRES);
+    let dir = TempDir::new("postgres-kill-test");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // The parent makes the schema and the tables before any child starts, and reads the
+    // store at the end through this handle.
+    let schema = runtime.block_on(super::postgres_store::Schema::new(&database, "kill"));
+    let store = runtime
+        .block_on(PostgresStore::connect(schema.config()))
+        .expect("create the store");
+    let spec = StoreSpec::Postgres {
+        url: database,
+        schema: schema.name().to_owned(),
+    };
+    let store = ParentStore::Postgres(Box::new((store, runtime)));
+    let passed = run_parent(
+        &POSTGRES,
+        seed,
+        kills,
+        &dir,
+        spec,
+        &store,
+        restart.as_deref(),
+    );
+    if let (true, ParentStore::Postgres(pair)) = (passed, &store) {
+        pair.1.block_on(schema.drop_all());
+    }
 }
 
 // ---------------------------------------------------------------------------------
 // The child: an engine until told to stop
 // ---------------------------------------------------------------------------------
 
-fn run_engine(name: &str, url: &str, db: &Path) {
-    let store = Arc::new(SqliteStore::open(db).expect("open the store"));
-    let engine = Engine::new(
-        settings(),
-        http_clients(url, name),
-        store,
-        Arc::new(HttpClock::new(url)),
-    )
-    .with_config(config());
+fn run_engine(name: &str, url: &str, spec: &StoreSpec) {
     let control: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
     let started = Instant::now();
-    block_on(async {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let (store, config): (Arc<dyn avc_order_sync::OrderStore>, _) = match spec {
+            StoreSpec::Sqlite(db) => (
+                Arc::new(SqliteStore::open(db).expect("open the store")),
+                config(),
+            ),
+            StoreSpec::Postgres { url, schema } => {
+                // The database may be restarting as this worker starts: it waits.
+                let store = loop {
+                    match PostgresStore::connect(StoreSpec::postgres_config(url, schema)).await {
+                        Ok(store) => break store,
+                        Err(e) if started.elapsed() < CHILD_LIFETIME => {
+                            eprintln!("{name}: store not reachable yet: {e}");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(e) => panic!("{name}: the store never answered: {e}"),
+                    }
+                };
+                let config = EngineConfig {
+                    // Five simulated minutes: a second or so of real time here, and
+                    // several cycles.
+                    retrieval_lease: Some(Duration::from_secs(5 * 60)),
+                    shared_rate_budget: true,
+                    ..config()
+                };
+                (Arc::new(store), config)
+            }
+        };
+        let engine = Engine::new(
+            settings(),
+            http_clients(url, name),
+            store,
+            Arc::new(HttpClock::new(url)),
+        )
+        .with_config(config)
+        .with_worker(name);
         while started.elapsed() < CHILD_LIFETIME {
             let order = control
                 .get(format!("{url}/control"))
@@ -171,7 +331,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(&self, url: &str, db: &Path) {
+    fn spawn(&self, url: &str, spec: &StoreSpec, test_name: &str) {
         let module = module_path!();
         let module = module.split_once("::").map_or(module, |(_, rest)| rest);
         let log = File::options()
@@ -179,16 +339,22 @@ impl Worker {
             .append(true)
             .open(&self.log)
             .expect("the engine's log");
-        let child = Command::new(std::env::current_exe().expect("this test binary"))
+        let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+        match spec {
+            StoreSpec::Sqlite(db) => command.env(DB_ENV, db),
+            StoreSpec::Postgres { url, schema } => command
+                .env(super::postgres_store::URL_ENV, url)
+                .env(SCHEMA_ENV, schema),
+        };
+        let child = command
             .args([
-                format!("{module}::{TEST_NAME}").as_str(),
+                format!("{module}::{test_name}").as_str(),
                 "--exact",
                 "--nocapture",
                 "--test-threads=1",
             ])
             .env(ENGINE_ENV, &self.name)
             .env(URL_ENV, url)
-            .env(DB_ENV, db)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the engine's log"))
             .stderr(log)
@@ -350,13 +516,19 @@ impl World {
     }
 }
 
-fn run_parent(seed: u64, target_kills: u32) {
+/// The kills, the restarts and the checks; `true` when every check passed (it panics
+/// otherwise).
+fn run_parent(
+    plan: &Plan,
+    seed: u64,
+    target_kills: u32,
+    dir: &TempDir,
+    db: StoreSpec,
+    store: &ParentStore,
+    restart: Option<&str>,
+) -> bool {
     let started = Instant::now();
-    let dir = TempDir::new("kill-test");
-    let db = dir.file("orders.sqlite");
-    // The parent opens the file first: the schema exists before any child starts, and
-    // this handle reads the store at the end.
-    let store = SqliteStore::open(&db).expect("create the store");
+    let test_name = plan.test_name;
 
     let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().expect("a date");
     let clock = ManualClock::new(start);
@@ -381,7 +553,7 @@ fn run_parent(seed: u64, target_kills: u32) {
     }
     let served = serve_simulators(clock.clone(), amazon.clone(), netsuite.clone());
     let url = served.base_url().to_owned();
-    let workers: Vec<Arc<Worker>> = (1..=ENGINES)
+    let workers: Vec<Arc<Worker>> = (1..=plan.engines)
         .map(|i| {
             Arc::new(Worker {
                 name: format!("engine-{i}"),
@@ -392,15 +564,42 @@ fn run_parent(seed: u64, target_kills: u32) {
         })
         .collect();
     for worker in &workers {
-        worker.spawn(&url, &db);
+        worker.spawn(&url, &db, test_name);
     }
+    // The database restarts after these many kills (evenly spread), when the plan has
+    // any and a restart command is given.
+    let mut restart_after: Vec<u32> = match restart {
+        Some(_) => (1..=plan.restarts)
+            .map(|i| target_kills * i / (plan.restarts + 1))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut restarts = 0u32;
 
     let mut problems: Vec<String> = Vec::new();
     let mut kills = 0u32;
     let mut rng = SplitMix64::new(seed ^ 0x5eed);
     // The kills: one at a time, at a random worker, while the world moves.
     while kills < target_kills && started.elapsed() < KILL_BUDGET {
-        let worker = workers[rng.between(0, ENGINES as u64 - 1) as usize].clone();
+        if restart_after.first().is_some_and(|&after| kills >= after) {
+            restart_after.remove(0);
+            if let Some(command) = restart {
+                // The workers' calls fail while it is down; they must carry on after.
+                // No pipes: the restarted server would hold them open for good.
+                let status = Command::new("sh")
+                    .args(["-c", command])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                match status {
+                    Ok(status) if status.success() => restarts += 1,
+                    Ok(status) => problems.push(format!("the database restart failed ({status})")),
+                    Err(e) => problems.push(format!("the database restart did not run: {e}")),
+                }
+            }
+        }
+        let worker = workers[rng.between(0, plan.engines as u64 - 1) as usize].clone();
         let deadline = if rng.below(100) < 60 {
             let point = if rng.below(100) < 50 {
                 TripPoint::BeforeEffect
@@ -430,7 +629,7 @@ fn run_parent(seed: u64, target_kills: u32) {
         let mut killed_at_deadline = false;
         loop {
             world.step(true, KILL_RATE);
-            let reaped = reap(&workers, &url, &db, &mut kills, &mut problems);
+            let reaped = reap(&workers, &url, &db, test_name, &mut kills, &mut problems);
             if reaped.contains(&worker.name) {
                 break;
             }
@@ -450,12 +649,12 @@ fn run_parent(seed: u64, target_kills: u32) {
     let mut settled = false;
     while settle_started.elapsed() < SETTLE_BUDGET {
         world.step(false, SETTLE_RATE);
-        reap(&workers, &url, &db, &mut kills, &mut problems);
+        reap(&workers, &url, &db, test_name, &mut kills, &mut problems);
         let cycles = served.cycles();
         let quiet = workers
             .iter()
             .all(|w| cycles.get(&w.name).is_some_and(|c| c.quiet_in_a_row >= 3));
-        if quiet && settled_in(&store, &world) {
+        if quiet && settled_in(store, &world) {
             settled = true;
             break;
         }
@@ -487,17 +686,26 @@ fn run_parent(seed: u64, target_kills: u32) {
     if !settled {
         problems.push(format!(
             "the clean run did not settle within {SETTLE_BUDGET:?}; {}",
-            unsettled(&store, &world, &served.cycles())
+            unsettled(store, &world, &served.cycles())
         ));
     }
 
-    let check = check_invariants(&store, &world);
+    let check = check_invariants(store, &world);
     problems.extend(check.violations.iter().cloned());
     let cycles = served.cycles();
-    println!(
-        "kill test: {kills} kills, {} duplicate sales orders, {} lost orders, {} duplicate acknowledgements",
-        check.duplicate_sales_orders, check.lost_orders, check.duplicate_acknowledgements
-    );
+    match db {
+        StoreSpec::Sqlite(_) => println!(
+            "kill test: {kills} kills, {} duplicate sales orders, {} lost orders, {} duplicate acknowledgements",
+            check.duplicate_sales_orders, check.lost_orders, check.duplicate_acknowledgements
+        ),
+        StoreSpec::Postgres { .. } => println!(
+            "postgres kill test: {kills} kills, {restarts} database restarts, {} workers, {} duplicate sales orders, {} lost orders, {} duplicate acknowledgements",
+            plan.engines,
+            check.duplicate_sales_orders,
+            check.lost_orders,
+            check.duplicate_acknowledgements
+        ),
+    }
     let fired = served.fired();
     let after = fired
         .iter()
@@ -545,6 +753,12 @@ fn run_parent(seed: u64, target_kills: u32) {
             "only {kills} of {target_kills} kills within {KILL_BUDGET:?}"
         ));
     }
+    if restart.is_some() && restarts < plan.restarts {
+        problems.push(format!(
+            "only {restarts} of {} database restarts",
+            plan.restarts
+        ));
+    }
     if !problems.is_empty() {
         for worker in &workers {
             let log = std::fs::read_to_string(&worker.log).unwrap_or_default();
@@ -568,6 +782,7 @@ fn run_parent(seed: u64, target_kills: u32) {
         ),
         (0, 0, 0)
     );
+    true
 }
 
 /// Restarts every worker whose child has exited, on the same file: a kill the parent
@@ -576,7 +791,8 @@ fn run_parent(seed: u64, target_kills: u32) {
 fn reap(
     workers: &[Arc<Worker>],
     url: &str,
-    db: &Path,
+    db: &StoreSpec,
+    test_name: &str,
     kills: &mut u32,
     problems: &mut Vec<String>,
 ) -> Vec<String> {
@@ -591,7 +807,7 @@ fn reap(
         } else {
             problems.push(format!("{} exited by itself: {status}", worker.name));
         }
-        worker.spawn(url, db);
+        worker.spawn(url, db, test_name);
     }
     killed
 }
@@ -626,7 +842,7 @@ fn is_settled(stored: &StoredOrder) -> bool {
 }
 
 /// Every PO Amazon holds is in the store and has reached the end of its sync.
-fn settled_in(store: &SqliteStore, world: &World) -> bool {
+fn settled_in(store: &ParentStore, world: &World) -> bool {
     let Ok(stored) = store.snapshot() else {
         return false;
     };
@@ -639,7 +855,7 @@ fn settled_in(store: &SqliteStore, world: &World) -> bool {
 /// What kept the clean run from settling: each unsettled order with its state and
 /// whether a command was in flight, and each worker's quiet cycles in a row.
 fn unsettled(
-    store: &SqliteStore,
+    store: &ParentStore,
     world: &World,
     cycles: &BTreeMap<String, impl std::fmt::Debug>,
 ) -> String {
@@ -675,7 +891,7 @@ struct Check {
 
 /// The fault simulation's invariants, on the simulators and the store after the
 /// clean run.
-fn check_invariants(store: &SqliteStore, world: &World) -> Check {
+fn check_invariants(store: &ParentStore, world: &World) -> Check {
     let mut check = Check {
         duplicate_sales_orders: 0,
         lost_orders: 0,

@@ -2,4 +2,5 @@
 mod hostile_input;
 mod kill_test;
 mod personal_data;
+pub mod postgres_store;
 pub mod sqlite_store;
