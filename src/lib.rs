@@ -69,6 +69,7 @@
 mod acknowledgement;
 pub mod amazon;
 pub mod audit;
+pub mod auth;
 mod client;
 pub mod compliance;
 mod decimal;
