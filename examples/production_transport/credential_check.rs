@@ -82,12 +82,15 @@ pub struct GateCounts {
     pub refused: u64,
 }
 
+/// The restricted resources (method, path) a Restricted Data Token was issued for.
+type Scope = Vec<(String, String)>;
+
 #[derive(Default)]
 struct State {
     counts: GateCounts,
     serial: u64,
     access: HashMap<String, DateTime<Utc>>,
-    restricted: HashMap<String, (Vec<(String, String)>, DateTime<Utc>)>,
+    restricted: HashMap<String, (Scope, DateTime<Utc>)>,
     bearer: HashMap<String, DateTime<Utc>>,
     nonces: HashSet<String>,
     refuse_refresh: bool,

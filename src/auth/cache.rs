@@ -520,7 +520,7 @@ mod tests {
         let clock = ManualClock::new(at("2026-11-27T08:00:00Z"));
         let cache = TokenCache::new(Duration::from_secs(60));
         block_on(async {
-            let mut stuck = Box::pin(cache.token(&clock, || std::future::pending()));
+            let mut stuck = Box::pin(cache.token(&clock, std::future::pending));
             assert!(futures_poll_once(stuck.as_mut()).await.is_none());
             drop(stuck);
         });

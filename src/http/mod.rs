@@ -19,7 +19,10 @@
 //!   ([`DirectFulfillmentOrdersApi`](crate::DirectFulfillmentOrdersApi), either API
 //!   version) and [`NetSuiteRestClient`] ([`NetSuiteApi`](crate::NetSuiteApi)).
 //!
-//! Credentials never pass through the library: the transport adds them.
+//! The clients never see credentials: the transport adds them. The integrator's own
+//! transport can, or [`crate::auth::CredentialedTransport`] does it over a raw HTTP
+//! client: Login with Amazon tokens, Restricted Data Tokens, NetSuite's signature or
+//! bearer token, all renewed as needed.
 //!
 //! # Example
 //! ```
