@@ -17,6 +17,9 @@ use crate::client::Clock;
 /// How long before a token expires the caches renew it, unless told otherwise.
 pub(crate) const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
 
+/// How long a refused refresh is answered from memory, unless told otherwise.
+pub(crate) const DEFAULT_REFUSAL_HOLD: Duration = Duration::from_secs(60);
+
 /// One bearer token, renewed ahead of its expiry with at most one refresh in flight.
 ///
 /// [`TokenCache::token`] hands out the cached token while it is fresh, that is until
@@ -24,8 +27,12 @@ pub(crate) const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// than twice the margin). When it is not, the first caller runs the refresh it was
 /// given; every caller that comes meanwhile waits for that refresh and shares its
 /// outcome, success or failure, instead of sending its own. A caller that stops
-/// waiting (its future dropped) hands the refresh on to the next caller. Time comes
-/// from the [`Clock`] given to each call.
+/// waiting (its future dropped) hands the refresh on to the next caller. A refresh the
+/// service refused ([`AuthError::is_refused`]: a revoked refresh token, a client
+/// secret that no longer works) is not tried again for a while (a minute by default,
+/// [`TokenCache::with_refusal_hold`]): calls meanwhile get the same error at once, so
+/// a cycle whose every call fails does not send the refused secret with each one.
+/// Time comes from the [`Clock`] given to each call.
 ///
 /// The cache never prints its token: its `Debug` shows whether it holds one and when
 /// that expires.
@@ -52,6 +59,7 @@ pub(crate) const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// ```
 pub struct TokenCache {
     margin: Duration,
+    refusal_hold: Duration,
     state: Mutex<State>,
 }
 
@@ -64,6 +72,8 @@ struct State {
     generation: u64,
     /// The failure of the refresh that ended `generation`, shared with its waiters.
     last_failure: Option<(u64, AuthError)>,
+    /// A refusal answered from memory until the instant.
+    held: Option<(DateTime<Utc>, AuthError)>,
     waiters: Vec<Waker>,
     refreshes: u64,
 }
@@ -94,8 +104,16 @@ impl TokenCache {
     pub fn new(margin: Duration) -> Self {
         TokenCache {
             margin,
+            refusal_hold: DEFAULT_REFUSAL_HOLD,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// This cache, answering a refused refresh from memory for `hold` before trying
+    /// again (zero: every call tries).
+    pub fn with_refusal_hold(mut self, hold: Duration) -> Self {
+        self.refusal_hold = hold;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -107,7 +125,7 @@ impl TokenCache {
     ///
     /// # Errors
     /// The refresh's [`AuthError`], for the caller that ran it and every caller that
-    /// waited for it.
+    /// waited for it, and for a refusal, every caller until the hold has passed.
     pub async fn token<F, Fut>(&self, clock: &dyn Clock, refresh: F) -> Result<Secret, AuthError>
     where
         F: FnOnce() -> Fut,
@@ -117,9 +135,15 @@ impl TokenCache {
         loop {
             let waiting_on = {
                 let mut state = self.lock();
+                let now = clock.now();
                 if let Some((token, renew_at)) = &state.token {
-                    if clock.now() < *renew_at {
+                    if now < *renew_at {
                         return Ok(token.value.clone());
+                    }
+                }
+                if let Some((until, error)) = &state.held {
+                    if now < *until {
+                        return Err(error.clone());
                     }
                 }
                 if state.refreshing {
@@ -173,10 +197,15 @@ impl TokenCache {
                     let value = token.value.clone();
                     state.token = Some((token, renew_at));
                     state.last_failure = None;
+                    state.held = None;
                     Ok(value)
                 }
                 Err(error) => {
                     state.last_failure = Some((state.generation, error.clone()));
+                    if error.is_refused() && !self.refusal_hold.is_zero() {
+                        state.held =
+                            Some((crate::time::later(now, self.refusal_hold), error.clone()));
+                    }
                     Err(error)
                 }
             };
@@ -433,7 +462,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_refresh_is_shared_with_its_waiters_and_the_next_call_tries_again() {
+    fn a_refused_refresh_is_shared_with_its_waiters_held_a_while_then_tried_again() {
         let clock = ManualClock::new(at("2026-11-27T08:00:00Z"));
         let cache = TokenCache::new(Duration::from_secs(60));
         let calls = AtomicU32::new(0);
@@ -452,6 +481,12 @@ mod tests {
         });
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(results.iter().all(|r| r.as_ref().unwrap_err() == &refused));
+        // Within the hold the refusal is answered from memory, without a refresh.
+        clock.advance(Duration::from_secs(59));
+        let held = block_on(cache.token(&clock, || async { unreachable!("held") }));
+        assert_eq!(held.unwrap_err(), refused);
+        assert_eq!(cache.refreshes(), 1);
+        clock.advance(Duration::from_secs(1));
         let again = block_on(cache.token(&clock, || async {
             Ok(AccessToken {
                 value: Secret::new("Atza|2"),
@@ -459,6 +494,27 @@ mod tests {
             })
         }));
         assert_eq!(again.unwrap().expose(), "Atza|2");
+    }
+
+    #[test]
+    fn a_failure_that_may_pass_is_not_held() {
+        let clock = ManualClock::new(at("2026-11-27T08:00:00Z"));
+        let cache = TokenCache::new(Duration::from_secs(60));
+        let unavailable = AuthError::Unavailable {
+            service: super::super::AuthService::LoginWithAmazon,
+            status: 503,
+            retry_after: None,
+        };
+        let first = block_on(cache.token(&clock, || async { Err(unavailable.clone()) }));
+        assert_eq!(first.unwrap_err(), unavailable);
+        let second = block_on(cache.token(&clock, || async {
+            Ok(AccessToken {
+                value: Secret::new("Atza|after"),
+                expires_at: at("2026-11-27T09:00:00Z"),
+            })
+        }));
+        assert_eq!(second.unwrap().expose(), "Atza|after");
+        assert_eq!(cache.refreshes(), 2);
     }
 
     #[test]

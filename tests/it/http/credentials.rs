@@ -198,6 +198,13 @@ async fn a_refused_refresh_token_stops_the_cycle_with_a_clear_error_and_loses_no
             "{error}"
         );
     }
+    // Every Amazon call of the cycle failed, but the refused refresh token was sent
+    // once: the refusal is held, not asked again call by call.
+    assert_eq!(
+        world.gate.refusals(),
+        ["lwa: refresh token refused"],
+        "{refused}"
+    );
     assert!(
         state_kinds(&*store).await.is_empty(),
         "nothing taken, so nothing half done"
