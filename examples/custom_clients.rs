@@ -59,9 +59,9 @@ impl Calls {
 /// The integrator's Retail Procurement client.
 ///
 /// Credentials: every SP-API call carries a Login with Amazon access token in the
-/// `x-amz-access-token` header. Get it from `POST https://api.amazon.com/auth/o2/token`
-/// with `grant_type=refresh_token`, the app's client id and secret and the vendor's
-/// refresh token, cache it, and renew it a few minutes before its hour is up.
+/// `x-amz-access-token` header. `avc_order_sync::auth` builds the refresh-token request
+/// (`auth::lwa`) and caches and renews the token (`auth::TokenCache`); a client of
+/// one's own can use them without the rest of the crate's HTTP layer.
 ///
 /// Errors: classify every failure into the engine's [`avc_order_sync::ErrorKind`]:
 /// HTTP 429 is `RateLimited` (with `Retry-After` when sent), 5xx and timeouts
@@ -206,9 +206,11 @@ impl DirectFulfillmentOrdersApi for MyDirectFulfillmentClient {
 ///   oauth_consumer_key, oauth_token, oauth_signature_method="HMAC-SHA256",
 ///   oauth_timestamp, oauth_nonce, oauth_version="1.0", oauth_signature` header built
 ///   fresh for every request, signed with the integration record's consumer secret
-///   and the access token's secret;
+///   and the access token's secret (`avc_order_sync::auth::tba` builds it, the HMAC
+///   plugged in);
 /// - OAuth 2.0 client credentials: `Authorization: Bearer <token>` from
-///   `POST …/services/rest/auth/oauth2/v1/token`, renewed before it expires.
+///   `POST …/services/rest/auth/oauth2/v1/token`, renewed before it expires
+///   (`auth::netsuite_oauth2` and `auth::TokenCache`).
 ///
 /// Errors: `CONCURRENCY_LIMIT_EXCEEDED` (HTTP 429) is `RateLimited`, `INVALID_CONTENT`
 /// and other 400s `Rejected` with `o:errorDetails` as messages, `NONEXISTENT_ID`

@@ -12,7 +12,8 @@
 //!
 //! Three client traits, [`RetailOrdersApi`], [`DirectFulfillmentOrdersApi`] and
 //! [`NetSuiteApi`], usually by giving the crate's HTTP clients ([`http`]) a raw
-//! [`http::HttpTransport`] and the request signing; an [`OrderStore`] over the
+//! [`http::HttpTransport`], which [`auth::CredentialedTransport`] makes of a raw HTTP
+//! client, the secrets and a crypto function; an [`OrderStore`] over the
 //! integrator's database ([`MemoryStore`] is the in-process one, and the SQLite example
 //! is the model for others); and a [`Clock`]. Everything else, the mapping, validation,
 //! the lifecycle, retries, idempotency and the report, is the crate's. The in-memory
@@ -69,6 +70,7 @@
 mod acknowledgement;
 pub mod amazon;
 pub mod audit;
+pub mod auth;
 mod client;
 pub mod compliance;
 mod decimal;

@@ -1,6 +1,7 @@
-//! An integrator's `HttpTransport` on a real HTTP client (`ureq`): it adds the host and
-//! the credentials to the requests the library builds and moves the bytes; the library
-//! classifies every answer. Credentials never pass through the library.
+//! A small blocking `HttpTransport` on `ureq`: it adds the host and fixed credentials to
+//! the requests the library builds and moves the bytes; the library classifies every
+//! answer. For tokens that must be got and renewed, see the `production_transport`
+//! example and `avc_order_sync::auth`.
 
 use std::time::Duration;
 
@@ -13,28 +14,18 @@ use avc_order_sync::http::{HttpRequest, HttpResponse, HttpTransport, TransportEr
 pub enum Credentials {
     /// Amazon's SP-API.
     SpApi {
-        /// The Login with Amazon access token. In production, a cache in front of
-        /// `POST https://api.amazon.com/auth/o2/token` with `grant_type=refresh_token`,
-        /// the app's client id and secret and the vendor's refresh token; renew it a
-        /// few minutes before its hour is up.
+        /// The Login with Amazon access token, as it is (for the sandbox or a local
+        /// server). In production, `avc_order_sync::auth::CredentialedTransport`
+        /// gets it from the refresh token and renews it (`production_transport`).
         access_token: String,
         /// A Restricted Data Token for Direct Fulfillment `getOrders` and `getOrder`,
-        /// whose answers hold a consumer's address. In production, ask the Tokens API
-        /// (`POST /tokens/2021-03-01/restrictedDataToken`) for `{"method": "GET",
-        /// "path": request.path}` with the access token, and cache it for its hour.
+        /// whose answers hold a consumer's address. In production the credentialed
+        /// transport asks the Tokens API for one per method and path.
         restricted_data_token: Option<String>,
     },
-    /// NetSuite with OAuth 2.0 (client credentials): the access token from
-    /// `POST https://{account}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token`,
-    /// renewed before its hour is up.
-    ///
-    /// With OAuth 1.0a token-based authentication instead, build the `Authorization`
-    /// header here for every attempt: `OAuth realm="1234567_SB1", oauth_consumer_key,
-    /// oauth_token, oauth_signature_method="HMAC-SHA256", oauth_timestamp, a fresh
-    /// oauth_nonce, oauth_version="1.0", oauth_signature`. The realm is the account id
-    /// in upper case with `_` (`1234567_SB1`) while the host has it in lower case with
-    /// `-` (`1234567-sb1`); the signature covers `request.query` as well as the
-    /// `oauth_*` values; the realm is not signed.
+    /// NetSuite with an OAuth 2.0 bearer token, as it is. In production the
+    /// credentialed transport gets and renews it with a signed client assertion, or
+    /// signs each request with token-based authentication (`auth::tba`).
     NetSuiteBearer(String),
 }
 

@@ -19,7 +19,10 @@
 //!   ([`DirectFulfillmentOrdersApi`](crate::DirectFulfillmentOrdersApi), either API
 //!   version) and [`NetSuiteRestClient`] ([`NetSuiteApi`](crate::NetSuiteApi)).
 //!
-//! Credentials never pass through the library: the transport adds them.
+//! The clients never see credentials: the transport adds them. The integrator's own
+//! transport can, or [`crate::auth::CredentialedTransport`] does it over a raw HTTP
+//! client: Login with Amazon tokens, Restricted Data Tokens, NetSuite's signature or
+//! bearer token, all renewed as needed.
 //!
 //! # Example
 //! ```
@@ -356,9 +359,21 @@ impl TransportError {
         }
     }
 
-    /// The failure as the [`ClientError`] of `operation`.
+    /// The failure as the [`ClientError`] of `operation`. Credentials that could not
+    /// be obtained carry the reason as a message (code `CredentialsRefused`), so the
+    /// cycle's report says what a person must fix.
     pub fn into_client_error(self, operation: &str) -> ClientError {
-        ClientError::new(self.kind(), operation).with_source(self)
+        let error = ClientError::new(self.kind(), operation);
+        let error = match &self {
+            TransportError::Credentials { source } => {
+                error.with_messages(vec![crate::client::ServiceMessage::new(
+                    "CredentialsRefused",
+                    source.to_string(),
+                )])
+            }
+            _ => error,
+        };
+        error.with_source(self)
     }
 }
 

@@ -632,3 +632,284 @@ async fn a_malformed_order_read_over_http_keeps_the_consumer_out_of_the_report()
     assert_debug_hidden("engine::CycleReport", &report);
     assert_hidden("engine::CycleReport (Display)", &report.to_string());
 }
+
+// ---------------------------------------------------------------------------------
+// Credentials: the same promise for the secrets that reach Amazon and NetSuite.
+// ---------------------------------------------------------------------------------
+
+mod credentials {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use avc_order_sync::Clock;
+    use avc_order_sync::auth::lwa::{self, LwaCredentials};
+    use avc_order_sync::auth::netsuite_oauth2::{
+        self, ClientAssertion, JwtAlgorithm, JwtSigner, OAuth2Credentials,
+    };
+    use avc_order_sync::auth::tba::{HmacFunction, NetSuiteAccount, NonceSource, TbaCredentials};
+    use avc_order_sync::auth::{
+        AccessToken, AuthError, CredentialedTransport, KeyedTokenCache, NetSuiteAuth, RawRequest,
+        RawTransport, Secret, SpApiAuth, SpApiRegion, TokenCache, rdt,
+    };
+    use avc_order_sync::http::{
+        HttpMethod, HttpRequest, HttpResponse, HttpTransport, TransportError,
+    };
+    use avc_order_sync::testing::ManualClock;
+    use std::sync::Mutex;
+
+    const CLIENT_SECRET: &str = "amzn1.oa2-cs.v1.Plantedclientsecret0042";
+    const REFRESH_TOKEN: &str = "Atzr|IwEBIPlantedrefreshtoken0042";
+    const ACCESS_TOKEN: &str = "Atza|IwEBIPlantedaccesstoken0042";
+    const RESTRICTED_TOKEN: &str = "Atz.sprdt|AYABePlantedrestricted0042";
+    const CONSUMER_KEY: &str = "Plantedconsumerkey0042";
+    const CONSUMER_SECRET: &str = "Plantedconsumersecret0042";
+    const TOKEN_ID: &str = "Plantedtokenid0042";
+    const TOKEN_SECRET: &str = "Plantedtokensecret0042";
+    const CLIENT_ID: &str = "Plantedoauth2clientid0042";
+    const BEARER: &str = "eyJPlantedbearertoken0042";
+
+    const SECRETS: &[&str] = &[
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+        ACCESS_TOKEN,
+        RESTRICTED_TOKEN,
+        CONSUMER_KEY,
+        CONSUMER_SECRET,
+        TOKEN_ID,
+        TOKEN_SECRET,
+        CLIENT_ID,
+        BEARER,
+        "Planted",
+    ];
+
+    #[track_caller]
+    fn assert_no_secret(what: &str, shown: &str) {
+        for secret in SECRETS {
+            assert!(!shown.contains(secret), "{what} shows `{secret}`:\n{shown}");
+        }
+    }
+
+    #[track_caller]
+    fn assert_debug_clean(what: &str, value: &impl std::fmt::Debug) {
+        assert_no_secret(what, &format!("{value:?}"));
+        assert_no_secret(what, &format!("{value:#?}"));
+    }
+
+    /// Answers like the services, with the planted tokens, and records what it sent.
+    #[derive(Default)]
+    struct Services {
+        sent: Mutex<Vec<RawRequest>>,
+    }
+
+    #[async_trait]
+    impl RawTransport for Services {
+        async fn send(&self, request: RawRequest) -> Result<HttpResponse, TransportError> {
+            let url = request.url.clone();
+            self.sent.lock().unwrap().push(request);
+            let body = if url.ends_with("/auth/o2/token") {
+                format!(r#"{{"access_token":"{ACCESS_TOKEN}","expires_in":3600}}"#)
+            } else if url.ends_with("/restrictedDataToken") {
+                format!(r#"{{"restrictedDataToken":"{RESTRICTED_TOKEN}","expiresIn":3600}}"#)
+            } else if url.ends_with("/oauth2/v1/token") {
+                format!(r#"{{"access_token":"{BEARER}","expires_in":"3600"}}"#)
+            } else {
+                "{}".into()
+            };
+            Ok(HttpResponse::new(200, body.into_bytes()))
+        }
+    }
+
+    struct Hmac;
+    impl HmacFunction for Hmac {
+        fn signature_method(&self) -> &str {
+            "HMAC-SHA256"
+        }
+        fn sign(&self, key: &[u8], _message: &[u8]) -> Vec<u8> {
+            key.to_vec()
+        }
+    }
+
+    struct Nonce;
+    impl NonceSource for Nonce {
+        fn nonce(&self) -> String {
+            "n0nce1".into()
+        }
+    }
+
+    struct Signer;
+    impl JwtSigner for Signer {
+        fn algorithm(&self) -> JwtAlgorithm {
+            JwtAlgorithm::Es256
+        }
+        fn sign(&self, _input: &[u8]) -> Result<Vec<u8>, AuthError> {
+            Ok(vec![1; 64])
+        }
+    }
+
+    fn lwa_credentials() -> LwaCredentials {
+        LwaCredentials {
+            client_id: "amzn1.application-oa2-client.visible".into(),
+            client_secret: Secret::new(CLIENT_SECRET),
+            refresh_token: Secret::new(REFRESH_TOKEN),
+        }
+    }
+
+    fn tba_credentials() -> TbaCredentials {
+        TbaCredentials {
+            account: NetSuiteAccount::parse("1234567_SB1").unwrap(),
+            consumer_key: Secret::new(CONSUMER_KEY),
+            consumer_secret: Secret::new(CONSUMER_SECRET),
+            token_id: Secret::new(TOKEN_ID),
+            token_secret: Secret::new(TOKEN_SECRET),
+        }
+    }
+
+    fn oauth2_credentials() -> OAuth2Credentials {
+        OAuth2Credentials {
+            account: NetSuiteAccount::parse("1234567").unwrap(),
+            client_id: Secret::new(CLIENT_ID),
+            certificate_id: "cert-visible".into(),
+            scopes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_credential_type_hides_its_secrets() {
+        let secret = Secret::new(REFRESH_TOKEN);
+        assert_debug_clean("Secret", &secret);
+        assert_no_secret("Secret's Display", &secret.to_string());
+        assert_debug_clean("LwaCredentials", &lwa_credentials());
+        assert_debug_clean("TbaCredentials", &tba_credentials());
+        assert_debug_clean("OAuth2Credentials", &oauth2_credentials());
+        let token = AccessToken {
+            value: Secret::new(ACCESS_TOKEN),
+            expires_at: "2026-11-27T09:00:00Z".parse().unwrap(),
+        };
+        assert_debug_clean("AccessToken", &token);
+        let request = lwa::token_request(&lwa_credentials());
+        // The request carries them (the check is not vacuous) and does not show them.
+        let body = String::from_utf8(request.body.clone()).unwrap();
+        assert!(
+            body.contains("Plantedrefreshtoken0042") && body.contains("Plantedclientsecret0042")
+        );
+        assert_debug_clean("an lwa TokenRequest", &request);
+        let resource = rdt::RestrictedResource {
+            method: HttpMethod::Get,
+            path: "/vendor/directFulfillment/orders/v1/purchaseOrders".into(),
+        };
+        assert_debug_clean(
+            "an rdt TokenRequest",
+            &rdt::token_request("https://h", &Secret::new(ACCESS_TOKEN), &[resource]),
+        );
+        let assertion = ClientAssertion::new(
+            &oauth2_credentials(),
+            JwtAlgorithm::Es256,
+            "https://1234567.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token",
+            "2026-11-27T08:00:00Z".parse().unwrap(),
+            std::time::Duration::from_secs(300),
+        )
+        .sign(&Signer)
+        .unwrap();
+        assert_debug_clean("a signed client assertion", &assertion);
+        assert_debug_clean(
+            "a netsuite TokenRequest",
+            &netsuite_oauth2::token_request("https://h/token", &assertion),
+        );
+        assert_debug_clean(
+            "SpApiAuth",
+            &SpApiAuth::new(SpApiRegion::Europe, lwa_credentials()),
+        );
+        assert_debug_clean(
+            "NetSuiteAuth (tba)",
+            &NetSuiteAuth::tba(tba_credentials(), Arc::new(Hmac), Arc::new(Nonce)),
+        );
+        assert_debug_clean(
+            "NetSuiteAuth (oauth 2.0)",
+            &NetSuiteAuth::oauth2(oauth2_credentials(), Arc::new(Signer)),
+        );
+        let refused = lwa::read_token_response(
+            400,
+            br#"{"error":"invalid_grant","error_description":"The request has an invalid grant parameter : refresh_token"}"#,
+            "2026-11-27T08:00:00Z".parse().unwrap(),
+        )
+        .unwrap_err();
+        assert_debug_clean("AuthError", &refused);
+        assert_no_secret("AuthError's Display", &refused.to_string());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn transports_their_caches_and_what_they_send_hide_the_secrets() {
+        let clock = ManualClock::new("2026-11-27T08:00:00Z".parse().unwrap());
+        let services = Arc::new(Services::default());
+        let amazon = CredentialedTransport::sp_api(
+            services.clone(),
+            SpApiAuth::new(SpApiRegion::NorthAmerica, lwa_credentials()),
+            Arc::new(clock.clone()),
+        );
+        let tba = CredentialedTransport::netsuite(
+            services.clone(),
+            NetSuiteAuth::tba(tba_credentials(), Arc::new(Hmac), Arc::new(Nonce)),
+            Arc::new(clock.clone()),
+        );
+        let oauth2 = CredentialedTransport::netsuite(
+            services.clone(),
+            NetSuiteAuth::oauth2(oauth2_credentials(), Arc::new(Signer)),
+            Arc::new(clock.clone()),
+        );
+        amazon
+            .send(HttpRequest::new(
+                HttpMethod::Get,
+                "/vendor/orders/v1/purchaseOrders",
+            ))
+            .await
+            .unwrap();
+        amazon
+            .send(HttpRequest::new(
+                HttpMethod::Get,
+                "/vendor/directFulfillment/orders/v1/purchaseOrders/PO1",
+            ))
+            .await
+            .unwrap();
+        tba.send(HttpRequest::new(
+            HttpMethod::Get,
+            "/services/rest/record/v1/salesOrder/1",
+        ))
+        .await
+        .unwrap();
+        oauth2
+            .send(HttpRequest::new(
+                HttpMethod::Get,
+                "/services/rest/record/v1/salesOrder/1",
+            ))
+            .await
+            .unwrap();
+        // Holding the tokens now, the transports still print none.
+        assert_debug_clean("the sp-api transport", &amazon);
+        assert_debug_clean("the netsuite tba transport", &tba);
+        assert_debug_clean("the netsuite oauth 2.0 transport", &oauth2);
+        let sent = services.sent.lock().unwrap().clone();
+        let on_the_wire = format!("{:?}", sent.iter().map(|r| &r.headers).collect::<Vec<_>>());
+        assert!(
+            on_the_wire.contains(ACCESS_TOKEN)
+                && on_the_wire.contains(RESTRICTED_TOKEN)
+                && on_the_wire.contains(BEARER),
+            "the tokens did go out: {on_the_wire}"
+        );
+        assert_debug_clean("the raw requests", &sent);
+        let cache = TokenCache::default();
+        cache
+            .token(&clock, || async {
+                Ok(AccessToken {
+                    value: Secret::new(ACCESS_TOKEN),
+                    expires_at: "2026-11-27T09:00:00Z".parse().unwrap(),
+                })
+            })
+            .await
+            .unwrap();
+        assert_debug_clean("TokenCache", &cache);
+        let keyed: KeyedTokenCache<String> =
+            KeyedTokenCache::new(std::time::Duration::from_secs(60));
+        keyed.entry(&"k".to_owned(), clock.now());
+        assert_debug_clean("KeyedTokenCache", &keyed);
+    }
+}
