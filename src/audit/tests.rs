@@ -193,6 +193,9 @@ fn a_reviewed_order_shows_the_po_the_reviewers_change_the_acknowledgement_and_th
     // The first acknowledgement's clock, met when Amazon took it.
     assert_eq!(trail.clocks.first_acknowledgement.met_at, Some(t(3)));
     assert_eq!(trail.clocks.first_acknowledgement.at, t(24));
+    // Confirmed and nothing newer sent: the units and costs were settled when it went.
+    assert_eq!(trail.clocks.update_window.met_at, Some(t(3)));
+    assert!(!trail.clocks.update_window.is_missed(t(100)));
     assert_eq!(trail.history.first().unwrap().at, t(1));
     assert_eq!(trail.history.last().unwrap().to, StateKind::ExpectShipment);
 

@@ -756,11 +756,29 @@ impl OrderRecord {
     }
 
     /// The order's compliance clocks under `rules` (the settings' `compliance`):
-    /// each computed from the PO's own dates, the first acknowledgement's met when
-    /// Amazon first took one.
+    /// each computed from the PO's own dates. The first acknowledgement's is met when
+    /// Amazon first took one. The update window and the down-confirm cut-off are met
+    /// when Amazon took the acknowledgement it confirmed last, once nothing newer is
+    /// on its way: the units and costs it holds were settled then (a time after the
+    /// clock shows it missed, say for an update a person confirmed late).
     #[must_use]
     pub fn compliance_clocks(&self, rules: &ComplianceRules) -> ComplianceClocks {
-        rules.clocks(&self.purchase_order, self.first_acknowledged_at())
+        let mut clocks = rules.clocks(&self.purchase_order, self.first_acknowledged_at());
+        let settled_at = self
+            .confirmed
+            .as_ref()
+            .filter(|c| self.acknowledgement_version == Some(c.version))
+            .and_then(|c| {
+                self.acknowledgements
+                    .iter()
+                    .find(|a| a.version == c.version)
+                    .and_then(|a| a.sent_at)
+            });
+        clocks.update_window.met_at = settled_at;
+        if let Some(cutoff) = clocks.down_confirm_cutoff.as_mut() {
+            cutoff.met_at = settled_at;
+        }
+        clocks
     }
 
     /// Every transition so far, oldest first.
