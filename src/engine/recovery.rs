@@ -73,6 +73,22 @@ impl Engine {
                 }
             }
         }
+        // Later than it was built, it may now break a compliance rule: held instead.
+        if acknowledgement_of(&command).is_some() {
+            let now = self.clock.now();
+            if let Some((held, commands)) = stored.record.hold_before_resend(now, &self.settings) {
+                return self
+                    .save(
+                        cycle,
+                        key,
+                        stored,
+                        held,
+                        commands,
+                        Some(&flight.command_key),
+                    )
+                    .await;
+            }
+        }
         // Send it again (idempotent, or known not to have landed), marked in flight.
         match self
             .mark_in_flight(key, stored, flight.command_key.clone())

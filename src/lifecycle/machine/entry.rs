@@ -186,6 +186,33 @@ impl OrderRecord {
         self.handle_with(event, now, settings, &RetryPolicy::default())
     }
 
+    /// Before the engine sends again an acknowledgement whose answer never came (a
+    /// crash, a lost answer): the record that holds it for a person instead, with
+    /// its notice, when sending it now would break a compliance rule whose clock
+    /// ran out since it was built (a quantity or cost update after the update
+    /// window). `None` when it may go out as it is.
+    #[must_use]
+    pub fn hold_before_resend(
+        &self,
+        now: DateTime<Utc>,
+        settings: &Settings,
+    ) -> Option<(OrderRecord, Vec<Command>)> {
+        let policy = RetryPolicy::default();
+        let mut machine = Machine::new(self.clone(), now, settings, &policy);
+        if !machine.hold_before_resend() {
+            return None;
+        }
+        let (mut record, commands) = machine.finish();
+        let at = self.history.last().map_or(now, |last| last.at.max(now));
+        record.history.push(HistoryEntry {
+            at,
+            event: EventKind::TimerElapsed,
+            from: Some(self.state.kind()),
+            to: record.state.kind(),
+        });
+        Some((record, commands))
+    }
+
     /// [`OrderRecord::handle`] with a retry policy other than the default.
     ///
     /// # Errors

@@ -749,20 +749,29 @@ impl<'a> Machine<'a> {
             .and_then(|a| a.next_at)
             .is_some_and(|at| at <= self.now);
         if due {
-            if let OrderState::ExpectAcknowledgementSubmitted { acknowledgement } = &self.rec.state
-            {
-                // A retry goes out later than the acknowledgement was built: a rule
-                // whose clock ran out meanwhile (the update window) holds it.
-                let acknowledgement = acknowledgement.clone();
-                let held = self.compliance_problems(&acknowledgement);
-                if !held.is_empty() {
-                    // It may have gone out already; a later one is checked against it.
-                    self.rec.unanswered = Some(acknowledgement);
-                    return self.hold_retry_for_compliance(held);
-                }
+            if self.hold_before_resend() {
+                return;
             }
             self.dispatch();
         }
+    }
+
+    /// An acknowledgement about to go out again, later than it was built: a rule
+    /// whose clock ran out meanwhile (the update window) holds it for a person.
+    /// Returns whether it did.
+    pub(super) fn hold_before_resend(&mut self) -> bool {
+        let OrderState::ExpectAcknowledgementSubmitted { acknowledgement } = &self.rec.state else {
+            return false;
+        };
+        let acknowledgement = acknowledgement.clone();
+        let held = self.compliance_problems(&acknowledgement);
+        if held.is_empty() {
+            return false;
+        }
+        // It may have gone out already; a later one is checked against it.
+        self.rec.unanswered = Some(acknowledgement);
+        self.hold_retry_for_compliance(held);
+        true
     }
 
     fn on_retry(&mut self) {
