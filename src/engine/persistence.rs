@@ -166,16 +166,33 @@ impl Engine {
             .in_flight
             .as_ref()
             .is_some_and(|f| self.unanswered_at(f) > now && !cycle.owns(key, f));
-        let plan = outbox::plan(
-            Outbox {
-                marker: stored.in_flight.as_ref().map(|f| &f.command_key),
-                answers,
-                marker_out,
-            },
+        let outbox = Outbox {
+            marker: stored.in_flight.as_ref().map(|f| &f.command_key),
+            answers,
+            marker_out,
+        };
+        let is_ack = |c: &Command| matches!(c, Command::SubmitAcknowledgement { .. });
+        let built_ack = commands.iter().any(is_ack);
+        let mut next = next;
+        let mut plan = outbox::plan(
+            outbox,
             commands,
             next.attempt().is_some_and(|a| a.next_at.is_some()),
             || next.pending_command(),
         );
+        // An acknowledgement that waited behind another command goes out only now,
+        // perhaps after a compliance clock ran out since it was built: held instead.
+        if !built_ack && plan.send.first().is_some_and(is_ack) {
+            if let Some((held, commands)) = next.hold_before_resend(now, &self.settings) {
+                next = held;
+                plan = outbox::plan(
+                    outbox,
+                    commands,
+                    next.attempt().is_some_and(|a| a.next_at.is_some()),
+                    || next.pending_command(),
+                );
+            }
+        }
         let in_flight = in_flight_after(&plan.marker, stored.in_flight.as_ref(), now);
         if next == stored.record && plan.send.is_empty() && in_flight == stored.in_flight {
             return Ok(());
