@@ -133,6 +133,16 @@ pub enum Event {
         /// What Amazon recorded.
         recorded: crate::compliance::AmazonRecord,
     },
+    /// Reading Amazon's record of the confirmed acknowledgement `version` failed (the
+    /// call was refused or did not come back): the read is asked again later, less
+    /// often each time ([`super::OrderRecord::reconciliation_retry_at`]), and given up
+    /// once the dispute window has passed. Fits every state and never changes it.
+    AmazonRecordUnread {
+        /// The acknowledgement Amazon's record was to be read for.
+        version: AcknowledgementVersion,
+        /// Why the read failed, one line.
+        reason: String,
+    },
     /// An operator asked to do now what the order waits for (send the pending command,
     /// read the approved order, or map again after fixing settings).
     RetryRequested,
@@ -188,6 +198,8 @@ kinds! {
         TimerElapsed,
         /// [`Event::AmazonRecordRead`].
         AmazonRecordRead,
+        /// [`Event::AmazonRecordUnread`].
+        AmazonRecordUnread,
         /// [`Event::RetryRequested`].
         RetryRequested,
         /// [`Event::RepostRequested`].
@@ -240,6 +252,7 @@ impl Event {
             Event::CommandFailed { .. } => EventKind::CommandFailed,
             Event::TimerElapsed => EventKind::TimerElapsed,
             Event::AmazonRecordRead { .. } => EventKind::AmazonRecordRead,
+            Event::AmazonRecordUnread { .. } => EventKind::AmazonRecordUnread,
             Event::RetryRequested => EventKind::RetryRequested,
             Event::RepostRequested => EventKind::RepostRequested,
             Event::HoldRequested { .. } => EventKind::HoldRequested,

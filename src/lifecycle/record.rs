@@ -86,6 +86,9 @@ pub struct OrderRecord {
     /// The last reconciliation of a confirmed acknowledgement with Amazon's record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) reconciliation: Option<Reconciliation>,
+    /// When the read of Amazon's record, which failed, is asked again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) reconciliation_retry: Option<ReconciliationRetry>,
     /// Every version of the purchase order Amazon sent, oldest first
     /// ([`OrderRecord::purchase_order_log`]); empty in a record stored before it was
     /// kept.
@@ -101,6 +104,30 @@ pub struct OrderRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) unanswered: Option<Box<crate::acknowledgement::Acknowledgement>>,
 }
+
+/// A read of Amazon's record that failed, and when it is asked again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReconciliationRetry {
+    /// How many reads failed in a row.
+    pub(crate) failures: u32,
+    /// When the next read is due.
+    pub(crate) next_at: DateTime<Utc>,
+}
+
+/// The wait after the first failed read of Amazon's record; each further failure
+/// doubles it, up to [`RECONCILIATION_RETRY_CAP`].
+pub(crate) const RECONCILIATION_RETRY_FIRST: std::time::Duration =
+    std::time::Duration::from_secs(15 * 60);
+
+/// The longest wait between two reads of Amazon's record after failures.
+pub(crate) const RECONCILIATION_RETRY_CAP: std::time::Duration =
+    std::time::Duration::from_secs(6 * 3600);
+
+/// How long after the confirmation reading Amazon's record is still tried: Amazon's
+/// dispute window, past which what it recorded can no longer be contested.
+pub(crate) const RECONCILIATION_GIVE_UP: std::time::Duration =
+    std::time::Duration::from_secs(30 * 24 * 3600);
 
 /// How many times an acknowledgement goes out again after an answer that did not
 /// judge it ([`super::Event::AcknowledgementNotJudged`]); the next such answer hands
@@ -282,7 +309,10 @@ impl OrderRecord {
             .as_ref()
             .filter(|_| self.reconciliation_due.is_some())
         {
-            consider(confirmed.confirmed_at);
+            consider(
+                self.reconciliation_retry_at()
+                    .unwrap_or(confirmed.confirmed_at),
+            );
         }
         for clock in self.compliance_clocks_due(settings) {
             consider(clock.warn_at);
@@ -566,6 +596,16 @@ impl OrderRecord {
     #[must_use]
     pub fn reconciliation_due(&self) -> Option<AcknowledgementVersion> {
         self.reconciliation_due.filter(|_| !self.is_terminal())
+    }
+
+    /// When the read of Amazon's record is asked again after it failed; `None` when
+    /// no read failed since the acknowledgement was confirmed.
+    #[must_use]
+    pub fn reconciliation_retry_at(&self) -> Option<DateTime<Utc>> {
+        self.reconciliation_retry
+            .as_ref()
+            .filter(|_| self.reconciliation_due.is_some())
+            .map(|r| r.next_at)
     }
 
     /// The last comparison of a confirmed acknowledgement with what Amazon recorded.

@@ -253,7 +253,10 @@ pub fn rule(state: StateKind, event: EventKind) -> Option<&'static Transition> {
 
 /// Whether `state` accepts `event`.
 pub fn accepts(state: StateKind, event: EventKind) -> bool {
-    matches!(event, E::TimerElapsed | E::AmazonRecordRead) || rule(state, event).is_some()
+    matches!(
+        event,
+        E::TimerElapsed | E::AmazonRecordRead | E::AmazonRecordUnread
+    ) || rule(state, event).is_some()
 }
 
 /// The events `state` accepts, in [`EventKind::ALL`] order.
@@ -283,7 +286,8 @@ pub fn state_machine_markdown() -> String {
          every state and never changes it: it sends a retry or a status check that is due, \
          or a deadline, approval-overdue or compliance notice. `AmazonRecordRead` fits every \
          state and never changes it either: it records what Amazon recorded of the confirmed \
-         acknowledgement, and raises a drift notice when it differs. A repeated `PurchaseOrderReceived` counts as a \
+         acknowledgement, and raises a drift notice when it differs; `AmazonRecordUnread` \
+         (the read failed) only sets when it is asked again. A repeated `PurchaseOrderReceived` counts as a \
          `PurchaseOrderChanged`. Self-loops are left out of the diagrams; the table below \
          lists them.\n\n",
     );

@@ -188,6 +188,7 @@ impl Machine<'_> {
         if self.rec.reconciliation_due == Some(version) {
             self.rec.reconciliation_due = None;
         }
+        self.rec.reconciliation_retry = None;
         self.rec.reconciliation = Some(crate::compliance::Reconciliation {
             version,
             read_at: self.now,
@@ -201,6 +202,55 @@ impl Machine<'_> {
                 lines: drift,
             });
         }
+    }
+
+    /// Reading Amazon's record of `version` failed: asked again after a wait that
+    /// doubles with each failure in a row, so a PO Amazon's status report cannot
+    /// answer for costs one call every few hours rather than one every cycle. Past
+    /// the dispute window the read is given up, and the reconciliation says why.
+    pub(super) fn on_amazon_record_unread(
+        &mut self,
+        version: AcknowledgementVersion,
+        reason: &str,
+    ) {
+        use crate::lifecycle::record::{
+            RECONCILIATION_GIVE_UP, RECONCILIATION_RETRY_CAP, RECONCILIATION_RETRY_FIRST,
+            ReconciliationRetry,
+        };
+        if self.rec.reconciliation_due != Some(version) {
+            return;
+        }
+        let Some(confirmed_at) = self.rec.confirmed.as_ref().map(|c| c.confirmed_at) else {
+            return;
+        };
+        if self.now >= later(confirmed_at, RECONCILIATION_GIVE_UP) {
+            self.rec.reconciliation_due = None;
+            self.rec.reconciliation_retry = None;
+            self.rec.reconciliation = Some(crate::compliance::Reconciliation {
+                version,
+                read_at: self.now,
+                recorded: crate::compliance::AmazonRecord::Unreadable {
+                    reason: format!(
+                        "Amazon's record could not be read in the 30 days after the confirmation (last: {reason})"
+                    ),
+                },
+                drift: Vec::new(),
+            });
+            return;
+        }
+        let failures = self
+            .rec
+            .reconciliation_retry
+            .as_ref()
+            .map_or(0, |r| r.failures)
+            .saturating_add(1);
+        let wait = RECONCILIATION_RETRY_FIRST
+            .saturating_mul(1u32.checked_shl(failures - 1).unwrap_or(u32::MAX))
+            .min(RECONCILIATION_RETRY_CAP);
+        self.rec.reconciliation_retry = Some(ReconciliationRetry {
+            failures,
+            next_at: later(self.now, wait),
+        });
     }
 
     pub(super) fn on_confirmed(&mut self) {
@@ -217,6 +267,7 @@ impl Machine<'_> {
         self.rec.compliance_confirmed.clear();
         // What Amazon recorded of it is read once more and compared.
         self.rec.reconciliation_due = Some(version);
+        self.rec.reconciliation_retry = None;
         self.rec.confirmed = Some(ConfirmedAcknowledgement {
             version,
             acknowledgement: acknowledgement.clone(),

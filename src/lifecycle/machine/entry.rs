@@ -146,6 +146,7 @@ impl OrderRecord {
             compliance_confirmed: Vec::new(),
             reconciliation_due: None,
             reconciliation: None,
+            reconciliation_retry: None,
             raised: RaisedNotices::default(),
             history: Vec::new(),
             acknowledgements: Vec::new(),

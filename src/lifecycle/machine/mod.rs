@@ -192,6 +192,9 @@ impl<'a> Machine<'a> {
             Event::AmazonRecordRead { version, recorded } => {
                 self.on_amazon_record(*version, recorded);
             }
+            Event::AmazonRecordUnread { version, reason } => {
+                self.on_amazon_record_unread(*version, reason);
+            }
             Event::RetryRequested => self.on_retry(),
             Event::RepostRequested => self.on_repost(),
             Event::HoldRequested { reason } => {

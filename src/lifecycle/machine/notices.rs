@@ -803,4 +803,79 @@ mod tests {
         let back: OrderRecord = serde_json::from_value(json).unwrap();
         assert!(back.reconciliation().is_none());
     }
+
+    #[test]
+    fn a_failed_read_of_amazons_record_is_asked_again_less_often_and_given_up_after_the_dispute_window()
+     {
+        let order = awaiting_approval();
+        let mut order = confirmed_with(approved(&order));
+        let v1 = AcknowledgementVersion(1);
+        let confirmed_at = order
+            .record
+            .confirmed_acknowledgement()
+            .unwrap()
+            .confirmed_at;
+        let unread = Event::AmazonRecordUnread {
+            version: v1,
+            reason: "HTTP 503".into(),
+        };
+        // Each failure in a row doubles the wait: 15, 30, 60 minutes ... up to 6 hours.
+        let mut now = confirmed_at;
+        let mut waits = Vec::new();
+        for _ in 0..7 {
+            assert!(order.then(unread.clone(), now).is_empty());
+            assert_eq!(order.state(), StateKind::ExpectShipment);
+            assert_eq!(order.record.reconciliation_due(), Some(v1));
+            let next = order.record.reconciliation_retry_at().unwrap();
+            waits.push((next - now).num_minutes());
+            assert_eq!(
+                order.record.next_wakeup(&order.settings).map(|w| w <= next),
+                Some(true)
+            );
+            now = next;
+        }
+        assert_eq!(waits, [15, 30, 60, 120, 240, 360, 360]);
+        // A read for another version changes nothing.
+        let other = Event::AmazonRecordUnread {
+            version: AcknowledgementVersion(7),
+            reason: "HTTP 503".into(),
+        };
+        let before = order.record.reconciliation_retry_at();
+        order.then(other, now);
+        assert_eq!(order.record.reconciliation_retry_at(), before);
+        // A read that succeeds clears the wait.
+        let mut read_later = Order {
+            record: order.record.clone(),
+            notices: Vec::new(),
+            commands: Vec::new(),
+            settings: order.settings.clone(),
+        };
+        read_later.then(
+            Event::AmazonRecordRead {
+                version: v1,
+                recorded: crate::compliance::AmazonRecord::Unreadable {
+                    reason: "no lines".into(),
+                },
+            },
+            now,
+        );
+        assert_eq!(read_later.record.reconciliation_due(), None);
+        assert_eq!(read_later.record.reconciliation_retry_at(), None);
+        // Thirty days after the confirmation the read is given up, and says why.
+        let late = confirmed_at + TimeDelta::days(30);
+        order.then(unread.clone(), late - TimeDelta::seconds(1));
+        assert_eq!(order.record.reconciliation_due(), Some(v1));
+        order.then(unread, late);
+        assert_eq!(order.record.reconciliation_due(), None);
+        assert_eq!(order.record.reconciliation_retry_at(), None);
+        let kept = order.record.reconciliation().unwrap();
+        let crate::compliance::AmazonRecord::Unreadable { reason } = &kept.recorded else {
+            panic!("{kept:?}")
+        };
+        assert!(
+            reason.contains("30 days") && reason.contains("HTTP 503"),
+            "{reason}"
+        );
+        assert!(kept.drift.is_empty());
+    }
 }

@@ -394,6 +394,41 @@ async fn what_amazon_recorded_short_of_the_acknowledgement_is_reported_as_drift_
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_status_report_that_cannot_be_read_is_asked_again_less_often_not_every_cycle() {
+    let (world, _alerts) = world(true);
+    let number = purchase_order_number(724);
+    let key = retail_key(&number);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(10), 2))
+        .unwrap();
+    // Amazon's status report fails six times in a row, then answers.
+    let status = avc_order_sync::testing::AmazonOperation::GetPurchaseOrdersStatus;
+    world.amazon.fail_next(status, 6);
+    let before = world.amazon.calls(status);
+    let reports = world
+        .run_until("reconciled after the failures", |w| {
+            w.stored(&key).record.reconciliation().is_some()
+        })
+        .await;
+    let stored = world.stored(&key);
+    let confirmed_at = stored
+        .record
+        .confirmed_acknowledgement()
+        .expect("confirmed")
+        .confirmed_at;
+    // Seven reads over about fourteen hours of five-minute cycles (15, 30, 60, 120,
+    // 240 and 360 minutes apart), not one every cycle.
+    assert_eq!(world.amazon.calls(status) - before, 7);
+    let waited = (world.now() - confirmed_at).num_minutes();
+    assert!((825..=835).contains(&waited), "{waited} minutes");
+    assert!(reports.len() > 100, "{} cycles", reports.len());
+    let reconciliation = stored.record.reconciliation().unwrap();
+    assert!(reconciliation.drift.is_empty(), "{reconciliation:?}");
+    assert_eq!(stored.record.reconciliation_retry_at(), None);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn an_acknowledgement_recorded_as_sent_shows_no_drift_for_either_program() {
     let mut world = World::new(catalogue_settings(true, true));
     let alerts = Arc::new(Alerts::default());

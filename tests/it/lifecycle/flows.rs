@@ -904,7 +904,7 @@ fn flow_7_operator_actions() {
         err.to_string(),
         "order 4Z32PABC: event `RepostRequested` does not fit state `ExpectSalesOrderCreated`, \
          which accepts `PurchaseOrderChanged`, `PurchaseOrderCancelled`, `SalesOrderCreated`, \
-         `CommandFailed`, `TimerElapsed`, `AmazonRecordRead`, `RetryRequested`, `HoldRequested`, `CancelRequested`"
+         `CommandFailed`, `TimerElapsed`, `AmazonRecordRead`, `AmazonRecordUnread`, `RetryRequested`, `HoldRequested`, `CancelRequested`"
     );
     story.refused(Event::ReleaseRequested);
 
