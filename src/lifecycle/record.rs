@@ -98,11 +98,17 @@ pub struct OrderRecord {
     /// ([`OrderRecord::found_by_sweep`]); `None` in a record stored before sweeps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) found_late: Option<super::FoundLate>,
-    /// An acknowledgement that may have gone out, rebuilt for Amazon's change before
-    /// its answer came: Amazon may have applied it, so a later one is checked against
-    /// it as well as against the confirmed one. Cleared once a later one is confirmed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) unanswered: Option<Box<crate::acknowledgement::Acknowledgement>>,
+    /// The acknowledgements that may have gone out and were rebuilt (for Amazon's
+    /// change) or held before their answer came, oldest first: Amazon may have applied
+    /// any of them, so a later one is checked against each as well as against the
+    /// confirmed one. Cleared once a later one is confirmed. (A record stored when
+    /// only the last was kept reads it as a list of one.)
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "one_or_many"
+    )]
+    pub(super) unanswered: Vec<crate::acknowledgement::Acknowledgement>,
 }
 
 /// A read of Amazon's record that failed, and when it is asked again.
@@ -133,6 +139,27 @@ pub(crate) const RECONCILIATION_GIVE_UP: std::time::Duration =
 /// judge it ([`super::Event::AcknowledgementNotJudged`]); the next such answer hands
 /// the order to a person with Amazon's messages.
 pub const MAX_UNJUDGED_RESENDS: u32 = 2;
+
+/// The most unanswered acknowledgements an order keeps: each is a version Amazon
+/// may hold, and an order rebuilt more often than this without an answer keeps the
+/// latest.
+pub(crate) const MAX_UNANSWERED: usize = 8;
+
+fn one_or_many<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<crate::acknowledgement::Acknowledgement>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<crate::acknowledgement::Acknowledgement>),
+        One(Box<crate::acknowledgement::Acknowledgement>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
+        None => Vec::new(),
+        Some(OneOrMany::Many(all)) => all,
+        Some(OneOrMany::One(one)) => vec![*one],
+    })
+}
 
 fn is_zero(n: &u32) -> bool {
     *n == 0

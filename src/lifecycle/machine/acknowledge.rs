@@ -51,7 +51,6 @@ impl Machine<'_> {
     /// less those a person has confirmed for this order.
     pub(super) fn compliance_problems(&self, ack: &Acknowledgement) -> Vec<Problem> {
         let previous = self.rec.confirmed.as_ref().map(|c| &c.acknowledgement);
-        let unanswered = self.rec.unanswered.as_deref();
         let check = |previous| {
             check_approval(
                 &self.rec.purchase_order,
@@ -62,8 +61,8 @@ impl Machine<'_> {
             )
         };
         let mut problems = check(previous);
-        if unanswered.is_some() {
-            for problem in check(unanswered) {
+        for unanswered in &self.rec.unanswered {
+            for problem in check(Some(unanswered)) {
                 if !problems.contains(&problem) {
                     problems.push(problem);
                 }
@@ -261,7 +260,7 @@ impl Machine<'_> {
             return;
         };
         self.rec.unjudged_resends = 0;
-        self.rec.unanswered = None;
+        self.rec.unanswered.clear();
         // Amazon has answered what the person confirmed: the next acknowledgement
         // is judged afresh.
         self.rec.compliance_confirmed.clear();

@@ -139,7 +139,7 @@ impl Machine<'_> {
                 {
                     // It may have gone out and been applied: the next one is held to
                     // the compliance rules against it too.
-                    self.rec.unanswered = Some(acknowledgement.clone());
+                    self.keep_unanswered(&acknowledgement);
                     match self.rec.approval {
                         Some(Approval::Reviewed) if self.rec.confirmed.is_some() => {
                             self.apply_policy(OrderState::ExpectShipment)

@@ -152,7 +152,7 @@ impl OrderRecord {
             acknowledgements: Vec::new(),
             purchase_orders: Vec::new(),
             found_late: None,
-            unanswered: None,
+            unanswered: Vec::new(),
         };
         let mut machine = Machine::new(record, now, settings, policy);
         route(&mut machine);

@@ -759,6 +759,23 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// Keeps `acknowledgement` among those Amazon may hold without having answered
+    /// (the record's `unanswered`), once, and only the latest few.
+    pub(super) fn keep_unanswered(
+        &mut self,
+        acknowledgement: &crate::acknowledgement::Acknowledgement,
+    ) {
+        use crate::lifecycle::record::MAX_UNANSWERED;
+        let kept = &mut self.rec.unanswered;
+        if !kept.contains(acknowledgement) {
+            kept.push(acknowledgement.clone());
+        }
+        if kept.len() > MAX_UNANSWERED {
+            let extra = kept.len() - MAX_UNANSWERED;
+            kept.drain(..extra);
+        }
+    }
+
     /// An acknowledgement about to go out again, later than it was built: a rule
     /// whose clock ran out meanwhile (the update window) holds it for a person.
     /// Returns whether it did.
@@ -772,7 +789,7 @@ impl<'a> Machine<'a> {
             return false;
         }
         // It may have gone out already; a later one is checked against it.
-        self.rec.unanswered = Some(acknowledgement);
+        self.keep_unanswered(&acknowledgement);
         self.hold_retry_for_compliance(held);
         true
     }

@@ -878,4 +878,27 @@ mod tests {
         );
         assert!(kept.drift.is_empty());
     }
+
+    #[test]
+    fn a_record_that_kept_one_unanswered_acknowledgement_reads_as_a_list_of_one() {
+        let order = awaiting_approval();
+        let order = confirmed_with(approved(&order));
+        let ack = order
+            .record
+            .confirmed_acknowledgement()
+            .unwrap()
+            .acknowledgement
+            .clone();
+        let mut json = serde_json::to_value(&order.record).unwrap();
+        assert!(json.get("unanswered").is_none(), "none kept: {json}");
+        json["unanswered"] = serde_json::to_value(&ack).unwrap();
+        let one: OrderRecord = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(one.unanswered, [ack.clone()]);
+        json["unanswered"] = serde_json::to_value([&ack, &ack]).unwrap();
+        let two: OrderRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(two.unanswered.len(), 2);
+        // Written back, it is the list.
+        let back = serde_json::to_value(&one).unwrap();
+        assert!(back["unanswered"].is_array(), "{}", back["unanswered"]);
+    }
 }
