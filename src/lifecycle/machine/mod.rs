@@ -806,7 +806,19 @@ impl<'a> Machine<'a> {
             }
             OrderState::ExpectFix {
                 attention: Attention::Command { resume, .. },
-            } => self.reenter(*resume, false),
+            } => {
+                // An acknowledgement whose sending failed for good goes out again now,
+                // perhaps days after it was built: a rule whose clock ran out meanwhile
+                // holds it for the person, with the reason, before anything is sent.
+                if matches!(*resume, OrderState::ExpectAcknowledgementSubmitted { .. }) {
+                    let failed = std::mem::replace(&mut self.rec.state, (*resume).clone());
+                    if self.hold_before_resend() {
+                        return;
+                    }
+                    self.rec.state = failed;
+                }
+                self.reenter(*resume, false)
+            }
             // Only a readable copy from Amazon moves it (a re-fetch).
             OrderState::ExpectFix {
                 attention: Attention::Unreadable { .. },

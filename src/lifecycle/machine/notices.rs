@@ -264,6 +264,44 @@ mod tests {
     }
 
     #[test]
+    fn an_update_whose_sending_failed_is_held_when_retried_after_the_window() {
+        // v2 is built inside the window, then Amazon refuses to take it for good.
+        let mut order = auto_acknowledged_then_changed(47);
+        assert_eq!(submits(&order), [AcknowledgementVersion(2)]);
+        let mut exhausted = failed(
+            order.pending(),
+            FailureKind::RateLimited { retry_after: None },
+        );
+        if let Event::CommandFailed { failure, .. } = &mut exhausted {
+            failure.exhausted = true;
+        }
+        order.then(exhausted, t(47));
+        assert_eq!(order.state(), StateKind::ExpectFix);
+
+        // Retried by a person inside the window: it goes out as it was.
+        let mut inside = Order {
+            record: order.record.clone(),
+            notices: Vec::new(),
+            commands: Vec::new(),
+            settings: order.settings.clone(),
+        };
+        inside.then(Event::RetryRequested, t(47) + TimeDelta::minutes(30));
+        assert_eq!(submits(&inside), [AcknowledgementVersion(2)]);
+
+        // Retried three days later: held with the rule that it would break, nothing sent.
+        let raised = order.then(Event::RetryRequested, t(120)).to_vec();
+        assert!(submits(&order).is_empty(), "{:?}", order.commands);
+        assert_eq!(order.state(), StateKind::ExpectFix);
+        let [Notice::ComplianceHold { summary }] = raised.as_slice() else {
+            panic!("{raised:?}")
+        };
+        assert!(summary.contains("update window closed"), "{summary}");
+        // Retried again, the person has seen why: it goes out.
+        order.then(Event::RetryRequested, t(121));
+        assert!(!submits(&order).is_empty(), "{:?}", order.commands);
+    }
+
+    #[test]
     fn a_mapping_problem_is_raised_again_only_for_new_problems() {
         let mut s = settings();
         s.items
