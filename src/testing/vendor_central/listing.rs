@@ -79,7 +79,7 @@ fn window_names(kind: WindowKind) -> (&'static str, &'static str) {
 }
 
 /// Checks the query as Amazon does and returns the offset it starts at.
-fn check_query(
+pub(super) fn check_query(
     op: AmazonOperation,
     program: Program,
     query: &OrderQuery,
@@ -351,7 +351,7 @@ impl State {
 
     /// One page of the window's entries from `offset`: by date unless shuffled, the
     /// previous page's last entry repeated first when pages overlap.
-    fn page<T>(
+    pub(super) fn page<T>(
         &self,
         program: Program,
         query: &OrderQuery,
