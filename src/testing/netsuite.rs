@@ -107,6 +107,9 @@ pub struct NetSuite {
 
 struct State {
     records: BTreeMap<String, Record>,
+    /// Every record's key by `last_modified`, then internal id: the order changes are
+    /// listed in, so a change query reads a range instead of every record.
+    modified: BTreeSet<ModifiedKey>,
     creations: BTreeMap<String, u32>,
     next_internal_id: u64,
     items: Option<BTreeSet<String>>,
@@ -118,6 +121,19 @@ struct State {
     peak_requested: usize,
     concurrency_refusals: u64,
     script: Script<NetSuiteOperation>,
+}
+
+/// A record's place in the index of changes: `last_modified`, the internal id as a
+/// number, and the record's key.
+type ModifiedKey = (DateTime<Utc>, u64, String);
+
+fn modified_key(key: &str, record: &Record) -> ModifiedKey {
+    let order = record
+        .internal_id
+        .as_str()
+        .parse::<u64>()
+        .unwrap_or(u64::MAX);
+    (record.last_modified, order, key.to_owned())
 }
 
 struct Record {
@@ -335,6 +351,7 @@ impl NetSuite {
             clock,
             state: Mutex::new(State {
                 records: BTreeMap::new(),
+                modified: BTreeSet::new(),
                 creations: BTreeMap::new(),
                 next_internal_id: 1001,
                 items: None,
@@ -440,7 +457,7 @@ impl NetSuite {
             }
         })?;
         change(record)?;
-        record.last_modified = now;
+        state.touch(external_id.as_str(), now);
         Ok(())
     }
 
@@ -705,6 +722,15 @@ impl NetSuite {
 }
 
 impl State {
+    /// Sets a record's `last_modified`, keeping the index of changes in step.
+    fn touch(&mut self, key: &str, at: DateTime<Utc>) {
+        if let Some(record) = self.records.get_mut(key) {
+            self.modified.remove(&modified_key(key, record));
+            record.last_modified = at;
+            self.modified.insert(modified_key(key, record));
+        }
+    }
+
     /// Refusals for items and the customer outside the catalogues.
     fn catalogue_problems(
         &self,
@@ -803,8 +829,9 @@ impl State {
             }
             record.draft = draft.clone();
             record.body = body;
-            record.last_modified = now;
-            return Ok(record.internal_id.clone());
+            let internal_id = record.internal_id.clone();
+            self.touch(draft.external_id.as_str(), now);
+            return Ok(internal_id);
         }
 
         let number = self.next_internal_id;
@@ -817,22 +844,22 @@ impl State {
             .zip(1..)
             .map(|(line, key)| Line::from_draft(key, line))
             .collect();
-        self.records.insert(
-            draft.external_id.as_str().to_owned(),
-            Record {
-                internal_id: internal_id.clone(),
-                external_id: draft.external_id.clone(),
-                tran_id: format!("SO{number}"),
-                approval: draft.status,
-                cancelled: false,
-                forced: None,
-                ship_date: draft.ship_date,
-                lines,
-                last_modified: now,
-                draft: draft.clone(),
-                body,
-            },
-        );
+        let key = draft.external_id.as_str().to_owned();
+        let record = Record {
+            internal_id: internal_id.clone(),
+            external_id: draft.external_id.clone(),
+            tran_id: format!("SO{number}"),
+            approval: draft.status,
+            cancelled: false,
+            forced: None,
+            ship_date: draft.ship_date,
+            lines,
+            last_modified: now,
+            draft: draft.clone(),
+            body,
+        };
+        self.modified.insert(modified_key(&key, &record));
+        self.records.insert(key, record);
         *self
             .creations
             .entry(draft.external_id.as_str().to_owned())
@@ -946,7 +973,7 @@ impl State {
             record.lines.push(Line::from_draft(key, line));
             record.draft.lines.push(line.clone());
         }
-        record.last_modified = now;
+        self.touch(external_id.as_str(), now);
         Ok(())
     }
 }
@@ -989,23 +1016,19 @@ impl NetSuiteApi for NetSuite {
         since: DateTime<Utc>,
     ) -> Result<Vec<SalesOrderChange>, ClientError> {
         self.call(NetSuiteOperation::ChangedSalesOrders, |state, _| {
-            let mut changed: Vec<(DateTime<Utc>, u64, SalesOrderChange)> = state
-                .records
-                .values()
-                .filter(|r| r.last_modified >= since)
-                .map(|r| {
-                    let order = r.internal_id.as_str().parse::<u64>().unwrap_or(u64::MAX);
-                    let change = SalesOrderChange {
-                        external_id: r.external_id.clone(),
-                        internal_id: r.internal_id.clone(),
-                        status: r.status(),
-                        last_modified: r.last_modified,
-                    };
-                    (r.last_modified, order, change)
+            // By `last_modified`, then internal id (then key, for ids that are not
+            // numbers): a range of the index from `since`.
+            Ok(state
+                .modified
+                .range((since, 0, String::new())..)
+                .filter_map(|(_, _, key)| state.records.get(key))
+                .map(|r| SalesOrderChange {
+                    external_id: r.external_id.clone(),
+                    internal_id: r.internal_id.clone(),
+                    status: r.status(),
+                    last_modified: r.last_modified,
                 })
-                .collect();
-            changed.sort_by_key(|c| (c.0, c.1));
-            Ok(changed.into_iter().map(|(_, _, c)| c).collect())
+                .collect())
         })
         .await
     }
@@ -1030,7 +1053,7 @@ impl NetSuiteApi for NetSuite {
             for line in &mut record.lines {
                 line.is_closed = true;
             }
-            record.last_modified = now;
+            state.touch(external_id.as_str(), now);
             Ok(())
         })
         .await

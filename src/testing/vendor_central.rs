@@ -297,10 +297,17 @@ struct State {
     retail_listed: BTreeSet<(DateTime<Utc>, String)>,
     /// Direct Fulfillment orders by listing date.
     df_listed: BTreeSet<(DateTime<Utc>, String)>,
+    /// Retail POs by `changed_at`, for changed windows: only POs that have one.
+    retail_changed: BTreeSet<(DateTime<Utc>, String)>,
+    /// Direct Fulfillment orders whose status is `CANCELLED` now, by listing date,
+    /// for `status=CANCELLED` windows.
+    df_cancelled: BTreeSet<(DateTime<Utc>, String)>,
     /// Orders Amazon lists late: shown by no listing before this time.
     listed_from: BTreeMap<(Program, String), DateTime<Utc>>,
     unreadable: Vec<Unreadable>,
     transactions: Vec<Transaction>,
+    /// Where each transaction id is in `transactions`.
+    transaction_at: BTreeMap<TransactionId, usize>,
     /// Every transaction before this index is decided.
     first_pending: usize,
     acknowledgements: Vec<ReceivedAcknowledgement>,
@@ -448,9 +455,12 @@ impl VendorCentral {
                 df: BTreeMap::new(),
                 retail_listed: BTreeSet::new(),
                 df_listed: BTreeSet::new(),
+                retail_changed: BTreeSet::new(),
+                df_cancelled: BTreeSet::new(),
                 listed_from: BTreeMap::new(),
                 unreadable: Vec::new(),
                 transactions: Vec::new(),
+                transaction_at: BTreeMap::new(),
                 first_pending: 0,
                 acknowledgements: Vec::new(),
                 script: Script::new(),
@@ -679,11 +689,7 @@ impl VendorCentral {
     /// counting a call; `None` for an unknown id.
     pub fn transaction_outcome(&self, id: &TransactionId) -> Option<TransactionOutcome> {
         let state = self.settled();
-        state
-            .transactions
-            .iter()
-            .find(|t| t.id == *id)
-            .map(|t| state.outcome(t))
+        state.transaction(id).map(|t| state.outcome(t))
     }
 
     /// How many transactions were opened.

@@ -712,3 +712,163 @@ mod towards {
         }
     }
 }
+
+/// The index of changes against a scan of every record: for any history of
+/// creations, updates, closes and reviews (many at the same instant), a change query
+/// from any point gives what filtering and sorting every record gives.
+mod changes_index {
+    use super::*;
+    use crate::http::script::block_on;
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Upsert(usize),
+        Update(usize),
+        Close(usize),
+        Approve(usize),
+        Cancel(usize),
+        LowerLine(usize),
+        /// Moves the clock on; zero keeps several writes at one instant.
+        Advance(u64),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let id = 0usize..6;
+        prop_oneof![
+            3 => id.clone().prop_map(Step::Upsert),
+            1 => id.clone().prop_map(Step::Update),
+            1 => id.clone().prop_map(Step::Close),
+            1 => id.clone().prop_map(Step::Approve),
+            1 => id.clone().prop_map(Step::Cancel),
+            1 => id.prop_map(Step::LowerLine),
+            2 => prop_oneof![Just(0u64), 1u64..120].prop_map(Step::Advance),
+        ]
+    }
+
+    fn external(i: usize) -> ExternalId {
+        eid(&format!("AVC-RP-4Z32PAB{i}"))
+    }
+
+    /// Plays the steps; a step NetSuite refuses (an unknown order, a status it
+    /// cannot take) changes nothing and is part of the history too.
+    fn play(steps: &[Step]) -> (ManualClock, NetSuite) {
+        let (clock, ns) = setup();
+        for step in steps {
+            let _refusals_are_part_of_the_history = match step {
+                Step::Upsert(i) => block_on(ns.upsert_sales_order(&draft(
+                    external(*i).as_str(),
+                    SalesOrderStatus::PendingApproval,
+                    two_lines(),
+                )))
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+                Step::Update(i) => block_on(
+                    ns.update_sales_order(&external(*i), &SalesOrderChanges::closing([seq("2")])),
+                )
+                .map_err(|e| e.to_string()),
+                Step::Close(i) => {
+                    block_on(ns.close_sales_order(&external(*i))).map_err(|e| e.to_string())
+                }
+                Step::Approve(i) => ns.approve(&external(*i)).map_err(|e| e.to_string()),
+                Step::Cancel(i) => ns.cancel(&external(*i)).map_err(|e| e.to_string()),
+                Step::LowerLine(i) => ns
+                    .set_line_quantity(&external(*i), &seq("1"), 3)
+                    .map_err(|e| e.to_string()),
+                Step::Advance(seconds) => {
+                    clock.advance(Duration::from_secs(*seconds));
+                    Ok(())
+                }
+            };
+        }
+        (clock, ns)
+    }
+
+    /// The changes from `since`, found by looking at every record.
+    fn scanned(ns: &NetSuite, since: DateTime<Utc>) -> Vec<SalesOrderChange> {
+        let state = lock(&ns.state);
+        let mut changed: Vec<&Record> = state
+            .records
+            .values()
+            .filter(|r| r.last_modified >= since)
+            .collect();
+        changed.sort_by_key(|r| {
+            let id = r.internal_id.as_str().parse::<u64>().unwrap();
+            (r.last_modified, id)
+        });
+        changed
+            .into_iter()
+            .map(|r| SalesOrderChange {
+                external_id: r.external_id.clone(),
+                internal_id: r.internal_id.clone(),
+                status: r.status(),
+                last_modified: r.last_modified,
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn changes_from_any_point_are_what_a_scan_of_every_record_gives(
+            steps in proptest::collection::vec(step(), 0..40),
+        ) {
+            let (clock, ns) = play(&steps);
+            {
+                let state = lock(&ns.state);
+                let rebuilt: BTreeSet<ModifiedKey> = state
+                    .records
+                    .iter()
+                    .map(|(key, r)| modified_key(key, r))
+                    .collect();
+                prop_assert_eq!(&state.modified, &rebuilt);
+            }
+            let mut points: Vec<DateTime<Utc>> = vec![t(NOW) - TimeDelta::seconds(1), clock.now()];
+            let times: Vec<DateTime<Utc>> = ns
+                .external_ids()
+                .iter()
+                .filter_map(|id| ns.snapshot(id)?.last_modified)
+                .collect();
+            for at in times {
+                points.extend([at - TimeDelta::seconds(1), at, at + TimeDelta::seconds(1)]);
+            }
+            for since in points {
+                let indexed = block_on(ns.changed_sales_orders(since)).unwrap();
+                prop_assert_eq!(&indexed, &scanned(&ns, since), "since {}", since);
+            }
+        }
+    }
+
+    /// A record written again leaves its old place in the order of changes.
+    #[test]
+    fn a_record_written_again_moves_to_the_end_of_the_changes() {
+        let (clock, ns) = setup();
+        for i in 0..3 {
+            let d = draft(
+                external(i).as_str(),
+                SalesOrderStatus::PendingApproval,
+                two_lines(),
+            );
+            block_on(ns.upsert_sales_order(&d)).unwrap();
+        }
+        clock.advance(Duration::from_secs(60));
+        ns.approve(&external(0)).unwrap();
+        let ids = |since| -> Vec<String> {
+            block_on(ns.changed_sales_orders(since))
+                .unwrap()
+                .into_iter()
+                .map(|c| c.external_id.to_string())
+                .collect()
+        };
+        let all: Vec<String> = [1, 2, 0].iter().map(|i| external(*i).to_string()).collect();
+        assert_eq!(ids(t(NOW)), all);
+        assert_eq!(
+            ids(t(NOW) + TimeDelta::seconds(1)),
+            vec![external(0).to_string()]
+        );
+        assert_eq!(
+            ids(clock.now() + TimeDelta::seconds(1)),
+            Vec::<String>::new()
+        );
+    }
+}

@@ -96,9 +96,8 @@ impl VendorCentral {
     ) -> Result<TransactionOutcome, ClientError> {
         self.call(op, |state, _| {
             state
-                .transactions
-                .iter()
-                .find(|t| t.id == *id && t.program == program)
+                .transaction(id)
+                .filter(|t| t.program == program)
                 .map(|t| state.outcome(t))
                 .ok_or_else(|| not_found(op, id.as_str()))
         })

@@ -79,7 +79,7 @@ fn window_names(kind: WindowKind) -> (&'static str, &'static str) {
 }
 
 /// Checks the query as Amazon does and returns the offset it starts at.
-fn check_query(
+pub(super) fn check_query(
     op: AmazonOperation,
     program: Program,
     query: &OrderQuery,
@@ -182,6 +182,16 @@ fn in_window(t: DateTime<Utc>, query: &OrderQuery) -> bool {
     query.after <= t && t < query.before
 }
 
+/// Whether the window lists unreadable entries: created windows do; a `status=CANCELLED`
+/// window does not (an unreadable entry has no status to match), nor does a changed
+/// window (an unreadable entry has no change date).
+fn lists_unreadable(program: Program, kind: WindowKind) -> bool {
+    match program {
+        Program::RetailProcurement => kind == WindowKind::Created,
+        Program::DirectFulfillment => kind != WindowKind::Cancelled,
+    }
+}
+
 impl State {
     pub(super) fn list_retail(
         &self,
@@ -190,33 +200,15 @@ impl State {
         now: DateTime<Utc>,
     ) -> Result<Page<retail::Order>, ClientError> {
         let offset = check_query(op, Program::RetailProcurement, query, now)?;
-        if query.kind == WindowKind::Created {
-            if let Some(page) =
-                self.indexed_page(Program::RetailProcurement, query, offset, now, |n| {
-                    self.retail.get(n).map(|r| &r.order)
-                })
-            {
-                return Ok(page);
-            }
-        }
-        let mut entries: Vec<Entry<retail::Order>> = self
-            .retail
-            .iter()
-            .filter(|(number, _)| self.is_listed(Program::RetailProcurement, number, now))
-            .filter_map(|(number, r)| {
-                let date = match query.kind {
-                    WindowKind::Created | WindowKind::Cancelled => Some(r.listed_at),
-                    WindowKind::Changed => r.changed_at,
-                }?;
-                in_window(date, query).then(|| (date, number.clone(), Ok(r.order.clone())))
-            })
-            .collect();
-        if query.kind == WindowKind::Created {
-            entries.extend(self.unreadable_in(Program::RetailProcurement, query));
-        }
-        Ok(self.page(Program::RetailProcurement, query, offset, entries))
+        Ok(
+            self.window_page(Program::RetailProcurement, query, offset, now, |n| {
+                self.retail.get(n).map(|r| &r.order)
+            }),
+        )
     }
 
+    /// `status=CANCELLED` lists the orders created in the window whose status is
+    /// CANCELLED now, paged as any listing.
     pub(super) fn list_df(
         &self,
         op: AmazonOperation,
@@ -224,36 +216,74 @@ impl State {
         now: DateTime<Utc>,
     ) -> Result<Page<df::Order>, ClientError> {
         let offset = check_query(op, Program::DirectFulfillment, query, now)?;
-        // `status=CANCELLED` lists the orders created in the window whose status is
-        // CANCELLED now, paged as any listing; an unreadable entry has no status to
-        // match.
-        let cancelled = query.kind == WindowKind::Cancelled;
-        if !cancelled {
-            if let Some(page) =
-                self.indexed_page(Program::DirectFulfillment, query, offset, now, |n| {
-                    self.df.get(n).map(|r| &r.order)
-                })
-            {
-                return Ok(page);
-            }
-        }
-        let mut entries: Vec<Entry<df::Order>> = self
-            .df
-            .iter()
-            .filter(|(_, r)| in_window(r.listed_at, query))
-            .filter(|(number, _)| self.is_listed(Program::DirectFulfillment, number, now))
-            .filter(|(_, r)| !cancelled || r.status().known() == Some(df::OrderStatus::Cancelled))
-            .map(|(number, r)| (r.listed_at, number.clone(), Ok(r.order.clone())))
-            .collect();
-        if !cancelled {
-            entries.extend(self.unreadable_in(Program::DirectFulfillment, query));
-        }
-        Ok(self.page(Program::DirectFulfillment, query, offset, entries))
+        Ok(
+            self.window_page(Program::DirectFulfillment, query, offset, now, |n| {
+                self.df.get(n).map(|r| &r.order)
+            }),
+        )
     }
 
-    /// A created window's page read straight from the listing index, cloning only the
-    /// page: what keeps a 100,000-order window cheap to page through. `None` when the
-    /// page needs the general path (shuffled pages, unreadable entries in the program).
+    /// The index a window's orders are read from, by the date the window selects on:
+    /// the listing date, the retail change date, or the listing date of the Direct
+    /// Fulfillment orders cancelled now. (A retail `status` window and a Direct
+    /// Fulfillment changed window are refused before they get here; they read the
+    /// listing index.)
+    fn window_index(
+        &self,
+        program: Program,
+        kind: WindowKind,
+    ) -> &BTreeSet<(DateTime<Utc>, String)> {
+        match (program, kind) {
+            (Program::RetailProcurement, WindowKind::Changed) => &self.retail_changed,
+            (Program::RetailProcurement, _) => &self.retail_listed,
+            (Program::DirectFulfillment, WindowKind::Cancelled) => &self.df_cancelled,
+            (Program::DirectFulfillment, _) => &self.df_listed,
+        }
+    }
+
+    /// The orders of the window listed at `now`, in date order, as index entries.
+    fn window<'a>(
+        &'a self,
+        program: Program,
+        query: &'a OrderQuery,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = &'a (DateTime<Utc>, String)> + 'a {
+        self.window_index(program, query.kind)
+            .range((query.after, String::new())..)
+            .take_while(|(at, _)| *at < query.before)
+            .filter(move |(_, number)| self.is_listed(program, number, now))
+    }
+
+    /// One page of a window. Without shuffling or unreadable entries to merge, the
+    /// page is read straight from the index, cloning only the page: what keeps a
+    /// 100,000-order window cheap to page through. Otherwise the window's entries
+    /// (and only the window's) are gathered, ordered and cut by [`State::page`].
+    fn window_page<'a, T: Clone + 'a>(
+        &'a self,
+        program: Program,
+        query: &OrderQuery,
+        offset: usize,
+        now: DateTime<Utc>,
+        order: impl Fn(&str) -> Option<&'a T>,
+    ) -> Page<T> {
+        let unreadable = lists_unreadable(program, query.kind);
+        if self.config.shuffle_seed.is_none()
+            && !(unreadable && self.unreadable.iter().any(|u| u.program == program))
+        {
+            return self.indexed_page(program, query, offset, now, order);
+        }
+        let mut entries: Vec<Entry<T>> = self
+            .window(program, query, now)
+            .filter_map(|(at, number)| order(number).map(|o| (*at, number.clone(), Ok(o.clone()))))
+            .collect();
+        if unreadable {
+            entries.extend(self.unreadable_in(program, query));
+        }
+        self.page(program, query, offset, entries)
+    }
+
+    /// A page read straight from the window's index, with the paging of
+    /// [`State::page`].
     fn indexed_page<'a, T: Clone + 'a>(
         &'a self,
         program: Program,
@@ -261,16 +291,7 @@ impl State {
         offset: usize,
         now: DateTime<Utc>,
         order: impl Fn(&str) -> Option<&'a T>,
-    ) -> Option<Page<T>> {
-        if self.config.shuffle_seed.is_some()
-            || self.unreadable.iter().any(|u| u.program == program)
-        {
-            return None;
-        }
-        let index = match program {
-            Program::RetailProcurement => &self.retail_listed,
-            Program::DirectFulfillment => &self.df_listed,
-        };
+    ) -> Page<T> {
         let limit = query.limit as usize;
         let overlap = self.config.page_overlap && offset > 0 && limit > 1;
         let start = if overlap { offset - 1 } else { offset };
@@ -279,11 +300,7 @@ impl State {
         } else {
             offset.saturating_add(limit)
         };
-        let mut window = index
-            .range((query.after, String::new())..)
-            .take_while(|(at, _)| *at < query.before)
-            .filter(|(_, number)| self.is_listed(program, number, now))
-            .skip(start);
+        let mut window = self.window(program, query, now).skip(start);
         let mut orders = Vec::new();
         for _ in start..end {
             match window.next() {
@@ -302,11 +319,11 @@ impl State {
             }
             .encode()
         });
-        Some(Page {
+        Page {
             orders,
             malformed: Vec::new(),
             next_token: next,
-        })
+        }
     }
 
     /// Whether listings show the order at `now`: not while Amazon lists it late
@@ -334,7 +351,7 @@ impl State {
 
     /// One page of the window's entries from `offset`: by date unless shuffled, the
     /// previous page's last entry repeated first when pages overlap.
-    fn page<T>(
+    pub(super) fn page<T>(
         &self,
         program: Program,
         query: &OrderQuery,

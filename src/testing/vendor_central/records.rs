@@ -3,13 +3,125 @@
 
 use super::*;
 
+/// Moves `number`'s entry in a date index from `before` to `after` (either absent).
+fn reindex(
+    index: &mut BTreeSet<(DateTime<Utc>, String)>,
+    number: &str,
+    before: Option<DateTime<Utc>>,
+    after: Option<DateTime<Utc>>,
+) {
+    if before == after {
+        return;
+    }
+    if let Some(at) = before {
+        index.remove(&(at, number.to_owned()));
+    }
+    if let Some(at) = after {
+        index.insert((at, number.to_owned()));
+    }
+}
+
 impl State {
-    pub(super) fn retail_mut(&mut self, number: &str) -> Result<&mut RetailRecord, SimulatorError> {
-        self.retail
+    // Every write to a record goes through `put_*` or `update_*`, which keep the
+    // listing indexes in step with the records: a window is then a range read of
+    // its index, costing the page rather than every order ever seeded.
+
+    /// Stores a retail record, new or replacing the one of that number.
+    pub(super) fn put_retail(&mut self, number: String, record: RetailRecord) {
+        let old = self.retail.get(&number);
+        let (listed, changed) = (old.map(|r| r.listed_at), old.and_then(|r| r.changed_at));
+        reindex(
+            &mut self.retail_listed,
+            &number,
+            listed,
+            Some(record.listed_at),
+        );
+        reindex(
+            &mut self.retail_changed,
+            &number,
+            changed,
+            record.changed_at,
+        );
+        self.retail.insert(number, record);
+    }
+
+    /// Changes a retail record in place, keeping the indexes in step whatever
+    /// `change` returns.
+    pub(super) fn update_retail<R>(
+        &mut self,
+        number: &str,
+        change: impl FnOnce(&mut RetailRecord) -> Result<R, SimulatorError>,
+    ) -> Result<R, SimulatorError> {
+        let record = self
+            .retail
             .get_mut(number)
             .ok_or_else(|| SimulatorError::UnknownOrder {
                 number: number.to_owned(),
-            })
+            })?;
+        let (listed, changed) = (record.listed_at, record.changed_at);
+        let result = change(record);
+        reindex(
+            &mut self.retail_listed,
+            number,
+            Some(listed),
+            Some(record.listed_at),
+        );
+        reindex(&mut self.retail_changed, number, changed, record.changed_at);
+        result
+    }
+
+    /// Stores a Direct Fulfillment record, new or replacing the one of that number.
+    pub(super) fn put_df(&mut self, number: String, record: DfRecord) {
+        let old = self.df.get(&number);
+        let (listed, cancelled) = (
+            old.map(|r| r.listed_at),
+            old.and_then(DfRecord::cancelled_at),
+        );
+        reindex(&mut self.df_listed, &number, listed, Some(record.listed_at));
+        reindex(
+            &mut self.df_cancelled,
+            &number,
+            cancelled,
+            record.cancelled_at(),
+        );
+        self.df.insert(number, record);
+    }
+
+    /// Changes a Direct Fulfillment record in place, keeping the indexes in step.
+    pub(super) fn update_df<R>(
+        &mut self,
+        number: &str,
+        change: impl FnOnce(&mut DfRecord) -> R,
+    ) -> Result<R, SimulatorError> {
+        let record = self
+            .df
+            .get_mut(number)
+            .ok_or_else(|| SimulatorError::UnknownOrder {
+                number: number.to_owned(),
+            })?;
+        let (listed, cancelled) = (record.listed_at, record.cancelled_at());
+        let result = change(record);
+        reindex(
+            &mut self.df_listed,
+            number,
+            Some(listed),
+            Some(record.listed_at),
+        );
+        reindex(
+            &mut self.df_cancelled,
+            number,
+            cancelled,
+            record.cancelled_at(),
+        );
+        Ok(result)
+    }
+
+    /// The transaction with this id.
+    pub(super) fn transaction(&self, id: &TransactionId) -> Option<&Transaction> {
+        self.transaction_at
+            .get(id)
+            .and_then(|i| self.transactions.get(*i))
+            .filter(|t| t.id == *id)
     }
 
     /// Decides every transaction due by `now`, in the order they were opened.
@@ -73,7 +185,9 @@ impl State {
         if !errors.is_empty() {
             return Err(errors);
         }
-        self.retail.extend(changed);
+        for (number, record) in changed {
+            self.put_retail(number, record);
+        }
         Ok(())
     }
 
@@ -96,7 +210,9 @@ impl State {
         if !errors.is_empty() {
             return Err(errors);
         }
-        self.df.extend(changed);
+        for (number, record) in changed {
+            self.put_df(number, record);
+        }
         Ok(())
     }
 
@@ -155,6 +271,11 @@ impl State {
                 body: ack.clone(),
             });
         }
+        // The counter makes every id unique; were one repeated, the first stays
+        // the one found, as a search from the start would find it.
+        self.transaction_at
+            .entry(id.clone())
+            .or_insert(self.transactions.len());
         self.transactions.push(Transaction {
             id: id.clone(),
             program,
@@ -463,6 +584,12 @@ impl DfRecord {
             .as_ref()
             .and_then(|d| d.order_status.clone())
             .unwrap_or(df::OrderStatus::New)
+    }
+
+    /// The listing date, when the order's status is `CANCELLED` now: its key in the
+    /// cancelled index.
+    pub(super) fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        (self.status().known() == Some(df::OrderStatus::Cancelled)).then_some(self.listed_at)
     }
 
     pub(super) fn set_status(&mut self, status: df::OrderStatus) {

@@ -58,8 +58,7 @@ impl VendorCentral {
         if state.retail.contains_key(&number) {
             return Err(SimulatorError::DuplicateOrder { number });
         }
-        state.retail_listed.insert((listed_at, number.clone()));
-        state.retail.insert(
+        state.put_retail(
             number,
             RetailRecord {
                 order,
@@ -106,8 +105,7 @@ impl VendorCentral {
         if state.df.contains_key(&number) {
             return Err(SimulatorError::DuplicateOrder { number });
         }
-        state.df_listed.insert((listed_at, number.clone()));
-        state.df.insert(number, DfRecord { order, listed_at });
+        state.put_df(number, DfRecord { order, listed_at });
         Ok(())
     }
 
@@ -171,10 +169,11 @@ impl VendorCentral {
     ) -> Result<(), SimulatorError> {
         let now = self.clock.now();
         let mut state = self.settled();
-        let record = state.retail_mut(number)?;
-        change(&mut record.order);
-        record.mark_changed(now);
-        Ok(())
+        state.update_retail(number, |record| {
+            change(&mut record.order);
+            record.mark_changed(now);
+            Ok(())
+        })
     }
 
     /// Sets a retail line's ordered quantity (in the line's unit) and marks the PO
@@ -190,10 +189,11 @@ impl VendorCentral {
     ) -> Result<(), SimulatorError> {
         let now = self.clock.now();
         let mut state = self.settled();
-        let record = state.retail_mut(number)?;
-        record.set_quantity(number, sequence, amount, now)?;
-        record.mark_changed(now);
-        Ok(())
+        state.update_retail(number, |record| {
+            record.set_quantity(number, sequence, amount, now)?;
+            record.mark_changed(now);
+            Ok(())
+        })
     }
 
     /// Cancels a retail line: its quantity becomes 0, as Amazon shows a cancelled
@@ -225,12 +225,13 @@ impl VendorCentral {
             })?;
         let now = self.clock.now();
         let mut state = self.settled();
-        let record = state.retail_mut(number)?;
-        let item = record.item_mut(number, sequence)?;
-        let cost = item.net_cost.get_or_insert_with(retail::Money::default);
-        cost.amount = Some(amount.to_owned());
-        record.mark_changed(now);
-        Ok(())
+        state.update_retail(number, |record| {
+            let item = record.item_mut(number, sequence)?;
+            let cost = item.net_cost.get_or_insert_with(retail::Money::default);
+            cost.amount = Some(amount.to_owned());
+            record.mark_changed(now);
+            Ok(())
+        })
     }
 
     /// Adds a line to a retail PO, numbered after the last one (zero-padded like the
@@ -245,10 +246,11 @@ impl VendorCentral {
     ) -> Result<String, SimulatorError> {
         let now = self.clock.now();
         let mut state = self.settled();
-        let record = state.retail_mut(number)?;
-        let sequence = record.add_line(line);
-        record.mark_changed(now);
-        Ok(sequence)
+        state.update_retail(number, |record| {
+            let sequence = record.add_line(line);
+            record.mark_changed(now);
+            Ok(sequence)
+        })
     }
 
     /// Closes a retail PO: its state becomes `Closed` and the status report shows it
@@ -259,10 +261,10 @@ impl VendorCentral {
     pub fn close_retail_order(&self, number: &str) -> Result<(), SimulatorError> {
         let now = self.clock.now();
         let mut state = self.settled();
-        state
-            .retail_mut(number)?
-            .set_state(retail::PurchaseOrderState::Closed, now);
-        Ok(())
+        state.update_retail(number, |record| {
+            record.set_state(retail::PurchaseOrderState::Closed, now);
+            Ok(())
+        })
     }
 
     /// Records an acknowledgement of a retail PO made outside the sync (in Vendor
@@ -280,32 +282,33 @@ impl VendorCentral {
     ) -> Result<(), SimulatorError> {
         let now = self.clock.now();
         let mut state = self.settled();
-        let record = state.retail_mut(number)?;
-        let lines = record
-            .order
-            .order_details
-            .as_ref()
-            .and_then(|d| d.items.as_deref())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|item| {
-                let sequence = item.item_sequence_number.clone()?;
-                let ordered = acknowledgements::ordered_eaches(item).unwrap_or(0);
-                let kept = accepted
-                    .iter()
-                    .find(|(s, _)| *s == sequence)
-                    .map_or(0, |(_, e)| (*e).min(ordered));
-                Some((sequence, (kept, ordered - kept)))
-            })
-            .collect();
-        record.apply(
-            &acknowledgements::RetailEffect {
-                acknowledged_at: now,
-                lines,
-            },
-            now,
-        );
-        Ok(())
+        state.update_retail(number, |record| {
+            let lines = record
+                .order
+                .order_details
+                .as_ref()
+                .and_then(|d| d.items.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|item| {
+                    let sequence = item.item_sequence_number.clone()?;
+                    let ordered = acknowledgements::ordered_eaches(item).unwrap_or(0);
+                    let kept = accepted
+                        .iter()
+                        .find(|(s, _)| *s == sequence)
+                        .map_or(0, |(_, e)| (*e).min(ordered));
+                    Some((sequence, (kept, ordered - kept)))
+                })
+                .collect();
+            record.apply(
+                &acknowledgements::RetailEffect {
+                    acknowledged_at: now,
+                    lines,
+                },
+                now,
+            );
+            Ok(())
+        })
     }
 
     /// Records that a Direct Fulfillment order was accepted outside the sync: its
@@ -315,15 +318,9 @@ impl VendorCentral {
     /// # Errors
     /// [`SimulatorError::UnknownOrder`].
     pub fn accept_df_order_elsewhere(&self, number: &str) -> Result<(), SimulatorError> {
-        let mut state = self.settled();
-        let record = state
-            .df
-            .get_mut(number)
-            .ok_or_else(|| SimulatorError::UnknownOrder {
-                number: number.to_owned(),
-            })?;
-        record.set_status(df::OrderStatus::Accepted);
-        Ok(())
+        self.settled().update_df(number, |record| {
+            record.set_status(df::OrderStatus::Accepted)
+        })
     }
 
     /// Cancels a Direct Fulfillment order: its status becomes `CANCELLED`.
@@ -331,14 +328,8 @@ impl VendorCentral {
     /// # Errors
     /// [`SimulatorError::UnknownOrder`].
     pub fn cancel_df_order(&self, number: &str) -> Result<(), SimulatorError> {
-        let mut state = self.settled();
-        let record = state
-            .df
-            .get_mut(number)
-            .ok_or_else(|| SimulatorError::UnknownOrder {
-                number: number.to_owned(),
-            })?;
-        record.set_status(df::OrderStatus::Cancelled);
-        Ok(())
+        self.settled().update_df(number, |record| {
+            record.set_status(df::OrderStatus::Cancelled)
+        })
     }
 }

@@ -161,6 +161,7 @@ async fn all_pages(vc: &VendorCentral, mut q: OrderQuery) -> (Vec<String>, usize
 
 mod df_acknowledgements;
 mod hostile;
+mod indexes;
 mod limits;
 mod listing;
 mod retail_acknowledgements;
