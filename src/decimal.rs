@@ -51,6 +51,12 @@ pub struct Decimal {
     scale: u32,
 }
 
+/// The powers of ten a double holds exactly (10^22 is the last).
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// Why a string is not a decimal, or an operation has no exact result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -362,6 +368,25 @@ impl Decimal {
                 return Ok(serde_json::Number::from(i));
             }
         }
+        // Up to 15 significant digits and a power of ten a double holds exactly: the
+        // mantissa and the power are exact doubles, IEEE division rounds their quotient
+        // correctly (to the double the text would parse to), and any decimal of 15
+        // significant digits reads back from its nearest double unchanged. So the
+        // check below could not fail: skip its formatting and parsing.
+        if self.mantissa.unsigned_abs() < 1_000_000_000_000_000 {
+            if let Some(power) = EXACT_POWERS_OF_TEN.get(self.scale as usize) {
+                let f = self.mantissa as f64 / power;
+                return serde_json::Number::from_f64(f).ok_or_else(not_exact);
+            }
+        }
+        self.json_number_through_text()
+    }
+
+    /// [`Decimal::to_json_number`] the long way: through the float's shortest text.
+    fn json_number_through_text(&self) -> Result<serde_json::Number, DecimalError> {
+        let not_exact = || DecimalError::NotExactInJson {
+            value: self.to_string(),
+        };
         // Rust's float parser rounds correctly; the value is exact when reading the
         // float back at its shortest spelling gives this number again.
         let f: f64 = self.to_string().parse().map_err(|_| not_exact())?;
@@ -774,6 +799,19 @@ mod tests {
             let d = Decimal::new(if neg { -(m as i128) } else { m as i128 }, scale).unwrap();
             d.to_string()
         })
+    }
+
+    proptest! {
+        #[test]
+        fn the_short_way_to_a_json_number_gives_what_the_checked_way_gives(
+            mantissa in -999_999_999_999_999i128..=999_999_999_999_999,
+            scale in 1u32..=22,
+        ) {
+            let d = Decimal { mantissa, scale };
+            let short = d.to_json_number().map(|n| n.to_string());
+            let checked = d.json_number_through_text().map(|n| n.to_string());
+            prop_assert_eq!(short, checked);
+        }
     }
 
     proptest! {

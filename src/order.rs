@@ -756,6 +756,29 @@ impl fmt::Display for OnLine<'_> {
     }
 }
 
+/// The field `.1` below the field `.0` (`orderDetails.items[2]` and `netCost`),
+/// written out only when a problem names it: converting a valid order formats no
+/// paths.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Child<P>(pub(crate) P, pub(crate) &'static str);
+
+impl<P: fmt::Display> fmt::Display for Child<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// The element `.1` of the list at `.0` (`orderDetails.items` and 2), written out
+/// only when a problem names it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Item(pub(crate) &'static str, pub(crate) usize);
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
 /// Collects problems while a wire order is converted; shared by both programs'
 /// conversions.
 #[derive(Debug)]
@@ -776,20 +799,20 @@ impl Problems {
     }
 
     /// Records a missing field.
-    pub(crate) fn missing(&mut self, line: Option<&str>, field: impl Into<String>) {
-        self.push(line, field.into(), ProblemKind::Missing);
+    pub(crate) fn missing(&mut self, line: Option<&str>, field: impl fmt::Display) {
+        self.push(line, field.to_string(), ProblemKind::Missing);
     }
 
     /// Records an invalid field.
     pub(crate) fn invalid(
         &mut self,
         line: Option<&str>,
-        field: impl Into<String>,
+        field: impl fmt::Display,
         reason: impl fmt::Display,
     ) {
         self.push(
             line,
-            field.into(),
+            field.to_string(),
             ProblemKind::Invalid {
                 reason: reason.to_string(),
             },
@@ -810,7 +833,7 @@ impl Problems {
         &mut self,
         value: Option<T>,
         line: Option<&str>,
-        field: &str,
+        field: impl fmt::Display,
     ) -> Option<T> {
         if value.is_none() {
             self.missing(line, field);
@@ -823,7 +846,7 @@ impl Problems {
         &mut self,
         result: Result<T, E>,
         line: Option<&str>,
-        field: &str,
+        field: impl fmt::Display,
     ) -> Option<T> {
         match result {
             Ok(v) => Some(v),

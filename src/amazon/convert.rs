@@ -10,7 +10,7 @@ pub(crate) fn required<T, E: fmt::Display>(
     p: &mut Problems,
     value: Option<&str>,
     line: Option<&str>,
-    field: &str,
+    field: impl fmt::Display + Copy,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Option<T> {
     let text = p.require(value, line, field)?;
@@ -23,7 +23,7 @@ pub(crate) fn optional_or_refused<T, E: fmt::Display>(
     p: &mut Problems,
     value: Option<&str>,
     line: Option<&str>,
-    field: &str,
+    field: impl fmt::Display + Copy,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Option<Option<T>> {
     match value {
@@ -39,7 +39,7 @@ pub(crate) fn optional<T, E: fmt::Display>(
     p: &mut Problems,
     value: Option<&str>,
     line: Option<&str>,
-    field: &str,
+    field: impl fmt::Display + Copy,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Option<T> {
     optional_or_refused(p, value, line, field, parse).flatten()

@@ -1,6 +1,9 @@
 //! From a received Direct Fulfillment [`Order`] to the validated [`PurchaseOrder`].
 
 use std::collections::HashMap;
+use std::fmt;
+
+use crate::order::{Child, Item};
 
 use crate::amazon::convert::{non_blank, optional_or_refused, required};
 use crate::decimal::Decimal;
@@ -193,7 +196,7 @@ fn state(p: &mut Problems, status: Option<&OrderStatus>) -> Option<AmazonOrderSt
 fn identified_party(
     p: &mut Problems,
     party: Option<&PartyIdentification>,
-    field: &str,
+    field: impl fmt::Display + Copy,
 ) -> Option<Party> {
     let party = p.require(party, None, field)?;
     party_of(p, party, field, true)
@@ -203,21 +206,21 @@ fn identified_party(
 fn party_of(
     p: &mut Problems,
     party: &PartyIdentification,
-    field: &str,
+    field: impl fmt::Display + Copy,
     id_required: bool,
 ) -> Option<Party> {
-    let id_field = format!("{field}.partyId");
+    let id_field = Child(field, "partyId");
     let id = match party.party_id.as_deref() {
         None if id_required => {
             p.missing(None, id_field);
             None
         }
         None => Some(None),
-        Some(text) => p.check(PartyId::new(text), None, &id_field).map(Some),
+        Some(text) => p.check(PartyId::new(text), None, id_field).map(Some),
     };
     let address = match &party.address {
         None => Some(None),
-        Some(a) => address(p, a, &format!("{field}.address")).map(Some),
+        Some(a) => address(p, a, Child(field, "address")).map(Some),
     };
     Some(Party {
         id: id?,
@@ -227,19 +230,15 @@ fn party_of(
 
 /// Converts an address; the name, first line and country are required. Problems name
 /// the field only, never its text: a ship-to address is the customer's.
-fn address(p: &mut Problems, a: &Address, field: &str) -> Option<crate::Address> {
-    let name = p.require(a.name.clone(), None, &format!("{field}.name"));
-    let address_line1 = p.require(
-        a.address_line1.clone(),
-        None,
-        &format!("{field}.addressLine1"),
-    );
+fn address(
+    p: &mut Problems,
+    a: &Address,
+    field: impl fmt::Display + Copy,
+) -> Option<crate::Address> {
+    let name = p.require(a.name.clone(), None, Child(field, "name"));
+    let address_line1 = p.require(a.address_line1.clone(), None, Child(field, "addressLine1"));
     // Kept as sent: the sandbox sends the three-letter `USA`.
-    let country_code = p.require(
-        a.country_code.clone(),
-        None,
-        &format!("{field}.countryCode"),
-    );
+    let country_code = p.require(a.country_code.clone(), None, Child(field, "countryCode"));
     Some(crate::Address {
         name: name?,
         attention: a.attention.clone(),
@@ -364,27 +363,27 @@ fn lines(p: &mut Problems, items: Option<&[OrderItem]>) -> Option<Vec<OrderLine>
 
 /// One item.
 fn line(p: &mut Problems, i: usize, item: &OrderItem) -> Option<OrderLine> {
-    let at = |rest: &str| format!("orderDetails.items[{i}].{rest}");
+    let at = |rest: &'static str| Child(Item("orderDetails.items", i), rest);
     let seq = item.item_sequence_number.as_deref();
-    let sequence = required(p, seq, None, &at("itemSequenceNumber"), |s| {
+    let sequence = required(p, seq, None, at("itemSequenceNumber"), |s| {
         ItemSequenceNumber::new(s)
     });
     let asin = optional_or_refused(
         p,
         item.buyer_product_identifier.as_deref(),
         seq,
-        &at("buyerProductIdentifier"),
+        at("buyerProductIdentifier"),
         |s| Asin::new(s),
     );
     let vendor_sku = optional_or_refused(
         p,
         item.vendor_product_identifier.as_deref(),
         seq,
-        &at("vendorProductIdentifier"),
+        at("vendorProductIdentifier"),
         |s| VendorSku::new(s),
     );
-    let ordered = quantity(p, item, seq, &at("orderedQuantity"));
-    let net_cost = price(p, item, seq, &at("netPrice"));
+    let ordered = quantity(p, item, seq, at("orderedQuantity"));
+    let net_cost = price(p, item, seq, at("netPrice"));
     Some(OrderLine {
         sequence: sequence?,
         asin: asin?,
@@ -402,7 +401,7 @@ fn quantity(
     p: &mut Problems,
     item: &OrderItem,
     seq: Option<&str>,
-    field: &str,
+    field: impl fmt::Display + Copy,
 ) -> Option<Quantity> {
     let q = p.require(item.ordered_quantity.as_ref(), seq, field)?;
     let unit_ok = match &q.unit_of_measure {
@@ -412,14 +411,14 @@ fn quantity(
             Some(UnitOfMeasure::Other(_)) | None => {
                 p.invalid(
                     seq,
-                    format!("{field}.unitOfMeasure"),
+                    Child(field, "unitOfMeasure"),
                     format_args!("`{}` is not `Each`", excerpt(unit.as_str())),
                 );
                 false
             }
         },
     };
-    let amount_field = format!("{field}.amount");
+    let amount_field = Child(field, "amount");
     let amount = match &q.amount {
         None => {
             p.missing(seq, amount_field);
@@ -441,16 +440,21 @@ fn quantity(
 }
 
 /// `netPrice`: an exact amount, not negative, in a currency.
-fn price(p: &mut Problems, item: &OrderItem, seq: Option<&str>, field: &str) -> Option<Price> {
+fn price(
+    p: &mut Problems,
+    item: &OrderItem,
+    seq: Option<&str>,
+    field: impl fmt::Display + Copy,
+) -> Option<Price> {
     let m = p.require(item.net_price.as_ref(), seq, field)?;
-    let amount_field = format!("{field}.amount");
-    let amount = required(p, m.amount.as_deref(), seq, &amount_field, |s| {
+    let amount_field = Child(field, "amount");
+    let amount = required(p, m.amount.as_deref(), seq, amount_field, |s| {
         s.parse::<Decimal>()
     })
     .filter(|amount| {
         let negative = amount.is_negative();
         if negative {
-            p.invalid(seq, &amount_field, format_args!("`{amount}` is negative"));
+            p.invalid(seq, amount_field, format_args!("`{amount}` is negative"));
         }
         !negative
     });
@@ -458,7 +462,7 @@ fn price(p: &mut Problems, item: &OrderItem, seq: Option<&str>, field: &str) -> 
         p,
         m.currency_code.as_deref(),
         seq,
-        &format!("{field}.currencyCode"),
+        Child(field, "currencyCode"),
         str::parse::<CurrencyCode>,
     );
     Some(Price {

@@ -1,6 +1,9 @@
 //! The conversion of a received order into the domain [`PurchaseOrder`].
 
 use std::collections::HashMap;
+use std::fmt;
+
+use crate::order::{Child, Item};
 
 use chrono::{DateTime, Utc};
 
@@ -190,7 +193,11 @@ fn order_state(p: &mut Problems, state: Option<&PurchaseOrderState>) -> Option<A
     }
 }
 
-fn required_instant(p: &mut Problems, value: Option<&str>, field: &str) -> Option<DateTime<Utc>> {
+fn required_instant(
+    p: &mut Problems,
+    value: Option<&str>,
+    field: impl fmt::Display + Copy,
+) -> Option<DateTime<Utc>> {
     required(p, value, None, field, parse_instant)
 }
 
@@ -210,24 +217,28 @@ fn country_code(text: &str) -> Result<String, NotACountryCode> {
 fn optional_party(
     p: &mut Problems,
     party: Option<&PartyIdentification>,
-    path: &str,
+    path: impl fmt::Display + Copy,
 ) -> Option<Party> {
     party.and_then(|party| to_party(p, party, path))
 }
 
 /// A present party must carry its `partyId` (the model requires it) and, when it has
 /// an address, a valid one.
-fn to_party(p: &mut Problems, party: &PartyIdentification, path: &str) -> Option<Party> {
+fn to_party(
+    p: &mut Problems,
+    party: &PartyIdentification,
+    path: impl fmt::Display + Copy,
+) -> Option<Party> {
     let id = required(
         p,
         party.party_id.as_deref(),
         None,
-        &format!("{path}.partyId"),
+        Child(path, "partyId"),
         str::parse::<PartyId>,
     );
     let address = match &party.address {
         None => Some(None),
-        Some(address) => to_address(p, address, &format!("{path}.address")).map(Some),
+        Some(address) => to_address(p, address, Child(path, "address")).map(Some),
     };
     Some(Party {
         id: Some(id?),
@@ -235,26 +246,24 @@ fn to_party(p: &mut Problems, party: &PartyIdentification, path: &str) -> Option
     })
 }
 
-fn to_address(p: &mut Problems, a: &Address, path: &str) -> Option<crate::order::Address> {
-    let name = required(
-        p,
-        a.name.as_deref(),
-        None,
-        &format!("{path}.name"),
-        non_blank,
-    );
+fn to_address(
+    p: &mut Problems,
+    a: &Address,
+    path: impl fmt::Display + Copy,
+) -> Option<crate::order::Address> {
+    let name = required(p, a.name.as_deref(), None, Child(path, "name"), non_blank);
     let address_line1 = required(
         p,
         a.address_line1.as_deref(),
         None,
-        &format!("{path}.addressLine1"),
+        Child(path, "addressLine1"),
         non_blank,
     );
     let country_code = required(
         p,
         a.country_code.as_deref(),
         None,
-        &format!("{path}.countryCode"),
+        Child(path, "countryCode"),
         country_code,
     );
     Some(crate::order::Address {
@@ -306,35 +315,35 @@ fn to_lines(p: &mut Problems, items: Option<&[OrderItem]>) -> Option<Vec<OrderLi
 }
 
 fn to_line(p: &mut Problems, item: &OrderItem, index: usize) -> Option<OrderLine> {
-    let path = format!("orderDetails.items[{index}]");
+    let path = Item("orderDetails.items", index);
     let line = item.item_sequence_number.as_deref();
-    let field = |name: &str| format!("{path}.{name}");
+    let field = |name: &'static str| Child(path, name);
 
     let sequence = required(
         p,
         item.item_sequence_number.as_deref(),
         line,
-        &field("itemSequenceNumber"),
+        field("itemSequenceNumber"),
         str::parse::<ItemSequenceNumber>,
     );
     let asin = optional(
         p,
         item.amazon_product_identifier.as_deref(),
         line,
-        &field("amazonProductIdentifier"),
+        field("amazonProductIdentifier"),
         str::parse::<Asin>,
     );
     let vendor_sku = optional(
         p,
         item.vendor_product_identifier.as_deref(),
         line,
-        &field("vendorProductIdentifier"),
+        field("vendorProductIdentifier"),
         str::parse::<VendorSku>,
     );
     if item.amazon_product_identifier.is_none() && item.vendor_product_identifier.is_none() {
         p.invalid(
             line,
-            path.clone(),
+            path,
             "neither `amazonProductIdentifier` nor `vendorProductIdentifier` is present",
         );
     }
@@ -342,19 +351,19 @@ fn to_line(p: &mut Problems, item: &OrderItem, index: usize) -> Option<OrderLine
         p,
         item.ordered_quantity.as_ref(),
         line,
-        &field("orderedQuantity"),
+        field("orderedQuantity"),
     );
     let back_order_allowed = p.require(
         item.is_back_order_allowed,
         line,
-        &field("isBackOrderAllowed"),
+        field("isBackOrderAllowed"),
     );
     let net_cost = p
-        .require(item.net_cost.as_ref(), line, &field("netCost"))
-        .and_then(|money| to_price(p, money, line, &field("netCost")));
+        .require(item.net_cost.as_ref(), line, field("netCost"))
+        .and_then(|money| to_price(p, money, line, field("netCost")));
     let list_price = match &item.list_price {
         None => Some(None),
-        Some(money) => to_price(p, money, line, &field("listPrice")).map(Some),
+        Some(money) => to_price(p, money, line, field("listPrice")).map(Some),
     };
 
     Some(OrderLine {
@@ -375,7 +384,7 @@ fn count(
     number: &serde_json::Number,
     min: u64,
     line: Option<&str>,
-    field: &str,
+    field: impl fmt::Display + Copy,
 ) -> Option<u64> {
     match number.as_u64() {
         Some(n) if n >= min => Some(n),
@@ -394,16 +403,16 @@ fn to_quantity(
     p: &mut Problems,
     quantity: Option<&ItemQuantity>,
     line: Option<&str>,
-    path: &str,
+    path: impl fmt::Display + Copy,
 ) -> Option<Quantity> {
     let quantity = p.require(quantity, line, path)?;
-    let amount_field = format!("{path}.amount");
-    let size_field = format!("{path}.unitSize");
+    let amount_field = Child(path, "amount");
+    let size_field = Child(path, "unitSize");
 
     // 0 is a line Amazon cancelled, not an error.
     let amount = p
-        .require(quantity.amount.as_ref(), line, &amount_field)
-        .and_then(|n| count(p, n, 0, line, &amount_field));
+        .require(quantity.amount.as_ref(), line, amount_field)
+        .and_then(|n| count(p, n, 0, line, amount_field));
     let unit = match &quantity.unit_of_measure {
         None => Some(QuantityUnit::Eaches),
         Some(unit) => match unit.known() {
@@ -412,7 +421,7 @@ fn to_quantity(
             _ => {
                 p.invalid(
                     line,
-                    format!("{path}.unitOfMeasure"),
+                    Child(path, "unitOfMeasure"),
                     format_args!(
                         "`{}` is neither `Cases` nor `Eaches`",
                         excerpt(unit.as_str())
@@ -426,7 +435,7 @@ fn to_quantity(
     let unit_size = quantity
         .unit_size
         .as_ref()
-        .map(|n| count(p, n, 1, line, &size_field));
+        .map(|n| count(p, n, 1, line, size_field));
     let unit_size = match (unit?, unit_size) {
         (QuantityUnit::Eaches, Some(None)) => None,
         (QuantityUnit::Eaches, _) => Some(1),
@@ -455,13 +464,18 @@ fn to_quantity(
     Some(quantity)
 }
 
-fn to_price(p: &mut Problems, money: &Money, line: Option<&str>, path: &str) -> Option<Price> {
-    let amount_field = format!("{path}.amount");
+fn to_price(
+    p: &mut Problems,
+    money: &Money,
+    line: Option<&str>,
+    path: impl fmt::Display + Copy,
+) -> Option<Price> {
+    let amount_field = Child(path, "amount");
     let amount = required(
         p,
         money.amount.as_deref(),
         line,
-        &amount_field,
+        amount_field,
         str::parse::<Decimal>,
     );
     if let Some(amount) = amount.filter(Decimal::is_negative) {
@@ -472,7 +486,7 @@ fn to_price(p: &mut Problems, money: &Money, line: Option<&str>, path: &str) -> 
         p,
         money.currency_code.as_deref(),
         line,
-        &format!("{path}.currencyCode"),
+        Child(path, "currencyCode"),
         str::parse::<CurrencyCode>,
     );
     let basis = match &money.unit_of_measure {
@@ -488,7 +502,7 @@ fn to_price(p: &mut Problems, money: &Money, line: Option<&str>, path: &str) -> 
             if weight.is_none() {
                 p.invalid(
                     line,
-                    format!("{path}.unitOfMeasure"),
+                    Child(path, "unitOfMeasure"),
                     format_args!("`{}` is not a known unit of weight", excerpt(unit.as_str())),
                 );
             }

@@ -931,7 +931,7 @@ mod tests {
         assert!(json.get("unanswered").is_none(), "none kept: {json}");
         json["unanswered"] = serde_json::to_value(&ack).unwrap();
         let one: OrderRecord = serde_json::from_value(json.clone()).unwrap();
-        assert_eq!(one.unanswered, [ack.clone()]);
+        assert_eq!(one.unanswered, std::slice::from_ref(&ack));
         json["unanswered"] = serde_json::to_value([&ack, &ack]).unwrap();
         let two: OrderRecord = serde_json::from_value(json).unwrap();
         assert_eq!(two.unanswered.len(), 2);
