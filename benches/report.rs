@@ -684,9 +684,12 @@ fn child(part: &str) {
     else {
         panic!("no part {part:?}");
     };
-    let mut world = steady::Steady::new(size, start);
-    // Settling the history is not measured: only what costs on top of it.
+    // The history: up to `REAL_HISTORY` orders settled through the engine, copied
+    // under new keys up to `size` (not measured: only what costs on top of it).
+    let mut world = steady::Steady::new(size.min(REAL_HISTORY), start);
     runtime.block_on(drain(&mut world));
+    runtime.block_on(world.replicate(size));
+    runtime.block_on(world.settle());
     let idle = callgrind::measure("idle", || runtime.block_on(world.cycle()));
     assert!(idle.orders.is_empty(), "an idle cycle touches no order");
     world.add_new_orders(NEW_WORK);
@@ -707,6 +710,10 @@ async fn drain(world: &mut steady::Steady) {
 /// The orders of the per-order growth figure, settled into an empty store and into
 /// a large one.
 const BATCH: usize = 1_000;
+
+/// The orders of a count run's history settled through the engine; the rest are
+/// copies of them (see `steady::Steady::replicate`).
+const REAL_HISTORY: usize = 2_000;
 
 /// The new orders of the new-work figure.
 const NEW_WORK: usize = 20;

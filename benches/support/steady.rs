@@ -25,6 +25,7 @@ pub struct Steady {
     amazon_outside: Outside<VendorCentral>,
     netsuite_outside: Outside<NetSuite>,
     seeded: u64,
+    copies: u64,
     /// Every cycle run, with its report.
     pub cycles: usize,
     /// The calls the last cycle made.
@@ -70,6 +71,7 @@ impl Steady {
             amazon_outside,
             netsuite_outside,
             seeded: 0,
+            copies: 0,
             cycles: 0,
             last_calls: 0,
         };
@@ -144,6 +146,50 @@ impl Steady {
     pub async fn assert_settled(&self) {
         let table = self.engine.status_table().await.expect("memory store");
         let settled = table.iter().filter(|l| l.status == SETTLED).count();
-        assert_eq!(settled as u64, self.seeded, "every order settled");
+        assert_eq!(
+            settled as u64,
+            self.seeded + self.copies,
+            "every order settled"
+        );
+    }
+
+    /// Fills the store up to `total` settled orders by saving copies of the orders
+    /// settled so far under new keys: the history the count runs measure over,
+    /// built without running the engine through every one of them under valgrind.
+    /// The copies are settled records the engine never needs to touch, like the
+    /// originals, and the simulators do not hold them (their work is not counted).
+    pub async fn replicate(&mut self, total: usize) {
+        let settings = catalogue_settings(false, true);
+        let originals = self.store.snapshot();
+        assert!(
+            !originals.is_empty() || total == 0,
+            "settle some orders first"
+        );
+        let mut next = originals.len();
+        let mut copy = 0u64;
+        while next < total {
+            let (_, stored) = &originals[next % originals.len()];
+            let key = avc_order_sync::OrderKey {
+                program: avc_order_sync::Program::DirectFulfillment,
+                number: avc_order_sync::PurchaseOrderNumber::new(purchase_order_number(
+                    40_000_000 + copy,
+                ))
+                .expect("generated numbers are valid"),
+            };
+            let wakeup = stored.record.next_wakeup(&settings);
+            avc_order_sync::OrderStore::save(
+                &*self.store,
+                &key,
+                &stored.record,
+                None,
+                wakeup,
+                None,
+            )
+            .await
+            .expect("new keys");
+            copy += 1;
+            next += 1;
+        }
+        self.copies += copy;
     }
 }
