@@ -1051,6 +1051,27 @@ async fn stored_bytes(orders: usize, start: DateTime<Utc>) -> (usize, u64) {
     );
     world.cycle().await;
     let idle_calls = world.last_calls;
+    if let Some((_, stored)) = world.store.snapshot().first() {
+        // What a settled record holds, by its stored JSON's top-level fields.
+        let json = serde_json::to_value(&stored.record).expect("records serialize");
+        let mut sizes: Vec<(usize, String)> = json
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (v.to_string().len(), k.clone()))
+            .collect();
+        sizes.sort_by(|a, b| b.cmp(a));
+        let top: Vec<String> = sizes
+            .iter()
+            .take(6)
+            .map(|(n, k)| format!("{k} {n} B"))
+            .collect();
+        eprintln!(
+            "  (one settled record as JSON: {} B; largest fields {})",
+            json.to_string().len(),
+            top.join(", ")
+        );
+    }
     let steady::Steady { engine, store, .. } = world;
     let before = LIVE.load(Ordering::Relaxed);
     drop(engine);
