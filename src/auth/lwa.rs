@@ -70,17 +70,13 @@ pub fn read_token_response(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Result<AccessToken, AuthError> {
-    let service = AuthService::LoginWithAmazon;
-    if (200..300).contains(&status) {
-        super::read_bearer(service, status, body, now)
-    } else {
-        Err(super::classify_token_error(
-            service,
-            status,
-            body,
-            REFUSED_CODES,
-        ))
-    }
+    super::read_token_answer(
+        AuthService::LoginWithAmazon,
+        REFUSED_CODES,
+        status,
+        body,
+        now,
+    )
 }
 
 #[cfg(test)]

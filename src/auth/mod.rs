@@ -357,6 +357,23 @@ fn short(text: &str) -> String {
     text.chars().take(160).collect()
 }
 
+/// Reads an OAuth 2.0 token endpoint's answer from `service`, received at `now`: the
+/// bearer token of a 2xx, or the error of anything else, with the OAuth error codes in
+/// `refused` counted as refusals a person must act on.
+fn read_token_answer(
+    service: AuthService,
+    refused: &[&str],
+    status: u16,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<AccessToken, AuthError> {
+    if (200..300).contains(&status) {
+        read_bearer(service, status, body, now)
+    } else {
+        Err(classify_token_error(service, status, body, refused))
+    }
+}
+
 /// Classifies an OAuth 2.0 token endpoint's answer that is not a success.
 fn classify_token_error(
     service: AuthService,
