@@ -264,6 +264,43 @@ mod tests {
     }
 
     #[test]
+    fn every_acknowledgement_rebuilt_before_its_answer_is_kept_not_only_the_last() {
+        // v1 built, then Amazon changes the order twice before any answer: v1 and v2
+        // may both have gone out, so both are kept to check v3 against.
+        let mut s = settings();
+        s.auto_acknowledge.retail_procurement = true;
+        let mut order = Order::receive(s);
+        let change = |order: &mut Order, eaches: u64, hours: u32| {
+            let mut po = retail_po();
+            po.lines[1].ordered = crate::order::Quantity::eaches_of(eaches);
+            po.changed_at = Some(t(hours));
+            order.then(
+                Event::PurchaseOrderChanged {
+                    purchase_order: Box::new(po),
+                },
+                t(hours),
+            );
+        };
+        change(&mut order, 8, 1);
+        assert_eq!(order.record.unanswered.len(), 1);
+        change(&mut order, 6, 2);
+        assert_eq!(submits(&order), [AcknowledgementVersion(3)]);
+        let kept = &order.record.unanswered;
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert_ne!(kept[0], kept[1]);
+        // The same acknowledgement is not kept twice.
+        let policy = crate::lifecycle::RetryPolicy::default();
+        let mut machine = crate::lifecycle::machine::Machine::new(
+            order.record.clone(),
+            t(3),
+            &order.settings,
+            &policy,
+        );
+        machine.keep_unanswered(&kept[1]);
+        assert_eq!(machine.rec.unanswered.len(), 2);
+    }
+
+    #[test]
     fn an_update_whose_sending_failed_is_held_when_retried_after_the_window() {
         // v2 is built inside the window, then Amazon refuses to take it for good.
         let mut order = auto_acknowledged_then_changed(47);
