@@ -556,35 +556,80 @@ fn time<R>(iterations: u32, mut f: impl FnMut() -> R) -> Duration {
     started.elapsed() / iterations
 }
 
+/// One page of each program, as the CPU figure converts it: the page's bytes, and
+/// the bodies our conversion writes, parsed back for serde_json's floor to write.
+struct JsonCase {
+    program: Program,
+    bytes: Vec<u8>,
+    settings: Settings,
+    now: DateTime<Utc>,
+    body_values: Vec<serde_json::Value>,
+    ack_value: serde_json::Value,
+}
+
+impl JsonCase {
+    fn both() -> [JsonCase; 2] {
+        let now: DateTime<Utc> = "2026-11-27T09:00:00Z".parse().expect("valid");
+        let mut settings = catalogue_settings(true, true);
+        settings.auto_acknowledge.retail_procurement = true;
+        [
+            (Program::RetailProcurement, retail_page_bytes(100, 10)),
+            (Program::DirectFulfillment, df_page_bytes(100, 3)),
+        ]
+        .map(|(program, bytes)| {
+            let (bodies, ack) = convert(&bytes, program, &settings, now);
+            JsonCase {
+                program,
+                body_values: bodies
+                    .iter()
+                    .map(|b| serde_json::from_slice(b).expect("json"))
+                    .collect(),
+                ack_value: serde_json::from_slice(&ack).expect("json"),
+                bytes,
+                settings: settings.clone(),
+                now,
+            }
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        match self.program {
+            Program::RetailProcurement => "retail",
+            Program::DirectFulfillment => "df",
+        }
+    }
+
+    /// Our path: bytes to bodies.
+    fn ours(&self) -> (Vec<Vec<u8>>, Vec<u8>) {
+        convert(&self.bytes, self.program, &self.settings, self.now)
+    }
+
+    /// The floor: serde_json parses the same bytes untyped and writes the same bodies.
+    fn floor(&self) -> (serde_json::Value, Vec<Vec<u8>>, Vec<u8>) {
+        let input: serde_json::Value = serde_json::from_slice(&self.bytes).expect("json");
+        let out: Vec<Vec<u8>> = self
+            .body_values
+            .iter()
+            .map(|v| serde_json::to_vec(v).expect("json"))
+            .collect();
+        (
+            input,
+            out,
+            serde_json::to_vec(&self.ack_value).expect("json"),
+        )
+    }
+}
+
 fn cpu_ratio() -> f64 {
-    let now: DateTime<Utc> = "2026-11-27T09:00:00Z".parse().expect("valid");
-    let mut settings = catalogue_settings(true, true);
-    settings.auto_acknowledge.retail_procurement = true;
     let iterations = if quick() { 5 } else { 60 };
     let mut ours = Duration::ZERO;
     let mut floor = Duration::ZERO;
-    for (program, bytes) in [
-        (Program::RetailProcurement, retail_page_bytes(100, 10)),
-        (Program::DirectFulfillment, df_page_bytes(100, 3)),
-    ] {
-        let (bodies, ack) = convert(&bytes, program, &settings, now);
-        let body_values: Vec<serde_json::Value> = bodies
-            .iter()
-            .map(|b| serde_json::from_slice(b).expect("json"))
-            .collect();
-        let ack_value: serde_json::Value = serde_json::from_slice(&ack).expect("json");
+    for case in JsonCase::both() {
         // Warm both paths, then time them interleaved.
-        black_box(convert(&bytes, program, &settings, now));
+        black_box(case.ours());
         for _ in 0..3 {
-            ours += time(iterations, || convert(&bytes, program, &settings, now));
-            floor += time(iterations, || {
-                let input: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-                let out: Vec<Vec<u8>> = body_values
-                    .iter()
-                    .map(|v| serde_json::to_vec(v).expect("json"))
-                    .collect();
-                (input, out, serde_json::to_vec(&ack_value).expect("json"))
-            });
+            ours += time(iterations, || case.ours());
+            floor += time(iterations, || case.floor());
         }
     }
     ours.as_secs_f64() / floor.as_secs_f64()
@@ -647,33 +692,10 @@ fn child(part: &str) {
         .expect("a runtime");
     let start: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().expect("valid");
     if part == "json" {
-        let now: DateTime<Utc> = "2026-11-27T09:00:00Z".parse().expect("valid");
-        let mut settings = catalogue_settings(true, true);
-        settings.auto_acknowledge.retail_procurement = true;
-        for (program, bytes) in [
-            (Program::RetailProcurement, retail_page_bytes(100, 10)),
-            (Program::DirectFulfillment, df_page_bytes(100, 3)),
-        ] {
-            let (bodies, ack) = convert(&bytes, program, &settings, now);
-            let body_values: Vec<serde_json::Value> = bodies
-                .iter()
-                .map(|b| serde_json::from_slice(b).expect("json"))
-                .collect();
-            let ack_value: serde_json::Value = serde_json::from_slice(&ack).expect("json");
-            let name = match program {
-                Program::RetailProcurement => "retail",
-                Program::DirectFulfillment => "df",
-            };
-            callgrind::measure(&format!("ours-{name}"), || {
-                black_box(convert(&bytes, program, &settings, now))
-            });
-            callgrind::measure(&format!("floor-{name}"), || {
-                let input: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-                let out: Vec<Vec<u8>> = body_values
-                    .iter()
-                    .map(|v| serde_json::to_vec(v).expect("json"))
-                    .collect();
-                black_box((input, out, serde_json::to_vec(&ack_value).expect("json")))
+        for case in JsonCase::both() {
+            callgrind::measure(&format!("ours-{}", case.name()), || black_box(case.ours()));
+            callgrind::measure(&format!("floor-{}", case.name()), || {
+                black_box(case.floor())
             });
         }
         return;
