@@ -262,21 +262,33 @@ impl Engine {
         batch: &[(OrderKey, Command)],
     ) -> Result<(), EngineError> {
         let mut together = Vec::with_capacity(batch.len());
+        let mut limited = Vec::new();
         for (key, command) in batch {
-            if let Some((current, alone)) = self.claim(cycle, key, command).await? {
-                // An acknowledgement that goes out again after Amazon refused a
-                // transaction it shared goes alone, so that the answer is its own.
-                if alone {
-                    self.send(cycle, program, &[(key.clone(), current)]).await?;
-                } else {
-                    together.push((key.clone(), current));
+            if let Some((current, limit)) = self.claim(cycle, key, command).await? {
+                match limit {
+                    None => together.push((key.clone(), current)),
+                    Some(limit) => limited.push((limit.max(1), (key.clone(), current))),
                 }
             }
         }
-        if together.is_empty() {
-            return Ok(());
+        if !together.is_empty() {
+            self.send(cycle, program, &together).await?;
         }
-        self.send(cycle, program, &together).await
+        // Acknowledgements that go out again after Amazon refused a transaction they
+        // shared go in transactions of at most their limit: those with one limit (the
+        // halves of one refused transaction) together, so each refusal narrows down
+        // the order it was for.
+        limited.sort_by_key(|(limit, _)| *limit);
+        for group in limited.chunk_by(|a, b| a.0 == b.0) {
+            let size = group.first().map_or(1, |(limit, _)| {
+                usize::try_from(*limit).unwrap_or(usize::MAX)
+            });
+            for chunk in group.chunks(size) {
+                let chunk: Vec<_> = chunk.iter().map(|(_, sent)| sent.clone()).collect();
+                self.send(cycle, program, &chunk).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Sends claimed acknowledgements in one request and feeds each order the answer.
@@ -389,14 +401,14 @@ impl Engine {
     /// change from Amazon may have brought a newer draft under the same key). `None`
     /// when the order moved on, or its marker was replaced (another worker, or this
     /// one later in a long cycle, took the command for unanswered and queued it
-    /// again; that copy is the one sent). With it, whether the order asks for the
-    /// command to go out alone ([`OrderRecord::sends_alone`]).
+    /// again; that copy is the one sent). With it, the most acknowledgements the
+    /// order lets the transaction carrying it hold ([`OrderRecord::send_limit`]).
     pub(super) async fn claim(
         &self,
         cycle: &Cycle,
         key: &OrderKey,
         command: &Command,
-    ) -> Result<Option<(Command, bool)>, EngineError> {
+    ) -> Result<Option<(Command, Option<u32>)>, EngineError> {
         let command_key = command.key();
         let Some(queued_at) = cycle.with(|s| s.marks.remove(&(key.clone(), command_key.clone())))
         else {
@@ -430,7 +442,7 @@ impl Engine {
                         ));
                         return Ok(None);
                     }
-                    return Ok(Some((current, stored.record.sends_alone())));
+                    return Ok(Some((current, stored.record.send_limit())));
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),

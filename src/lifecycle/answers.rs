@@ -8,8 +8,9 @@
 //!   once Amazon's order has been read);
 //! - which orders a failure concerns: a failed transaction of one order is that
 //!   order's rejection, with Amazon's codes and messages as sent ([`messages_as_sent`]);
-//!   a failed transaction of several orders is split, each order sent again alone
-//!   ([`Event::AcknowledgementNotJudged`]), since Amazon applies nothing of a failed
+//!   a failed transaction of several orders is split, each order sent again in a
+//!   transaction of at most half as many ([`Event::AcknowledgementNotJudged`],
+//!   [`OrderRecord::send_limit`]), since Amazon applies nothing of a failed
 //!   transaction;
 //! - whether Amazon's status report shows an acknowledgement as landed
 //!   ([`shows_as_acknowledged`]; a quantity the report leaves out is zero);
@@ -114,8 +115,9 @@ pub fn messages_as_sent(messages: &[ServiceMessage]) -> Vec<ServiceMessage> {
 ///
 /// A failed transaction of one order is that order's rejection. A failed transaction
 /// of several orders (or of a number not known) is split: Amazon applied nothing of
-/// it, and no message says for which order it failed (they name none), so each
-/// order goes out again alone, where its answer is its own.
+/// it, and no message says for which order it failed (they name none), so its orders
+/// go out again in halves, until the one it failed for goes alone and its answer is
+/// its own.
 pub fn transaction_answer(
     submission: &Submission,
     outcome: &TransactionOutcome,

@@ -103,9 +103,11 @@ pub enum Event {
     /// Amazon refused the transaction this acknowledgement went out in with others (or
     /// in a transaction whose size is not known): nothing of it was applied, and
     /// nothing says which acknowledgement it failed for. It goes out again, unchanged,
-    /// alone, as the next version (the one it went out as is spent, so Amazon never
-    /// receives one version twice). After [`super::MAX_UNJUDGED_RESENDS`] such
-    /// re-sends the order goes to a person with Amazon's messages.
+    /// as the next version (the one it went out as is spent, so Amazon never receives
+    /// one version twice), in a transaction of at most half as many
+    /// ([`super::OrderRecord::send_limit`]); after a transaction of a size not known,
+    /// alone, and after [`super::MAX_UNJUDGED_RESENDS`] such re-sends the order goes
+    /// to a person with Amazon's messages.
     AcknowledgementNotJudged {
         /// The version that went out in the refused transaction.
         version: AcknowledgementVersion,

@@ -72,7 +72,7 @@ pub use intake::{
 };
 pub use late::FoundLate;
 pub use record::{
-    Approval, Attempt, ConfirmedAcknowledgement, DeadlineNotices, HistoryEntry,
+    Approval, Attempt, ConfirmedAcknowledgement, DeadlineNotices, HALVING_ROUND, HistoryEntry,
     MAX_UNJUDGED_RESENDS, OrderRecord, RaisedNotices, SCHEMA_VERSION,
 };
 pub use retry::{RetryDecision, RetryPolicy};

@@ -67,6 +67,11 @@ pub struct OrderRecord {
     /// Amazon refused a transaction it shared with others.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(super) unjudged_resends: u32,
+    /// The most acknowledgements the transaction carrying the acknowledgement in
+    /// flight may hold: half the refused transaction it last went out in
+    /// ([`OrderRecord::send_limit`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) send_limit: Option<u32>,
     /// The notices raised for causes that outlast a transition, so a cycle over an
     /// order in the same state does not raise them again.
     #[serde(default, skip_serializing_if = "RaisedNotices::is_empty")]
@@ -139,6 +144,13 @@ pub(crate) const RECONCILIATION_GIVE_UP: std::time::Duration =
 /// judge it ([`super::Event::AcknowledgementNotJudged`]); the next such answer hands
 /// the order to a person with Amazon's messages.
 pub const MAX_UNJUDGED_RESENDS: u32 = 2;
+
+/// How long one round of halving a refused transaction takes: Amazon's answer to a
+/// retail transaction is read 15 minutes after it went out, and the next cycle sends
+/// the next round. Halving a transaction of 50 down to one order takes six rounds;
+/// with fewer left before the acknowledgement deadline, the orders go out in smaller
+/// transactions at once ([`OrderRecord::send_limit`]).
+pub const HALVING_ROUND: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// The most unanswered acknowledgements an order keeps: each is a version Amazon
 /// may hold, and an order rebuilt more often than this without an answer keeps the
@@ -553,11 +565,25 @@ impl OrderRecord {
             .map(|h| h.at)
     }
 
+    /// The most acknowledgements the transaction carrying the acknowledgement waiting
+    /// to go out may hold; `None`: any number.
+    ///
+    /// An acknowledgement Amazon left unjudged, in a refused transaction of several,
+    /// goes out again in a transaction of at most half as many, so a refused batch is
+    /// halved until each refusal is one order's own answer. It goes alone (`Some(1)`)
+    /// after a refused transaction of a size not known, and when less than a
+    /// [`HALVING_ROUND`] is left before the acknowledgement deadline; with a few rounds
+    /// left, in transactions small enough to be narrowed down to one order in time.
+    pub fn send_limit(&self) -> Option<u32> {
+        self.send_limit
+            .or_else(|| (self.unjudged_resends > 0).then_some(1))
+    }
+
     /// Whether the acknowledgement waiting to go out must go alone, in a transaction
-    /// of its own: it goes out again after Amazon refused a transaction it shared with
-    /// others, so that Amazon's answer is its own.
+    /// of its own ([`OrderRecord::send_limit`] is one), so that Amazon's answer is its
+    /// own.
     pub fn sends_alone(&self) -> bool {
-        self.unjudged_resends > 0
+        self.send_limit() == Some(1)
     }
 
     /// How many times the acknowledgement in flight went out again after an answer

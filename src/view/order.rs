@@ -178,7 +178,7 @@ pub enum AcknowledgementAnswer {
         at: Option<DateTime<Utc>>,
     },
     /// A later version replaced it before Amazon judged it (Amazon refused a
-    /// transaction it shared with others, and it went out again alone).
+    /// transaction it shared with others, and it went out again in a smaller one).
     Superseded,
 }
 

@@ -17,7 +17,9 @@ use crate::client::ServiceMessage;
 use crate::lifecycle::command::Notice;
 use crate::lifecycle::command_key::{CommandKey, CommandKind};
 use crate::lifecycle::failure::{CommandFailure, FailureKind};
-use crate::lifecycle::record::{Approval, Attempt, ConfirmedAcknowledgement, MAX_UNJUDGED_RESENDS};
+use crate::lifecycle::record::{
+    Approval, Attempt, ConfirmedAcknowledgement, HALVING_ROUND, MAX_UNJUDGED_RESENDS,
+};
 use crate::lifecycle::retry::later;
 use crate::lifecycle::state::{CloseReason, MappingStep, OrderState};
 
@@ -82,6 +84,7 @@ impl Machine<'_> {
             Some(v) => {
                 self.rec.acknowledgement_version = Some(AcknowledgementVersion(v));
                 self.rec.unjudged_resends = 0;
+                self.rec.send_limit = None;
                 self.enter(OrderState::ExpectAcknowledgementSubmitted {
                     acknowledgement: Box::new(acknowledgement),
                 });
@@ -260,6 +263,7 @@ impl Machine<'_> {
             return;
         };
         self.rec.unjudged_resends = 0;
+        self.rec.send_limit = None;
         self.rec.unanswered.clear();
         // Amazon has answered what the person confirmed: the next acknowledgement
         // is judged afresh.
@@ -300,8 +304,11 @@ impl Machine<'_> {
     }
 
     /// The transaction was refused without judging this acknowledgement: send the same
-    /// acknowledgement alone, as the next version, at most [`MAX_UNJUDGED_RESENDS`]
-    /// times; then a person gets the order with Amazon's messages.
+    /// acknowledgement again, as the next version, in a transaction of at most half as
+    /// many ([`Machine::halved_limit`]). Halving ends in a transaction of one, whose
+    /// refusal is the order's own. After a refused transaction of a size not known it
+    /// goes alone, at most [`MAX_UNJUDGED_RESENDS`] times; then a person gets the order
+    /// with Amazon's messages.
     pub(super) fn on_not_judged(&mut self, errors: Vec<ServiceMessage>) {
         let Some(acknowledgement) = self.in_flight_acknowledgement() else {
             return;
@@ -312,20 +319,30 @@ impl Machine<'_> {
             || check_acknowledgement(po, &acknowledgement, previous).is_err();
         self.rec.change_pending = false;
         if !stale {
+            let carried = match self.rec.state {
+                OrderState::ExpectAcknowledgementConfirmation { orders, .. } => orders,
+                _ => 0,
+            };
+            // Only a resend whose transaction cannot shrink counts: halving ends by
+            // itself.
             let resends = self.rec.unjudged_resends;
-            if resends >= MAX_UNJUDGED_RESENDS {
+            let counted = carried <= 1;
+            if counted && resends >= MAX_UNJUDGED_RESENDS {
                 return self.unjudged_to_person(acknowledgement, errors);
             }
+            let limit = self.halved_limit(carried);
             self.start_acknowledgement(acknowledgement);
             if matches!(
                 self.rec.state,
                 OrderState::ExpectAcknowledgementSubmitted { .. }
             ) {
-                self.rec.unjudged_resends = resends.saturating_add(1);
+                self.rec.unjudged_resends = resends.saturating_add(u32::from(counted));
+                self.rec.send_limit = Some(limit);
             }
             return;
         }
         self.rec.unjudged_resends = 0;
+        self.rec.send_limit = None;
         // Amazon changed the order meanwhile: decide again, as for a change that comes
         // before an acknowledgement is sent.
         match self.rec.approval {
@@ -339,6 +356,43 @@ impl Machine<'_> {
             }
             _ => self.route_new(),
         }
+    }
+
+    /// The most acknowledgements the next transaction of an acknowledgement Amazon
+    /// left unjudged may carry, after a refused one of `carried` (0: not known): half
+    /// as many, rounded up, and never more than it was limited to before. One when the
+    /// size is not known.
+    ///
+    /// Each transaction is a round of Amazon's answer ([`HALVING_ROUND`]), and a limit
+    /// of `2^(r-1)` is narrowed down to one order within `r` rounds: with fewer rounds
+    /// left before the acknowledgement deadline than halving needs, the limit is that
+    /// smaller one, and alone when less than a round is left. Past the deadline, when
+    /// it can no longer be met, the refused transaction is cut in groups of about
+    /// `√carried`, and the group refused again goes alone: two rounds, in which only
+    /// the orders of that group wait for the second, for about `2√carried`
+    /// transactions instead of `carried`.
+    fn halved_limit(&self, carried: u32) -> u32 {
+        if carried <= 1 {
+            return 1;
+        }
+        let left = (self.rec.acknowledgement_deadline - self.now).num_seconds();
+        if left <= 0 {
+            return match self.rec.send_limit {
+                None => ceil_sqrt(carried),
+                Some(_) => 1,
+            };
+        }
+        let round = i64::try_from(HALVING_ROUND.as_secs())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let rounds = left / round;
+        let fits = if rounds < 1 {
+            1
+        } else {
+            1u32 << u32::try_from(rounds - 1).unwrap_or(31).min(31)
+        };
+        let half = carried.div_ceil(2).min(fits);
+        self.rec.send_limit.map_or(half, |before| before.min(half))
     }
 
     /// Amazon left the acknowledgement unjudged once more after it went out alone
@@ -369,6 +423,7 @@ impl Machine<'_> {
             return self.start_acknowledgement(acknowledgement);
         };
         self.rec.acknowledgement_version = Some(AcknowledgementVersion(next));
+        self.rec.send_limit = Some(1);
         self.rec.state = OrderState::ExpectAcknowledgementSubmitted {
             acknowledgement: Box::new(acknowledgement),
         };
@@ -388,6 +443,7 @@ impl Machine<'_> {
     /// repost.
     pub(super) fn on_rejected(&mut self, errors: Vec<ServiceMessage>) {
         self.rec.unjudged_resends = 0;
+        self.rec.send_limit = None;
         self.rec.compliance_confirmed.clear();
         let version = self
             .rec
@@ -410,12 +466,27 @@ impl Machine<'_> {
     }
 }
 
+/// The least `r` with `r * r >= n`.
+fn ceil_sqrt(n: u32) -> u32 {
+    let r = n.isqrt();
+    if r.saturating_mul(r) < n { r + 1 } else { r }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::client::{ClientError, ErrorKind, ServiceMessage};
     use crate::lifecycle::{Command, CommandFailure, Event, FailureKind, Notice, OrderRecord};
     use crate::lifecycle::{OrderState, StateKind};
     use crate::mapping::fixtures::{retail_po, settings, t};
+
+    proptest::proptest! {
+        #[test]
+        fn ceil_sqrt_is_the_least_root_whose_square_covers(n in 0u32..=u32::MAX) {
+            let r = u64::from(super::ceil_sqrt(n));
+            proptest::prop_assert!(r * r >= u64::from(n));
+            proptest::prop_assert!(r == 0 || (r - 1) * (r - 1) < u64::from(n));
+        }
+    }
 
     #[test]
     fn amazon_refusing_the_submission_reaches_the_record_and_the_person_with_its_codes() {

@@ -143,6 +143,7 @@ impl OrderRecord {
             sales_order_revision: 0,
             change_pending: false,
             unjudged_resends: 0,
+            send_limit: None,
             compliance_confirmed: Vec::new(),
             reconciliation_due: None,
             reconciliation: None,

@@ -1173,6 +1173,57 @@ async fn a_failed_batch_is_split_and_each_order_sent_again_alone() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_failed_batch_of_six_goes_out_again_in_halves_not_one_by_one() {
+    // Six retail POs acknowledged automatically travel in one request; Amazon changes
+    // one of them before processing, so the whole transaction fails, naming no order.
+    let world = World::new(catalogue_settings(true, false));
+    world.amazon.set_failures_as_amazon(true);
+    let keys: Vec<_> = (0..6)
+        .map(|i| retail_key(&purchase_order_number(810 + i)))
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        world
+            .amazon
+            .add_retail_order(kettles_and_blenders(
+                key.number.as_str(),
+                placed(30 - i as i64),
+            ))
+            .unwrap();
+    }
+    world.cycle().await;
+    let first: Vec<_> = keys
+        .iter()
+        .map(|k| world.acknowledgements(k)[0].transaction_id.clone())
+        .collect();
+    assert!(first.iter().all(|t| *t == first[0]), "{first:?}");
+    let changed = &keys[5];
+    world
+        .amazon
+        .set_retail_net_cost(changed.number.as_str(), "1", "17.90")
+        .unwrap();
+    world
+        .run_until("all posted", |w| {
+            keys.iter().all(|k| w.status(k) == Some(POSTED))
+        })
+        .await;
+
+    // The changed one is rebuilt from Amazon's order; the five others go out again,
+    // unchanged, in transactions of at most three (half of six): two, not five.
+    let mut again = std::collections::BTreeMap::<_, usize>::new();
+    for key in &keys[..5] {
+        let acks = world.acknowledgements(key);
+        assert_eq!(acks.len(), 2, "{key}");
+        assert_eq!(parts(&acks[1]), parts(&acks[0]), "{key}");
+        *again.entry(acks[1].transaction_id.clone()).or_default() += 1;
+    }
+    let mut sizes: Vec<usize> = again.into_values().collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [2, 3]);
+    assert_eq!(world.acknowledgements(changed).len(), 2);
+    assert_eq!(world.amazon.acknowledgements().len(), 12);
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_failed_transaction_of_one_order_is_its_rejection_with_amazons_messages() {
     // One retail PO acknowledged automatically, alone in its request; Amazon lowers
     // its cost before processing, and its failure message names no order.

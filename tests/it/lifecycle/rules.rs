@@ -287,9 +287,9 @@ fn a_line_closed_by_an_update_is_never_added_again() {
     );
 }
 
-/// Amazon refused the transaction v1 went out in with other orders, naming none: v1
-/// goes out again alone as v2, then v3. Left unjudged once more, the order goes to a
-/// person with Amazon's messages; retrying sends it, still alone, as v4.
+/// Amazon refused the transaction v1 went out in, of a size not known, naming no
+/// order: v1 goes out again alone as v2, then v3. Left unjudged once more, the order
+/// goes to a person with Amazon's messages; retrying sends it, still alone, as v4.
 #[test]
 fn an_acknowledgement_left_unjudged_goes_out_alone_twice_then_to_a_person() {
     use avc_order_sync::ServiceMessage;
@@ -308,7 +308,7 @@ fn an_acknowledgement_left_unjudged_goes_out_alone_twice_then_to_a_person() {
     story.then(Event::AcknowledgementSubmitted {
         version: v(1),
         transaction_id: txn("t-1"),
-        orders: 2,
+        orders: 0,
     });
     for n in 1..=MAX_UNJUDGED_RESENDS {
         story.then(Event::AcknowledgementNotJudged {
@@ -357,4 +357,124 @@ fn an_acknowledgement_left_unjudged_goes_out_alone_twice_then_to_a_person() {
     assert_eq!(version, v(MAX_UNJUDGED_RESENDS + 2));
     assert_eq!(again, first);
     assert!(story.record.sends_alone());
+}
+
+/// Amazon refused a transaction of 50 naming no order: the acknowledgement goes out
+/// again in a transaction of at most 25, then 13, 7, 4, 2 and 1, each time as the next
+/// version and unchanged. Halving ends by itself, so none of it counts towards the
+/// re-sends that hand the order to a person; alone, Amazon's refusal is its own.
+#[test]
+fn an_acknowledgement_of_a_refused_batch_goes_out_again_in_halves_down_to_one() {
+    use avc_order_sync::lifecycle::Command;
+
+    let mut story = approve_retail(|_| {});
+    let (_, first) = story.submitted();
+    assert_eq!(story.record.send_limit(), None);
+    let mut carried = 50;
+    let mut limits = Vec::new();
+    for n in 1..=6 {
+        story.then(Event::AcknowledgementSubmitted {
+            version: v(n),
+            transaction_id: txn(&format!("t-{n}")),
+            orders: carried,
+        });
+        story.then(Event::AcknowledgementNotJudged {
+            version: v(n),
+            errors: Vec::new(),
+        });
+        let (version, again) = story.submitted();
+        assert_eq!(version, v(n + 1));
+        assert_eq!(again, first, "the same acknowledgement goes out again");
+        assert_eq!(story.record.unjudged_resends(), 0);
+        let limit = story.record.send_limit().expect("a limit");
+        limits.push(limit);
+        carried = limit;
+    }
+    assert_eq!(limits, [25, 13, 7, 4, 2, 1]);
+    assert!(story.record.sends_alone());
+
+    // Alone, the refusal is the order's own: its rejection (by default the sales order
+    // goes back to Pending Approval), and the limit is gone.
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(7),
+        transaction_id: txn("t-7"),
+        orders: 1,
+    });
+    story.then(Event::AcknowledgementFailed {
+        version: v(7),
+        errors: Vec::new(),
+    });
+    assert_eq!(story.state(), StateKind::ExpectSalesOrderUpdated);
+    assert_eq!(story.record.send_limit(), None);
+    assert!(
+        !story
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::SubmitAcknowledgement { .. })),
+        "{:?}",
+        story.commands
+    );
+}
+
+/// Halving a refused transaction takes rounds of Amazon's answers: with three rounds
+/// (`HALVING_ROUND`) left before the acknowledgement deadline, the acknowledgement goes
+/// out again in a transaction of at most four, which is narrowed down to one order in
+/// the two rounds after; with less than a round left, alone.
+#[test]
+fn near_its_deadline_an_acknowledgement_of_a_refused_batch_goes_out_in_a_smaller_one() {
+    use avc_order_sync::lifecycle::HALVING_ROUND;
+    use chrono::TimeDelta;
+
+    let round = TimeDelta::from_std(HALVING_ROUND).unwrap();
+    for (rounds_left, limit) in [(3, 4), (1, 1), (0, 1)] {
+        let mut story = approve_retail(|_| {});
+        story.then(Event::AcknowledgementSubmitted {
+            version: v(1),
+            transaction_id: txn("t-1"),
+            orders: 50,
+        });
+        let deadline = story.record.acknowledgement_deadline();
+        // A minute into the last of those rounds.
+        let at = deadline - round * (rounds_left + 1) + TimeDelta::minutes(1);
+        let minutes = (at - story.now).num_minutes();
+        assert!(minutes > 0, "the story starts far from its deadline");
+        story.wait(minutes);
+        story.then(Event::AcknowledgementNotJudged {
+            version: v(1),
+            errors: Vec::new(),
+        });
+        let (version, _) = story.submitted();
+        assert_eq!(version, v(2));
+        assert_eq!(
+            story.record.send_limit(),
+            Some(limit),
+            "{rounds_left} rounds"
+        );
+        assert_eq!(story.record.unjudged_resends(), 0);
+    }
+}
+
+/// Past the acknowledgement deadline a refused transaction of 50 is cut in groups of
+/// at most eight (the least whole square root): refused again, the acknowledgement
+/// goes alone.
+#[test]
+fn past_its_deadline_an_acknowledgement_of_a_refused_batch_goes_in_a_group_then_alone() {
+    let mut story = approve_retail(|_| {});
+    let late = (story.record.acknowledgement_deadline() - story.now).num_minutes() + 1;
+    story.wait(late);
+    let mut carried = 50;
+    for (n, limit) in [(1, 8), (2, 1)] {
+        story.then(Event::AcknowledgementSubmitted {
+            version: v(n),
+            transaction_id: txn(&format!("t-{n}")),
+            orders: carried,
+        });
+        story.then(Event::AcknowledgementNotJudged {
+            version: v(n),
+            errors: Vec::new(),
+        });
+        assert_eq!(story.submitted().0, v(n + 1));
+        assert_eq!(story.record.send_limit(), Some(limit));
+        carried = limit;
+    }
 }
