@@ -513,21 +513,70 @@ impl FromStr for Decimal {
     }
 }
 
+/// A decimal's text, written without allocating: at most a sign, the 39 digits of
+/// an `i128` (or the `MAX_SCALE + 1` of a small value with leading zeros) and a point.
+struct DecimalText {
+    bytes: [u8; 48],
+    start: usize,
+}
+
+impl DecimalText {
+    fn of(d: &Decimal) -> DecimalText {
+        let mut text = DecimalText {
+            bytes: [0; 48],
+            start: 48,
+        };
+        let scale = d.scale;
+        let mut written = 0u32;
+        // Digits by 128-bit division only while the value needs it.
+        let mut big = d.mantissa.unsigned_abs();
+        while big > u128::from(u64::MAX) {
+            text.digit((big % 10) as u8, &mut written, scale);
+            big /= 10;
+        }
+        let mut small = u64::try_from(big).unwrap_or(u64::MAX);
+        loop {
+            text.digit((small % 10) as u8, &mut written, scale);
+            small /= 10;
+            if small == 0 && written > scale {
+                break;
+            }
+        }
+        if d.mantissa < 0 {
+            text.push(b'-');
+        }
+        text
+    }
+
+    /// Writes the next digit to the left, after the point once `scale` are written.
+    fn digit(&mut self, value: u8, written: &mut u32, scale: u32) {
+        if *written == scale && scale > 0 {
+            self.push(b'.');
+        }
+        self.push(b'0' + value);
+        *written += 1;
+    }
+
+    /// Writes `byte` before the text; a text longer than the buffer (a scale above
+    /// [`MAX_SCALE`], which no constructor makes) is cut, and `as_str` says so.
+    fn push(&mut self, byte: u8) {
+        if let Some(at) = self.start.checked_sub(1) {
+            if let Some(slot) = self.bytes.get_mut(at) {
+                *slot = byte;
+                self.start = at;
+            }
+        }
+    }
+
+    fn as_str(&self) -> Result<&str, fmt::Error> {
+        let text = self.bytes.get(self.start..).ok_or(fmt::Error)?;
+        std::str::from_utf8(text).map_err(|_| fmt::Error)
+    }
+}
+
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.mantissa.unsigned_abs().to_string();
-        if self.mantissa < 0 {
-            f.write_str("-")?;
-        }
-        let scale = self.scale as usize;
-        if scale == 0 {
-            f.write_str(&digits)
-        } else if digits.len() > scale {
-            let (int, frac) = digits.split_at(digits.len() - scale);
-            write!(f, "{int}.{frac}")
-        } else {
-            write!(f, "0.{}{digits}", "0".repeat(scale - digits.len()))
-        }
+        f.write_str(DecimalText::of(self).as_str()?)
     }
 }
 
@@ -595,7 +644,11 @@ impl Hash for Decimal {
 impl Serialize for Decimal {
     /// Amazon's wire form: a JSON string.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let text = DecimalText::of(self);
+        let text = text
+            .as_str()
+            .map_err(|_| serde::ser::Error::custom("a decimal's text is too long"))?;
+        serializer.serialize_str(text)
     }
 }
 
@@ -811,6 +864,50 @@ mod tests {
             let short = d.to_json_number().map(|n| n.to_string());
             let checked = d.json_number_through_text().map(|n| n.to_string());
             prop_assert_eq!(short, checked);
+        }
+    }
+
+    /// The text through the standard library's integer formatting: what the text
+    /// written without allocating must equal.
+    fn text_through_std(d: &Decimal) -> String {
+        let digits = d.mantissa.unsigned_abs().to_string();
+        let sign = if d.mantissa < 0 { "-" } else { "" };
+        let scale = d.scale as usize;
+        if scale == 0 {
+            format!("{sign}{digits}")
+        } else if digits.len() > scale {
+            let (int, frac) = digits.split_at(digits.len() - scale);
+            format!("{sign}{int}.{frac}")
+        } else {
+            format!("{sign}0.{}{digits}", "0".repeat(scale - digits.len()))
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_text_written_in_place_is_the_standard_one(
+            mantissa in any::<i128>(),
+            small in -1_000_000_000i128..1_000_000_000,
+            scale in 0u32..=MAX_SCALE,
+        ) {
+            for mantissa in [mantissa, small] {
+                let d = Decimal { mantissa, scale };
+                prop_assert_eq!(d.to_string(), text_through_std(&d));
+                prop_assert_eq!(
+                    serde_json::to_string(&d).unwrap(),
+                    format!("\"{}\"", text_through_std(&d))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_extreme_decimals_are_written_whole() {
+        for mantissa in [i128::MIN, i128::MAX, 0, -1, 1] {
+            for scale in [0, 1, MAX_SCALE] {
+                let d = Decimal { mantissa, scale };
+                assert_eq!(d.to_string(), text_through_std(&d));
+            }
         }
     }
 
