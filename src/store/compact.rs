@@ -46,7 +46,7 @@ pub(super) const MIN_MATCH: usize = 4;
 const HASH_BITS: u32 = 14;
 
 /// How many earlier places with the same hash the match finder tries.
-const MAX_CHAIN: usize = 64;
+const MAX_CHAIN: usize = 32;
 
 /// A match this long is taken without looking further.
 const GOOD_ENOUGH: usize = 128;
@@ -145,10 +145,25 @@ fn hash(buf: &[u8], at: usize) -> Option<usize> {
 
 /// How many bytes from `a` and from `b` (`a < b`) are equal, up to the end of `buf`.
 fn common(buf: &[u8], a: usize, b: usize) -> usize {
-    match (buf.get(a..), buf.get(b..)) {
-        (Some(x), Some(y)) => x.iter().zip(y).take_while(|(p, q)| p == q).count(),
-        _ => 0,
+    let (Some(x), Some(y)) = (buf.get(a..), buf.get(b..)) else {
+        return 0;
+    };
+    // Eight bytes at a time, then the rest one by one.
+    let mut n = 0;
+    for (p, q) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+        let (Ok(p), Ok(q)) = (<[u8; 8]>::try_from(p), <[u8; 8]>::try_from(q)) else {
+            break;
+        };
+        let differ = u64::from_le_bytes(p) ^ u64::from_le_bytes(q);
+        if differ != 0 {
+            return n + (differ.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
     }
+    let (Some(x), Some(y)) = (x.get(n..), y.get(n..)) else {
+        return n;
+    };
+    n + x.iter().zip(y).take_while(|(p, q)| p == q).count()
 }
 
 /// The match finder: hash chains over the dictionary and the input, one buffer.
