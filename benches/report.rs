@@ -1078,7 +1078,12 @@ async fn stored_bytes(orders: usize, start: DateTime<Utc>) -> (usize, u64) {
     );
     world.cycle().await;
     let idle_calls = world.last_calls;
-    if let Some((_, stored)) = world.store.snapshot().first() {
+    if let Some((_, stored)) = world
+        .store
+        .snapshot()
+        .expect("the memory store decodes its records")
+        .first()
+    {
         // What a settled record holds, by its stored JSON's top-level fields.
         let json = serde_json::to_value(&stored.record).expect("records serialize");
         let mut sizes: Vec<(usize, String)> = json

@@ -160,7 +160,10 @@ impl Steady {
     /// originals, and the simulators do not hold them (their work is not counted).
     pub async fn replicate(&mut self, total: usize) {
         let settings = catalogue_settings(false, true);
-        let originals = self.store.snapshot();
+        let originals = self
+            .store
+            .snapshot()
+            .expect("the memory store decodes its records");
         assert!(
             !originals.is_empty() || total == 0,
             "settle some orders first"

@@ -1,5 +1,9 @@
 //! The memory store's index for the operator's queries: per state and program, the
 //! orders by time, so a page costs the same whatever the store holds.
+//!
+//! Orders are named by the store's compact id (their place in its table of orders)
+//! rather than by their key, so that the index holds no copy of a PO number: a page
+//! reads the keys it answers with through the store.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,56 +17,80 @@ use crate::view::{
     IndexEntry, IndexPage, OrderFilter, PageRequest, TimeField, finish_page, sort_order,
 };
 
-type ByTime = BTreeMap<Reverse<DateTime<Utc>>, BTreeSet<OrderKey>>;
+/// The orders of one state and program, newest first, then by id. Within one time
+/// a page sorts them by key.
+type ByTime = BTreeSet<(Reverse<DateTime<Utc>>, u32)>;
 
-/// Every order's [`IndexEntry`], and the orders of each state and program by created
-/// and by changed time, newest first.
+/// An order's columns, without its key.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    program: Program,
+    state: StateKind,
+    created_at: DateTime<Utc>,
+    changed_at: DateTime<Utc>,
+}
+
+/// Every order's index columns, by id, and the orders of each state and program by
+/// created and by changed time, newest first.
 #[derive(Debug, Default)]
 pub(super) struct MemoryIndex {
-    entries: BTreeMap<OrderKey, IndexEntry>,
+    columns: Vec<Option<Columns>>,
     created: BTreeMap<(StateKind, Program), ByTime>,
     changed: BTreeMap<(StateKind, Program), ByTime>,
     counts: BTreeMap<StateKind, usize>,
 }
 
-fn insert(map: &mut BTreeMap<(StateKind, Program), ByTime>, e: &IndexEntry, at: DateTime<Utc>) {
-    map.entry((e.state, e.key.program))
+fn insert(
+    map: &mut BTreeMap<(StateKind, Program), ByTime>,
+    c: &Columns,
+    at: DateTime<Utc>,
+    id: u32,
+) {
+    map.entry((c.state, c.program))
         .or_default()
-        .entry(Reverse(at))
-        .or_default()
-        .insert(e.key.clone());
+        .insert((Reverse(at), id));
 }
 
-fn remove(map: &mut BTreeMap<(StateKind, Program), ByTime>, e: &IndexEntry, at: DateTime<Utc>) {
-    let slot = (e.state, e.key.program);
+fn remove(
+    map: &mut BTreeMap<(StateKind, Program), ByTime>,
+    c: &Columns,
+    at: DateTime<Utc>,
+    id: u32,
+) {
+    let slot = (c.state, c.program);
     let Some(times) = map.get_mut(&slot) else {
         return;
     };
-    if let Some(keys) = times.get_mut(&Reverse(at)) {
-        keys.remove(&e.key);
-        if keys.is_empty() {
-            times.remove(&Reverse(at));
-        }
-    }
+    times.remove(&(Reverse(at), id));
     if times.is_empty() {
         map.remove(&slot);
     }
 }
 
 impl MemoryIndex {
-    /// Puts an order's entry in place of its previous one.
-    pub(super) fn put(&mut self, entry: IndexEntry) {
-        if let Some(old) = self.entries.remove(&entry.key) {
-            remove(&mut self.created, &old, old.created_at);
-            remove(&mut self.changed, &old, old.changed_at);
+    /// Puts the entry of the order `id` names in place of its previous one.
+    pub(super) fn put(&mut self, id: u32, entry: &IndexEntry) {
+        let at = id as usize;
+        if self.columns.len() <= at {
+            self.columns.resize(at + 1, None);
+        }
+        let new = Columns {
+            program: entry.key.program,
+            state: entry.state,
+            created_at: entry.created_at,
+            changed_at: entry.changed_at,
+        };
+        let old = self.columns.get_mut(at).and_then(|c| c.replace(new));
+        if let Some(old) = old {
+            remove(&mut self.created, &old, old.created_at, id);
+            remove(&mut self.changed, &old, old.changed_at, id);
             if let Some(n) = self.counts.get_mut(&old.state) {
                 *n = n.saturating_sub(1);
             }
         }
-        insert(&mut self.created, &entry, entry.created_at);
-        insert(&mut self.changed, &entry, entry.changed_at);
-        *self.counts.entry(entry.state).or_default() += 1;
-        self.entries.insert(entry.key.clone(), entry);
+        insert(&mut self.created, &new, new.created_at, id);
+        insert(&mut self.changed, &new, new.changed_at, id);
+        *self.counts.entry(new.state).or_default() += 1;
     }
 
     /// How many orders are in each state; states with none are left out.
@@ -74,9 +102,29 @@ impl MemoryIndex {
             .collect()
     }
 
+    /// The entry of the order `id` names, with its key as `key_of` gives it.
+    fn entry<'k>(
+        &self,
+        id: u32,
+        key_of: &impl Fn(u32) -> Option<&'k OrderKey>,
+    ) -> Option<IndexEntry> {
+        let c = self.columns.get(id as usize).copied().flatten()?;
+        Some(IndexEntry {
+            key: key_of(id)?.clone(),
+            state: c.state,
+            created_at: c.created_at,
+            changed_at: c.changed_at,
+        })
+    }
+
     /// One page: at most `size + 1` candidates from each state and program the filter
-    /// takes, merged and cut to the page.
-    pub(super) fn page(&self, filter: &OrderFilter, page: &PageRequest) -> IndexPage {
+    /// takes, merged and cut to the page. `key_of` gives the key of an order by id.
+    pub(super) fn page<'k>(
+        &self,
+        filter: &OrderFilter,
+        page: &PageRequest,
+        key_of: impl Fn(u32) -> Option<&'k OrderKey>,
+    ) -> IndexPage {
         let size = page.size();
         let map = match filter.time {
             TimeField::Created => &self.created,
@@ -93,28 +141,45 @@ impl MemoryIndex {
             (None, u) => u,
         };
         let mut found = Vec::new();
+        let mut same_time: Vec<IndexEntry> = Vec::new();
         for state in filter.group.states() {
             for program in programs {
                 let Some(times) = map.get(&(*state, *program)) else {
                     continue;
                 };
                 let range = match start {
-                    Some(at) => times.range(Reverse(at)..),
+                    Some(at) => times.range((Reverse(at), 0)..),
                     None => times.range(..),
                 };
-                let taken = range
+                let mut range = range
                     .take_while(|(at, _)| filter.from.is_none_or(|from| at.0 >= from))
-                    .flat_map(|(_, keys)| keys.iter())
-                    .filter_map(|key| self.entries.get(key))
-                    .filter(|e| {
-                        filter.matches(e) && page.starts_before(e.time(filter.time), &e.key)
-                    })
-                    .take(size.saturating_add(1));
-                found.extend(taken);
+                    .peekable();
+                let mut taken = 0;
+                // One time at a time: its orders sorted by key, as a page orders them.
+                while let Some(&(at, id)) = range.next() {
+                    same_time.clear();
+                    same_time.extend(self.entry(id, &key_of));
+                    while let Some((_, id)) = range.next_if(|(next, _)| *next == at) {
+                        same_time.extend(self.entry(*id, &key_of));
+                    }
+                    same_time.sort_by(|a, b| a.key.cmp(&b.key));
+                    for e in same_time.drain(..) {
+                        if taken > size {
+                            break;
+                        }
+                        if filter.matches(&e) && page.starts_before(e.time(filter.time), &e.key) {
+                            found.push(e);
+                            taken += 1;
+                        }
+                    }
+                    if taken > size {
+                        break;
+                    }
+                }
             }
         }
         found.sort_by(|a, b| sort_order(a, b, filter.time));
-        finish_page(found.into_iter().cloned(), filter.time, size)
+        finish_page(found.into_iter(), filter.time, size)
     }
 }
 
@@ -147,7 +212,35 @@ mod tests {
         }
     }
 
-    fn walk(index: &MemoryIndex, filter: &OrderFilter, size: usize) -> Vec<IndexEntry> {
+    /// The index with the table of keys a store keeps beside it.
+    #[derive(Default)]
+    struct Keyed {
+        index: MemoryIndex,
+        keys: Vec<OrderKey>,
+        ids: BTreeMap<OrderKey, u32>,
+    }
+
+    impl Keyed {
+        fn put(&mut self, e: IndexEntry) {
+            let next = u32::try_from(self.keys.len()).unwrap();
+            let id = *self.ids.entry(e.key.clone()).or_insert(next);
+            if id == next {
+                self.keys.push(e.key.clone());
+            }
+            self.index.put(id, &e);
+        }
+
+        fn page(&self, filter: &OrderFilter, page: &PageRequest) -> IndexPage {
+            self.index
+                .page(filter, page, |id| self.keys.get(id as usize))
+        }
+
+        fn counts(&self) -> BTreeMap<StateKind, usize> {
+            self.index.counts()
+        }
+    }
+
+    fn walk(index: &Keyed, filter: &OrderFilter, size: usize) -> Vec<IndexEntry> {
         let mut page = PageRequest::first(size);
         let mut all = Vec::new();
         for _ in 0..10_000 {
@@ -164,7 +257,7 @@ mod tests {
 
     #[test]
     fn a_page_is_the_newest_of_the_group_and_the_next_starts_after_it() {
-        let mut index = MemoryIndex::default();
+        let mut index = Keyed::default();
         let approval = StateKind::ALL
             .iter()
             .position(|s| *s == StateKind::ExpectApproval)
@@ -209,7 +302,7 @@ mod tests {
             span in proptest::option::of(0i64..60),
             size in 1usize..7,
         ) {
-            let mut index = MemoryIndex::default();
+            let mut index = Keyed::default();
             let mut latest = BTreeMap::new();
             for (n, state, retail, created, changed) in orders {
                 let e = entry(n, state, retail, created, changed);

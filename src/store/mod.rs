@@ -5,6 +5,7 @@
 //! contract on a database. `testing::store_contract::run` (the `testing` feature)
 //! checks that a store keeps it.
 
+mod compact;
 mod index;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -352,18 +353,90 @@ impl RateBudget {
     }
 }
 
+/// How the memory store holds one order's record.
+enum Body {
+    /// An order with a wake-up or a side effect in flight: loaded and saved every
+    /// cycle it runs, so kept as it is.
+    Typed(Box<(OrderRecord, Option<InFlight>)>),
+    /// An order that waits for nothing: its record's JSON, compressed against the
+    /// store's dictionary (see [`compact`]).
+    Compact(Box<[u8]>),
+}
+
+/// One order in the memory store.
+struct Slot {
+    key: OrderKey,
+    version: u64,
+    next_wakeup: Option<DateTime<Utc>>,
+    body: Body,
+}
+
 #[derive(Default)]
 struct MemoryState {
-    orders: BTreeMap<OrderKey, (StoredOrder, Option<DateTime<Utc>>)>,
+    /// Each order's id: its place in `slots`, which never changes.
+    ids: BTreeMap<OrderKey, u32>,
+    slots: Vec<Slot>,
     wakeups: BTreeSet<(DateTime<Utc>, OrderKey)>,
+    /// The JSON of the first record the store kept compact: every compact record is
+    /// compressed against it, and it never changes.
+    dictionary: Option<Box<[u8]>>,
     watermarks: BTreeMap<Cursor, DateTime<Utc>>,
     index: index::MemoryIndex,
     leases: BTreeMap<Cursor, (String, DateTime<Utc>)>,
     budgets: BTreeMap<String, RateBudget>,
 }
 
+impl MemoryState {
+    fn slot(&self, key: &OrderKey) -> Option<&Slot> {
+        let id = *self.ids.get(key)?;
+        self.slots.get(id as usize)
+    }
+
+    /// The record as `body` when it is kept compact, or `None` to keep it typed: when
+    /// it does not serialize, or is too long to compress.
+    fn compact(&mut self, record: &OrderRecord) -> Option<Body> {
+        let json = serde_json::to_vec(record).ok()?;
+        let dictionary = self
+            .dictionary
+            .get_or_insert_with(|| json.clone().into_boxed_slice());
+        let packed = compact::compress(&json, dictionary)?;
+        Some(Body::Compact(packed.into_boxed_slice()))
+    }
+
+    /// The order as stored, decoded.
+    fn stored(&self, slot: &Slot) -> Result<StoredOrder, StoreError> {
+        let (record, in_flight) = match &slot.body {
+            Body::Typed(typed) => (typed.0.clone(), typed.1.clone()),
+            Body::Compact(bytes) => (self.decode(&slot.key, bytes)?, None),
+        };
+        Ok(StoredOrder {
+            record,
+            in_flight,
+            version: slot.version,
+        })
+    }
+
+    fn decode(&self, key: &OrderKey, bytes: &[u8]) -> Result<OrderRecord, StoreError> {
+        let failed =
+            |what: &str, source: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend {
+                message: format!("order {key}: the stored record does not {what}: {source}"),
+                source: Some(source),
+            };
+        let dictionary = self.dictionary.as_deref().unwrap_or_default();
+        let json =
+            compact::decompress(bytes, dictionary).map_err(|e| failed("decompress", e.into()))?;
+        serde_json::from_slice(&json).map_err(|e| failed("deserialize", e.into()))
+    }
+}
+
 /// An [`OrderStore`] in memory: for tests, examples and single-process use where losing
 /// state on exit is acceptable.
+///
+/// An order saved with no next wake-up and no side effect in flight (one synced to the
+/// end, or waiting for a person) is kept as its record's JSON, compressed against the
+/// first such record the store kept: most of a record is the same in every order, so
+/// a settled order takes a small part of its typed size. Loading one decodes it. An
+/// order that still has work scheduled is kept as it is.
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<MemoryState>,
@@ -371,7 +444,7 @@ pub struct MemoryStore {
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.lock().orders.len();
+        let count = self.lock().slots.len();
         f.debug_struct("MemoryStore")
             .field("orders", &count)
             .finish_non_exhaustive()
@@ -390,12 +463,27 @@ impl MemoryStore {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The order as stored, as [`OrderStore::load`] gives it, without an async
+    /// runtime.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the record, kept compact, does not decode.
+    pub fn get(&self, key: &OrderKey) -> Result<Option<StoredOrder>, StoreError> {
+        let state = self.lock();
+        state.slot(key).map(|slot| state.stored(slot)).transpose()
+    }
+
     /// Every stored order, in key order.
-    pub fn snapshot(&self) -> Vec<(OrderKey, StoredOrder)> {
-        self.lock()
-            .orders
-            .iter()
-            .map(|(k, (o, _))| (k.clone(), o.clone()))
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when a record kept compact does not decode.
+    pub fn snapshot(&self) -> Result<Vec<(OrderKey, StoredOrder)>, StoreError> {
+        let state = self.lock();
+        state
+            .ids
+            .values()
+            .filter_map(|id| state.slots.get(*id as usize))
+            .map(|slot| Ok((slot.key.clone(), state.stored(slot)?)))
             .collect()
     }
 }
@@ -403,7 +491,7 @@ impl MemoryStore {
 #[async_trait]
 impl OrderStore for MemoryStore {
     async fn load(&self, key: &OrderKey) -> Result<Option<StoredOrder>, StoreError> {
-        Ok(self.lock().orders.get(key).map(|(o, _)| o.clone()))
+        self.get(key)
     }
 
     async fn save(
@@ -415,7 +503,7 @@ impl OrderStore for MemoryStore {
         expected: Option<u64>,
     ) -> Result<u64, StoreError> {
         let mut state = self.lock();
-        let found = state.orders.get(key).map(|(o, _)| o.version);
+        let found = state.slot(key).map(|slot| slot.version);
         if found != expected {
             return Err(StoreError::Conflict {
                 key: key.clone(),
@@ -423,26 +511,42 @@ impl OrderStore for MemoryStore {
                 found,
             });
         }
-        if let Some((_, Some(old))) = state.orders.get(key) {
-            let old = *old;
+        let id = match state.ids.get(key) {
+            Some(id) => *id,
+            None => u32::try_from(state.slots.len()).map_err(|_| StoreError::Backend {
+                message: format!("order {key}: the memory store holds as many orders as it can"),
+                source: None,
+            })?,
+        };
+        let body = if next_wakeup.is_none() && in_flight.is_none() {
+            state.compact(record)
+        } else {
+            None
+        };
+        let body =
+            body.unwrap_or_else(|| Body::Typed(Box::new((record.clone(), in_flight.cloned()))));
+        let version = found.unwrap_or(0) + 1;
+        let slot = Slot {
+            key: key.clone(),
+            version,
+            next_wakeup,
+            body,
+        };
+        let old = match state.slots.get_mut(id as usize) {
+            Some(existing) => std::mem::replace(existing, slot).next_wakeup,
+            None => {
+                state.slots.push(slot);
+                state.ids.insert(key.clone(), id);
+                None
+            }
+        };
+        if let Some(old) = old {
             state.wakeups.remove(&(old, key.clone()));
         }
-        let version = found.unwrap_or(0) + 1;
         if let Some(at) = next_wakeup {
             state.wakeups.insert((at, key.clone()));
         }
-        state.index.put(IndexEntry::of(key, record));
-        state.orders.insert(
-            key.clone(),
-            (
-                StoredOrder {
-                    record: record.clone(),
-                    in_flight: in_flight.cloned(),
-                    version,
-                },
-                next_wakeup,
-            ),
-        );
+        state.index.put(id, &IndexEntry::of(key, record));
         Ok(version)
     }
 
@@ -462,7 +566,7 @@ impl OrderStore for MemoryStore {
     }
 
     async fn keys(&self) -> Result<Vec<OrderKey>, StoreError> {
-        Ok(self.lock().orders.keys().cloned().collect())
+        Ok(self.lock().ids.keys().cloned().collect())
     }
 
     async fn watermark(&self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -474,7 +578,11 @@ impl OrderStore for MemoryStore {
         filter: &OrderFilter,
         page: &PageRequest,
     ) -> Result<IndexPage, StoreError> {
-        Ok(self.lock().index.page(filter, page))
+        let state = self.lock();
+        let page = state.index.page(filter, page, |id| {
+            state.slots.get(id as usize).map(|slot| &slot.key)
+        });
+        Ok(page)
     }
 
     async fn counts(&self) -> Result<BTreeMap<StateKind, usize>, StoreError> {
@@ -524,5 +632,153 @@ impl OrderStore for MemoryStore {
         let (after, wait) = budget.take(now, rate_per_second, burst);
         state.budgets.insert(operation.to_owned(), after);
         Ok(wait)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fixtures::{df_po, retail_po, settings, t};
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = Box::pin(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+    }
+
+    fn key_of(record: &OrderRecord) -> OrderKey {
+        let po = record.purchase_order();
+        OrderKey {
+            program: po.program,
+            number: po.number.clone(),
+        }
+    }
+
+    fn is_compact(store: &MemoryStore, key: &OrderKey) -> bool {
+        let state = store.lock();
+        matches!(state.slot(key).map(|s| &s.body), Some(Body::Compact(_)))
+    }
+
+    fn compact_len(store: &MemoryStore, key: &OrderKey) -> usize {
+        match store.lock().slot(key).map(|s| &s.body) {
+            Some(Body::Compact(bytes)) => bytes.len(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn a_settled_order_is_kept_compact_and_loads_as_saved() {
+        let store = MemoryStore::new();
+        let first = OrderRecord::receive(df_po(), t(1), &settings()).0;
+        let second = OrderRecord::receive(retail_po(), t(2), &settings()).0;
+        let (a, b) = (key_of(&first), key_of(&second));
+        assert_eq!(
+            block_on(store.save(&a, &first, None, None, None)).unwrap(),
+            1
+        );
+        assert_eq!(
+            block_on(store.save(&b, &second, None, None, None)).unwrap(),
+            1
+        );
+        assert!(is_compact(&store, &a) && is_compact(&store, &b));
+        let json = serde_json::to_vec(&second).unwrap().len();
+        assert!(
+            compact_len(&store, &b) < json / 2,
+            "{} of {json} bytes",
+            compact_len(&store, &b)
+        );
+        for (key, record) in [(&a, &first), (&b, &second)] {
+            let loaded = block_on(store.load(key)).unwrap().unwrap();
+            assert_eq!(
+                loaded,
+                StoredOrder {
+                    record: record.clone(),
+                    in_flight: None,
+                    version: 1,
+                }
+            );
+        }
+        let all = store.snapshot().unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(
+            all.iter()
+                .all(|(k, s)| Some(s) == store.get(k).unwrap().as_ref())
+        );
+    }
+
+    #[test]
+    fn an_order_woken_again_is_kept_typed_and_settles_compact_again() {
+        let store = MemoryStore::new();
+        let record = OrderRecord::receive(df_po(), t(1), &settings()).0;
+        let key = key_of(&record);
+        block_on(store.save(&key, &record, None, None, None)).unwrap();
+        assert!(is_compact(&store, &key));
+
+        let flight = InFlight {
+            command_key: record
+                .pending_command()
+                .expect("a new order has work")
+                .key(),
+            started_at: t(3),
+        };
+        let v2 = block_on(store.save(&key, &record, Some(&flight), Some(t(4)), Some(1))).unwrap();
+        assert_eq!(v2, 2);
+        assert!(!is_compact(&store, &key));
+        let loaded = block_on(store.load(&key)).unwrap().unwrap();
+        assert_eq!(loaded.record, record);
+        assert_eq!(loaded.in_flight, Some(flight));
+        assert_eq!(block_on(store.due(t(4), 10)).unwrap(), vec![key.clone()]);
+
+        // A wake-up alone keeps it typed too.
+        block_on(store.save(&key, &record, None, Some(t(5)), Some(2))).unwrap();
+        assert!(!is_compact(&store, &key));
+        assert_eq!(block_on(store.load(&key)).unwrap().unwrap().in_flight, None);
+
+        block_on(store.save(&key, &record, None, None, Some(3))).unwrap();
+        assert!(is_compact(&store, &key));
+        assert_eq!(
+            block_on(store.load(&key)).unwrap().unwrap(),
+            StoredOrder {
+                record,
+                in_flight: None,
+                version: 4,
+            }
+        );
+        assert!(block_on(store.due(t(9), 10)).unwrap().is_empty());
+        assert_eq!(block_on(store.next_wakeup()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_is_a_store_error() {
+        let store = MemoryStore::new();
+        let record = OrderRecord::receive(df_po(), t(1), &settings()).0;
+        let key = key_of(&record);
+        block_on(store.save(&key, &record, None, None, None)).unwrap();
+        let damage = |bytes: Box<[u8]>| {
+            let mut state = store.lock();
+            if let Some(slot) = state.slots.first_mut() {
+                slot.body = Body::Compact(bytes);
+            }
+        };
+        // Cut short, then well formed but not a record.
+        let good = match store.lock().slots.first().map(|s| &s.body) {
+            Some(Body::Compact(bytes)) => bytes.clone(),
+            _ => panic!("kept compact"),
+        };
+        damage(good.get(..good.len() / 2).unwrap().into());
+        let err = block_on(store.load(&key)).unwrap_err();
+        assert!(matches!(err, StoreError::Backend { .. }), "{err}");
+        assert!(err.to_string().contains("does not decompress"), "{err}");
+        damage(
+            compact::compress(b"{\"not\": \"a record\"}", &[])
+                .unwrap()
+                .into(),
+        );
+        let err = store.snapshot().unwrap_err();
+        assert!(err.to_string().contains("does not deserialize"), "{err}");
     }
 }

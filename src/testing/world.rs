@@ -230,12 +230,14 @@ impl World {
     }
 
     /// The order as the store holds it.
+    ///
+    /// # Panics
+    /// When the memory store's record of the order does not decode, which would be a
+    /// bug in the store; a test should stop on it.
     pub fn order(&self, key: &OrderKey) -> Option<StoredOrder> {
         self.store
-            .snapshot()
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, stored)| stored)
+            .get(key)
+            .unwrap_or_else(|e| panic!("the memory store's record does not decode: {e}"))
     }
 
     /// The sales order NetSuite holds for the order.

@@ -372,7 +372,7 @@ async fn the_engine_its_store_its_report_and_the_simulators_hide_the_consumer() 
         "testing::ReceivedAcknowledgement",
         &amazon.acknowledgements(),
     );
-    for (key, stored) in store.snapshot() {
+    for (key, stored) in store.snapshot().unwrap() {
         assert_carries(
             "the stored record",
             &serde_json::to_string(&stored.record).unwrap(),

@@ -1419,6 +1419,7 @@ fn slow_claim_save(
             .is_some_and(|f| f.command_key.is_amazon())
             && store
                 .snapshot()
+                .unwrap()
                 .iter()
                 .any(|(key, stored)| *key == save.key && stored.record == save.record);
         let slowing = claim && slow.swap(false, Ordering::SeqCst);

@@ -190,7 +190,7 @@ impl Scenario for World {
     }
 
     fn all_show(&self, state: StateKind) -> bool {
-        let orders = self.store.snapshot();
+        let orders = self.store.snapshot().unwrap();
         !orders.is_empty() && orders.iter().all(|(_, s)| s.record.state().kind() == state)
     }
 
@@ -208,6 +208,7 @@ impl Scenario for World {
         let lines: Vec<ReportLine> = self
             .store
             .snapshot()
+            .unwrap()
             .into_iter()
             .map(|(key, s)| ReportLine::of(&key, &s.record))
             .collect();

@@ -93,7 +93,7 @@ impl Engines {
 }
 
 pub(super) fn stored(world: &World) -> Vec<(OrderKey, StoredOrder)> {
-    world.store.snapshot()
+    world.store.snapshot().unwrap()
 }
 
 /// After the faults: the reviewer approves what waits for approval (fixing what
