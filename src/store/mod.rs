@@ -363,6 +363,16 @@ enum Body {
     Compact(Box<[u8]>),
 }
 
+/// The record as a compact body, or `None` to keep it typed: when it does not
+/// serialize, or is too long to compress. The first record compacted becomes the
+/// dictionary.
+fn compact(dictionary: &mut Option<Box<[u8]>>, record: &OrderRecord) -> Option<Body> {
+    let json = serde_json::to_vec(record).ok()?;
+    let dictionary = dictionary.get_or_insert_with(|| json.clone().into_boxed_slice());
+    let packed = compact::compress(&json, dictionary)?;
+    Some(Body::Compact(packed.into_boxed_slice()))
+}
+
 /// One order in the memory store.
 struct Slot {
     key: OrderKey,
@@ -384,7 +394,21 @@ struct MemoryState {
     index: index::MemoryIndex,
     leases: BTreeMap<Cursor, (String, DateTime<Utc>)>,
     budgets: BTreeMap<String, RateBudget>,
+    /// The orders saved settled since the last compaction, still typed; an id may be
+    /// in it more than once.
+    settled: std::collections::VecDeque<(u32, u64)>,
+    /// How many times [`OrderStore::due`] was asked: the cycles begun.
+    cycles: u64,
 }
+
+/// The most settled orders kept typed: a cycle that settles more compacts them as it
+/// goes.
+const MAX_TYPED_SETTLED: usize = 4096;
+
+/// How many cycles after the one that settled it a settled order stays typed: the
+/// next cycle often reads it again (a Direct Fulfillment order listed once more in the
+/// retrieval's overlap), and decoding costs more than keeping it typed that long.
+const TYPED_SETTLED_CYCLES: u64 = 1;
 
 impl MemoryState {
     fn slot(&self, key: &OrderKey) -> Option<&Slot> {
@@ -392,15 +416,33 @@ impl MemoryState {
         self.slots.get(id as usize)
     }
 
-    /// The record as `body` when it is kept compact, or `None` to keep it typed: when
-    /// it does not serialize, or is too long to compress.
-    fn compact(&mut self, record: &OrderRecord) -> Option<Body> {
-        let json = serde_json::to_vec(record).ok()?;
-        let dictionary = self
-            .dictionary
-            .get_or_insert_with(|| json.clone().into_boxed_slice());
-        let packed = compact::compress(&json, dictionary)?;
-        Some(Body::Compact(packed.into_boxed_slice()))
+    /// Keeps compact every order settled in a cycle before `before` (a count of
+    /// [`OrderStore::due`] calls) that still waits for nothing.
+    fn compact_settled(&mut self, before: u64) {
+        let MemoryState {
+            settled,
+            slots,
+            dictionary,
+            ..
+        } = self;
+        while let Some(&(id, cycle)) = settled.front() {
+            if cycle >= before {
+                break;
+            }
+            settled.pop_front();
+            let Some(slot) = slots.get_mut(id as usize) else {
+                continue;
+            };
+            let Body::Typed(typed) = &slot.body else {
+                continue;
+            };
+            if slot.next_wakeup.is_some() || typed.1.is_some() {
+                continue;
+            }
+            if let Some(body) = compact(dictionary, &typed.0) {
+                slot.body = body;
+            }
+        }
     }
 
     /// The order as stored, decoded.
@@ -436,7 +478,9 @@ impl MemoryState {
 /// end, or waiting for a person) is kept as its record's JSON, compressed against the
 /// first such record the store kept: most of a record is the same in every order, so
 /// a settled order takes a small part of its typed size. Loading one decodes it. An
-/// order that still has work scheduled is kept as it is.
+/// order that still has work scheduled is kept as it is, and so is a settled one for
+/// the cycle after the one that settled it (a cycle begins with
+/// [`OrderStore::due`]), which often reads it again.
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<MemoryState>,
@@ -518,13 +562,13 @@ impl OrderStore for MemoryStore {
                 source: None,
             })?,
         };
-        let body = if next_wakeup.is_none() && in_flight.is_none() {
-            state.compact(record)
-        } else {
-            None
-        };
-        let body =
-            body.unwrap_or_else(|| Body::Typed(Box::new((record.clone(), in_flight.cloned()))));
+        // A settled order stays typed for a cycle more (`TYPED_SETTLED_CYCLES`): the
+        // cycle after the one that settled it often reads it again.
+        if next_wakeup.is_none() && in_flight.is_none() {
+            let cycle = state.cycles;
+            state.settled.push_back((id, cycle));
+        }
+        let body = Body::Typed(Box::new((record.clone(), in_flight.cloned())));
         let version = found.unwrap_or(0) + 1;
         let slot = Slot {
             key: key.clone(),
@@ -547,12 +591,18 @@ impl OrderStore for MemoryStore {
             state.wakeups.insert((at, key.clone()));
         }
         state.index.put(id, &IndexEntry::of(key, record));
+        if state.settled.len() >= MAX_TYPED_SETTLED {
+            state.compact_settled(u64::MAX);
+        }
         Ok(version)
     }
 
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OrderKey>, StoreError> {
-        Ok(self
-            .lock()
+        let mut state = self.lock();
+        state.cycles = state.cycles.saturating_add(1);
+        let before = state.cycles.saturating_sub(TYPED_SETTLED_CYCLES);
+        state.compact_settled(before);
+        Ok(state
             .wakeups
             .iter()
             .take_while(|(at, _)| *at <= now)
@@ -670,8 +720,17 @@ mod tests {
         }
     }
 
+    /// The next two cycles ask for their work: the orders settled before are
+    /// compacted. After the first, they are still typed.
+    fn next_cycle(store: &MemoryStore) {
+        let typed = store.lock().settled.len();
+        block_on(store.due(t(0), 0)).unwrap();
+        assert_eq!(store.lock().settled.len(), typed, "a cycle more typed");
+        block_on(store.due(t(0), 0)).unwrap();
+    }
+
     #[test]
-    fn a_settled_order_is_kept_compact_and_loads_as_saved() {
+    fn a_settled_order_is_kept_compact_from_the_next_cycle_and_loads_as_saved() {
         let store = MemoryStore::new();
         let first = OrderRecord::receive(df_po(), t(1), &settings()).0;
         let second = OrderRecord::receive(retail_po(), t(2), &settings()).0;
@@ -684,6 +743,10 @@ mod tests {
             block_on(store.save(&b, &second, None, None, None)).unwrap(),
             1
         );
+        // The cycle that settled them may read them again: they stay typed till the
+        // next.
+        assert!(!is_compact(&store, &a) && !is_compact(&store, &b));
+        next_cycle(&store);
         assert!(is_compact(&store, &a) && is_compact(&store, &b));
         let json = serde_json::to_vec(&second).unwrap().len();
         assert!(
@@ -716,6 +779,7 @@ mod tests {
         let record = OrderRecord::receive(df_po(), t(1), &settings()).0;
         let key = key_of(&record);
         block_on(store.save(&key, &record, None, None, None)).unwrap();
+        next_cycle(&store);
         assert!(is_compact(&store, &key));
 
         let flight = InFlight {
@@ -739,6 +803,7 @@ mod tests {
         assert_eq!(block_on(store.load(&key)).unwrap().unwrap().in_flight, None);
 
         block_on(store.save(&key, &record, None, None, Some(3))).unwrap();
+        next_cycle(&store);
         assert!(is_compact(&store, &key));
         assert_eq!(
             block_on(store.load(&key)).unwrap().unwrap(),
@@ -758,6 +823,7 @@ mod tests {
         let record = OrderRecord::receive(df_po(), t(1), &settings()).0;
         let key = key_of(&record);
         block_on(store.save(&key, &record, None, None, None)).unwrap();
+        next_cycle(&store);
         let damage = |bytes: Box<[u8]>| {
             let mut state = store.lock();
             if let Some(slot) = state.slots.first_mut() {
@@ -780,5 +846,29 @@ mod tests {
         );
         let err = store.snapshot().unwrap_err();
         assert!(err.to_string().contains("does not deserialize"), "{err}");
+    }
+
+    #[test]
+    fn a_cycle_that_settles_many_orders_compacts_them_as_it_goes() {
+        let store = MemoryStore::new();
+        let record = OrderRecord::receive(df_po(), t(1), &settings()).0;
+        let mut keys = Vec::new();
+        for i in 0..MAX_TYPED_SETTLED {
+            let key = OrderKey {
+                program: Program::DirectFulfillment,
+                number: PurchaseOrderNumber::new(format!("P{i:07}")).unwrap(),
+            };
+            block_on(store.save(&key, &record, None, None, None)).unwrap();
+            if i + 1 < MAX_TYPED_SETTLED {
+                assert!(!is_compact(&store, &key), "{i}");
+            }
+            keys.push(key);
+        }
+        // The save that made the list full compacted all of them, without a cycle.
+        assert!(keys.iter().all(|k| is_compact(&store, k)));
+        assert_eq!(
+            block_on(store.load(&keys[0])).unwrap().unwrap().record,
+            record
+        );
     }
 }
