@@ -279,14 +279,17 @@ impl Engine {
         // halves of one refused transaction) together, so each refusal narrows down
         // the order it was for.
         limited.sort_by_key(|(limit, _)| *limit);
-        for group in limited.chunk_by(|a, b| a.0 == b.0) {
-            let size = group.first().map_or(1, |(limit, _)| {
-                usize::try_from(*limit).unwrap_or(usize::MAX)
-            });
-            for chunk in group.chunks(size) {
-                let chunk: Vec<_> = chunk.iter().map(|(_, sent)| sent.clone()).collect();
-                self.send(cycle, program, &chunk).await?;
+        let mut limited = limited.into_iter().peekable();
+        while let Some((limit, first)) = limited.next() {
+            let size = usize::try_from(limit).unwrap_or(usize::MAX);
+            let mut chunk = vec![first];
+            while chunk.len() < size {
+                match limited.next_if(|(next, _)| *next == limit) {
+                    Some((_, sent)) => chunk.push(sent),
+                    None => break,
+                }
             }
+            self.send(cycle, program, &chunk).await?;
         }
         Ok(())
     }
