@@ -42,8 +42,12 @@ pub(super) const MAX_LEN: usize = 16 << 20;
 /// The shortest match written: a shorter one costs more than its literals.
 pub(super) const MIN_MATCH: usize = 4;
 
-/// Bits of the match finder's hash of four bytes.
+/// Bits of the match finder's hash of four bytes, for the dictionary's chains.
 const HASH_BITS: u32 = 14;
+
+/// Bits of the hash for the input's own chains: an input is one record, and its
+/// table is cleared for each.
+const INPUT_HASH_BITS: u32 = 12;
 
 /// How many earlier places with the same hash the match finder tries.
 const MAX_CHAIN: usize = 32;
@@ -136,10 +140,10 @@ fn read_len(data: &[u8], pos: &mut usize, what: &'static str) -> Result<usize, D
         .ok_or(DecodeError::TooLong(n))
 }
 
-/// The hash of the four bytes at `at`, or `None` near the end.
-fn hash(buf: &[u8], at: usize) -> Option<usize> {
+/// The hash of the four bytes at `at` in `bits` bits, or `None` near the end.
+fn hash(buf: &[u8], at: usize, bits: u32) -> Option<usize> {
     let four: [u8; 4] = buf.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    let h = u32::from_le_bytes(four).wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS);
+    let h = u32::from_le_bytes(four).wrapping_mul(0x9E37_79B1) >> (32 - bits);
     Some(h as usize)
 }
 
@@ -166,29 +170,92 @@ fn common(buf: &[u8], a: usize, b: usize) -> usize {
     n + x.iter().zip(y).take_while(|(p, q)| p == q).count()
 }
 
-/// The match finder: hash chains over the dictionary and the input, one buffer.
-struct Finder {
+/// A dictionary with its hash chains, built once and shared by every compression
+/// against it.
+pub(super) struct Dictionary {
+    bytes: Box<[u8]>,
+    head: Box<[u32]>,
+    prev: Box<[u32]>,
+}
+
+impl Dictionary {
+    /// `bytes` with their hash chains; `None` when they are too long for the match
+    /// finder's positions.
+    pub(super) fn new(bytes: Box<[u8]>) -> Option<Dictionary> {
+        if bytes.len() > MAX_LEN {
+            return None;
+        }
+        let mut head = vec![NONE; 1 << HASH_BITS].into_boxed_slice();
+        let mut prev = vec![NONE; bytes.len()].into_boxed_slice();
+        for at in 0..bytes.len() {
+            let Some(h) = hash(&bytes, at, HASH_BITS) else {
+                break;
+            };
+            if let (Some(head), Some(prev)) = (head.get_mut(h), prev.get_mut(at)) {
+                *prev = *head;
+                *head = at as u32;
+            }
+        }
+        Some(Dictionary { bytes, head, prev })
+    }
+
+    /// The dictionary's bytes.
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// The match finder over the dictionary and the input, one buffer: the input's own
+/// hash chains, smaller, in front of the dictionary's.
+struct Finder<'d> {
     buf: Vec<u8>,
+    dict: &'d Dictionary,
     head: Vec<u32>,
     prev: Vec<u32>,
 }
 
-impl Finder {
+impl Finder<'_> {
+    /// Enters the input position `at` in its chain.
     fn insert(&mut self, at: usize) {
-        let Some(h) = hash(&self.buf, at) else {
+        let Some(h) = hash(&self.buf, at, INPUT_HASH_BITS) else {
             return;
         };
-        if let (Some(head), Some(prev)) = (self.head.get_mut(h), self.prev.get_mut(at)) {
+        let Some(i) = at.checked_sub(self.dict.bytes.len()) else {
+            return;
+        };
+        if let (Some(head), Some(prev)) = (self.head.get_mut(h), self.prev.get_mut(i)) {
             *prev = *head;
             *head = at as u32;
         }
     }
 
+    /// The place before `c` with the same hash: along the input's chain, then, once it
+    /// ends, the dictionary's.
+    fn next(&self, c: usize, at: usize) -> u32 {
+        let dict = self.dict.bytes.len();
+        match c.checked_sub(dict) {
+            Some(i) => match self.prev.get(i).copied().unwrap_or(NONE) {
+                NONE => self.dict_head(at),
+                p => p,
+            },
+            None => self.dict.prev.get(c).copied().unwrap_or(NONE),
+        }
+    }
+
+    fn dict_head(&self, at: usize) -> u32 {
+        hash(&self.buf, at, HASH_BITS)
+            .and_then(|h| self.dict.head.get(h).copied())
+            .unwrap_or(NONE)
+    }
+
     /// The longest earlier match at `at`, as (length, offset), if one reaches
     /// [`MIN_MATCH`].
     fn longest(&self, at: usize) -> Option<(usize, usize)> {
-        let h = hash(&self.buf, at)?;
-        let mut candidate = *self.head.get(h)?;
+        let h = hash(&self.buf, at, INPUT_HASH_BITS)?;
+        let mut candidate = match self.head.get(h).copied() {
+            Some(NONE) | None => self.dict_head(at),
+            Some(c) => c,
+        };
         let mut best: Option<(usize, usize)> = None;
         for _ in 0..MAX_CHAIN {
             if candidate == NONE {
@@ -205,7 +272,7 @@ impl Finder {
                     break;
                 }
             }
-            candidate = self.prev.get(c).copied().unwrap_or(NONE);
+            candidate = self.next(c, at);
         }
         best
     }
@@ -229,27 +296,33 @@ fn emit(out: &mut Vec<u8>, literals: &[u8], found: Option<(usize, usize)>) {
 }
 
 /// Compresses `input` against `dict`, or `None` when the input is longer than
-/// [`MAX_LEN`] or the two together do not fit the match finder's positions.
+/// [`MAX_LEN`] or the two together do not fit the match finder's positions. Builds the
+/// dictionary's chains for this call; [`compress_with`] takes them built.
+#[cfg(test)]
 pub(super) fn compress(input: &[u8], dict: &[u8]) -> Option<Vec<u8>> {
-    if input.len() > MAX_LEN || dict.len().checked_add(input.len())? >= NONE as usize {
+    compress_with(input, &Dictionary::new(dict.into())?)
+}
+
+/// Compresses `input` against `dict`, as [`compress`] does.
+pub(super) fn compress_with(input: &[u8], dict: &Dictionary) -> Option<Vec<u8>> {
+    let dict_len = dict.bytes.len();
+    if input.len() > MAX_LEN || dict_len.checked_add(input.len())? >= NONE as usize {
         return None;
     }
-    let mut buf = Vec::with_capacity(dict.len() + input.len());
-    buf.extend_from_slice(dict);
+    let mut buf = Vec::with_capacity(dict_len + input.len());
+    buf.extend_from_slice(&dict.bytes);
     buf.extend_from_slice(input);
     let total = buf.len();
     let mut finder = Finder {
         buf,
-        head: vec![NONE; 1 << HASH_BITS],
-        prev: vec![NONE; total],
+        dict,
+        head: vec![NONE; 1 << INPUT_HASH_BITS],
+        prev: vec![NONE; input.len()],
     };
-    for at in 0..dict.len() {
-        finder.insert(at);
-    }
     let mut out = Vec::with_capacity(input.len() / 4 + 16);
     push_varint(&mut out, input.len() as u64);
-    let mut literal_start = dict.len();
-    let mut at = dict.len();
+    let mut literal_start = dict_len;
+    let mut at = dict_len;
     while at < total {
         let Some(mut found) = finder.longest(at) else {
             finder.insert(at);
@@ -478,6 +551,21 @@ mod tests {
             let mut input = input;
             // Some of the dictionary in the input, so that matches reach into it.
             input.extend_from_slice(dict.get(..dict.len() / 2).unwrap_or_default());
+            prop_assert_eq!(round_trip(&input, &dict), input);
+        }
+
+        #[test]
+        fn pieces_of_the_dictionary_and_of_the_input_itself_round_trip(
+            own in proptest::collection::vec(0u8..4, 0..300),
+            dict in proptest::collection::vec(0u8..4, 0..1500),
+            cuts in proptest::collection::vec((0usize..1500, 0usize..200), 0..12),
+        ) {
+            // A small alphabet and repeated pieces: long chains in both tables.
+            let mut input = own.clone();
+            for (start, len) in cuts {
+                input.extend_from_slice(dict.get(start..start + len).unwrap_or_default());
+                input.extend_from_slice(&own);
+            }
             prop_assert_eq!(round_trip(&input, &dict), input);
         }
 

@@ -366,10 +366,12 @@ enum Body {
 /// The record as a compact body, or `None` to keep it typed: when it does not
 /// serialize, or is too long to compress. The first record compacted becomes the
 /// dictionary.
-fn compact(dictionary: &mut Option<Box<[u8]>>, record: &OrderRecord) -> Option<Body> {
+fn compact(dictionary: &mut Option<compact::Dictionary>, record: &OrderRecord) -> Option<Body> {
     let json = serde_json::to_vec(record).ok()?;
-    let dictionary = dictionary.get_or_insert_with(|| json.clone().into_boxed_slice());
-    let packed = compact::compress(&json, dictionary)?;
+    if dictionary.is_none() {
+        *dictionary = compact::Dictionary::new(json.clone().into_boxed_slice());
+    }
+    let packed = compact::compress_with(&json, dictionary.as_ref()?)?;
     Some(Body::Compact(packed.into_boxed_slice()))
 }
 
@@ -387,9 +389,9 @@ struct MemoryState {
     ids: BTreeMap<OrderKey, u32>,
     slots: Vec<Slot>,
     wakeups: BTreeSet<(DateTime<Utc>, OrderKey)>,
-    /// The JSON of the first record the store kept compact: every compact record is
-    /// compressed against it, and it never changes.
-    dictionary: Option<Box<[u8]>>,
+    /// The JSON of the first record the store kept compact, with its hash chains:
+    /// every compact record is compressed against it, and it never changes.
+    dictionary: Option<compact::Dictionary>,
     watermarks: BTreeMap<Cursor, DateTime<Utc>>,
     index: index::MemoryIndex,
     leases: BTreeMap<Cursor, (String, DateTime<Utc>)>,
@@ -464,7 +466,7 @@ impl MemoryState {
                 message: format!("order {key}: the stored record does not {what}: {source}"),
                 source: Some(source),
             };
-        let dictionary = self.dictionary.as_deref().unwrap_or_default();
+        let dictionary = self.dictionary.as_ref().map_or(&[][..], |d| d.bytes());
         let json =
             compact::decompress(bytes, dictionary).map_err(|e| failed("decompress", e.into()))?;
         serde_json::from_slice(&json).map_err(|e| failed("deserialize", e.into()))
