@@ -690,17 +690,7 @@ impl OrderStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::fixtures::{df_po, retail_po, settings, t};
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        let mut future = Box::pin(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return output;
-            }
-        }
-    }
+    use crate::testing::fixtures::{block_on, df_po, retail_po, settings, t};
 
     fn key_of(record: &OrderRecord) -> OrderKey {
         let po = record.purchase_order();

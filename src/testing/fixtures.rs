@@ -34,6 +34,19 @@ use crate::sales_order::{
 };
 use crate::settings::Settings;
 
+/// Runs a future that never waits on anything outside itself (the memory store's,
+/// the interceptor's) to its end, without a runtime.
+#[cfg(test)]
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = Box::pin(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
 /// The instant `hours` after the fixture orders were placed, 2025-03-01 08:00 UTC.
 pub fn t(hours: u32) -> DateTime<Utc> {
     let placed = Utc

@@ -660,17 +660,8 @@ impl Future for YieldNow {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use crate::testing::fixtures::block_on;
     use std::sync::atomic::{AtomicBool, Ordering};
-
-    fn block_on<F: Future>(future: F) -> F::Output {
-        let mut future = Box::pin(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return output;
-            }
-        }
-    }
 
     fn failure() -> StoreError {
         StoreError::Backend {

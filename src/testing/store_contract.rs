@@ -880,17 +880,8 @@ mod tests {
 
     use super::*;
     use crate::store::MemoryStore;
+    use crate::testing::fixtures::block_on;
     use crate::testing::{Before, InterceptedStore};
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        let mut future = Box::pin(future);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return output;
-            }
-        }
-    }
 
     #[test]
     fn the_memory_store_keeps_the_contract() {

@@ -26,16 +26,21 @@ const POSTED: StateKind = StateKind::ExpectShipment;
 const MINUTE: Duration = Duration::from_secs(60);
 const QUARTER_HOUR: Duration = Duration::from_secs(15 * 60);
 
+/// The keys of every order in the store.
+fn stored_keys(world: &World) -> BTreeSet<OrderKey> {
+    world
+        .store
+        .snapshot()
+        .expect("records decode")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
+}
+
 /// Every order Amazon and NetSuite know is in the store once, has one sales order
 /// created once, and was acknowledged to Amazon once.
 fn exactly_once(world: &World, keys: &BTreeSet<OrderKey>) {
-    let stored: BTreeSet<OrderKey> = world
-        .store
-        .snapshot()
-        .unwrap()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let stored = stored_keys(world);
     assert_eq!(
         &stored, keys,
         "the store holds exactly the orders Amazon sent"
@@ -103,13 +108,7 @@ async fn three_windows_of_five_pages(shuffle: Option<u64>, overlap: bool) {
     let df_calls = report.calls.get("getOrders").copied().unwrap_or(0);
     assert!((33..=38).contains(&retail_calls), "{retail_calls}");
     assert!((30..=35).contains(&df_calls), "{df_calls}");
-    let stored: BTreeSet<OrderKey> = world
-        .store
-        .snapshot()
-        .unwrap()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let stored = stored_keys(&world);
     assert_eq!(stored, keys);
     // Acknowledgements go 50 to a request.
     assert_eq!(
@@ -202,13 +201,7 @@ async fn a_retrieval_refused_mid_window_is_resumed_and_misses_nothing() {
         total += world.cycle().await.new_orders;
     }
     assert_eq!(total, 60);
-    let stored: BTreeSet<OrderKey> = world
-        .store
-        .snapshot()
-        .unwrap()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let stored = stored_keys(&world);
     assert_eq!(stored, keys);
     assert_eq!(world.netsuite.record_count(), 60);
     for key in &keys {

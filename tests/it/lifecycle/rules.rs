@@ -359,6 +359,23 @@ fn an_acknowledgement_left_unjudged_goes_out_alone_twice_then_to_a_person() {
     assert!(story.record.sends_alone());
 }
 
+/// Version `n` went out in a transaction of `carried` acknowledgements.
+fn went_out(story: &mut Story, n: u32, carried: u32) {
+    story.then(Event::AcknowledgementSubmitted {
+        version: v(n),
+        transaction_id: txn(&format!("t-{n}")),
+        orders: carried,
+    });
+}
+
+/// Amazon refused the transaction version `n` went out in, naming no order.
+fn left_unjudged(story: &mut Story, n: u32) {
+    story.then(Event::AcknowledgementNotJudged {
+        version: v(n),
+        errors: Vec::new(),
+    });
+}
+
 /// Amazon refused a transaction of 50 naming no order: the acknowledgement goes out
 /// again in a transaction of at most 25, then 13, 7, 4, 2 and 1, each time as the next
 /// version and unchanged. Halving ends by itself, so none of it counts towards the
@@ -373,15 +390,8 @@ fn an_acknowledgement_of_a_refused_batch_goes_out_again_in_halves_down_to_one() 
     let mut carried = 50;
     let mut limits = Vec::new();
     for n in 1..=6 {
-        story.then(Event::AcknowledgementSubmitted {
-            version: v(n),
-            transaction_id: txn(&format!("t-{n}")),
-            orders: carried,
-        });
-        story.then(Event::AcknowledgementNotJudged {
-            version: v(n),
-            errors: Vec::new(),
-        });
+        went_out(&mut story, n, carried);
+        left_unjudged(&mut story, n);
         let (version, again) = story.submitted();
         assert_eq!(version, v(n + 1));
         assert_eq!(again, first, "the same acknowledgement goes out again");
@@ -395,11 +405,7 @@ fn an_acknowledgement_of_a_refused_batch_goes_out_again_in_halves_down_to_one() 
 
     // Alone, the refusal is the order's own: its rejection (by default the sales order
     // goes back to Pending Approval), and the limit is gone.
-    story.then(Event::AcknowledgementSubmitted {
-        version: v(7),
-        transaction_id: txn("t-7"),
-        orders: 1,
-    });
+    went_out(&mut story, 7, 1);
     story.then(Event::AcknowledgementFailed {
         version: v(7),
         errors: Vec::new(),
@@ -428,21 +434,14 @@ fn near_its_deadline_an_acknowledgement_of_a_refused_batch_goes_out_in_a_smaller
     let round = TimeDelta::from_std(HALVING_ROUND).unwrap();
     for (rounds_left, limit) in [(3, 4), (1, 1), (0, 1)] {
         let mut story = approve_retail(|_| {});
-        story.then(Event::AcknowledgementSubmitted {
-            version: v(1),
-            transaction_id: txn("t-1"),
-            orders: 50,
-        });
+        went_out(&mut story, 1, 50);
         let deadline = story.record.acknowledgement_deadline();
         // A minute into the last of those rounds.
         let at = deadline - round * (rounds_left + 1) + TimeDelta::minutes(1);
         let minutes = (at - story.now).num_minutes();
         assert!(minutes > 0, "the story starts far from its deadline");
         story.wait(minutes);
-        story.then(Event::AcknowledgementNotJudged {
-            version: v(1),
-            errors: Vec::new(),
-        });
+        left_unjudged(&mut story, 1);
         let (version, _) = story.submitted();
         assert_eq!(version, v(2));
         assert_eq!(
@@ -464,15 +463,8 @@ fn past_its_deadline_an_acknowledgement_of_a_refused_batch_goes_in_a_group_then_
     story.wait(late);
     let mut carried = 50;
     for (n, limit) in [(1, 8), (2, 1)] {
-        story.then(Event::AcknowledgementSubmitted {
-            version: v(n),
-            transaction_id: txn(&format!("t-{n}")),
-            orders: carried,
-        });
-        story.then(Event::AcknowledgementNotJudged {
-            version: v(n),
-            errors: Vec::new(),
-        });
+        went_out(&mut story, n, carried);
+        left_unjudged(&mut story, n);
         assert_eq!(story.submitted().0, v(n + 1));
         assert_eq!(story.record.send_limit(), Some(limit));
         carried = limit;
