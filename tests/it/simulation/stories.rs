@@ -1546,3 +1546,109 @@ fn a_claim_whose_save_took_most_of_its_grace_is_not_sent() {
         Some(StateKind::ExpectShipment)
     );
 }
+
+/// NetSuite whose next read of a sales order, once `armed`, takes its snapshot and
+/// then answers only after the stored order has left the approval (another worker
+/// read it meanwhile); sets `reading` while it waits.
+fn reads_while_another_worker_acts(
+    netsuite: &Arc<NetSuite>,
+    store: &Arc<MemoryStore>,
+    key: &OrderKey,
+    armed: &Arc<AtomicBool>,
+    reading: &Arc<AtomicBool>,
+) -> Arc<InterceptedNetSuite> {
+    let client = Arc::new(InterceptedNetSuite::new(netsuite.clone()));
+    let (store, key) = (store.clone(), key.clone());
+    let (armed, reading) = (armed.clone(), reading.clone());
+    client.sales_order.after_async(move |_, snapshot| {
+        let (store, key) = (store.clone(), key.clone());
+        let waits = armed.swap(false, Ordering::SeqCst);
+        let reading = reading.clone();
+        async move {
+            if waits {
+                reading.store(true, Ordering::SeqCst);
+                for _ in 0..1_000 {
+                    let saved = store.load(&key).await.ok().flatten();
+                    if saved.is_some_and(|s| s.record.state().kind() != StateKind::ExpectApproval) {
+                        break;
+                    }
+                    YieldNow::new().await;
+                }
+            }
+            snapshot
+        }
+    });
+    client
+}
+
+/// The kill test on one SQLite file: worker A's NetSuite poll listed an approval and
+/// read the sales order; while the read was out, worker B read the same approval and
+/// sent the acknowledgement. A's answer then reached an order that takes no read, and
+/// A's cycle reported it as an error ("`SalesOrderRead` does not fit state
+/// `ExpectAcknowledgementSubmitted`") each time two workers met this way. Fixed in
+/// the engine: a read, which is not claimed, is applied only while the order still
+/// takes one; otherwise the other worker's read was applied and this one is dropped.
+#[test]
+fn a_read_of_an_approval_another_worker_acted_on_is_dropped() {
+    let world = story(false, false);
+    let (start, clock) = (world.now(), world.clock.clone());
+    let (amazon, netsuite) = (world.amazon.clone(), world.netsuite.clone());
+    let number = orders::purchase_order_number(91);
+    amazon
+        .add_retail_order(orders::retail_order(
+            &number,
+            start - TimeDelta::minutes(2),
+            1,
+        ))
+        .unwrap();
+    let key = OrderKey {
+        program: Program::RetailProcurement,
+        number: PurchaseOrderNumber::new(number.as_str()).unwrap(),
+    };
+    let id = external_id(key.program, &key.number);
+    let (armed, reading) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let slow = reads_while_another_worker_acts(&netsuite, &world.store, &key, &armed, &reading);
+    let engine = || {
+        world.engine_with(Clients {
+            netsuite: slow.clone(),
+            ..world.simulators()
+        })
+    };
+    let (a, b) = (engine(), engine());
+    let finished = |engine: &Engine| {
+        let report = poll_until(&mut Box::pin(engine.run_cycle()), || false)
+            .expect("the cycle finishes")
+            .expect("the cycle runs");
+        assert_eq!(report.errors, Vec::<String>::new());
+    };
+    finished(&a);
+    assert_eq!(
+        world.order(&key).map(|o| o.record.state().kind()),
+        Some(StateKind::ExpectApproval)
+    );
+    netsuite.approve(&id).unwrap();
+    clock.advance(Duration::from_secs(60));
+    // A reads the approval; while its read is out, B reads it too and acknowledges.
+    armed.store(true, Ordering::SeqCst);
+    let mut late = Box::pin(a.run_cycle());
+    assert!(poll_until(&mut late, || reading.load(Ordering::SeqCst)).is_none());
+    finished(&b);
+    assert_eq!(amazon.acknowledgement_count(&number), 1);
+    let report = poll_until(&mut late, || false)
+        .expect("A's cycle finishes")
+        .expect("A's cycle runs");
+    assert_eq!(
+        report.errors,
+        Vec::<String>::new(),
+        "A's late read is no error of its cycle"
+    );
+    assert_eq!(amazon.acknowledgement_count(&number), 1);
+    assert_ne!(
+        world.order(&key).map(|o| o.record.state().kind()),
+        Some(StateKind::ExpectApproval),
+        "B's acknowledgement stands"
+    );
+}
