@@ -37,7 +37,11 @@ impl Engine {
     /// ([`Engine::save_netsuite_mark`]).
     pub(super) async fn poll_netsuite(&self, cycle: &Cycle) -> Result<(), EngineError> {
         let now = self.clock.now();
-        let since = self.start_of(Cursor::NetSuiteChanges, now).await?;
+        let saved = self.store.watermark(Cursor::NetSuiteChanges).await?;
+        let since = match saved {
+            Some(mark) => earlier(mark, self.config.window_overlap),
+            None => earlier(now, self.config.first_lookback),
+        };
         let changes = match self
             .call(
                 cycle,
@@ -55,6 +59,7 @@ impl Engine {
                 return Ok(());
             }
         };
+        let moves = retrieval::moves_watermark(changes.len(), saved, now);
         for change in changes {
             if change.status == NetSuiteStatus::PendingApproval {
                 continue;
@@ -153,7 +158,10 @@ impl Engine {
                 );
             }
         }
-        cycle.with(|s| s.netsuite_mark = Some(now));
+        // Nothing listed leaves the watermark where it was, as a quiet retrieval does.
+        if moves {
+            cycle.with(|s| s.netsuite_mark = Some(now));
+        }
         Ok(())
     }
 

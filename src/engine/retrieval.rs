@@ -33,6 +33,24 @@ pub(super) const AMAZON_LISTING_HORIZON: Duration = Duration::from_secs(180 * 24
 /// Amazon's longest window: "date range must not exceed 7 days".
 pub(super) const AMAZON_MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// How long a listing that finds nothing leaves its watermark where it is. A window
+/// that lists no order says nothing the saved watermark does not already say (the
+/// next read starts there, and finds the same nothing), so an idle cycle writes no
+/// watermark; only once the saved one is this far behind is it moved, to keep the
+/// windows, and the re-reading after a stop, short.
+pub(super) const QUIET_WATERMARK_REFRESH: Duration = Duration::from_secs(10 * 60);
+
+/// Whether a listing up to `end` that found `listed` orders moves a watermark saved
+/// at `saved`: always when it found any, else once the saved one is
+/// [`QUIET_WATERMARK_REFRESH`] behind (or was never saved).
+pub(super) fn moves_watermark(
+    listed: usize,
+    saved: Option<DateTime<Utc>>,
+    end: DateTime<Utc>,
+) -> bool {
+    listed > 0 || saved.is_none_or(|saved| end >= later(saved, QUIET_WATERMARK_REFRESH))
+}
+
 /// An order Amazon listed that could not be converted: the reasons, and what can be
 /// kept of it (`None` when its number cannot be read).
 pub(super) struct Invalid {
@@ -121,7 +139,8 @@ impl Engine {
             Program::DirectFulfillment => Cursor::DirectFulfillment,
         };
         let now = self.clock.now();
-        let watermark = match self.store.watermark(cursor).await? {
+        let saved = self.store.watermark(cursor).await?;
+        let watermark = match saved {
             Some(mark) => mark,
             // Saved by `save_starts` before any retrieval; read as it would be.
             None => later(
@@ -147,15 +166,19 @@ impl Engine {
             self.observer.skipped(&span);
             cycle.with(|s| s.report.skipped.push(span));
         }
+        let mut saved = saved;
         for (start, end) in plan.windows() {
-            if !self
+            let Some(listed) = self
                 .read_settled(cycle, program, kind, (start, end), ReadBy::Retrieval)
                 .await?
-            {
+            else {
                 // The watermark stays: the next cycle reads this window again.
                 return Ok(());
+            };
+            if moves_watermark(listed, saved, end) {
+                self.store.save_watermark(cursor, end).await?;
+                saved = Some(end);
             }
-            self.store.save_watermark(cursor, end).await?;
         }
         Ok(())
     }
@@ -189,7 +212,7 @@ impl Engine {
             .max(earlier(now, AMAZON_LISTING_HORIZON));
         while start < now {
             let end = later(start, window).min(now);
-            if !self
+            if self
                 .read_settled(
                     cycle,
                     program,
@@ -198,6 +221,7 @@ impl Engine {
                     ReadBy::Retrieval,
                 )
                 .await?
+                .is_none()
             {
                 return Ok(());
             }
@@ -210,9 +234,9 @@ impl Engine {
     /// Reads one window and takes every order it lists. A listing that changes while
     /// it is paged (an order placed or cancelled, a shuffled order) can shift an order
     /// onto a page already read: a window read over several pages is read again until
-    /// two passes list the same orders. `false` when the read stopped (a failed call, a
-    /// repeated token, a listing that kept changing): the window is read again next
-    /// cycle.
+    /// two passes list the same orders. Returns how many orders the passes listed, or
+    /// `None` when the read stopped (a failed call, a repeated token, a listing that
+    /// kept changing): the window is read again next cycle.
     pub(super) async fn read_settled(
         &self,
         cycle: &Cycle,
@@ -220,7 +244,7 @@ impl Engine {
         kind: WindowKind,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
         by: ReadBy,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<Option<usize>, EngineError> {
         let mut taken = BTreeSet::new();
         let mut previous: Option<BTreeSet<String>> = None;
         let mut passes = 0;
@@ -230,10 +254,10 @@ impl Engine {
                 .read_window(cycle, program, kind, (start, end), &mut taken, by)
                 .await?
             else {
-                return Ok(false);
+                return Ok(None);
             };
             if pages <= 1 || previous.as_ref() == Some(&listed) {
-                return Ok(true);
+                return Ok(Some(taken.len()));
             }
             if passes >= MAX_WINDOW_PASSES {
                 cycle.error(format!(
@@ -242,7 +266,7 @@ impl Engine {
                     crate::order::format_instant(&start),
                     crate::order::format_instant(&end)
                 ));
-                return Ok(false);
+                return Ok(None);
             }
             previous = Some(listed);
         }

@@ -162,9 +162,10 @@ impl Engine {
         let windows: Vec<_> = run.plan.windows().collect();
         for window in windows {
             self.keep_run(cursor, Some(run.clone()));
-            if !self
+            if self
                 .read_settled(cycle, program, WindowKind::Created, window, ReadBy::Sweep)
                 .await?
+                .is_none()
             {
                 return Ok(());
             }

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::task::{Context, Waker};
 use std::time::Duration;
 
-use avc_order_sync::OrderKey;
 use avc_order_sync::lifecycle::StateKind;
 use avc_order_sync::testing::orders::{
     self, DfLine, DfOrderBuilder, PRODUCTS, RetailLine, RetailOrderBuilder, purchase_order_number,
 };
 use avc_order_sync::testing::{AmazonOperation, NetSuiteOperation, catalogue_settings};
+use avc_order_sync::{Cursor, OrderKey, OrderStore, WindowKind};
 use avc_order_sync::{EngineConfig, Observer, OperatorAction, SkippedSpan};
 use avc_order_sync::{NetSuiteStatus, Program};
 use chrono::TimeDelta;
@@ -885,4 +885,70 @@ async fn a_lost_answer_to_an_acknowledgement_that_rejects_a_line_is_not_sent_twi
             .map(|c| c.version.0),
         Some(1)
     );
+}
+
+/// The listings' watermarks as the store holds them: both retail windows, Direct
+/// Fulfillment's, and NetSuite's changed sales orders.
+async fn listing_marks(world: &World) -> Vec<Option<chrono::DateTime<chrono::Utc>>> {
+    let mut marks = Vec::new();
+    for cursor in [
+        Cursor::Retail(WindowKind::Created),
+        Cursor::Retail(WindowKind::Changed),
+        Cursor::DirectFulfillment,
+        Cursor::NetSuiteChanges,
+    ] {
+        marks.push(world.store.watermark(cursor).await.unwrap());
+    }
+    marks
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_idle_cycle_writes_no_watermark_until_the_saved_one_is_ten_minutes_behind() {
+    let world = World::new(catalogue_settings(true, true));
+    let number = purchase_order_number(77_001);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(30), 1))
+        .unwrap();
+    world.cycle().await;
+    // Hours on, once the order and its sales order have settled and are out of every
+    // window's overlap, an idle cycle moves each watermark to its own now.
+    world.wait(120);
+    world.cycle().await;
+    world.wait(20);
+    world.cycle().await;
+    let settled = listing_marks(&world).await;
+    assert!(
+        settled.iter().all(|m| *m == Some(world.now())),
+        "{settled:?}"
+    );
+    // Idle cycles within ten minutes of those saves list nothing and write nothing.
+    for _ in 0..9 {
+        world.wait(1);
+        let report = world.cycle().await;
+        assert!(report.is_quiet(), "{report:?}");
+        assert_eq!(listing_marks(&world).await, settled);
+    }
+    // An order placed meanwhile is read from the old watermark, and moves the
+    // watermark of the window that listed it; the others stay.
+    let late = purchase_order_number(77_002);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(
+            &late,
+            world.now() - TimeDelta::minutes(1),
+            1,
+        ))
+        .unwrap();
+    let report = world.cycle().await;
+    assert_eq!(report.new_orders, 1);
+    assert!(stored_keys(&world).contains(&retail_key(&late)));
+    let marks = listing_marks(&world).await;
+    assert_eq!(marks[0], Some(world.now()), "the created window listed it");
+    assert_eq!(marks[2], settled[2], "Direct Fulfillment listed nothing");
+    // Ten minutes after the saves, an idle listing moves its watermark again.
+    world.wait(1);
+    world.cycle().await;
+    let moved = listing_marks(&world).await;
+    assert_eq!(moved[2], Some(world.now()), "{moved:?}");
 }

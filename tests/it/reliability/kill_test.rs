@@ -760,6 +760,7 @@ fn run_parent(
         ));
     }
     if !problems.is_empty() {
+        let mut outlines = Vec::new();
         for worker in &workers {
             let log = std::fs::read_to_string(&worker.log).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(30).collect();
@@ -767,11 +768,13 @@ fn run_parent(
             for line in tail.iter().rev() {
                 eprintln!("{line}");
             }
+            outlines.push(log_outline(&worker.name, &log));
         }
         panic!(
-            "seed {seed} (AVC_KILL_SEED={seed} replays the plan): {} problem(s):\n{}",
+            "seed {seed} (AVC_KILL_SEED={seed} replays the plan): {} problem(s):\n{}\n{}",
             problems.len(),
-            problems.join("\n")
+            problems.join("\n"),
+            outlines.join("\n")
         );
     }
     assert_eq!(
@@ -788,6 +791,32 @@ fn run_parent(
 /// Restarts every worker whose child has exited, on the same file: a kill the parent
 /// made is counted, any other exit is a problem. Returns the workers restarted after a
 /// kill.
+/// What a worker's log says of its cycles, in a line short enough to stay in the
+/// failure's message: how many cycles failed or reported errors, and the last of each.
+fn log_outline(name: &str, log: &str) -> String {
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(": cycle failed: "))
+        .collect();
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(": cycle error: "))
+        .collect();
+    let last = |lines: &[&str]| {
+        lines
+            .last()
+            .map(|l| l.chars().take(300).collect::<String>())
+            .unwrap_or_default()
+    };
+    format!(
+        "{name}: {} cycle(s) failed (last: {}), {} error(s) reported (last: {})",
+        failed.len(),
+        last(&failed),
+        errors.len(),
+        last(&errors)
+    )
+}
+
 fn reap(
     workers: &[Arc<Worker>],
     url: &str,

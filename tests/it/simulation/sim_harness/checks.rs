@@ -1,6 +1,6 @@
 //! The checks: the invariants every seed's end state must hold.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -469,7 +469,18 @@ fn agreement(
             let amazon_ended = match po.program {
                 Program::RetailProcurement => {
                     // Closed, every line cancelled, or every line it accepted cancelled.
+                    // A line Amazon recorded short (injected drift) was accepted as
+                    // sent, whatever its record now says.
                     let (acknowledged, accepted) = retail_accepted(world, po.number.as_str());
+                    let drifted: BTreeSet<String> = world
+                        .amazon
+                        .drifted()
+                        .into_iter()
+                        .filter(|(number, _)| number == po.number.as_str())
+                        .map(|(_, line)| line)
+                        .collect();
+                    let was_accepted =
+                        |(s, a): &(&String, &(u64, u64))| a.0 > 0 || drifted.contains(*s);
                     let cancelled = |sequence: &str| {
                         po.lines
                             .iter()
@@ -479,10 +490,10 @@ fn agreement(
                     po.state == AmazonOrderState::Closed
                         || po.lines.iter().all(|l| l.ordered.amount == 0)
                         || (acknowledged
-                            && accepted.iter().any(|(_, a)| a.0 > 0)
+                            && accepted.iter().any(|l| was_accepted(&l))
                             && accepted
                                 .iter()
-                                .filter(|(_, a)| a.0 > 0)
+                                .filter(was_accepted)
                                 .all(|(s, _)| cancelled(s)))
                 }
                 Program::DirectFulfillment => po.state == AmazonOrderState::Cancelled,
@@ -505,8 +516,9 @@ fn agreement(
                 _ => false,
             };
             if !agrees {
+                let (_, accepted) = retail_accepted(world, po.number.as_str());
                 disagree(format!(
-                    "ended ({reason}) but Amazon's order is {:?} with quantities {:?}",
+                    "ended ({reason}) but Amazon's order is {:?} with quantities {:?} (accepted and rejected by line: {accepted:?})",
                     po.state,
                     po.lines
                         .iter()
