@@ -1098,19 +1098,21 @@ fn lists_during_the_read(
     client
 }
 
-/// NetSuite whose read of a sales order, once `armed`, is answered only after the
-/// store holds Amazon's change of the order (`changed_at` set); sets `reading` then.
-fn reads_across_a_change(
+/// NetSuite whose reads of a sales order, while `armed`, take their snapshot and are
+/// answered only once the stored order passes `until` (at most 1,000 yields later);
+/// sets `reading` while one waits.
+fn reads_held_until(
     netsuite: &Arc<NetSuite>,
     store: &Arc<MemoryStore>,
     key: &OrderKey,
     armed: &Arc<AtomicBool>,
     reading: &Arc<AtomicBool>,
+    until: fn(&avc_order_sync::StoredOrder) -> bool,
 ) -> Arc<InterceptedNetSuite> {
     let client = Arc::new(InterceptedNetSuite::new(netsuite.clone()));
     let (store, key) = (store.clone(), key.clone());
     let (armed, reading) = (armed.clone(), reading.clone());
-    // The snapshot is taken before the change is saved, as a read in flight would.
+    // The snapshot is taken before the store changes, as a read in flight would.
     client.sales_order.after_async(move |_, snapshot| {
         let (store, key) = (store.clone(), key.clone());
         let (armed, reading) = (armed.clone(), reading.clone());
@@ -1119,7 +1121,7 @@ fn reads_across_a_change(
                 reading.store(true, Ordering::SeqCst);
                 for _ in 0..1_000 {
                     let saved = store.load(&key).await.ok().flatten();
-                    if saved.is_some_and(|s| s.record.purchase_order().changed_at.is_some()) {
+                    if saved.as_ref().is_some_and(until) {
                         break;
                     }
                     YieldNow::new().await;
@@ -1157,7 +1159,9 @@ fn a_change_saved_while_an_approval_is_read_is_sent() {
     );
     let engine = world.engine_with(Clients {
         retail: lists_during_the_read(&amazon, &armed, &reading),
-        netsuite: reads_across_a_change(&netsuite, &store, &key, &armed, &reading),
+        netsuite: reads_held_until(&netsuite, &store, &key, &armed, &reading, |s| {
+            s.record.purchase_order().changed_at.is_some()
+        }),
         ..world.simulators()
     });
     amazon
@@ -1547,40 +1551,6 @@ fn a_claim_whose_save_took_most_of_its_grace_is_not_sent() {
     );
 }
 
-/// NetSuite whose next read of a sales order, once `armed`, takes its snapshot and
-/// then answers only after the stored order has left the approval (another worker
-/// read it meanwhile); sets `reading` while it waits.
-fn reads_while_another_worker_acts(
-    netsuite: &Arc<NetSuite>,
-    store: &Arc<MemoryStore>,
-    key: &OrderKey,
-    armed: &Arc<AtomicBool>,
-    reading: &Arc<AtomicBool>,
-) -> Arc<InterceptedNetSuite> {
-    let client = Arc::new(InterceptedNetSuite::new(netsuite.clone()));
-    let (store, key) = (store.clone(), key.clone());
-    let (armed, reading) = (armed.clone(), reading.clone());
-    client.sales_order.after_async(move |_, snapshot| {
-        let (store, key) = (store.clone(), key.clone());
-        let waits = armed.swap(false, Ordering::SeqCst);
-        let reading = reading.clone();
-        async move {
-            if waits {
-                reading.store(true, Ordering::SeqCst);
-                for _ in 0..1_000 {
-                    let saved = store.load(&key).await.ok().flatten();
-                    if saved.is_some_and(|s| s.record.state().kind() != StateKind::ExpectApproval) {
-                        break;
-                    }
-                    YieldNow::new().await;
-                }
-            }
-            snapshot
-        }
-    });
-    client
-}
-
 /// The kill test on one SQLite file: worker A's NetSuite poll listed an approval and
 /// read the sales order; while the read was out, worker B read the same approval and
 /// sent the acknowledgement. A's answer then reached an order that takes no read, and
@@ -1610,7 +1580,9 @@ fn a_read_of_an_approval_another_worker_acted_on_is_dropped() {
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicBool::new(false)),
     );
-    let slow = reads_while_another_worker_acts(&netsuite, &world.store, &key, &armed, &reading);
+    let slow = reads_held_until(&netsuite, &world.store, &key, &armed, &reading, |s| {
+        s.record.state().kind() != StateKind::ExpectApproval
+    });
     let engine = || {
         world.engine_with(Clients {
             netsuite: slow.clone(),
@@ -1635,6 +1607,7 @@ fn a_read_of_an_approval_another_worker_acted_on_is_dropped() {
     armed.store(true, Ordering::SeqCst);
     let mut late = Box::pin(a.run_cycle());
     assert!(poll_until(&mut late, || reading.load(Ordering::SeqCst)).is_none());
+    armed.store(false, Ordering::SeqCst);
     finished(&b);
     assert_eq!(amazon.acknowledgement_count(&number), 1);
     let report = poll_until(&mut late, || false)

@@ -53,6 +53,17 @@ fn retail_accepted(world: &World, number: &str) -> (bool, BTreeMap<String, (u64,
     (acknowledged, lines)
 }
 
+/// The lines of an order Amazon recorded short of what was sent (injected drift).
+fn drifted_lines(world: &World, number: &str) -> BTreeSet<String> {
+    world
+        .amazon
+        .drifted()
+        .into_iter()
+        .filter(|(n, _)| n == number)
+        .map(|(_, line)| line)
+        .collect()
+}
+
 /// The final checks of one seed.
 pub fn check(world: &Arc<World>) -> Outcome {
     let records: BTreeMap<OrderKey, StoredOrder> = stored(world).into_iter().collect();
@@ -350,13 +361,7 @@ fn compliance(
         previous = Some((lines, ack.received_at));
     }
     // Drift still standing at the end is reported.
-    let drifted: Vec<String> = world
-        .amazon
-        .drifted()
-        .into_iter()
-        .filter(|(number, _)| number == po.number.as_str())
-        .map(|(_, line)| line)
-        .collect();
+    let drifted = drifted_lines(world, po.number.as_str());
     if let (false, Some(confirmed)) = (drifted.is_empty(), record.confirmed_acknowledgement()) {
         let (_, accepted) = retail_accepted(world, po.number.as_str());
         let sent = |sequence: &str| match &confirmed.acknowledgement {
@@ -472,13 +477,7 @@ fn agreement(
                     // A line Amazon recorded short (injected drift) was accepted as
                     // sent, whatever its record now says.
                     let (acknowledged, accepted) = retail_accepted(world, po.number.as_str());
-                    let drifted: BTreeSet<String> = world
-                        .amazon
-                        .drifted()
-                        .into_iter()
-                        .filter(|(number, _)| number == po.number.as_str())
-                        .map(|(_, line)| line)
-                        .collect();
+                    let drifted = drifted_lines(world, po.number.as_str());
                     let was_accepted =
                         |(s, a): &(&String, &(u64, u64))| a.0 > 0 || drifted.contains(*s);
                     let cancelled = |sequence: &str| {
