@@ -279,6 +279,7 @@ fn run_engine(name: &str, url: &str, spec: &StoreSpec) {
                 (Arc::new(store), config)
             }
         };
+        eprintln!("{name}: store open after {:?}", started.elapsed());
         let engine = Engine::new(
             settings(),
             http_clients(url, name),
@@ -328,6 +329,8 @@ struct Worker {
     child: Mutex<Option<Child>>,
     killing: AtomicBool,
     log: PathBuf,
+    /// When its running child was started.
+    spawned_at: Mutex<Option<Instant>>,
 }
 
 impl Worker {
@@ -362,6 +365,10 @@ impl Worker {
             .expect("start an engine");
         self.killing.store(false, Ordering::SeqCst);
         *self.lock() = Some(child);
+        *self
+            .spawned_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
@@ -560,6 +567,7 @@ fn run_parent(
                 child: Mutex::new(None),
                 killing: AtomicBool::new(false),
                 log: dir.file(&format!("engine-{i}.log")),
+                spawned_at: Mutex::new(None),
             })
         })
         .collect();
@@ -768,7 +776,11 @@ fn run_parent(
             for line in tail.iter().rev() {
                 eprintln!("{line}");
             }
-            outlines.push(log_outline(&worker.name, &log));
+            let spawned = *worker
+                .spawned_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            outlines.push(log_outline(&worker.name, &log, spawned));
         }
         panic!(
             "seed {seed} (AVC_KILL_SEED={seed} replays the plan): {} problem(s):\n{}\n{}",
@@ -792,8 +804,9 @@ fn run_parent(
 /// made is counted, any other exit is a problem. Returns the workers restarted after a
 /// kill.
 /// What a worker's log says of its cycles, in a line short enough to stay in the
-/// failure's message: how many cycles failed or reported errors, and the last of each.
-fn log_outline(name: &str, log: &str) -> String {
+/// failure's message: how long ago its last child started, how many cycles failed or
+/// reported errors, the last of each, and the log's last line.
+fn log_outline(name: &str, log: &str, spawned: Option<Instant>) -> String {
     let failed: Vec<&str> = log
         .lines()
         .filter(|l| l.contains(": cycle failed: "))
@@ -808,12 +821,15 @@ fn log_outline(name: &str, log: &str) -> String {
             .map(|l| l.chars().take(300).collect::<String>())
             .unwrap_or_default()
     };
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
     format!(
-        "{name}: {} cycle(s) failed (last: {}), {} error(s) reported (last: {})",
+        "{name}: last started {:?} ago; {} cycle(s) failed (last: {}), {} error(s) reported (last: {}); last line: {}",
+        spawned.map(|at| at.elapsed()),
         failed.len(),
         last(&failed),
         errors.len(),
-        last(&errors)
+        last(&errors),
+        last(&lines)
     )
 }
 
