@@ -38,10 +38,7 @@ impl Engine {
     pub(super) async fn poll_netsuite(&self, cycle: &Cycle) -> Result<(), EngineError> {
         let now = self.clock.now();
         let saved = self.store.watermark(Cursor::NetSuiteChanges).await?;
-        let since = match saved {
-            Some(mark) => earlier(mark, self.config.window_overlap),
-            None => earlier(now, self.config.first_lookback),
-        };
+        let since = self.start_from(saved, now);
         let changes = match self
             .call(
                 cycle,

@@ -122,10 +122,20 @@ impl Engine {
         cursor: Cursor,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, EngineError> {
-        Ok(match self.store.watermark(cursor).await? {
+        Ok(self.start_from(self.store.watermark(cursor).await?, now))
+    }
+
+    /// Where reading starts from the watermark `saved`: the window overlap before it,
+    /// or the first lookback before now when none was saved.
+    pub(super) fn start_from(
+        &self,
+        saved: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        match saved {
             Some(mark) => earlier(mark, self.config.window_overlap),
             None => earlier(now, self.config.first_lookback),
-        })
+        }
     }
 
     pub(super) async fn retrieve(
