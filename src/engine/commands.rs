@@ -1,7 +1,6 @@
 //! Executing commands: NetSuite's calls, and sending and checking acknowledgements at Amazon.
 
 use super::*;
-use crate::lifecycle::EventKind;
 
 /// Whether NetSuite's sales order holds what `draft` sends: every line with the same
 /// item, quantity, rate and closed flag, and the draft's ship date when it has one.
@@ -244,24 +243,17 @@ impl Engine {
             // before it and the next poll lists it again.
             Err(e) => command_failed(command, &e),
         };
-        // A read is not claimed: another worker may have read the approval and moved
-        // the order on while this one was out. Its answer, or its failure, then
-        // belongs to no state the order is in, and is dropped (the other worker's read
-        // was applied).
-        let still_reading = |stored: &StoredOrder| {
-            crate::lifecycle::accepts(stored.record.state().kind(), EventKind::SalesOrderRead)
-        };
-        let guard: Option<&(dyn Fn(&StoredOrder) -> bool + Sync)> = match command {
-            Command::ReadSalesOrder { .. } => Some(&still_reading),
-            _ => None,
-        };
+        // A read or a close is not claimed: another worker may have read the same
+        // approval, or closed the order, while this one was out. Its answer then
+        // reaches an order that waits for it no more, and is dropped
+        // ([`persistence::is_stale_answer`]).
         self.apply_answer(
             cycle,
             key,
             &event,
             Some(&command.key()),
             Some(command),
-            guard,
+            None,
         )
         .await
         .map(drop)

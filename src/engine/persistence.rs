@@ -24,6 +24,27 @@ pub(super) fn in_flight_after(
     }
 }
 
+/// Whether `error` refused the answer to a command the order no longer waits for: a
+/// state the order left since the command was started (by another worker, or by a
+/// second copy of the command in this cycle) takes none of its outcomes. Such an
+/// answer is dropped, not reported: the order moved on without it. An answer to the
+/// command the order still waits for that its state does not take stays an error.
+pub(super) fn is_stale_answer(
+    stored: &StoredOrder,
+    answers: Option<&CommandKey>,
+    error: &crate::lifecycle::TransitionError,
+) -> bool {
+    matches!(
+        error,
+        crate::lifecycle::TransitionError::InappropriateEvent { .. }
+    ) && answers.is_some_and(|answered| {
+        stored
+            .record
+            .pending_command()
+            .is_none_or(|pending| pending.key() != *answered)
+    })
+}
+
 impl Engine {
     /// When a command in flight counts as unanswered: an acknowledgement after the
     /// uncertain-submission wait, a NetSuite command after the grace.
@@ -120,7 +141,9 @@ impl Engine {
             ) {
                 Ok(step) => step,
                 Err(e) => {
-                    cycle.error(format!("{key}: {e}"));
+                    if !is_stale_answer(&stored, answers, &e) {
+                        cycle.error(format!("{key}: {e}"));
+                    }
                     // The outcome was not usable, but the call is over: stop treating
                     // it as in flight.
                     if answers.is_some() && stored.in_flight.is_some() {

@@ -583,14 +583,20 @@ impl Engine {
                 Ok(())
             }
             Some(stored) => {
-                if stored.record.purchase_order() != &po {
-                    self.apply(
+                // Once the order's sync is over (cancelled, closed), by this worker or
+                // another one meanwhile, a copy Amazon changed since has nothing left to
+                // change, and no state after the end takes it.
+                let open = |stored: &StoredOrder| !stored.record.state().is_terminal();
+                if open(&stored) && stored.record.purchase_order() != &po {
+                    self.apply_answer(
                         cycle,
                         key,
                         &Event::PurchaseOrderChanged {
                             purchase_order: Box::new(po),
                         },
                         None,
+                        None,
+                        Some(&open),
                     )
                     .await?;
                 }

@@ -952,3 +952,44 @@ async fn an_idle_cycle_writes_no_watermark_until_the_saved_one_is_ten_minutes_be
     let moved = listing_marks(&world).await;
     assert_eq!(moved[2], Some(world.now()), "{moved:?}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_change_amazon_makes_to_an_ended_order_is_no_error() {
+    // A retail PO acknowledged at once, then cancelled by Amazon: the sync of it is
+    // over.
+    let world = World::new(catalogue_settings(true, true));
+    let number = purchase_order_number(77_101);
+    world
+        .amazon
+        .add_retail_order(orders::retail_order(&number, placed(5), 1))
+        .unwrap();
+    let key = retail_key(&number);
+    for _ in 0..3 {
+        world.cycle().await;
+        world.wait(20);
+    }
+    let state = |world: &World| world.order(&key).map(|o| o.record.state().kind());
+    assert_eq!(state(&world), Some(POSTED));
+    world.amazon.cancel_retail_line(&number, "1").unwrap();
+    world.wait(1);
+    world.cycle().await;
+    assert_eq!(state(&world), Some(StateKind::Cancelled));
+    let ended = world.order(&key).unwrap();
+    // Amazon changes the cancelled PO's copy; the listings that read it again find
+    // nothing left to do, and report nothing.
+    world
+        .amazon
+        .set_retail_net_cost(&number, "1", "0.01")
+        .unwrap();
+    for _ in 0..2 {
+        world.wait(1);
+        let report = world.cycle().await;
+        assert_eq!(report.retrieved, 1, "the changed window lists it");
+        assert_eq!(report.errors, Vec::<String>::new());
+    }
+    assert_eq!(
+        world.order(&key).unwrap(),
+        ended,
+        "the ended order stays as it was"
+    );
+}

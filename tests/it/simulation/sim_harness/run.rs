@@ -52,6 +52,16 @@ impl Engines {
             match result {
                 Driven::Done(Ok(report)) => {
                     self.world.verbose(|| format!("engine {index}: {report}"));
+                    // An event the order's state does not take is an answer the engine
+                    // applied to an order that had moved on (another worker's, or a
+                    // stale command's): whatever the interleaving, the engine must
+                    // tell those apart, not report them.
+                    for error in &report.errors {
+                        if error.contains("does not fit state") {
+                            self.world
+                                .report(Finding::Violation, format!("engine {index}: {error}"));
+                        }
+                    }
                     reports.push(report)
                 }
                 Driven::Done(Err(e)) => self
