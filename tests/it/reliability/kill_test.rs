@@ -298,12 +298,25 @@ fn run_engine(name: &str, url: &str, spec: &StoreSpec) {
                 // Told to stop, or the parent is gone.
                 _ => break,
             }
+            let cycle_started = Instant::now();
             let quiet = match engine.run_cycle().await {
                 Ok(report) => {
                     for error in &report.errors {
                         eprintln!("{name}: cycle error: {error}");
                     }
-                    report.is_quiet() && report.errors.is_empty()
+                    let quiet = report.is_quiet() && report.errors.is_empty();
+                    if !quiet || cycle_started.elapsed() > Duration::from_secs(1) {
+                        eprintln!(
+                            "{name}: cycle took {:?}: {} retrieved, {} orders changed, {} set aside, {} spans skipped, {} calls",
+                            cycle_started.elapsed(),
+                            report.retrieved,
+                            report.orders.len(),
+                            report.set_aside.len(),
+                            report.skipped.len(),
+                            report.total_calls()
+                        );
+                    }
+                    quiet
                 }
                 Err(e) => {
                     eprintln!("{name}: cycle failed: {e}");
