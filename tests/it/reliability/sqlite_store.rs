@@ -2,7 +2,7 @@
 //! `testing::store_contract` (whose own tests run it on the `MemoryStore`), and what
 //! only a file can show (reopening it, two handles on it) on its own.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use avc_order_sync::lifecycle::OrderRecord;
@@ -25,11 +25,28 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     /// A new empty directory named after `label`.
     pub fn new(label: &str) -> Self {
+        Self::within(&std::env::temp_dir(), label)
+    }
+
+    /// A new empty directory named after `label` in memory (`/dev/shm`, where the
+    /// machine has it): a file there survives a killed process as one on disk does,
+    /// since the page cache outlives the process, but a commit's `fsync` costs
+    /// nothing, so a disk busy with other work does not slow the test's commits.
+    pub fn in_memory(label: &str) -> Self {
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            Self::within(shm, label)
+        } else {
+            Self::new(label)
+        }
+    }
+
+    fn within(parent: &Path, label: &str) -> Self {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
+        let path = parent.join(format!(
             "avc-order-sync-{label}-{}-{nanos}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
