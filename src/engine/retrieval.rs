@@ -149,7 +149,7 @@ impl Engine {
             Program::DirectFulfillment => Cursor::DirectFulfillment,
         };
         let now = self.clock.now();
-        let saved = self.store.watermark(cursor).await?;
+        let mut saved = self.store.watermark(cursor).await?;
         let watermark = match saved {
             Some(mark) => mark,
             // Saved by `save_starts` before any retrieval; read as it would be.
@@ -176,7 +176,6 @@ impl Engine {
             self.observer.skipped(&span);
             cycle.with(|s| s.report.skipped.push(span));
         }
-        let mut saved = saved;
         for (start, end) in plan.windows() {
             let Some(listed) = self
                 .read_settled(cycle, program, kind, (start, end), ReadBy::Retrieval)
